@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class MasaConfig(AppConfig):
+    name = "masa"
+    label = "masa"
+    verbose_name = "Masa journeys"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from .signals import django_signals  # noqa: F401  (connects the public receivers)

@@ -1,0 +1,41 @@
+"""What every channel module provides. Channels deliver; they never decide whether to."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from ..models import Channel
+
+
+class TransientChannelError(Exception):
+    """Worth retrying later (a 5xx, a timeout, a connection refused)."""
+
+
+class PermanentChannelError(Exception):
+    """Retrying will not help (a 4xx, a malformed address)."""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    to: str
+    subject: str
+    body: str
+    html_body: str = ""
+    headers: dict | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_message_id: str = ""
+    response: str = ""
+
+
+class ChannelBackend(ABC):
+    address_field = "email"
+
+    def __init__(self, channel: Channel):
+        self.channel = channel
+
+    @abstractmethod
+    def send(self, message: OutgoingMessage) -> SendResult:
+        """Hand the message to the provider; raise Transient/PermanentChannelError on failure."""

@@ -1,0 +1,43 @@
+"""Email through a Django email backend (SMTP, console, or any anymail provider).
+
+Channel.config: ``from_email``, ``backend`` (dotted path; Django's EMAIL_BACKEND when empty),
+``reply_to``. Channel.secrets are passed to the backend as keyword options (e.g. SMTP password).
+"""
+from __future__ import annotations
+
+import smtplib
+import socket
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import make_msgid
+
+from .. import conf
+from .base import ChannelBackend, OutgoingMessage, PermanentChannelError, SendResult, TransientChannelError
+
+
+class EmailChannel(ChannelBackend):
+    address_field = "email"
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        config = self.channel.config or {}
+        connection = get_connection(backend=config.get("backend") or None, fail_silently=False,
+                                    **(self.channel.secrets or {}))
+        from_email = config.get("from_email") or conf.get("DEFAULT_FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
+        message_id = make_msgid(domain=from_email.rsplit("@", 1)[-1])
+        email = EmailMultiAlternatives(
+            subject=message.subject, body=message.body, from_email=from_email, to=[message.to],
+            reply_to=[config["reply_to"]] if config.get("reply_to") else None,
+            headers={"Message-ID": message_id, **(message.headers or {})}, connection=connection,
+        )
+        if message.html_body:
+            email.attach_alternative(message.html_body, "text/html")
+        try:
+            sent = email.send()
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+            raise PermanentChannelError(str(error)) from error
+        except (smtplib.SMTPException, socket.error, TimeoutError) as error:
+            raise TransientChannelError(str(error)) from error
+        if not sent:
+            raise TransientChannelError("the email backend accepted no message")
+        return SendResult(provider_message_id=message_id, response="accepted by the email backend")

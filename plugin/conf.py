@@ -1,0 +1,23 @@
+"""Masa's settings, read from ``settings.MASA`` (a dict) with documented defaults."""
+from django.conf import settings
+
+DEFAULTS = {
+    # Saleor stores allowed to send webhooks. Each: {"domain": "shop.example.com",
+    # "api_url": "https://shop.example.com/graphql/", "jwks": optional pinned JWKS dict}.
+    "SALEOR_STORES": [],
+    "JWKS_CACHE_SECONDS": 3600,
+    "JWKS_FETCH_TIMEOUT": 5.0,
+    "MAX_WEBHOOK_BYTES": 1_048_576,
+    # Claimed actions not finished after this many seconds are claimed again (crashed worker).
+    "CLAIM_LEASE_SECONDS": 600,
+    "SWEEP_BATCH_SIZE": 500,
+    # Events still "received" after this many seconds are evaluated by the outbox sweep.
+    "OUTBOX_GRACE_SECONDS": 30,
+    "SEND_MAX_ATTEMPTS": 5,
+    "SEND_RETRY_BASE_SECONDS": 60,
+    "DEFAULT_FROM_EMAIL": None,
+}
+
+
+def get(name):
+    return getattr(settings, "MASA", {}).get(name, DEFAULTS[name])

@@ -1,0 +1,24 @@
+"""Run the scheduler without Celery beat: evaluate stranded events and send due actions."""
+import time
+
+from django.core.management.base import BaseCommand
+
+from ...scheduling import sweep
+from ...tasks import sweep_outbox
+
+
+class Command(BaseCommand):
+    help = "Send due actions (and evaluate stranded events) once, or every N seconds with --loop."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--loop", type=float, metavar="SECONDS", help="repeat every SECONDS until stopped")
+
+    def handle(self, *args, loop=None, **options):
+        while True:
+            evaluated = sweep_outbox()
+            counts = sweep()
+            if evaluated or counts or not loop:
+                self.stdout.write(f"evaluated {evaluated} stranded events; actions: {counts or 'none due'}")
+            if not loop:
+                return
+            time.sleep(loop)

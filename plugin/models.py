@@ -1,0 +1,263 @@
+"""Masa's data, in the order it flows.
+
+InboundDelivery (raw request) → StoreEvent (normalized) → RuleFiring → ScheduledAction
+→ Delivery (+ DeliveryAttempt). Customer holds the facts the rules see.
+"""
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Customer(models.Model):
+    """A store customer and the facts the rules see about them (PostgreSQL is the source of truth)."""
+
+    store_id = models.CharField(
+        max_length=255, blank=True, null=True, unique=True,
+        help_text="The customer's id in the store (a Saleor User id); empty for guests.",
+    )
+    email = models.EmailField(db_index=True)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    locale = models.CharField(max_length=16, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    marketing_consent = models.BooleanField(default=True)
+    orders_count = models.PositiveIntegerField(default=0)
+    total_spent = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    first_order_at = models.DateTimeField(null=True, blank=True)
+    last_order_at = models.DateTimeField(null=True, blank=True)
+    category_counts = models.JSONField(default=dict, blank=True, help_text="category slug → orders containing it")
+    last_bought_category = models.JSONField(default=dict, blank=True, help_text="category slug → ISO time")
+    last_bought_product = models.JSONField(default=dict, blank=True, help_text="product id → ISO time")
+    facts = models.JSONField(default=dict, blank=True, help_text="Facts set by rules: tier, score, tags…")
+    store_metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self):
+        return self.email
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class InboundDelivery(models.Model):
+    """One request that reached an intake endpoint, accepted or rejected, kept as received."""
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted"
+        DUPLICATE = "duplicate"
+        REJECTED = "rejected"
+
+    source = models.CharField(max_length=32, default="saleor")
+    event_type = models.CharField(max_length=64, blank=True)
+    domain = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    reason = models.TextField(blank=True)
+    dedupe_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True, help_text="The exact bytes received (truncated when rejected)")
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name_plural = "inbound deliveries"
+
+    def __str__(self):
+        return f"{self.event_type or '?'} from {self.domain or '?'} ({self.status})"
+
+
+class StoreEvent(models.Model):
+    """A normalized store event (DESIGN.md §2); unique per (source, source_id)."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received"
+        PROCESSED = "processed"
+        IGNORED = "ignored"
+        FAILED = "failed"
+
+    source = models.CharField(max_length=32)
+    source_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=64, db_index=True)
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    inbound = models.ForeignKey(InboundDelivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    occurred_at = models.DateTimeField(db_index=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["source", "source_id"], name="masa_event_unique_source_id")]
+        indexes = [
+            models.Index(fields=["received_at"], condition=Q(status="received"), name="masa_event_outbox"),
+            models.Index(fields=["customer", "occurred_at"], name="masa_event_customer_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} #{self.pk}"
+
+
+class Channel(models.Model):
+    """A way to reach customers, configured by the shop admin. Secrets are write-only."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    enabled = models.BooleanField(default=True)
+    config = models.JSONField(default=dict, blank=True, help_text="Non-secret settings (sender, backend…)")
+    secrets = models.JSONField(default=dict, blank=True, editable=False)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class MessageTemplate(models.Model):
+    """Text of a message; merge tags like ``{{ customer.first_name }}`` are filled at send time."""
+
+    key = models.SlugField(max_length=100)
+    locale = models.CharField(max_length=16, blank=True, help_text="Empty: the default for every locale")
+    subject = models.CharField(max_length=255, blank=True)
+    body = models.TextField()
+    html_body = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["key", "locale"]
+        constraints = [models.UniqueConstraint(fields=["key", "locale"], name="masa_template_key_locale")]
+
+    def __str__(self):
+        return f"{self.key} [{self.locale}]" if self.locale else self.key
+
+
+class Rule(models.Model):
+    """A declarative rule: trigger, conditions and steps (see docs/rule-packs.md)."""
+
+    rule_id = models.SlugField(max_length=100, unique=True)
+    pack = models.CharField(max_length=100, default="local", db_index=True)
+    title = models.CharField(max_length=255)
+    definition = models.JSONField()
+    enabled = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pack", "rule_id"]
+
+    def __str__(self):
+        return self.title or self.rule_id
+
+
+class RuleFiring(models.Model):
+    """A rule matched an event for a customer (once per rule version and event)."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="firings")
+    rule_version = models.PositiveIntegerField()
+    event = models.ForeignKey(StoreEvent, on_delete=models.CASCADE, related_name="firings")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="firings")
+    fired_at = models.DateTimeField(default=timezone.now)
+    facts_set = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-fired_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "rule_version", "event"], name="masa_firing_once_per_event"),
+        ]
+
+
+class ScheduledAction(models.Model):
+    """A step to perform at ``due_at``; its guard is re-checked then."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        CLAIMED = "claimed"
+        DONE = "done"
+        CANCELLED = "cancelled"
+        FAILED = "failed"
+
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    firing = models.ForeignKey(RuleFiring, on_delete=models.CASCADE, related_name="actions")
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="actions")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="actions")
+    event = models.ForeignKey(StoreEvent, on_delete=models.CASCADE, related_name="actions")
+    step = models.PositiveIntegerField()
+    kind = models.CharField(max_length=32, default="send")
+    params = models.JSONField(default=dict, help_text="What to do: channel, template…")
+    guard = models.JSONField(default=list, blank=True, help_text="Conditions re-checked at due time")
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    cancel_reason = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(status="pending"), name="masa_action_due"),
+            models.Index(fields=["claimed_at"], condition=Q(status="claimed"), name="masa_action_claimed"),
+            models.Index(fields=["customer", "status"], name="masa_action_customer"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} for {self.customer} at {self.due_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class Delivery(models.Model):
+    """One message to one customer: the exact content sent and what became of it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+        DEAD = "dead"
+
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    action = models.OneToOneField(ScheduledAction, null=True, blank=True, on_delete=models.CASCADE, related_name="delivery")
+    channel = models.ForeignKey(Channel, null=True, on_delete=models.SET_NULL, related_name="deliveries")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="deliveries")
+    template_key = models.CharField(max_length=100, blank=True)
+    to = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255, blank=True)
+    body = models.TextField()
+    html_body = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "deliveries"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at handing a Delivery to its channel (as Saleor's EventDeliveryAttempt)."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
+    started_at = models.DateTimeField(default=timezone.now)
+    duration_ms = models.PositiveIntegerField(default=0)
+    ok = models.BooleanField(default=False)
+    response = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["started_at"]

@@ -1,0 +1,67 @@
+"""Fill message templates with merge tags such as ``{{ customer.first_name }}``.
+
+Templates see plain dictionaries only (never model instances), so a template cannot reach
+methods or relations; tags and filters are Django's built-ins.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.template import Context, Engine, TemplateSyntaxError
+
+from .models import Customer, MessageTemplate, StoreEvent
+
+_text_engine = Engine(autoescape=False, string_if_invalid="", libraries={}, builtins=[])
+_html_engine = Engine(autoescape=True, string_if_invalid="", libraries={}, builtins=[])
+
+
+class TemplateMissing(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    body: str
+    html_body: str
+
+
+def merge_context(customer: Customer, event: StoreEvent | None) -> dict:
+    data = event.data if event is not None else {}
+    return {
+        "customer": {
+            "first_name": customer.first_name or "there",
+            "last_name": customer.last_name,
+            "full_name": customer.full_name or customer.email,
+            "email": customer.email,
+            "orders_count": customer.orders_count,
+            "tier": (customer.facts or {}).get("tier", ""),
+        },
+        "order": {
+            "number": data.get("number", ""),
+            "total": data.get("total", ""),
+            "currency": data.get("currency", ""),
+            "products": [line.get("product_name", "") for line in data.get("lines", [])],
+        },
+        "event": {"name": event.name if event is not None else ""},
+    }
+
+
+def find_template(key: str, locale: str = "") -> MessageTemplate:
+    candidates = {t.locale: t for t in MessageTemplate.objects.filter(key=key, locale__in=[locale, ""])}
+    template = candidates.get(locale) or candidates.get("")
+    if template is None:
+        raise TemplateMissing(f"no message template {key!r}")
+    return template
+
+
+def render(template: MessageTemplate, context: dict) -> RenderedMessage:
+    ctx = Context(context)
+    try:
+        return RenderedMessage(
+            subject=_text_engine.from_string(template.subject).render(ctx).strip(),
+            body=_text_engine.from_string(template.body).render(ctx),
+            html_body=_html_engine.from_string(template.html_body).render(ctx) if template.html_body else "",
+        )
+    except TemplateSyntaxError as error:
+        raise TemplateMissing(f"template {template.key!r} does not parse: {error}") from error

@@ -1,0 +1,47 @@
+"""Guards: conditions re-checked when an action falls due (and when a purchase may void it).
+
+``failed_guard`` returns the reason an action must not run, in words the timeline shows, or None.
+"""
+from __future__ import annotations
+
+from django.utils.dateparse import parse_datetime
+
+from ..models import ScheduledAction
+
+
+def _not_bought_since(action: ScheduledAction, argument: dict) -> str | None:
+    since = action.event.occurred_at
+    customer = action.customer
+    if "category" in argument:
+        last = customer.last_bought_category.get(argument["category"])
+        if last and parse_datetime(last) > since:
+            return f"bought from category {argument['category']!r} again on {last[:10]}"
+    if "product" in argument:
+        last = customer.last_bought_product.get(argument["product"])
+        if last and parse_datetime(last) > since:
+            return f"bought product {argument['product']!r} again on {last[:10]}"
+    return None
+
+
+def _marketing_consent(action: ScheduledAction, argument) -> str | None:
+    if not action.customer.marketing_consent:
+        return "the customer has no marketing consent"
+    return None
+
+
+GUARD_CHECKS = {"not_bought_since": _not_bought_since, "marketing_consent": _marketing_consent}
+
+
+def failed_guard(action: ScheduledAction) -> str | None:
+    if not action.rule.enabled:
+        return f"rule {action.rule.rule_id!r} was turned off"
+    if action.params.get("class", "marketing") == "marketing":
+        reason = _marketing_consent(action, None)
+        if reason:
+            return reason
+    for guard in action.guard:
+        for name, argument in guard.items():
+            reason = GUARD_CHECKS[name](action, argument)
+            if reason:
+                return reason
+    return None

@@ -1,0 +1,156 @@
+"""Due actions: claim them, re-check their guards, and hand sends to channels.
+
+Claiming uses ``SELECT … FOR UPDATE SKIP LOCKED`` so sweeps running at once never take the same
+row; a claim older than the lease (a worker died) is taken again. A Delivery is unique per
+action idempotency key and its rendered content is stored before the channel is called, so a
+second dispatch of the same action finds it and never creates another.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import conf
+from .channels import OutgoingMessage, PermanentChannelError, TransientChannelError, backend_for
+from .models import Channel, Delivery, DeliveryAttempt, ScheduledAction
+from .rendering import TemplateMissing, find_template, merge_context, render
+from .rules.guards import failed_guard
+
+log = logging.getLogger(__name__)
+Status = ScheduledAction.Status
+
+
+def claim_due(now=None, limit: int | None = None) -> list[int]:
+    """Claim up to ``limit`` due actions (and stale claims) for this worker; return their ids."""
+    now = now or timezone.now()
+    limit = limit or conf.get("SWEEP_BATCH_SIZE")
+    stale = now - timedelta(seconds=conf.get("CLAIM_LEASE_SECONDS"))
+    with transaction.atomic():
+        due = list(
+            ScheduledAction.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.PENDING, due_at__lte=now)
+            .order_by("due_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        room = limit - len(due)
+        if room > 0:
+            due += list(
+                ScheduledAction.objects.select_for_update(skip_locked=True)
+                .filter(status=Status.CLAIMED, claimed_at__lt=stale)
+                .order_by("claimed_at")
+                .values_list("pk", flat=True)[:room]
+            )
+        ScheduledAction.objects.filter(pk__in=due).update(status=Status.CLAIMED, claimed_at=now)
+    return due
+
+
+def sweep(now=None, limit: int | None = None) -> dict:
+    """Claim and dispatch every due action; returns counts by outcome."""
+    counts: dict[str, int] = {}
+    for action_id in claim_due(now, limit):
+        outcome = dispatch(action_id, now=now)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def _finish(action: ScheduledAction, status: str, now, **fields) -> str:
+    ScheduledAction.objects.filter(pk=action.pk).update(status=status, completed_at=now, **fields)
+    return status
+
+
+def _resolve_channel(name: str) -> Channel | None:
+    """The enabled channel with this name, else the first enabled channel of this kind."""
+    enabled = Channel.objects.filter(enabled=True)
+    return enabled.filter(name=name).first() or enabled.filter(kind=name).order_by("pk").first()
+
+
+def _prepare_delivery(action: ScheduledAction, channel: Channel) -> Delivery:
+    delivery = Delivery.objects.filter(idempotency_key=action.idempotency_key).first()
+    if delivery is not None:
+        return delivery
+    customer = action.customer
+    template = find_template(action.params["template"], customer.locale)
+    rendered = render(template, merge_context(customer, action.event))
+    delivery, _ = Delivery.objects.get_or_create(
+        idempotency_key=action.idempotency_key,
+        defaults={
+            "action": action, "channel": channel, "customer": customer, "template_key": template.key,
+            "to": getattr(customer, backend_for(channel).address_field), "subject": rendered.subject,
+            "body": rendered.body, "html_body": rendered.html_body,
+        },
+    )
+    return delivery
+
+
+def dispatch(action_id: int, now=None) -> str:
+    """Perform one claimed action; returns what became of it (done, cancelled, retry, failed)."""
+    now = now or timezone.now()
+    action = ScheduledAction.objects.select_related("rule", "customer", "event").get(pk=action_id)
+    if action.status != Status.CLAIMED:
+        return "skipped"
+    reason = failed_guard(action)
+    if reason:
+        return _finish(action, Status.CANCELLED, now, cancel_reason=reason)
+    channel = _resolve_channel(action.params.get("channel", "email"))
+    if channel is None:
+        return _finish(action, Status.FAILED, now,
+                       last_error=f"no enabled channel named or of kind {action.params.get('channel')!r}")
+    try:
+        delivery = _prepare_delivery(action, channel)
+    except TemplateMissing as error:
+        return _finish(action, Status.FAILED, now, last_error=str(error))
+    if delivery.status == Delivery.Status.SENT:
+        return _finish(action, Status.DONE, now)
+    return _send(action, delivery, channel, now)
+
+
+def _send(action: ScheduledAction, delivery: Delivery, channel: Channel, now) -> str:
+    started = time.monotonic()
+    attempt = DeliveryAttempt(delivery=delivery, started_at=now)
+    message = OutgoingMessage(to=delivery.to, subject=delivery.subject, body=delivery.body, html_body=delivery.html_body)
+    try:
+        result = backend_for(channel).send(message)
+    except TransientChannelError as error:
+        return _retry_or_give_up(action, delivery, channel, attempt, started, now, str(error))
+    except PermanentChannelError as error:
+        _record_attempt(attempt, started, ok=False, response=str(error))
+        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.FAILED, error=str(error))
+        Channel.objects.filter(pk=channel.pk).update(last_error_at=now, last_error=str(error))
+        return _finish(action, Status.FAILED, now, last_error=str(error), attempts=action.attempts + 1)
+    _record_attempt(attempt, started, ok=True, response=result.response)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Delivery.Status.SENT, sent_at=now, provider_message_id=result.provider_message_id, error=""
+    )
+    Channel.objects.filter(pk=channel.pk).update(last_success_at=now)
+    return _finish(action, Status.DONE, now, attempts=action.attempts + 1)
+
+
+def _record_attempt(attempt: DeliveryAttempt, started: float, ok: bool, response: str) -> None:
+    attempt.duration_ms = int((time.monotonic() - started) * 1000)
+    attempt.ok, attempt.response = ok, response[:2000]
+    attempt.save()
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with full jitter: base · 2^(attempts-1), randomized down to half."""
+    ceiling = conf.get("SEND_RETRY_BASE_SECONDS") * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+def _retry_or_give_up(action, delivery, channel, attempt, started, now, error: str) -> str:
+    _record_attempt(attempt, started, ok=False, response=error)
+    Channel.objects.filter(pk=channel.pk).update(last_error_at=now, last_error=error)
+    attempts = action.attempts + 1
+    if attempts >= conf.get("SEND_MAX_ATTEMPTS"):
+        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.DEAD, error=error)
+        return _finish(action, Status.FAILED, now, attempts=attempts, last_error=f"gave up after {attempts} attempts: {error}")
+    ScheduledAction.objects.filter(pk=action.pk).update(
+        status=Status.PENDING, attempts=attempts, last_error=error, claimed_at=None,
+        due_at=now + retry_delay(attempts),
+    )
+    return "retry"

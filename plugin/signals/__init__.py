@@ -1,0 +1,10 @@
+"""Intake: where store events enter Masa. The public Django signals are importable from here."""
+from .django_signals import (  # noqa: F401
+    checkout_updated,
+    customer_created,
+    customer_updated,
+    order_cancelled,
+    order_fulfilled,
+    order_paid,
+    order_placed,
+)

@@ -1,0 +1,230 @@
+"""Saleor webhook payloads → Masa's normalized events (DESIGN.md §2).
+
+Pure functions over parsed JSON: no database, no HTTP. A payload of the wrong shape raises
+``PayloadError`` naming the missing or wrong field.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.utils.dateparse import parse_datetime
+from django.utils.text import slugify
+
+
+class PayloadError(ValueError):
+    """The body is JSON but not the shape this event type has."""
+
+
+@dataclass
+class Identity:
+    store_id: str | None = None
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+
+
+@dataclass
+class NormalizedEvent:
+    name: str
+    source_id: str
+    occurred_at: datetime
+    identity: Identity
+    data: dict = field(default_factory=dict)
+
+
+ORDER_EVENTS = {
+    "order_created": "order_placed",
+    "order_fully_paid": "order_paid",
+    "order_paid": "order_paid",
+    "order_fulfilled": "order_fulfilled",
+    "order_cancelled": "order_cancelled",
+}
+CHECKOUT_EVENTS = {"checkout_created", "checkout_updated"}
+CUSTOMER_EVENTS = {"customer_created": "customer_created", "customer_updated": "customer_updated"}
+# Delivered to us and stored, but no rule needs them: their content arrives in the events above.
+ACKNOWLEDGED_EVENTS = {"order_confirmed", "order_updated", "customer_metadata_updated"}
+SUPPORTED_EVENTS = set(ORDER_EVENTS) | CHECKOUT_EVENTS | set(CUSTOMER_EVENTS) | ACKNOWLEDGED_EVENTS
+
+
+def _require(mapping, key, where):
+    if not isinstance(mapping, dict):
+        raise PayloadError(f"{where} must be an object")
+    if mapping.get(key) in (None, ""):
+        raise PayloadError(f"{where}.{key} is missing")
+    return mapping[key]
+
+
+def _when(value, where) -> datetime:
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise PayloadError(f"{where} is not an ISO date-time")
+    return parsed
+
+
+def _money(money) -> tuple[float, str]:
+    gross = (money or {}).get("gross") or {}
+    try:
+        amount = float(Decimal(str(gross.get("amount", 0))))
+    except (InvalidOperation, ValueError) as error:
+        raise PayloadError("a money amount is not a number") from error
+    return amount, gross.get("currency", "")
+
+
+def category_key(category: dict | None) -> str:
+    """A stable key for a category: its slug, else a slug of its name."""
+    if not category:
+        return ""
+    return category.get("slug") or slugify(category.get("name") or "") or str(category.get("id", ""))
+
+
+def _lines(lines, where) -> list[dict]:
+    if not isinstance(lines, list):
+        raise PayloadError(f"{where}.lines must be a list")
+    out = []
+    for index, line in enumerate(lines):
+        if not isinstance(line, dict):
+            raise PayloadError(f"{where}.lines[{index}] must be an object")
+        variant = line.get("variant") or {}
+        product = variant.get("product") or {}
+        category = product.get("category") or {}
+        parent = category.get("parent") or {}
+        amount, _ = _money(line.get("totalPrice"))
+        quantity = line.get("quantity", 1)
+        if not isinstance(quantity, int) or quantity < 0:
+            raise PayloadError(f"{where}.lines[{index}].quantity must be a whole number")
+        out.append({
+            "product_id": product.get("id") or "",
+            "product_name": product.get("name") or line.get("productName") or "",
+            "variant_id": variant.get("id") or "",
+            "sku": variant.get("sku") or line.get("productSku") or "",
+            "quantity": quantity,
+            "total": amount,
+            "category": category_key(category),
+            "category_name": category.get("name") or "",
+            "parent_category": category_key(parent) if parent else "",
+        })
+    return out
+
+
+def summarize_lines(lines: list[dict]) -> dict:
+    categories = []
+    for line in lines:
+        for key in (line["category"], line["parent_category"]):
+            if key and key not in categories:
+                categories.append(key)
+    return {
+        "categories": categories,
+        "products": sorted({line["product_id"] for line in lines if line["product_id"]}),
+        "skus": sorted({line["sku"] for line in lines if line["sku"]}),
+    }
+
+
+def order_events(name: str, order_id: str, occurred_at: datetime, identity: Identity, data: dict) -> list[NormalizedEvent]:
+    """The order event itself and, for a placed order, one ``category_bought`` per category."""
+    events = [NormalizedEvent(name, f"{name}:{order_id}", occurred_at, identity, data)]
+    if name != "order_placed":
+        return events
+    for category in data["categories"]:
+        lines = [line for line in data["lines"] if category in (line["category"], line["parent_category"])]
+        events.append(NormalizedEvent(
+            "category_bought", f"category_bought:{order_id}:{category}", occurred_at, identity,
+            {
+                "order_id": order_id,
+                "number": data["number"],
+                "category": category,
+                "quantity": sum(line["quantity"] for line in lines),
+                "products": sorted({line["product_id"] for line in lines if line["product_id"]}),
+            },
+        ))
+    return events
+
+
+def _order_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
+    order = _require(payload, "order", "body")
+    order_id = _require(order, "id", "order")
+    user = order.get("user") or {}
+    identity = Identity(store_id=user.get("id"), email=(order.get("userEmail") or user.get("email") or "").lower())
+    lines = _lines(order.get("lines") or [], "order")
+    total, currency = _money(order.get("total"))
+    occurred_at = _when(payload.get("issuedAt"), "body.issuedAt")
+    name = ORDER_EVENTS[event_type]
+    data = {
+        "order_id": order_id,
+        "number": str(order.get("number") or ""),
+        "status": order.get("status") or "",
+        "charge_status": order.get("chargeStatus") or "",
+        "channel": (order.get("channel") or {}).get("slug", ""),
+        "total": total,
+        "currency": currency,
+        "lines": lines,
+        **summarize_lines(lines),
+    }
+    return order_events(name, order_id, occurred_at, identity, data)
+
+
+def _checkout_events(payload: dict) -> list[NormalizedEvent]:
+    checkout = _require(payload, "checkout", "body")
+    checkout_id = _require(checkout, "id", "checkout")
+    user = checkout.get("user") or {}
+    identity = Identity(store_id=user.get("id"), email=(checkout.get("email") or user.get("email") or "").lower())
+    lines = _lines(checkout.get("lines") or [], "checkout")
+    total, currency = _money(checkout.get("totalPrice"))
+    updated_at = checkout.get("updatedAt") or payload.get("issuedAt")
+    occurred_at = _when(updated_at, "checkout.updatedAt")
+    data = {
+        "checkout_id": checkout_id,
+        "channel": (checkout.get("channel") or {}).get("slug", ""),
+        "total": total,
+        "currency": currency,
+        "lines": lines,
+        **summarize_lines(lines),
+    }
+    return [NormalizedEvent("checkout_updated", f"checkout_updated:{checkout_id}:{updated_at}", occurred_at, identity, data)]
+
+
+def _pairs(items) -> dict:
+    return {item["key"]: item.get("value") for item in items or [] if isinstance(item, dict) and "key" in item}
+
+
+def _customer_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
+    user = _require(payload, "user", "body")
+    user_id = _require(user, "id", "user")
+    identity = Identity(
+        store_id=user_id,
+        email=(user.get("email") or "").lower(),
+        first_name=user.get("firstName") or "",
+        last_name=user.get("lastName") or "",
+    )
+    issued_at = payload.get("issuedAt")
+    occurred_at = _when(issued_at, "body.issuedAt")
+    name = CUSTOMER_EVENTS.get(event_type, event_type)
+    data = {
+        "store_id": user_id,
+        "email": identity.email,
+        "first_name": identity.first_name,
+        "last_name": identity.last_name,
+        "metadata": _pairs(user.get("metadata")),
+        "private_metadata": _pairs(user.get("privateMetadata")),
+    }
+    source_id = f"{name}:{user_id}" if name == "customer_created" else f"{name}:{user_id}:{issued_at}"
+    return [NormalizedEvent(name, source_id, occurred_at, identity, data)]
+
+
+def normalize(event_type: str, payload) -> list[NormalizedEvent]:
+    """Normalized events for one Saleor delivery; an empty list for acknowledged-only events."""
+    if not isinstance(payload, dict):
+        raise PayloadError("body must be a JSON object")
+    if event_type in ORDER_EVENTS:
+        return _order_events(event_type, payload)
+    if event_type in CHECKOUT_EVENTS:
+        return _checkout_events(payload)
+    if event_type in CUSTOMER_EVENTS:
+        return _customer_events(event_type, payload)
+    if event_type == "customer_metadata_updated":
+        return []
+    if event_type in ACKNOWLEDGED_EVENTS:
+        _require(payload, "order", "body")
+        return []
+    raise PayloadError(f"unsupported event type {event_type!r}")

@@ -1,0 +1,140 @@
+"""The Saleor webhook endpoint: verify, then parse, then store (as django-anymail's webhook views).
+
+Every request is answered with JSON. A rejected request gets a 4xx with a reason code and is
+recorded (headers, a truncated body) for the admin; a key server we cannot reach gets a 503 so
+that Saleor retries. An accepted request is stored before anything else runs.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+import jwt
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from .. import conf
+from ..models import InboundDelivery
+from . import normalize
+from .intake import store_events
+from .saleor_keys import KeysUnavailable, configured_store, key_for
+
+log = logging.getLogger(__name__)
+REJECTED_BODY_EXCERPT = 2048
+RECORDED_HEADERS = ("Saleor-Event", "Saleor-Domain", "Saleor-Api-Url", "Saleor-Signature", "Content-Type", "User-Agent")
+
+
+class Rejection(Exception):
+    def __init__(self, status: int, code: str, detail: str):
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+
+def _header(request, name: str) -> str:
+    return request.headers.get(name) or request.headers.get(f"X-{name}") or ""
+
+
+def _recorded_headers(request) -> dict:
+    return {name: _header(request, name) for name in RECORDED_HEADERS if _header(request, name)}
+
+
+def verify_signature(signature: str, body: bytes, domain: str, api_url: str) -> None:
+    """Raise Rejection unless ``signature`` is the store's detached JWS (RS256) over ``body``."""
+    store = configured_store(domain)
+    if store is None:
+        raise Rejection(403, "unknown_domain", f"Saleor-Domain {domain!r} is not an allowed store")
+    if api_url and store.api_url and api_url.rstrip("/") != store.api_url.rstrip("/"):
+        raise Rejection(403, "api_url_mismatch", f"Saleor-Api-Url {api_url!r} is not the configured API of {domain}")
+    if not signature:
+        raise Rejection(401, "missing_signature", "Saleor-Signature header is missing")
+    try:
+        header = jwt.get_unverified_header(signature)
+    except jwt.DecodeError as error:
+        raise Rejection(401, "malformed_signature", f"Saleor-Signature is not a JWS: {error}") from error
+    if header.get("alg") != "RS256" or header.get("b64") is not False:
+        raise Rejection(401, "malformed_signature", "Saleor-Signature must be RS256 over a detached unencoded payload")
+    key = key_for(store, header.get("kid", ""))
+    if key is None:
+        raise Rejection(401, "unknown_key", f"no key {header.get('kid')!r} in the JWKS of {domain}")
+    try:
+        jwt.api_jws.decode_complete(signature, key.key, algorithms=["RS256"], detached_payload=body)
+    except jwt.InvalidTokenError as error:
+        raise Rejection(401, "bad_signature", f"signature does not match the body: {error}") from error
+
+
+def _parse(request) -> tuple[str, str, dict]:
+    max_bytes = conf.get("MAX_WEBHOOK_BYTES")
+    if int(request.META.get("CONTENT_LENGTH") or 0) > max_bytes:
+        raise Rejection(413, "too_large", f"body is larger than {max_bytes} bytes")
+    content_type = request.content_type or ""
+    if content_type != "application/json":
+        raise Rejection(415, "unsupported_content_type", f"Content-Type must be application/json, not {content_type!r}")
+    event_type = _header(request, "Saleor-Event").lower()
+    if not event_type:
+        raise Rejection(400, "missing_event", "Saleor-Event header is missing")
+    if event_type not in normalize.SUPPORTED_EVENTS:
+        raise Rejection(400, "unknown_event", f"event {event_type!r} is not one Masa subscribes to")
+    domain = _header(request, "Saleor-Domain")
+    if not domain:
+        raise Rejection(400, "missing_domain", "Saleor-Domain header is missing")
+    body = request.body
+    if len(body) > max_bytes:
+        raise Rejection(413, "too_large", f"body is larger than {max_bytes} bytes")
+    verify_signature(_header(request, "Saleor-Signature"), body, domain, _header(request, "Saleor-Api-Url"))
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise Rejection(400, "invalid_json", f"body is not valid JSON: {error}") from error
+    return event_type, domain, payload
+
+
+def _record_rejection(request, rejection: Rejection) -> None:
+    InboundDelivery.objects.create(
+        source="saleor",
+        event_type=_header(request, "Saleor-Event")[:64],
+        domain=_header(request, "Saleor-Domain")[:255],
+        status=InboundDelivery.Status.REJECTED,
+        reason=f"{rejection.code}: {rejection.detail}",
+        headers=_recorded_headers(request),
+        body=request.body[:REJECTED_BODY_EXCERPT].decode("utf-8", "replace"),
+        remote_addr=request.META.get("REMOTE_ADDR"),
+    )
+
+
+@csrf_exempt
+@require_POST
+def saleor_webhook(request):
+    try:
+        event_type, domain, payload = _parse(request)
+        events = normalize.normalize(event_type, payload)
+    except normalize.PayloadError as error:
+        rejection = Rejection(400, "wrong_shape", str(error))
+    except Rejection as error:
+        rejection = error
+    except KeysUnavailable as error:
+        log.warning("Saleor webhook not verified: %s", error)
+        return JsonResponse({"error": "keys_unavailable", "detail": str(error)}, status=503)
+    else:
+        return _accept(request, event_type, domain, events)
+    _record_rejection(request, rejection)
+    return JsonResponse({"error": rejection.code, "detail": rejection.detail}, status=rejection.status)
+
+
+def _accept(request, event_type, domain, events):
+    body = request.body
+    dedupe_key = hashlib.sha256(b"\0".join([domain.encode(), event_type.encode(), body])).hexdigest()
+    try:
+        with transaction.atomic():
+            inbound = InboundDelivery.objects.create(
+                source="saleor", event_type=event_type, domain=domain,
+                status=InboundDelivery.Status.ACCEPTED, dedupe_key=dedupe_key,
+                headers=_recorded_headers(request), body=body.decode("utf-8"),
+                remote_addr=request.META.get("REMOTE_ADDR"),
+            )
+            stored = store_events("saleor", events, inbound=inbound)
+    except IntegrityError:
+        return JsonResponse({"status": "duplicate", "events": 0})
+    return JsonResponse({"status": "accepted", "events": len(stored)})

@@ -1,0 +1,17 @@
+"""Test settings: the example site on the real PostgreSQL and Redis (as CI provides them)."""
+import os
+
+os.environ.setdefault("MASA_DB", "postgres")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+
+from example_site.settings import *  # noqa: E402,F401,F403
+
+REDIS_URL = os.environ.get("MASA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+CELERY_BROKER_URL = os.environ["CELERY_BROKER_URL"]
+CELERY_TASK_ALWAYS_EAGER = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MASA = {
+    "SALEOR_STORES": [{"domain": "localhost:8000", "api_url": "http://localhost:8000/graphql/"}],
+}
