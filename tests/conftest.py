@@ -5,6 +5,7 @@ from pathlib import Path
 import httpx
 import pytest
 from django.core.cache import cache
+from django.test import TestCase
 
 from masa.models import Channel, MessageTemplate, Rule
 from masa.signals import saleor_keys
@@ -76,7 +77,8 @@ def post_webhook(client, body: bytes, headers: dict):
             continue
         meta["HTTP_" + name.upper().replace("-", "_")] = value
     content_type = headers.get("Content-Type", "application/json")
-    return client.post("/masa/webhooks/saleor/", data=body, content_type=content_type, **meta)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post("/masa/webhooks/saleor/", data=body, content_type=content_type, **meta)
 
 
 def post_captured(client, name):

@@ -1,0 +1,62 @@
+"""Evaluation that cannot finish marks the event failed with the error; nothing half-written."""
+from datetime import datetime, timezone
+
+import pytest
+from django.test import TestCase
+
+from masa import signals
+from masa.models import Rule, ScheduledAction, StoreEvent
+from masa.rules import engine, evaluate
+from masa.tasks import sweep_outbox
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def place_order(order_id=1):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        signals.order_placed.send(sender=None, order_id=order_id, email="a@example.com", occurred_at=NOW,
+                                  lines=[{"product_id": "p", "quantity": 1, "total": 5.0, "category": "absorbent"}])
+
+
+def test_an_engine_error_marks_the_event_failed_and_rolls_back_its_writes(refill_rule, monkeypatch):
+    def broken_run(self, facts, on_fire):
+        raise engine.EngineError("durable-rules blew up")
+
+    monkeypatch.setattr(engine.RuleSet, "run", broken_run)
+    place_order()
+
+    event = StoreEvent.objects.get(name="order_placed")
+    assert event.status == "failed" and event.error == "durable-rules blew up"
+    assert event.customer.orders_count == 0
+    assert ScheduledAction.objects.count() == 0
+
+
+def test_evaluating_the_same_event_again_changes_nothing(refill_rule):
+    place_order()
+    event = StoreEvent.objects.get(name="order_placed")
+    assert evaluate.evaluate_event(event.pk) == "processed"
+    event.customer.refresh_from_db()
+    assert event.customer.orders_count == 1 and ScheduledAction.objects.count() == 1
+
+
+def test_a_broken_rule_in_the_database_is_skipped_and_others_still_run(refill_rule):
+    Rule.objects.create(rule_id="broken", title="Broken", definition={"trigger": {"event": "nope"}, "steps": []})
+    place_order()
+    assert ScheduledAction.objects.get().rule == refill_rule
+
+
+def test_events_stranded_by_a_dead_broker_are_evaluated_by_the_outbox_sweep(refill_rule, monkeypatch, settings):
+    from masa import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(tasks.evaluate_event, "delay", broker_down)
+    settings.MASA = {**settings.MASA, "OUTBOX_GRACE_SECONDS": 0}
+    place_order()
+    assert StoreEvent.objects.filter(status="received").count() == 2
+
+    assert sweep_outbox() == 2
+    assert StoreEvent.objects.filter(status="processed").count() == 2
+    assert ScheduledAction.objects.count() == 1
