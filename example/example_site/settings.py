@@ -17,6 +17,7 @@ ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,test
 
 INSTALLED_APPS = [
     "masa",
+    "demo_store",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -85,6 +86,7 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("MASA_SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
         }
     }
 
@@ -117,8 +119,8 @@ CELERY_BEAT_SCHEDULE = {
 MASA = {
     "SALEOR_STORES": [
         {
-            "domain": os.environ.get("MASA_SALEOR_DOMAIN", "localhost:8000"),
-            "api_url": os.environ.get("MASA_SALEOR_API_URL", "http://localhost:8000/graphql/"),
+            "domain": os.environ.get("MASA_SALEOR_DOMAIN", "127.0.0.1:8000"),
+            "api_url": os.environ.get("MASA_SALEOR_API_URL", "http://127.0.0.1:8000/graphql/"),
         }
     ],
 }

@@ -2,8 +2,11 @@ from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
+from demo_store.views import jwks
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("masa/", include("masa.urls")),
+    path(".well-known/jwks.json", jwks, name="demo-store-jwks"),
     path("", include(wagtail_urls)),
 ]

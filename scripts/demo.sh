@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The demo: a Wagtail site with Masa, a seeded store and rules, signed Saleor orders sent over
+# HTTP, the reminders they schedule, and a thank-you email actually sent a minute later.
+# SQLite and in-process tasks: nothing else to install. MASA_DEMO_ONCE=1 exits after the email.
+set -euo pipefail
+cd "$(dirname "$0")/../example"
+PY=../.venv/bin/python
+PORT=${PORT:-8000}
+export MASA_SALEOR_DOMAIN="127.0.0.1:$PORT" MASA_SALEOR_API_URL="http://127.0.0.1:$PORT/graphql/"
+export WAGTAILADMIN_BASE_URL="http://127.0.0.1:$PORT"
+mkdir -p .demo
+
+$PY manage.py migrate --noinput -v0
+$PY manage.py seed_demo
+$PY manage.py runserver "127.0.0.1:$PORT" --noreload >.demo/server.log 2>&1 &
+server=$!
+$PY manage.py masa_sweep --loop 5 >.demo/sweeper.log 2>&1 &
+sweeper=$!
+trap 'kill $server $sweeper 2>/dev/null || true' EXIT
+
+for _ in $(seq 60); do
+  $PY -c "import httpx,sys; httpx.get('http://127.0.0.1:$PORT/admin/login/')" 2>/dev/null && break
+  sleep 0.5
+done
+
+echo; echo "Replaying signed Saleor webhooks from the demo store:"
+$PY manage.py demo_replay --url "http://127.0.0.1:$PORT"
+
+cat <<INFO
+
+Masa demo is running.
+  Wagtail admin:   http://127.0.0.1:$PORT/admin/   login: admin / masa-demo
+  Webhook URL:     http://127.0.0.1:$PORT/masa/webhooks/saleor/
+  Sent emails:     example/.demo/sweeper.log (the thank-you notes go out about a minute after the orders)
+INFO
+
+if [ -n "${MASA_DEMO_ONCE:-}" ]; then
+  for _ in $(seq 40); do grep -q "Thank you" .demo/sweeper.log && break; sleep 3; done
+  grep -A3 "Subject: Thank you" .demo/sweeper.log | head -8
+  grep -q "Thank you" .demo/sweeper.log
+  exit 0
+fi
+echo "Press Ctrl-C to stop."
+wait $server
