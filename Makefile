@@ -1,6 +1,8 @@
 # The two commands of the README: `make demo` and `make test`.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
+# Extra requirements for a compatibility run, e.g. EXTRA_REQUIREMENTS='wagtail<7.5'.
+EXTRA_REQUIREMENTS ?=
 BIN := $(VENV)/bin
 
 .PHONY: demo test install
@@ -8,7 +10,7 @@ BIN := $(VENV)/bin
 $(BIN)/.masa-installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test]' $(EXTRA_REQUIREMENTS)
 	touch $@
 
 install: $(BIN)/.masa-installed
