@@ -16,6 +16,10 @@ DEFAULTS = {
     "SEND_MAX_ATTEMPTS": 5,
     "SEND_RETRY_BASE_SECONDS": 60,
     "DEFAULT_FROM_EMAIL": None,
+    # A checkout with no update for this long (and no order) becomes a cart_abandoned event.
+    "CART_ABANDONED_AFTER": "1h",
+    # Who gets notify_staff messages.
+    "STAFF_EMAILS": [],
 }
 
 

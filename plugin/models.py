@@ -30,6 +30,9 @@ class Customer(models.Model):
     category_counts = models.JSONField(default=dict, blank=True, help_text="category slug → orders containing it")
     last_bought_category = models.JSONField(default=dict, blank=True, help_text="category slug → ISO time")
     last_bought_product = models.JSONField(default=dict, blank=True, help_text="product id → ISO time")
+    order_times = models.JSONField(default=list, blank=True, help_text="ISO times of the latest orders")
+    category_times = models.JSONField(default=dict, blank=True, help_text="category slug → ISO times of its orders")
+    tags = models.JSONField(default=list, blank=True)
     facts = models.JSONField(default=dict, blank=True, help_text="Facts set by rules: tier, score, tags…")
     store_metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -132,7 +135,9 @@ class Channel(models.Model):
 class MessageTemplate(models.Model):
     """Text of a message; merge tags like ``{{ customer.first_name }}`` are filled at send time."""
 
-    key = models.SlugField(max_length=100)
+    key = models.SlugField(max_length=150)
+    pack = models.CharField(max_length=100, blank=True, db_index=True)
+    channel_kind = models.CharField(max_length=32, blank=True, help_text="Empty: any channel")
     locale = models.CharField(max_length=16, blank=True, help_text="Empty: the default for every locale")
     subject = models.CharField(max_length=255, blank=True)
     body = models.TextField()
@@ -146,6 +151,32 @@ class MessageTemplate(models.Model):
         return f"{self.key} [{self.locale}]" if self.locale else self.key
 
 
+class RulePack(models.Model):
+    """A versioned pack of rules and templates, with the shop's values for its parameters."""
+
+    pack_id = models.SlugField(max_length=100, unique=True)
+    version = models.CharField(max_length=32)
+    title = models.CharField(max_length=255)
+    author = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    min_masa_version = models.CharField(max_length=32, blank=True)
+    parameters = models.JSONField(default=dict, blank=True, help_text="Declared parameters: name → type, default…")
+    parameter_values = models.JSONField(default=dict, blank=True, help_text="This shop's values")
+    source = models.TextField(blank=True, help_text="The pack document as imported")
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pack_id"]
+
+    def __str__(self):
+        return f"{self.title} {self.version}"
+
+    def resolved_parameters(self) -> dict:
+        values = {name: spec.get("default") for name, spec in self.parameters.items()}
+        values.update({k: v for k, v in self.parameter_values.items() if k in self.parameters})
+        return values
+
+
 class Rule(models.Model):
     """A declarative rule: trigger, conditions and steps (see docs/rule-packs.md)."""
 
@@ -153,9 +184,14 @@ class Rule(models.Model):
     pack = models.CharField(max_length=100, default="local", db_index=True)
     title = models.CharField(max_length=255)
     definition = models.JSONField()
+    pack_definition = models.JSONField(null=True, blank=True, help_text="The definition as the pack shipped it")
     enabled = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
+
+    @property
+    def locally_edited(self) -> bool:
+        return self.pack_definition is not None and self.pack_definition != self.definition
 
     class Meta:
         ordering = ["pack", "rule_id"]
@@ -172,12 +208,13 @@ class RuleFiring(models.Model):
     event = models.ForeignKey(StoreEvent, on_delete=models.CASCADE, related_name="firings")
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="firings")
     fired_at = models.DateTimeField(default=timezone.now)
+    scope_key = models.CharField(max_length=255, help_text="What the rule fires once for: an event, an order, a customer…")
     facts_set = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-fired_at"]
         constraints = [
-            models.UniqueConstraint(fields=["rule", "rule_version", "event"], name="masa_firing_once_per_event"),
+            models.UniqueConstraint(fields=["rule", "scope_key"], name="masa_firing_once_per_scope"),
         ]
 
 
@@ -192,8 +229,9 @@ class ScheduledAction(models.Model):
         FAILED = "failed"
 
     idempotency_key = models.CharField(max_length=255, unique=True)
-    firing = models.ForeignKey(RuleFiring, on_delete=models.CASCADE, related_name="actions")
-    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="actions")
+    firing = models.ForeignKey(RuleFiring, null=True, blank=True, on_delete=models.CASCADE, related_name="actions")
+    rule = models.ForeignKey(Rule, null=True, blank=True, on_delete=models.CASCADE, related_name="actions",
+                             help_text="Empty for Masa's own actions (e.g. confirming a cart abandonment)")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="actions")
     event = models.ForeignKey(StoreEvent, on_delete=models.CASCADE, related_name="actions")
     step = models.PositiveIntegerField()

@@ -19,7 +19,10 @@ from . import conf
 from .channels import OutgoingMessage, PermanentChannelError, TransientChannelError, backend_for
 from .models import Channel, Delivery, DeliveryAttempt, ScheduledAction
 from .rendering import TemplateMissing, find_template, merge_context, render
+from .rules import abandonment
 from .rules.guards import failed_guard
+from .signals.intake import store_events
+from .signals.normalize import Identity, NormalizedEvent
 
 log = logging.getLogger(__name__)
 Status = ScheduledAction.Status
@@ -69,6 +72,12 @@ def _resolve_channel(name: str) -> Channel | None:
     return enabled.filter(name=name).first() or enabled.filter(kind=name).order_by("pk").first()
 
 
+def _recipient(action: ScheduledAction, channel: Channel) -> str:
+    if action.kind == "notify_staff":
+        return ", ".join(conf.get("STAFF_EMAILS"))
+    return getattr(action.customer, backend_for(channel).address_field)
+
+
 def _prepare_delivery(action: ScheduledAction, channel: Channel) -> Delivery:
     delivery = Delivery.objects.filter(idempotency_key=action.idempotency_key).first()
     if delivery is not None:
@@ -80,7 +89,7 @@ def _prepare_delivery(action: ScheduledAction, channel: Channel) -> Delivery:
         idempotency_key=action.idempotency_key,
         defaults={
             "action": action, "channel": channel, "customer": customer, "template_key": template.key,
-            "to": getattr(customer, backend_for(channel).address_field), "subject": rendered.subject,
+            "to": _recipient(action, channel), "subject": rendered.subject,
             "body": rendered.body, "html_body": rendered.html_body,
         },
     )
@@ -94,8 +103,42 @@ def dispatch(action_id: int, now=None) -> str:
     if action.status != Status.CLAIMED:
         return "skipped"
     reason = failed_guard(action)
+    if action.kind == abandonment.KIND:
+        reason = reason or abandonment.confirmation_failure(action)
     if reason:
         return _finish(action, Status.CANCELLED, now, cancel_reason=reason)
+    if action.kind in EVENT_ACTIONS:
+        return _store_masa_event(action, now)
+    if action.kind == "notify_staff" and not conf.get("STAFF_EMAILS"):
+        return _finish(action, Status.FAILED, now, last_error="MASA['STAFF_EMAILS'] names nobody to notify")
+    return _perform_send(action, now)
+
+
+def _masa_event(action: ScheduledAction) -> tuple[str, dict]:
+    if action.kind == "emit":
+        return action.params["event"], {"emitted_by": action.rule.rule_id, **_order_of(action)}
+    if action.kind == "effect":
+        return "rule_effect", {"effect": action.params, "rule": action.rule.rule_id}
+    return "cart_abandoned", {**action.event.data, "last_update_at": action.event.occurred_at.isoformat()}
+
+
+def _order_of(action: ScheduledAction) -> dict:
+    return {key: action.event.data[key] for key in ("order_id", "number") if key in action.event.data}
+
+
+def _store_masa_event(action: ScheduledAction, now) -> str:
+    """Emitted events, delayed effects and confirmed abandonments enter as Masa's own events."""
+    name, data = _masa_event(action)
+    customer = action.customer
+    identity = Identity(store_id=customer.store_id, email=customer.email)
+    store_events("masa", [NormalizedEvent(name, f"{name}:{action.idempotency_key}", now, identity, data)])
+    return _finish(action, Status.DONE, now)
+
+
+EVENT_ACTIONS = {"emit", "effect", abandonment.KIND}
+
+
+def _perform_send(action: ScheduledAction, now) -> str:
     channel = _resolve_channel(action.params.get("channel", "email"))
     if channel is None:
         return _finish(action, Status.FAILED, now,

@@ -24,7 +24,7 @@ def test_signed_order_schedules_then_sends_exactly_one_rendered_email(client, si
     payload = order_payload(when=NOW)
     response = post_signed(client, signing_store, "order_created", payload)
 
-    assert response.json() == {"status": "accepted", "events": 2}
+    assert response.json() == {"status": "accepted", "events": 3}
     event = StoreEvent.objects.get(name="order_placed")
     assert event.status == "processed"
     firing = RuleFiring.objects.get()

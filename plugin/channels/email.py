@@ -26,7 +26,8 @@ class EmailChannel(ChannelBackend):
         from_email = config.get("from_email") or conf.get("DEFAULT_FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
         message_id = make_msgid(domain=from_email.rsplit("@", 1)[-1])
         email = EmailMultiAlternatives(
-            subject=message.subject, body=message.body, from_email=from_email, to=[message.to],
+            subject=message.subject, body=message.body, from_email=from_email,
+            to=[address.strip() for address in message.to.split(",") if address.strip()],
             reply_to=[config["reply_to"]] if config.get("reply_to") else None,
             headers={"Message-ID": message_id, **(message.headers or {})}, connection=connection,
         )

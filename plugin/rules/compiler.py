@@ -1,36 +1,39 @@
-"""Rule definitions (the declarative format of docs/rule-packs.md) → engine conditions and plans.
+"""Rule definitions (docs/rule-packs.md) → engine conditions and plans. No database, no HTTP.
 
-A definition::
-
-    trigger: {event: order_placed, category: absorbent}
-    conditions: [{fact: orders_count, op: ">=", value: 2}]
-    steps:
-      - wait: 25d
-      - check: {not_bought_since: {category: absorbent}}
-      - send: {channel: email, template: refill-absorbent}
-
-compiles to a durable-rules condition over an ``event`` fact (and a ``customer`` fact when
-there are conditions) plus a plan: the actions to schedule, each with its delay and guards.
-Nothing here touches the database.
+A rule compiles to a durable-rules condition over a trigger fact (an ``event``, or a ``change``
+of a customer fact) and, when it has conditions, the ``customer`` fact; and to a plan: the
+effects applied at once (they are what chains rules) and the actions to schedule, each with the
+waits before it and the guards re-checked when it falls due.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from . import factkeys
 from .durations import parse_duration
 
 EVENT_NAMES = {
     "order_placed", "order_paid", "order_fulfilled", "order_cancelled", "checkout_updated",
-    "cart_abandoned", "category_bought", "customer_created", "customer_updated",
+    "cart_abandoned", "category_bought", "product_bought", "customer_created", "customer_updated",
     "message_opened", "message_clicked", "message_bounced", "unsubscribed",
 }
+CUSTOM_EVENT = re.compile(r"custom\.[a-z0-9_.-]+")
 TRIGGER_LIST_FILTERS = {"category": "categories", "product": "products", "sku": "skus"}
 TRIGGER_FIELD_FILTERS = {"min_total": ("$gte", "total"), "max_total": ("$lte", "total")}
 OPERATORS = {"==": None, "!=": "$neq", ">": "$gt", ">=": "$gte", "<": "$lt", "<=": "$lte"}
-CUSTOMER_FIELDS = {"orders_count", "total_spent", "marketing_consent", "locale", "time_zone", "email"}
-GUARDS = {"not_bought_since", "marketing_consent"}
+CUSTOMER_FIELDS = {
+    "orders_count", "total_spent", "marketing_consent", "locale", "time_zone", "email",
+    "median_order_interval_days",
+}
+SINCE_ANCHORS = {"last_order": "since__last_order", "first_order": "since__first_order"}
+GUARDS = {"not_bought_since", "not_bought", "marketing_consent"}
 MESSAGE_CLASSES = {"marketing", "transactional"}
+ONCE_SCOPES = {"event", "order", "product", "customer"}
+EFFECTS = {"set", "increment", "tag", "untag"}
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+TIME_OF_DAY = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
 
 class RuleDefinitionError(ValueError):
@@ -45,7 +48,7 @@ class RuleDefinitionError(ValueError):
 class PlannedAction:
     step: int
     kind: str
-    delay: timedelta
+    waits: tuple
     params: dict
     guard: list = field(default_factory=list)
 
@@ -54,113 +57,312 @@ class PlannedAction:
 class CompiledRule:
     rule_id: str
     condition: list[dict]
+    effects: list[dict]
     plan: list[PlannedAction]
+    once: str = "event"
+    windows: frozenset = frozenset()
+
+
+class _Compiler:
+    def __init__(self, rule_id: str):
+        self.rule_id = rule_id
+        self.windows: set[int] = set()
+
+    def fail(self, where: str, problem: str):
+        raise RuleDefinitionError(self.rule_id, where, problem)
+
+    def duration(self, where: str, value) -> timedelta:
+        try:
+            return parse_duration(value)
+        except ValueError as error:
+            self.fail(where, str(error))
+
+    # -- triggers ------------------------------------------------------------------------------
+    def trigger(self, trigger) -> dict:
+        if not isinstance(trigger, dict):
+            self.fail("trigger", "must be a mapping with an 'event' or a 'fact'")
+        if "fact" in trigger:
+            return self.fact_trigger(trigger)
+        event = trigger.get("event")
+        if event not in EVENT_NAMES and not (isinstance(event, str) and CUSTOM_EVENT.fullmatch(event)):
+            self.fail("trigger.event", f"unknown event {event!r}; one of {sorted(EVENT_NAMES)} or custom.<name>")
+        terms: list[dict] = [{"kind": "event"}, {"type": event}]
+        for name, value in trigger.items():
+            if name == "event":
+                continue
+            if name in TRIGGER_LIST_FILTERS:
+                choices = [{"$iany": {TRIGGER_LIST_FILTERS[name]: {"$i": str(item)}}} for item in _listify(value)]
+                terms.append(choices[0] if len(choices) == 1 else {"$or": choices})
+            elif name in TRIGGER_FIELD_FILTERS:
+                operator, event_field = TRIGGER_FIELD_FILTERS[name]
+                if not _is_number(value):
+                    self.fail(f"trigger.{name}", "must be a number")
+                terms.append({operator: {event_field: value}})
+            else:
+                known = sorted(["event", *TRIGGER_LIST_FILTERS, *TRIGGER_FIELD_FILTERS])
+                self.fail(f"trigger.{name}", f"unknown filter; one of {known}")
+        return {"$and": terms}
+
+    def fact_trigger(self, trigger) -> dict:
+        name = trigger["fact"]
+        if not isinstance(name, str) or not name:
+            self.fail("trigger.fact", "must name a fact")
+        terms: list[dict] = [{"kind": "change"}, {"fact": name}]
+        for option, value in trigger.items():
+            if option == "fact":
+                continue
+            if option == "to":
+                if not _is_scalar(value):
+                    self.fail("trigger.to", "must be a text, number or true/false")
+                terms.append({"new": value})
+            elif option == "above":
+                if not _is_number(value):
+                    self.fail("trigger.above", "must be a number")
+                terms.append({"$gte": {"new": value}})
+                terms.append({"$or": [{"$nex": {"old": 1}}, {"$lt": {"old": value}}]})
+            else:
+                self.fail(f"trigger.{option}", "unknown option; one of fact, to, above")
+        return {"$and": terms}
+
+    # -- conditions ----------------------------------------------------------------------------
+    def conditions(self, conditions, where="conditions") -> list[dict]:
+        if conditions in (None, []):
+            return []
+        if not isinstance(conditions, list):
+            self.fail(where, "must be a list")
+        return [self.condition(c, f"{where}[{i}]") for i, c in enumerate(conditions)]
+
+    def top_conditions(self, conditions) -> list[tuple[dict, bool]]:
+        """Each top-level condition with whether it tests the trigger fact (``event:``)."""
+        terms = self.conditions(conditions)
+        return [(term, isinstance(c, dict) and "event" in c) for term, c in zip(terms, conditions or [])]
+
+    def condition(self, condition, where) -> dict:
+        if not isinstance(condition, dict) or not condition:
+            self.fail(where, "must be a mapping")
+        if "any" in condition:
+            options = self.conditions(condition["any"], f"{where}.any")
+            if not options:
+                self.fail(f"{where}.any", "needs at least one condition")
+            return {"$or": options}
+        if "bought" in condition or "not_bought" in condition:
+            negate = "not_bought" in condition
+            argument = condition["not_bought" if negate else "bought"]
+            keys = self.purchase_keys(f"{where}.{'not_bought' if negate else 'bought'}", argument)
+            if negate:
+                return {"$and": [{"$nex": {k: 1}} for k in keys]} if len(keys) > 1 else {"$nex": {keys[0]: 1}}
+            return {"$or": [{"$ex": {k: 1}} for k in keys]} if len(keys) > 1 else {"$ex": {keys[0]: 1}}
+        if "tagged" in condition:
+            return {"$ex": {factkeys.tag(condition["tagged"]): 1}}
+        if "not_tagged" in condition:
+            return {"$nex": {factkeys.tag(condition["not_tagged"]): 1}}
+        if "count" in condition:
+            argument = condition["count"]
+            if not isinstance(argument, dict) or "category" not in argument:
+                self.fail(f"{where}.count", "needs a 'category'")
+            return self.comparison(where, factkeys.category(argument["category"]), condition, missing_is_zero=True)
+        if "orders" in condition:
+            argument = condition["orders"]
+            if not isinstance(argument, dict) or "within" not in argument:
+                self.fail(f"{where}.orders", "needs 'within' (a duration)")
+            seconds = int(self.duration(f"{where}.orders.within", argument["within"]).total_seconds())
+            self.windows.add(seconds)
+            return self.comparison(where, factkeys.orders_within(seconds), condition, missing_is_zero=True)
+        if "since" in condition:
+            anchor = condition["since"]
+            if isinstance(anchor, dict) and "category" in anchor:
+                fact_name = factkeys.since_category(anchor["category"])
+            elif anchor in SINCE_ANCHORS:
+                fact_name = SINCE_ANCHORS[anchor]
+            else:
+                self.fail(f"{where}.since", "one of last_order, first_order or {category: slug}")
+            value = self.duration(f"{where}.value", condition.get("value")).total_seconds() / 86400
+            return self.comparison(where, fact_name, {**condition, "value": value})
+        if "fact" in condition:
+            return self.fact_condition(where, condition)
+        if "event" in condition:
+            return self.comparison(where, str(condition["event"]), condition, alias="event")
+        self.fail(where, "unknown condition; one of fact, event, bought, not_bought, count, orders, since, tagged, not_tagged, any")
+
+    def purchase_keys(self, where, argument) -> list[str]:
+        if not isinstance(argument, dict) or not set(argument) & {"category", "product"}:
+            self.fail(where, "needs 'category' or 'product'")
+        keys = [factkeys.category(c) for c in _listify(argument.get("category", []))]
+        keys += [factkeys.product(p) for p in _listify(argument.get("product", []))]
+        return keys
+
+    def fact_condition(self, where, condition) -> dict:
+        name = condition["fact"]
+        if name in CUSTOMER_FIELDS:
+            return self.comparison(where, name, condition)
+        if isinstance(name, str) and name.startswith("facts."):
+            return self.comparison(where, factkeys.fact(name.removeprefix("facts.")), condition)
+        self.fail(f"{where}.fact", f"unknown fact {name!r}; one of {sorted(CUSTOMER_FIELDS)} or facts.<name>")
+
+    def comparison(self, where, key, condition, missing_is_zero=False, alias="customer") -> dict:
+        op, value = condition.get("op", "=="), condition.get("value")
+        if op in ("in", "not_in"):
+            if not isinstance(value, list) or not value or not all(_is_scalar(v) for v in value):
+                self.fail(f"{where}.value", "must be a non-empty list of texts or numbers")
+            if op == "in":
+                return {"$or": [{key: v} for v in value]}
+            return {"$and": [{"$neq": {key: v}} for v in value]}
+        if op == "exists":
+            return {"$ex": {key: 1}}
+        if op == "missing":
+            return {"$nex": {key: 1}}
+        if op not in OPERATORS:
+            self.fail(f"{where}.op", f"unknown operator {op!r}; one of {[*OPERATORS, 'in', 'not_in', 'exists', 'missing']}")
+        if not _is_scalar(value):
+            self.fail(f"{where}.value", "must be a text, number or true/false")
+        operator = OPERATORS[op]
+        test = {key: value} if operator is None else {operator: {key: value}}
+        if missing_is_zero and _is_number(value) and _holds_for_zero(op, value):
+            return {"$or": [{"$nex": {key: 1}}, test]}
+        return test
+
+    # -- steps ---------------------------------------------------------------------------------
+    def plan(self, steps) -> tuple[list[dict], list[PlannedAction]]:
+        if not isinstance(steps, list) or not steps:
+            self.fail("steps", "must be a non-empty list")
+        waits: list = []
+        guard: list = []
+        effects: list[dict] = []
+        plan: list[PlannedAction] = []
+        for index, step in enumerate(steps):
+            where = f"steps[{index}]"
+            if not isinstance(step, dict) or len(step) != 1:
+                self.fail(where, "must be exactly one of wait, check, send, set, increment, tag, untag, notify_staff, emit")
+            (kind, argument), = step.items()
+            if kind == "wait":
+                waits.append(self.wait(f"{where}.wait", argument))
+            elif kind == "check":
+                guard = guard + self.guard(f"{where}.check", argument)
+            elif kind == "send":
+                plan.append(PlannedAction(index, "send", tuple(waits), self.send(f"{where}.send", argument), list(guard)))
+            elif kind == "notify_staff":
+                if not isinstance(argument, dict) or not argument.get("template"):
+                    self.fail(f"{where}.notify_staff", "needs a 'template'")
+                params = {"template": argument["template"], "channel": argument.get("channel", "email")}
+                plan.append(PlannedAction(index, "notify_staff", tuple(waits), params, list(guard)))
+            elif kind == "emit":
+                if not isinstance(argument, str) or not CUSTOM_EVENT.fullmatch(f"custom.{argument}"):
+                    self.fail(f"{where}.emit", "must be an event name of letters, digits, '.', '_' or '-'")
+                plan.append(PlannedAction(index, "emit", tuple(waits), {"event": f"custom.{argument}"}, list(guard)))
+            elif kind in EFFECTS:
+                effect = self.effect(f"{where}.{kind}", kind, argument)
+                if waits:
+                    plan.append(PlannedAction(index, "effect", tuple(waits), effect, list(guard)))
+                else:
+                    effects.append(effect)
+            else:
+                self.fail(f"{where}.{kind}", "unknown step; one of wait, check, send, set, increment, tag, untag, notify_staff, emit")
+        if not plan and not effects:
+            self.fail("steps", "has nothing to do (no send, effect, notify_staff or emit step)")
+        return effects, plan
+
+    def wait(self, where, argument):
+        if isinstance(argument, (str, int, float)):
+            return {"for": self.duration(where, argument).total_seconds()}
+        if not isinstance(argument, dict):
+            self.fail(where, "a duration, {until: 'HH:MM', weekday: mon} or {refill: {...}}")
+        if "refill" in argument:
+            refill = argument["refill"]
+            if not isinstance(refill, dict) or "period" not in refill:
+                self.fail(f"{where}.refill", "needs a 'period'")
+            return {"refill": {
+                "period": self.duration(f"{where}.refill.period", refill["period"]).total_seconds(),
+                "lead": self.duration(f"{where}.refill.lead", refill.get("lead", 0)).total_seconds(),
+                "per_quantity": bool(refill.get("per_quantity", True)),
+                "own_rhythm": bool(refill.get("own_rhythm", True)),
+                "category": refill.get("category"),
+            }}
+        if "until" in argument:
+            match = TIME_OF_DAY.fullmatch(str(argument["until"]))
+            if not match:
+                self.fail(f"{where}.until", "must be a time of day, HH:MM")
+            weekday = argument.get("weekday")
+            if weekday is not None and weekday not in WEEKDAYS:
+                self.fail(f"{where}.weekday", f"one of {WEEKDAYS}")
+            unknown = set(argument) - {"until", "weekday"}
+            if unknown:
+                self.fail(f"{where}.{sorted(unknown)[0]}", "unknown option")
+            return {"until": argument["until"], "weekday": weekday}
+        self.fail(where, "a duration, {until: 'HH:MM', weekday: mon} or {refill: {...}}")
+
+    def guard(self, where, check) -> list[dict]:
+        if not isinstance(check, dict) or not check:
+            self.fail(where, "must be a mapping of guards")
+        guards = []
+        for name, argument in check.items():
+            if name not in GUARDS:
+                self.fail(f"{where}.{name}", f"unknown guard; one of {sorted(GUARDS)}")
+            if name in ("not_bought_since", "not_bought"):
+                self.purchase_keys(f"{where}.{name}", argument)
+            guards.append({name: argument})
+        return guards
+
+    def send(self, where, argument) -> dict:
+        if not isinstance(argument, dict) or not argument.get("template"):
+            self.fail(where, "needs a 'template'")
+        unknown = set(argument) - {"template", "channel", "class"}
+        if unknown:
+            self.fail(f"{where}.{sorted(unknown)[0]}", "unknown option; one of template, channel, class")
+        message_class = argument.get("class", "marketing")
+        if message_class not in MESSAGE_CLASSES:
+            self.fail(f"{where}.class", f"one of {sorted(MESSAGE_CLASSES)}")
+        return {"channel": argument.get("channel", "email"), "template": argument["template"], "class": message_class}
+
+    def effect(self, where, kind, argument) -> dict:
+        if kind in ("tag", "untag"):
+            if not isinstance(argument, str) or not argument:
+                self.fail(where, "must be a tag name")
+            return {"op": kind, "fact": "tags", "value": argument}
+        if not isinstance(argument, dict) or not isinstance(argument.get("fact"), str):
+            self.fail(where, "needs a 'fact'")
+        if kind == "set":
+            if "value" not in argument or not _is_scalar(argument["value"]):
+                self.fail(f"{where}.value", "must be a text, number or true/false")
+            return {"op": "set", "fact": argument["fact"], "value": argument["value"]}
+        by = argument.get("by", 1)
+        if not _is_number(by):
+            self.fail(f"{where}.by", "must be a number")
+        return {"op": "increment", "fact": argument["fact"], "value": by}
+
+
+def compile_rule(rule_id: str, definition) -> CompiledRule:
+    compiler = _Compiler(rule_id)
+    if not isinstance(definition, dict):
+        compiler.fail("definition", "must be a mapping")
+    unknown = set(definition) - {"trigger", "conditions", "steps", "title", "description", "once", "enabled"}
+    if unknown:
+        compiler.fail(sorted(unknown)[0], "unknown field")
+    once = definition.get("once", "event")
+    if once not in ONCE_SCOPES:
+        compiler.fail("once", f"one of {sorted(ONCE_SCOPES)}")
+    trigger = compiler.trigger(definition.get("trigger"))
+    customer_terms = []
+    for term, on_event in compiler.top_conditions(definition.get("conditions")):
+        (trigger["$and"] if on_event else customer_terms).append(term)
+    condition = [{"e": trigger}]
+    if customer_terms:
+        condition.append({"c": {"$and": [{"kind": "customer"}, *customer_terms]}})
+    effects, plan = compiler.plan(definition.get("steps"))
+    return CompiledRule(rule_id, condition, effects, plan, once, frozenset(compiler.windows))
 
 
 def _listify(value):
     return value if isinstance(value, list) else [value]
 
 
-def _trigger_condition(rule_id: str, trigger) -> dict:
-    if not isinstance(trigger, dict):
-        raise RuleDefinitionError(rule_id, "trigger", "must be a mapping with an 'event'")
-    event = trigger.get("event")
-    if event not in EVENT_NAMES:
-        raise RuleDefinitionError(rule_id, "trigger.event", f"unknown event {event!r}; one of {sorted(EVENT_NAMES)}")
-    terms: list[dict] = [{"kind": "event"}, {"type": event}]
-    for key, value in trigger.items():
-        if key == "event":
-            continue
-        if key in TRIGGER_LIST_FILTERS:
-            choices = [{"$iany": {TRIGGER_LIST_FILTERS[key]: {"$i": str(item)}}} for item in _listify(value)]
-            terms.append(choices[0] if len(choices) == 1 else {"$or": choices})
-        elif key in TRIGGER_FIELD_FILTERS:
-            operator, name = TRIGGER_FIELD_FILTERS[key]
-            if not isinstance(value, (int, float)):
-                raise RuleDefinitionError(rule_id, f"trigger.{key}", "must be a number")
-            terms.append({operator: {name: value}})
-        else:
-            known = sorted(["event", *TRIGGER_LIST_FILTERS, *TRIGGER_FIELD_FILTERS])
-            raise RuleDefinitionError(rule_id, f"trigger.{key}", f"unknown filter; one of {known}")
-    return {"$and": terms}
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _customer_condition(rule_id: str, conditions) -> dict | None:
-    if not conditions:
-        return None
-    if not isinstance(conditions, list):
-        raise RuleDefinitionError(rule_id, "conditions", "must be a list")
-    terms: list[dict] = [{"kind": "customer"}]
-    for index, condition in enumerate(conditions):
-        where = f"conditions[{index}]"
-        if not isinstance(condition, dict) or "fact" not in condition:
-            raise RuleDefinitionError(rule_id, where, "must be a mapping with 'fact', 'op' and 'value'")
-        name, op, value = condition["fact"], condition.get("op", "=="), condition.get("value")
-        if op not in OPERATORS:
-            raise RuleDefinitionError(rule_id, f"{where}.op", f"unknown operator {op!r}; one of {list(OPERATORS)}")
-        if not isinstance(value, (str, int, float, bool)):
-            raise RuleDefinitionError(rule_id, f"{where}.value", "must be a text, number or true/false")
-        if name not in CUSTOMER_FIELDS and not str(name).startswith("facts."):
-            raise RuleDefinitionError(rule_id, f"{where}.fact", f"unknown fact {name!r}; one of {sorted(CUSTOMER_FIELDS)} or facts.<name>")
-        key = str(name).replace(".", "__")
-        operator = OPERATORS[op]
-        terms.append({key: value} if operator is None else {operator: {key: value}})
-    return {"$and": terms}
+def _is_scalar(value) -> bool:
+    return isinstance(value, (str, int, float, bool))
 
 
-def _guard(rule_id: str, where: str, check) -> list[dict]:
-    if not isinstance(check, dict) or not check:
-        raise RuleDefinitionError(rule_id, where, "must be a mapping of guards")
-    guards = []
-    for name, argument in check.items():
-        if name not in GUARDS:
-            raise RuleDefinitionError(rule_id, f"{where}.{name}", f"unknown guard; one of {sorted(GUARDS)}")
-        if name == "not_bought_since":
-            if not isinstance(argument, dict) or not set(argument) & {"category", "product"}:
-                raise RuleDefinitionError(rule_id, f"{where}.{name}", "needs 'category' or 'product'")
-        guards.append({name: argument})
-    return guards
-
-
-def _plan(rule_id: str, steps) -> list[PlannedAction]:
-    if not isinstance(steps, list) or not steps:
-        raise RuleDefinitionError(rule_id, "steps", "must be a non-empty list")
-    delay, guard, plan = timedelta(), [], []
-    for index, step in enumerate(steps):
-        where = f"steps[{index}]"
-        if not isinstance(step, dict) or len(step) != 1:
-            raise RuleDefinitionError(rule_id, where, "must be one of wait, check, send")
-        (kind, argument), = step.items()
-        if kind == "wait":
-            try:
-                delay += parse_duration(argument)
-            except ValueError as error:
-                raise RuleDefinitionError(rule_id, f"{where}.wait", str(error)) from error
-        elif kind == "check":
-            guard = guard + _guard(rule_id, f"{where}.check", argument)
-        elif kind == "send":
-            if not isinstance(argument, dict) or not argument.get("template"):
-                raise RuleDefinitionError(rule_id, f"{where}.send", "needs a 'template'")
-            message_class = argument.get("class", "marketing")
-            if message_class not in MESSAGE_CLASSES:
-                raise RuleDefinitionError(rule_id, f"{where}.send.class", f"one of {sorted(MESSAGE_CLASSES)}")
-            params = {"channel": argument.get("channel", "email"), "template": argument["template"], "class": message_class}
-            plan.append(PlannedAction(step=index, kind="send", delay=delay, params=params, guard=list(guard)))
-        else:
-            raise RuleDefinitionError(rule_id, f"{where}.{kind}", "unknown step; one of wait, check, send")
-    if not plan:
-        raise RuleDefinitionError(rule_id, "steps", "has nothing to do (no send step)")
-    return plan
-
-
-def compile_rule(rule_id: str, definition) -> CompiledRule:
-    if not isinstance(definition, dict):
-        raise RuleDefinitionError(rule_id, "definition", "must be a mapping")
-    unknown = set(definition) - {"trigger", "conditions", "steps", "title", "description"}
-    if unknown:
-        raise RuleDefinitionError(rule_id, sorted(unknown)[0], "unknown field")
-    condition = [{"e": _trigger_condition(rule_id, definition.get("trigger"))}]
-    customer = _customer_condition(rule_id, definition.get("conditions"))
-    if customer is not None:
-        condition.append({"c": customer})
-    return CompiledRule(rule_id=rule_id, condition=condition, plan=_plan(rule_id, definition.get("steps")))
+def _holds_for_zero(op, value) -> bool:
+    return {"==": 0 == value, "!=": 0 != value, ">": 0 > value, ">=": 0 >= value,
+            "<": 0 < value, "<=": 0 <= value}[op]

@@ -107,7 +107,8 @@ class RuleSet:
         """Assert ``facts`` into an empty session, call ``on_fire`` per match, return all firings.
 
         ``on_fire`` may return new facts; they are asserted at once, which is how one rule's
-        outcome fires further rules (forward chaining).
+        outcome fires further rules (forward chaining). A returned fact whose ``id`` is already
+        in the session replaces that fact.
         """
         if not self.rule_ids:
             return []
@@ -150,6 +151,8 @@ class _Run:
         return fact
 
     def assert_fact(self, fact: dict, closure=None) -> None:
+        if fact.get("id") is not None:
+            self._retract_ref(fact["id"], closure)
         prepared = self._prepare(fact)
         target = closure if closure is not None else None
         for attempt in range(3):
@@ -166,6 +169,17 @@ class _Run:
         else:
             raise EngineError(f"fact {fact.get('id')!r} could not be asserted (hash collision)")
         self.asserted.append(prepared)
+
+    def _retract_ref(self, ref, closure) -> None:
+        for previous in [f for f in self.asserted if f["ref"] == ref]:
+            try:
+                if closure is not None:
+                    closure.retract_fact(previous)
+                else:
+                    _get_host().retract_fact(self.ruleset.name, previous)
+            except _durable.MessageNotHandledException:
+                pass
+            self.asserted.remove(previous)
 
     def on_match(self, durable_name: str, c) -> None:
         if self.error is not None:

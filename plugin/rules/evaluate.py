@@ -2,11 +2,14 @@
 
 Everything an evaluation writes (facts, firings, scheduled actions, cancellations, the event's
 status) is written in one transaction. The event row is locked and its status checked first, so
-evaluating the same event twice changes nothing; actions carry unique idempotency keys of
-(rule, rule version, event, step) as a second line of defence.
+evaluating the same event twice changes nothing; a rule fires at most once per scope (event,
+order, product or customer: its ``once``) by a unique constraint, and actions carry unique
+idempotency keys. Effects (set / increment / tag) are applied inside the evaluation and asserted
+back into the engine as ``change`` facts: that is how one rule's outcome fires further rules.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from dataclasses import dataclass
@@ -14,14 +17,15 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..models import Customer, Rule, RuleFiring, ScheduledAction, StoreEvent
-from . import facts, guards
+from ..models import Customer, Rule, RuleFiring, RulePack, ScheduledAction, StoreEvent
+from . import abandonment, facts, guards, timing
 from .compiler import CompiledRule, RuleDefinitionError, compile_rule
 from .engine import EngineError, Firing, RuleSet, compile_ruleset
+from .parameters import resolve_parameters
 
 log = logging.getLogger(__name__)
 
-PURCHASE_EVENTS = {"order_placed", "category_bought"}
+PURCHASE_EVENTS = {"order_placed", "category_bought", "product_bought"}
 
 
 @dataclass
@@ -29,22 +33,30 @@ class ActiveRules:
     rules: dict[str, Rule]
     compiled: dict[str, CompiledRule]
     ruleset: RuleSet
+    windows: frozenset
 
 
 _cache_lock = threading.Lock()
 _compiled_cache: dict[tuple, CompiledRule] = {}
 
 
+def compile_stored_rule(rule: Rule, parameters: dict) -> CompiledRule:
+    definition = resolve_parameters(rule.definition, parameters, rule.rule_id)
+    return compile_rule(rule.rule_id, definition)
+
+
 def active_rules() -> ActiveRules:
     """The enabled rules, compiled; a rule whose definition does not compile is skipped and logged."""
+    parameters = {pack.pack_id: pack.resolved_parameters() for pack in RulePack.objects.all()}
     rules, compiled = {}, {}
     for rule in Rule.objects.filter(enabled=True):
-        key = (rule.pk, rule.version, rule.updated_at)
+        pack_parameters = parameters.get(rule.pack, {})
+        key = (rule.pk, rule.version, rule.updated_at, repr(sorted(pack_parameters.items())))
         with _cache_lock:
             result = _compiled_cache.get(key)
         if result is None:
             try:
-                result = compile_rule(rule.rule_id, rule.definition)
+                result = compile_stored_rule(rule, pack_parameters)
             except RuleDefinitionError as error:
                 log.error("Skipping rule that does not compile: %s", error)
                 continue
@@ -53,38 +65,85 @@ def active_rules() -> ActiveRules:
         rules[rule.rule_id] = rule
         compiled[rule.rule_id] = result
     ruleset = compile_ruleset({rule_id: c.condition for rule_id, c in sorted(compiled.items())})
-    return ActiveRules(rules=rules, compiled=compiled, ruleset=ruleset)
+    windows = frozenset().union(*(c.windows for c in compiled.values())) if compiled else frozenset()
+    return ActiveRules(rules=rules, compiled=compiled, ruleset=ruleset, windows=windows)
 
 
-def idempotency_key(rule: Rule, event: StoreEvent, step: int) -> str:
-    return f"{rule.rule_id}:v{rule.version}:e{event.pk}:s{step}"
+def scope_key(once: str, rule: Rule, event: StoreEvent, trigger: dict, customer: Customer) -> str:
+    if once == "customer":
+        return f"customer:{customer.pk}"
+    if once == "order" and event.data.get("order_id"):
+        return f"customer:{customer.pk}:order:{event.data['order_id']}"
+    if once == "product" and event.data.get("product_id"):
+        return f"customer:{customer.pk}:product:{event.data['product_id']}"
+    return f"v{rule.version}:event:{event.pk}:{trigger.get('id')}"
 
 
-def _record_firing(active: ActiveRules, firing: Firing, event: StoreEvent, customer: Customer) -> None:
-    rule = active.rules[firing.rule_id]
-    try:
-        with transaction.atomic():
-            rule_firing = RuleFiring.objects.create(
-                rule=rule, rule_version=rule.version, event=event, customer=customer
+class _Evaluation:
+    """One event's run: fires rules, applies effects, schedules actions."""
+
+    def __init__(self, event: StoreEvent, customer: Customer, active: ActiveRules):
+        self.event, self.customer, self.active = event, customer, active
+        self.seen: set[tuple[str, str]] = set()
+        self.changes = itertools.count()
+        self.customer_changed = False
+
+    def customer_fact(self) -> dict:
+        return facts.customer_fact(self.customer, self.event.occurred_at, self.active.windows)
+
+    def on_fire(self, firing: Firing):
+        rule = self.active.rules[firing.rule_id]
+        compiled = self.active.compiled[firing.rule_id]
+        trigger = firing.matched["e"]
+        if (rule.rule_id, trigger.get("id")) in self.seen:
+            return None
+        self.seen.add((rule.rule_id, trigger.get("id")))
+        scope = scope_key(compiled.once, rule, self.event, trigger, self.customer)
+        try:
+            with transaction.atomic():
+                rule_firing = RuleFiring.objects.create(
+                    rule=rule, rule_version=rule.version, event=self.event, customer=self.customer, scope_key=scope
+                )
+        except IntegrityError:
+            return None
+        for planned in compiled.plan:
+            ScheduledAction.objects.get_or_create(
+                idempotency_key=f"{rule.rule_id}:{scope}:s{planned.step}",
+                defaults={
+                    "firing": rule_firing, "rule": rule, "customer": self.customer, "event": self.event,
+                    "step": planned.step, "kind": planned.kind, "params": planned.params,
+                    "guard": planned.guard, "due_at": timing.due_at(planned.waits, self.event, self.customer),
+                },
             )
-    except IntegrityError:
-        return
-    for planned in active.compiled[firing.rule_id].plan:
-        ScheduledAction.objects.get_or_create(
-            idempotency_key=idempotency_key(rule, event, planned.step),
-            defaults={
-                "firing": rule_firing, "rule": rule, "customer": customer, "event": event,
-                "step": planned.step, "kind": planned.kind, "params": planned.params,
-                "guard": planned.guard, "due_at": event.occurred_at + planned.delay,
-            },
-        )
+        return self.apply_effects(compiled.effects, rule_firing)
+
+    def apply_effects(self, effects: list[dict], rule_firing: RuleFiring | None = None) -> list[dict]:
+        new_facts = []
+        for effect in effects:
+            change = facts.apply_effect(self.customer, effect)
+            if change is not None:
+                change["id"] = f"change:{self.event.pk}:{next(self.changes)}"
+                new_facts.append(change)
+        if not new_facts:
+            return []
+        self.customer_changed = True
+        if rule_firing is not None:
+            rule_firing.facts_set = {c["fact"]: c["new"] for c in new_facts}
+            rule_firing.save(update_fields=["facts_set"])
+        return [*new_facts, self.customer_fact()]
+
+    def initial_facts(self) -> list[dict]:
+        initial = [self.customer_fact(), facts.event_fact(self.event)]
+        if self.event.name == "rule_effect":
+            initial += self.apply_effects([self.event.data["effect"]])
+        return initial
 
 
 def _cancel_voided_actions(customer: Customer, now) -> int:
     """Cancel this customer's pending actions whose guard a new purchase has made fail."""
     cancelled = 0
     pending = (
-        ScheduledAction.objects.select_related("rule", "event", "customer")
+        ScheduledAction.objects.select_related("rule", "event")
         .filter(customer=customer, status=ScheduledAction.Status.PENDING)
         .exclude(guard=[])
     )
@@ -92,10 +151,9 @@ def _cancel_voided_actions(customer: Customer, now) -> int:
         action.customer = customer
         reason = guards.failed_guard(action)
         if reason:
-            ScheduledAction.objects.filter(pk=action.pk, status=ScheduledAction.Status.PENDING).update(
+            cancelled += ScheduledAction.objects.filter(pk=action.pk, status=ScheduledAction.Status.PENDING).update(
                 status=ScheduledAction.Status.CANCELLED, cancel_reason=reason, completed_at=now
             )
-            cancelled += 1
     return cancelled
 
 
@@ -125,14 +183,16 @@ def _evaluate_locked(event: StoreEvent) -> str:
         return event.status
     customer = Customer.objects.select_for_update().get(pk=event.customer_id)
     changed = facts.apply_event(customer, event)
-    if changed:
-        customer.save(update_fields=[*changed, "updated_at"])
     active = active_rules()
-    firings = active.ruleset.run([facts.customer_fact(customer), facts.event_fact(event)], on_fire=lambda f: None)
-    for firing in firings:
-        _record_firing(active, firing, event, customer)
+    evaluation = _Evaluation(event, customer, active)
+    active.ruleset.run(evaluation.initial_facts(), on_fire=evaluation.on_fire)
+    if evaluation.customer_changed:
+        changed += ["facts", "tags"]
+    if changed:
+        customer.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
     if event.name in PURCHASE_EVENTS:
         _cancel_voided_actions(customer, now)
+    abandonment.on_event(event, customer, now)
     event.status, event.processed_at, event.error = StoreEvent.Status.PROCESSED, now, ""
     event.save(update_fields=["status", "processed_at", "error", "attempts"])
     return event.status

@@ -1,9 +1,17 @@
-"""Customer facts: what an event changes about a customer, and the fact the engine sees."""
+"""Customer facts: what an event changes about a customer, and the flat fact the engine sees."""
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from statistics import median
+
+from django.utils.dateparse import parse_datetime
 
 from ..models import Customer, StoreEvent
+from . import factkeys
+
+MAX_TIMES = 100
+DAY = 86400.0
 
 
 def apply_event(customer: Customer, event: StoreEvent) -> list[str]:
@@ -15,17 +23,20 @@ def apply_event(customer: Customer, event: StoreEvent) -> list[str]:
         customer.currency = data.get("currency") or customer.currency
         customer.first_order_at = min(filter(None, [customer.first_order_at, when]))
         customer.last_order_at = max(filter(None, [customer.last_order_at, when]))
+        customer.order_times = _add_time(customer.order_times, when)
         for line in data.get("lines", []):
             if line.get("product_id"):
                 customer.last_bought_product[line["product_id"]] = _later(
                     customer.last_bought_product.get(line["product_id"]), when
                 )
-        return ["orders_count", "total_spent", "currency", "first_order_at", "last_order_at", "last_bought_product"]
+        return ["orders_count", "total_spent", "currency", "first_order_at", "last_order_at",
+                "order_times", "last_bought_product"]
     if event.name == "category_bought":
         category = data["category"]
         customer.category_counts[category] = customer.category_counts.get(category, 0) + 1
         customer.last_bought_category[category] = _later(customer.last_bought_category.get(category), when)
-        return ["category_counts", "last_bought_category"]
+        customer.category_times[category] = _add_time(customer.category_times.get(category, []), when)
+        return ["category_counts", "last_bought_category", "category_times"]
     if event.name in ("customer_created", "customer_updated"):
         changed = []
         for name in ("email", "first_name", "last_name"):
@@ -37,7 +48,35 @@ def apply_event(customer: Customer, event: StoreEvent) -> list[str]:
             customer.store_metadata = data["metadata"]
             changed.append("store_metadata")
         return changed
+    if event.name == "unsubscribed":
+        customer.marketing_consent = False
+        return ["marketing_consent"]
     return []
+
+
+def apply_effect(customer: Customer, effect: dict) -> dict | None:
+    """Apply a set / increment / tag / untag; return the change fact, or None if nothing changed."""
+    op, name, value = effect["op"], effect["fact"], effect["value"]
+    if op in ("tag", "untag"):
+        tags = list(customer.tags or [])
+        if (value in tags) == (op == "tag"):
+            return None
+        customer.tags = tags + [value] if op == "tag" else [t for t in tags if t != value]
+        return {"kind": "change", "fact": f"tag:{value}" if op == "tag" else f"untag:{value}", "new": True}
+    old = (customer.facts or {}).get(name)
+    new = value if op == "set" else (old if isinstance(old, (int, float)) else 0) + value
+    if old == new:
+        return None
+    customer.facts = {**(customer.facts or {}), name: new}
+    change = {"kind": "change", "fact": name, "new": new}
+    if old is not None:
+        change["old"] = old
+    return change
+
+
+def _add_time(times: list, when: datetime) -> list:
+    iso = when.isoformat()
+    return sorted({*times, iso})[-MAX_TIMES:]
 
 
 def _later(stored_iso: str | None, when) -> str:
@@ -45,8 +84,20 @@ def _later(stored_iso: str | None, when) -> str:
     return max(stored_iso, candidate) if stored_iso else candidate
 
 
-def customer_fact(customer: Customer) -> dict:
-    """The customer as one flat engine fact (``facts.tier`` becomes ``facts__tier``)."""
+def _days_between(earlier_iso: str, at: datetime) -> float:
+    return round((at - parse_datetime(earlier_iso)).total_seconds() / DAY, 3)
+
+
+def median_interval_days(times: list[str]) -> float | None:
+    """The median number of days between consecutive purchases, or None below two purchases."""
+    if len(times) < 2:
+        return None
+    parsed = [parse_datetime(t) for t in sorted(times)]
+    return median((b - a).total_seconds() / DAY for a, b in zip(parsed, parsed[1:]))
+
+
+def customer_fact(customer: Customer, at: datetime, windows=()) -> dict:
+    """The customer as one flat engine fact, with times measured at ``at`` (the event's time)."""
     fact = {
         "id": f"customer:{customer.pk}",
         "kind": "customer",
@@ -59,7 +110,28 @@ def customer_fact(customer: Customer) -> dict:
     }
     for name, value in (customer.facts or {}).items():
         if isinstance(value, (str, int, float, bool)):
-            fact[f"facts__{name}"] = value
+            fact[factkeys.fact(name)] = value
+    for category, count in (customer.category_counts or {}).items():
+        if count:
+            fact[factkeys.category(category)] = count
+    for category, last in (customer.last_bought_category or {}).items():
+        fact[factkeys.since_category(category)] = _days_between(last, at)
+    for product_id in customer.last_bought_product or {}:
+        fact[factkeys.product(product_id)] = 1
+    for tag in customer.tags or []:
+        fact[factkeys.tag(tag)] = True
+    if customer.last_order_at:
+        fact["since__last_order"] = round((at - customer.last_order_at).total_seconds() / DAY, 3)
+    if customer.first_order_at:
+        fact["since__first_order"] = round((at - customer.first_order_at).total_seconds() / DAY, 3)
+    interval = median_interval_days(customer.order_times or [])
+    if interval is not None:
+        fact["median_order_interval_days"] = round(interval, 3)
+    for seconds in windows:
+        start = at.timestamp() - seconds
+        fact[factkeys.orders_within(seconds)] = sum(
+            1 for t in customer.order_times or [] if start <= parse_datetime(t).timestamp() <= at.timestamp()
+        )
     return fact
 
 

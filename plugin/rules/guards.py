@@ -12,15 +12,30 @@ from ..models import ScheduledAction
 def _not_bought_since(action: ScheduledAction, argument: dict) -> str | None:
     since = action.event.occurred_at
     customer = action.customer
-    if "category" in argument:
-        last = customer.last_bought_category.get(argument["category"])
+    for category in _listify(argument.get("category", [])):
+        last = customer.last_bought_category.get(category)
         if last and parse_datetime(last) > since:
-            return f"bought from category {argument['category']!r} again on {last[:10]}"
-    if "product" in argument:
-        last = customer.last_bought_product.get(argument["product"])
+            return f"bought from category {category!r} again on {last[:10]}"
+    for product in _listify(argument.get("product", [])):
+        last = customer.last_bought_product.get(product)
         if last and parse_datetime(last) > since:
-            return f"bought product {argument['product']!r} again on {last[:10]}"
+            return f"bought product {product!r} again on {last[:10]}"
     return None
+
+
+def _not_bought(action: ScheduledAction, argument: dict) -> str | None:
+    customer = action.customer
+    for category in _listify(argument.get("category", [])):
+        if customer.category_counts.get(category):
+            return f"has bought from category {category!r}"
+    for product in _listify(argument.get("product", [])):
+        if product in customer.last_bought_product:
+            return f"has bought product {product!r}"
+    return None
+
+
+def _listify(value):
+    return value if isinstance(value, list) else [value]
 
 
 def _marketing_consent(action: ScheduledAction, argument) -> str | None:
@@ -29,13 +44,17 @@ def _marketing_consent(action: ScheduledAction, argument) -> str | None:
     return None
 
 
-GUARD_CHECKS = {"not_bought_since": _not_bought_since, "marketing_consent": _marketing_consent}
+GUARD_CHECKS = {
+    "not_bought_since": _not_bought_since,
+    "not_bought": _not_bought,
+    "marketing_consent": _marketing_consent,
+}
 
 
 def failed_guard(action: ScheduledAction) -> str | None:
-    if not action.rule.enabled:
+    if action.rule is not None and not action.rule.enabled:
         return f"rule {action.rule.rule_id!r} was turned off"
-    if action.params.get("class", "marketing") == "marketing":
+    if action.kind == "send" and action.params.get("class", "marketing") == "marketing":
         reason = _marketing_consent(action, None)
         if reason:
             return reason

@@ -122,7 +122,8 @@ def summarize_lines(lines: list[dict]) -> dict:
 
 
 def order_events(name: str, order_id: str, occurred_at: datetime, identity: Identity, data: dict) -> list[NormalizedEvent]:
-    """The order event itself and, for a placed order, one ``category_bought`` per category."""
+    """The order event itself and, for a placed order, one ``category_bought`` per category and
+    one ``product_bought`` per line."""
     events = [NormalizedEvent(name, f"{name}:{order_id}", occurred_at, identity, data)]
     if name != "order_placed":
         return events
@@ -134,8 +135,26 @@ def order_events(name: str, order_id: str, occurred_at: datetime, identity: Iden
                 "order_id": order_id,
                 "number": data["number"],
                 "category": category,
+                "categories": [category],
                 "quantity": sum(line["quantity"] for line in lines),
                 "products": sorted({line["product_id"] for line in lines if line["product_id"]}),
+            },
+        ))
+    for line in data["lines"]:
+        if not line["product_id"]:
+            continue
+        events.append(NormalizedEvent(
+            "product_bought", f"product_bought:{order_id}:{line['product_id']}:{line['variant_id']}", occurred_at, identity,
+            {
+                "order_id": order_id,
+                "number": data["number"],
+                "product_id": line["product_id"],
+                "product_name": line["product_name"],
+                "sku": line["sku"],
+                "quantity": line["quantity"],
+                "categories": [c for c in (line["category"], line["parent_category"]) if c],
+                "products": [line["product_id"]],
+                "skus": [line["sku"]] if line["sku"] else [],
             },
         ))
     return events

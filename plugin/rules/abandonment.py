@@ -1,0 +1,61 @@
+"""Cart abandonment, which Saleor does not report (saleor/saleor#11207): Masa infers it.
+
+Every ``checkout_updated`` (re)sets one pending ``confirm_abandonment`` action per checkout to
+the quiet period after that update (debounce). An order from the customer cancels it at once;
+an emptied cart cancels it. When it falls due and no order came, the scheduler stores a
+``cart_abandoned`` event, which rules trigger on like any other.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .. import conf
+from ..models import Customer, ScheduledAction, StoreEvent
+from .durations import parse_duration
+
+KIND = "confirm_abandonment"
+MINIMUM_QUIET = timedelta(minutes=15)
+
+
+def quiet_period() -> timedelta:
+    period = parse_duration(conf.get("CART_ABANDONED_AFTER"))
+    if period < MINIMUM_QUIET:
+        raise ImproperlyConfigured(
+            f"MASA['CART_ABANDONED_AFTER'] is {period}; a cart is not abandoned after minutes (15m at least)"
+        )
+    return period
+
+
+def _pending(customer: Customer, checkout_id: str | None = None):
+    pending = ScheduledAction.objects.filter(customer=customer, kind=KIND, status=ScheduledAction.Status.PENDING)
+    return pending.filter(params__checkout_id=checkout_id) if checkout_id else pending
+
+
+def _cancel(actions, reason: str, now) -> int:
+    return actions.update(status=ScheduledAction.Status.CANCELLED, cancel_reason=reason, completed_at=now)
+
+
+def on_event(event: StoreEvent, customer: Customer, now) -> None:
+    if event.name == "checkout_updated":
+        checkout_id = event.data.get("checkout_id")
+        if not event.data.get("lines"):
+            _cancel(_pending(customer, checkout_id), "the cart was emptied", now)
+            return
+        due = event.occurred_at + quiet_period()
+        if not _pending(customer, checkout_id).update(event=event, due_at=due):
+            ScheduledAction.objects.create(
+                idempotency_key=f"abandon:{checkout_id}:{event.pk}", customer=customer, event=event,
+                step=0, kind=KIND, params={"checkout_id": checkout_id}, due_at=due,
+            )
+    elif event.name == "order_placed":
+        _cancel(_pending(customer), f"the customer placed order #{event.data.get('number', '')}", now)
+
+
+def confirmation_failure(action: ScheduledAction) -> str | None:
+    """Why a due abandonment is not one after all, or None if the cart really was abandoned."""
+    last_order = action.customer.last_order_at
+    if last_order and last_order >= action.event.occurred_at:
+        return f"the customer ordered on {last_order:%Y-%m-%d %H:%M}"
+    return None

@@ -1,0 +1,75 @@
+"""Pack parameters: typed declarations, the shop's values, and ``$name`` placeholders in rules.
+
+A rule value that is exactly ``"$name"`` is replaced by the parameter's value, keeping its type
+(a number stays a number, a list stays a list).
+"""
+from __future__ import annotations
+
+import re
+
+from .compiler import RuleDefinitionError
+from .durations import parse_duration
+
+PLACEHOLDER = re.compile(r"\$([a-z][a-z0-9_]*)")
+TYPES = {"integer", "number", "string", "boolean", "duration", "list", "category", "product"}
+
+
+class ParameterError(ValueError):
+    pass
+
+
+def check_value(name: str, spec: dict, value):
+    """Return ``value`` if it fits the parameter's type; raise ParameterError naming the problem."""
+    kind = spec.get("type", "string")
+    ok = {
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "number": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "string": isinstance(value, str),
+        "category": isinstance(value, str),
+        "product": isinstance(value, str),
+        "boolean": isinstance(value, bool),
+        "list": isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value),
+        "duration": isinstance(value, (str, int)),
+    }[kind]
+    if ok and kind == "duration":
+        try:
+            parse_duration(value)
+        except ValueError:
+            ok = False
+    if not ok:
+        raise ParameterError(f"parameter {name!r} must be of type {kind}, not {value!r}")
+    if "minimum" in spec and isinstance(value, (int, float)) and value < spec["minimum"]:
+        raise ParameterError(f"parameter {name!r} must be at least {spec['minimum']}, not {value!r}")
+    if "choices" in spec and value not in spec["choices"]:
+        raise ParameterError(f"parameter {name!r} must be one of {spec['choices']}, not {value!r}")
+    return value
+
+
+def placeholders(definition) -> set[str]:
+    """Every parameter name a definition refers to."""
+    found: set[str] = set()
+    if isinstance(definition, dict):
+        for value in definition.values():
+            found |= placeholders(value)
+    elif isinstance(definition, list):
+        for value in definition:
+            found |= placeholders(value)
+    elif isinstance(definition, str):
+        match = PLACEHOLDER.fullmatch(definition)
+        if match:
+            found.add(match.group(1))
+    return found
+
+
+def resolve_parameters(definition, values: dict, rule_id: str):
+    if isinstance(definition, dict):
+        return {key: resolve_parameters(value, values, rule_id) for key, value in definition.items()}
+    if isinstance(definition, list):
+        return [resolve_parameters(value, values, rule_id) for value in definition]
+    if isinstance(definition, str):
+        match = PLACEHOLDER.fullmatch(definition)
+        if match:
+            if match.group(1) not in values:
+                raise RuleDefinitionError(rule_id, definition, f"unknown parameter {match.group(1)!r}")
+            return values[match.group(1)]
+    return definition

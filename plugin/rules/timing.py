@@ -1,0 +1,60 @@
+"""When a planned action falls due: fold its waits over the triggering event's time."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+
+from ..models import Customer, StoreEvent
+from .compiler import WEEKDAYS
+from .facts import median_interval_days
+
+
+def customer_zone(customer: Customer) -> ZoneInfo:
+    for name in (customer.time_zone, settings.TIME_ZONE, "UTC"):
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            continue
+    return ZoneInfo("UTC")
+
+
+def next_time_of_day(moment: datetime, hhmm: str, weekday: str | None, zone: ZoneInfo) -> datetime:
+    """The first HH:MM (on ``weekday`` if given) at or after ``moment``, in the customer's zone."""
+    local = moment.astimezone(zone)
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    candidate = datetime.combine(local.date(), time(hour, minute), tzinfo=zone)
+    if candidate < local:
+        candidate += timedelta(days=1)
+    if weekday is not None:
+        candidate += timedelta(days=(WEEKDAYS.index(weekday) - candidate.weekday()) % 7)
+    return candidate.astimezone(moment.tzinfo)
+
+
+def refill_delay(refill: dict, event: StoreEvent, customer: Customer) -> timedelta:
+    """Expected run-out minus the lead time.
+
+    From the customer's second purchase in the category on (``own_rhythm``), their own median
+    interval is the period; otherwise the product period, times the quantity bought.
+    """
+    category = refill.get("category") or event.data.get("category")
+    period = refill["period"]
+    own = median_interval_days(customer.category_times.get(category, [])) if refill["own_rhythm"] and category else None
+    if own is not None:
+        period = own * 86400
+    elif refill["per_quantity"]:
+        period *= max(int(event.data.get("quantity", 1) or 1), 1)
+    return timedelta(seconds=max(period - refill["lead"], 0))
+
+
+def due_at(waits, event: StoreEvent, customer: Customer) -> datetime:
+    moment = event.occurred_at
+    for wait in waits:
+        if "for" in wait:
+            moment += timedelta(seconds=wait["for"])
+        elif "until" in wait:
+            moment = next_time_of_day(moment, wait["until"], wait.get("weekday"), customer_zone(customer))
+        elif "refill" in wait:
+            moment += refill_delay(wait["refill"], event, customer)
+    return moment
