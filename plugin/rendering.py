@@ -43,6 +43,8 @@ def merge_context(customer: Customer, event: StoreEvent | None) -> dict:
             "currency": data.get("currency", ""),
             "products": [line.get("product_name", "") for line in data.get("lines", [])],
         },
+        "product": {"name": data.get("product_name", ""), "id": data.get("product_id", "")},
+        "facts": {k: v for k, v in (customer.facts or {}).items() if isinstance(v, (str, int, float, bool))},
         "event": {"name": event.name if event is not None else ""},
     }
 

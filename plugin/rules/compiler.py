@@ -28,7 +28,7 @@ CUSTOMER_FIELDS = {
     "median_order_interval_days",
 }
 SINCE_ANCHORS = {"last_order": "since__last_order", "first_order": "since__first_order"}
-GUARDS = {"not_bought_since", "not_bought", "marketing_consent"}
+GUARDS = {"not_bought_since", "not_bought", "no_order_since", "marketing_consent"}
 MESSAGE_CLASSES = {"marketing", "transactional"}
 ONCE_SCOPES = {"event", "order", "product", "customer"}
 EFFECTS = {"set", "increment", "tag", "untag"}
@@ -265,7 +265,7 @@ class _Compiler:
         if isinstance(argument, (str, int, float)):
             return {"for": self.duration(where, argument).total_seconds()}
         if not isinstance(argument, dict):
-            self.fail(where, "a duration, {until: 'HH:MM', weekday: mon} or {refill: {...}}")
+            self.fail(where, "a duration, {until: 'HH:MM', weekday: mon}, {anniversary: fact} or {refill: {...}}")
         if "refill" in argument:
             refill = argument["refill"]
             if not isinstance(refill, dict) or "period" not in refill:
@@ -277,6 +277,11 @@ class _Compiler:
                 "own_rhythm": bool(refill.get("own_rhythm", True)),
                 "category": refill.get("category"),
             }}
+        if "anniversary" in argument:
+            match = TIME_OF_DAY.fullmatch(str(argument.get("at", "09:00")))
+            if not isinstance(argument["anniversary"], str) or not match:
+                self.fail(f"{where}.anniversary", "names a date fact, with 'at' a time of day HH:MM")
+            return {"anniversary": argument["anniversary"], "at": argument.get("at", "09:00")}
         if "until" in argument:
             match = TIME_OF_DAY.fullmatch(str(argument["until"]))
             if not match:
@@ -288,7 +293,7 @@ class _Compiler:
             if unknown:
                 self.fail(f"{where}.{sorted(unknown)[0]}", "unknown option")
             return {"until": argument["until"], "weekday": weekday}
-        self.fail(where, "a duration, {until: 'HH:MM', weekday: mon} or {refill: {...}}")
+        self.fail(where, "a duration, {until: 'HH:MM', weekday: mon}, {anniversary: fact} or {refill: {...}}")
 
     def guard(self, where, check) -> list[dict]:
         if not isinstance(check, dict) or not check:
@@ -299,6 +304,8 @@ class _Compiler:
                 self.fail(f"{where}.{name}", f"unknown guard; one of {sorted(GUARDS)}")
             if name in ("not_bought_since", "not_bought"):
                 self.purchase_keys(f"{where}.{name}", argument)
+            if name == "no_order_since" and argument is not True:
+                self.fail(f"{where}.{name}", "write no_order_since: true")
             guards.append({name: argument})
         return guards
 

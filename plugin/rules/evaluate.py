@@ -132,8 +132,10 @@ class _Evaluation:
             rule_firing.save(update_fields=["facts_set"])
         return [*new_facts, self.customer_fact()]
 
-    def initial_facts(self) -> list[dict]:
+    def initial_facts(self, profile_changes: list[dict]) -> list[dict]:
         initial = [self.customer_fact(), facts.event_fact(self.event)]
+        for change in profile_changes:
+            initial.append({**change, "id": f"change:{self.event.pk}:{next(self.changes)}"})
         if self.event.name == "rule_effect":
             initial += self.apply_effects([self.event.data["effect"]])
         return initial
@@ -182,10 +184,12 @@ def _evaluate_locked(event: StoreEvent) -> str:
         event.save(update_fields=["status", "processed_at", "error", "attempts"])
         return event.status
     customer = Customer.objects.select_for_update().get(pk=event.customer_id)
+    facts_before = dict(customer.facts or {})
     changed = facts.apply_event(customer, event)
     active = active_rules()
     evaluation = _Evaluation(event, customer, active)
-    active.ruleset.run(evaluation.initial_facts(), on_fire=evaluation.on_fire)
+    initial = evaluation.initial_facts(facts.profile_changes(facts_before, customer))
+    active.ruleset.run(initial, on_fire=evaluation.on_fire)
     if evaluation.customer_changed:
         changed += ["facts", "tags"]
     if changed:

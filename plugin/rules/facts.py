@@ -11,6 +11,7 @@ from ..models import Customer, StoreEvent
 from . import factkeys
 
 MAX_TIMES = 100
+METADATA_PREFIX = "masa."
 DAY = 86400.0
 
 
@@ -47,11 +48,30 @@ def apply_event(customer: Customer, event: StoreEvent) -> list[str]:
         if data.get("metadata") is not None and customer.store_metadata != data["metadata"]:
             customer.store_metadata = data["metadata"]
             changed.append("store_metadata")
+        profile = {k.removeprefix(METADATA_PREFIX): v for k, v in (data.get("metadata") or {}).items()
+                   if k.startswith(METADATA_PREFIX) and v not in (None, "")}
+        new_facts = {k: v for k, v in profile.items() if (customer.facts or {}).get(k) != v}
+        if new_facts:
+            customer.facts = {**(customer.facts or {}), **new_facts}
+            changed.append("facts")
         return changed
     if event.name == "unsubscribed":
         customer.marketing_consent = False
         return ["marketing_consent"]
     return []
+
+
+def profile_changes(before: dict, customer: Customer) -> list[dict]:
+    """Change facts for the customer facts an event changed (e.g. a birthday set in the store)."""
+    after = customer.facts or {}
+    changes = []
+    for name, value in after.items():
+        if before.get(name) != value and isinstance(value, (str, int, float, bool)):
+            change = {"kind": "change", "fact": name, "new": value}
+            if before.get(name) is not None:
+                change["old"] = before[name]
+            changes.append(change)
+    return changes
 
 
 def apply_effect(customer: Customer, effect: dict) -> dict | None:

@@ -34,6 +34,13 @@ def _not_bought(action: ScheduledAction, argument: dict) -> str | None:
     return None
 
 
+def _no_order_since(action: ScheduledAction, argument) -> str | None:
+    last = action.customer.last_order_at
+    if last and last > action.event.occurred_at:
+        return f"the customer ordered again on {last:%Y-%m-%d}"
+    return None
+
+
 def _listify(value):
     return value if isinstance(value, list) else [value]
 
@@ -47,6 +54,7 @@ def _marketing_consent(action: ScheduledAction, argument) -> str | None:
 GUARD_CHECKS = {
     "not_bought_since": _not_bought_since,
     "not_bought": _not_bought,
+    "no_order_since": _no_order_since,
     "marketing_consent": _marketing_consent,
 }
 

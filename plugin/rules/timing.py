@@ -32,6 +32,24 @@ def next_time_of_day(moment: datetime, hhmm: str, weekday: str | None, zone: Zon
     return candidate.astimezone(moment.tzinfo)
 
 
+def next_anniversary(moment: datetime, date_text: str, hhmm: str, zone: ZoneInfo) -> datetime | None:
+    """The next yearly return of a date (YYYY-MM-DD or MM-DD) at HH:MM, strictly after ``moment``."""
+    try:
+        month, day = (int(part) for part in str(date_text)[-5:].split("-"))
+    except ValueError:
+        return None
+    local = moment.astimezone(zone)
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    for year in (local.year, local.year + 1, local.year + 2):
+        try:
+            candidate = datetime(year, month, day, hour, minute, tzinfo=zone)
+        except ValueError:
+            candidate = datetime(year, 2, 28, hour, minute, tzinfo=zone) if (month, day) == (2, 29) else None
+        if candidate is not None and candidate > local:
+            return candidate.astimezone(moment.tzinfo)
+    return None
+
+
 def refill_delay(refill: dict, event: StoreEvent, customer: Customer) -> timedelta:
     """Expected run-out minus the lead time.
 
@@ -57,4 +75,7 @@ def due_at(waits, event: StoreEvent, customer: Customer) -> datetime:
             moment = next_time_of_day(moment, wait["until"], wait.get("weekday"), customer_zone(customer))
         elif "refill" in wait:
             moment += refill_delay(wait["refill"], event, customer)
+        elif "anniversary" in wait:
+            date_text = (customer.facts or {}).get(wait["anniversary"])
+            moment = next_anniversary(moment, date_text, wait["at"], customer_zone(customer)) or moment
     return moment

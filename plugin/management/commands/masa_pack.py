@@ -1,0 +1,90 @@
+"""Rule packs from the command line: validate, import, export, upgrade, simulate."""
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ...models import RulePack
+from ...packs import PackError, load_pack_file
+from ...packs.installer import export_pack, import_pack, upgrade_pack
+from ...packs.simulate import simulate
+
+
+def _value(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+class Command(BaseCommand):
+    help = "Validate, import, export, upgrade or simulate Masa rule packs."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        validate = sub.add_parser("validate", help="check pack files; print every problem")
+        validate.add_argument("files", nargs="+")
+        do_import = sub.add_parser("import", help="install a pack (atomic)")
+        do_import.add_argument("file")
+        do_import.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                               help="a parameter value for this shop (JSON or text)")
+        export = sub.add_parser("export", help="write an installed pack as YAML")
+        export.add_argument("pack_id")
+        export.add_argument("-o", "--output")
+        upgrade = sub.add_parser("upgrade", help="move an installed pack to a new version")
+        upgrade.add_argument("file")
+        upgrade.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
+        sim = sub.add_parser("simulate", help="what a pack would have done over the last N days")
+        sim.add_argument("pack", help="a pack file, or the id of an installed pack")
+        sim.add_argument("--days", type=int, default=30)
+
+    def handle(self, *args, action, **options):
+        try:
+            getattr(self, f"do_{action}")(**options)
+        except PackError as error:
+            raise CommandError("\n".join(error.problems)) from error
+
+    def do_validate(self, files, **options):
+        problems = []
+        for path in files:
+            try:
+                pack = load_pack_file(path)
+                self.stdout.write(f"{path}: {pack.pack_id} {pack.version} is valid ({len(pack.rules)} rules)")
+            except PackError as error:
+                problems += error.problems
+        if problems:
+            raise PackError(problems)
+
+    def do_import(self, file, set, **options):
+        values = {}
+        for item in set:
+            name, _, text = item.partition("=")
+            values[name] = _value(text)
+        self.stdout.write(str(import_pack(load_pack_file(file), values)))
+
+    def do_export(self, pack_id, output=None, **options):
+        if not RulePack.objects.filter(pack_id=pack_id).exists():
+            raise CommandError(f"no installed pack {pack_id!r}")
+        text = export_pack(pack_id)
+        if output:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            self.stdout.write(f"wrote {output}")
+        else:
+            self.stdout.write(text)
+
+    def do_upgrade(self, file, dry_run=False, **options):
+        self.stdout.write(str(upgrade_pack(load_pack_file(file), dry_run=dry_run)))
+
+    def do_simulate(self, pack, days, **options):
+        if RulePack.objects.filter(pack_id=pack).exists():
+            pack_id, document = pack, None
+        else:
+            document = load_pack_file(pack)
+            pack_id = document.pack_id
+        results = simulate(pack_id, days, document)
+        self.stdout.write(f"{pack_id}: {len(results)} actions over the last {days} days (nothing was written)")
+        for item in results:
+            self.stdout.write(f"  {item.due_at:%Y-%m-%d %H:%M}  {item.rule_id:<24} {item.email:<28} "
+                              f"{item.kind:<12} {item.status:<9} {item.note}")
+            if item.subject:
+                self.stdout.write(f"      subject: {item.subject}")

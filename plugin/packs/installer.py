@@ -1,0 +1,207 @@
+"""Put a validated pack into the database, upgrade it, or write it back out.
+
+Import and upgrade are atomic: a problem found anywhere leaves the database as it was. An upgrade
+keeps the shop's parameter values (where they still fit), each rule's enabled flag, and local
+edits of rule definitions; it reports what it changed and what it kept.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import yaml
+from django.db import transaction
+
+from ..models import MessageTemplate, Rule, RulePack
+from ..rules.parameters import ParameterError, check_value
+from .loader import Pack, PackError, rule_definition
+
+
+@dataclass
+class Report:
+    pack_id: str
+    version: str
+    lines: list[str] = field(default_factory=list)
+    changed: bool = True
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+
+    def __str__(self) -> str:
+        return "\n".join([f"{self.pack_id} {self.version}", *(f"  {line}" for line in self.lines)])
+
+
+def _template_rows(pack: Pack):
+    for key, spec in pack.templates.items():
+        yield key, "", spec
+        for locale, variant in spec.get("locales", {}).items():
+            yield key, locale, {**spec, **variant}
+
+
+def _write_templates(pack: Pack) -> None:
+    foreign = MessageTemplate.objects.filter(key__in=pack.templates).exclude(pack__in=["", pack.pack_id])
+    clash = foreign.values_list("key", "pack").first()
+    if clash:
+        raise PackError([f"{pack.filename}: templates.{clash[0]}: already belongs to pack {clash[1]!r}"])
+    MessageTemplate.objects.filter(pack=pack.pack_id).exclude(key__in=pack.templates).delete()
+    for key, locale, spec in _template_rows(pack):
+        MessageTemplate.objects.update_or_create(key=key, locale=locale, defaults={
+            "pack": pack.pack_id, "channel_kind": spec.get("channel", ""), "subject": spec.get("subject", ""),
+            "body": spec["body"], "html_body": spec.get("html_body", ""),
+        })
+
+
+def _check_rule_ids_free(pack: Pack) -> None:
+    taken = Rule.objects.filter(rule_id__in=[r["id"] for r in pack.rules]).exclude(pack=pack.pack_id)
+    problems = [f"{pack.filename}: rule {rule_id!r}: the id is already used by pack {owner!r}"
+                for rule_id, owner in taken.values_list("rule_id", "pack")]
+    if problems:
+        raise PackError(problems)
+
+
+def _pack_row_fields(pack: Pack) -> dict:
+    document = pack.document
+    return {
+        "version": pack.version, "title": document["title"], "author": document.get("author", ""),
+        "description": document.get("description", ""), "min_masa_version": document.get("min_masa_version", ""),
+        "parameters": pack.parameters, "source": pack.source,
+    }
+
+
+def _check_values(pack: Pack, values: dict) -> dict:
+    problems = []
+    for name, value in values.items():
+        if name not in pack.parameters:
+            problems.append(f"{pack.filename}: parameters.{name}: the pack declares no such parameter")
+            continue
+        try:
+            check_value(name, pack.parameters[name], value)
+        except ParameterError as error:
+            problems.append(f"{pack.filename}: parameters.{name}: {error}")
+    if problems:
+        raise PackError(problems)
+    return values
+
+
+@transaction.atomic
+def import_pack(pack: Pack, values: dict | None = None) -> Report:
+    """Install a pack that is not installed yet; the same version again is a no-op."""
+    report = Report(pack.pack_id, pack.version)
+    existing = RulePack.objects.select_for_update().filter(pack_id=pack.pack_id).first()
+    if existing is not None:
+        if existing.version == pack.version and existing.source == pack.source:
+            report.changed = False
+            report.add("already imported: nothing changed")
+            return report
+        if existing.version == pack.version:
+            raise PackError([f"{pack.filename}: version: {pack.version} is installed with other content; "
+                             f"give the new content a new version"])
+        raise PackError([f"{pack.filename}: version: {existing.version} is installed; use upgrade to go to {pack.version}"])
+    _check_rule_ids_free(pack)
+    RulePack.objects.create(pack_id=pack.pack_id, parameter_values=_check_values(pack, values or {}),
+                            **_pack_row_fields(pack))
+    _write_templates(pack)
+    for rule in pack.rules:
+        definition = rule_definition(rule)
+        Rule.objects.create(rule_id=rule["id"], pack=pack.pack_id, title=rule.get("title", rule["id"]),
+                            definition=definition, pack_definition=definition, enabled=rule.get("enabled", True))
+    report.add(f"imported {len(pack.rules)} rules, {len(pack.templates)} templates, "
+               f"{len(pack.parameters)} parameters")
+    return report
+
+
+def upgrade_pack(pack: Pack, dry_run: bool = False) -> Report:
+    """Move an installed pack to this version, keeping the shop's values, flags and local edits."""
+    with transaction.atomic():
+        report = _upgrade(pack)
+        if dry_run:
+            transaction.set_rollback(True)
+            report.add("(preview: nothing was written)")
+    return report
+
+
+def _upgrade(pack: Pack) -> Report:
+    report = Report(pack.pack_id, pack.version)
+    installed = RulePack.objects.select_for_update().filter(pack_id=pack.pack_id).first()
+    if installed is None:
+        raise PackError([f"{pack.filename}: id: pack {pack.pack_id!r} is not installed; import it first"])
+    if installed.version == pack.version and installed.source == pack.source:
+        report.changed = False
+        report.add("already at this version: nothing changed")
+        return report
+    report.add(f"upgrading from {installed.version}")
+    _check_rule_ids_free(pack)
+    kept_values = {}
+    for name, value in installed.parameter_values.items():
+        if name not in pack.parameters:
+            report.add(f"parameter {name!r}: no longer in the pack; the shop's value {value!r} is dropped")
+            continue
+        try:
+            kept_values[name] = check_value(name, pack.parameters[name], value)
+            report.add(f"parameter {name!r}: kept the shop's value {value!r}")
+        except ParameterError as error:
+            report.add(f"parameter {name!r}: the shop's value no longer fits ({error}); reset to the default")
+    for name in sorted(set(pack.parameters) - set(installed.parameters)):
+        report.add(f"parameter {name!r}: new, default {pack.parameters[name]['default']!r}")
+    for field_name, value in _pack_row_fields(pack).items():
+        setattr(installed, field_name, value)
+    installed.parameter_values = kept_values
+    installed.save()
+    _write_templates(pack)
+    _upgrade_rules(pack, report)
+    return report
+
+
+def _upgrade_rules(pack: Pack, report: Report) -> None:
+    current = {rule.rule_id: rule for rule in Rule.objects.select_for_update().filter(pack=pack.pack_id)}
+    for rule in pack.rules:
+        definition = rule_definition(rule)
+        row = current.pop(rule["id"], None)
+        if row is None:
+            Rule.objects.create(rule_id=rule["id"], pack=pack.pack_id, title=rule.get("title", rule["id"]),
+                                definition=definition, pack_definition=definition, enabled=rule.get("enabled", True))
+            report.add(f"rule {rule['id']!r}: added")
+            continue
+        pack_changed = row.pack_definition != definition
+        if row.locally_edited:
+            note = "the pack changed it too; review the differences" if pack_changed else "the pack did not change it"
+            report.add(f"rule {rule['id']!r}: kept the shop's local edit ({note})")
+            row.pack_definition = definition
+        elif pack_changed:
+            row.definition = row.pack_definition = definition
+            row.version += 1
+            report.add(f"rule {rule['id']!r}: updated to the pack's new definition (rule version {row.version})")
+        row.title = rule.get("title", rule["id"])
+        row.save()
+    for rule_id, row in current.items():
+        if row.enabled:
+            row.enabled = False
+            row.save(update_fields=["enabled", "updated_at"])
+        report.add(f"rule {rule_id!r}: no longer in the pack; turned off and kept for its history")
+
+
+def export_pack(pack_id: str) -> str:
+    """The installed pack as a document: the shop's rules (with local edits), flags and values."""
+    installed = RulePack.objects.get(pack_id=pack_id)
+    parameters = {
+        name: {**spec, "default": installed.resolved_parameters()[name]} for name, spec in installed.parameters.items()
+    }
+    templates: dict[str, dict] = {}
+    for row in MessageTemplate.objects.filter(pack=pack_id).order_by("locale", "key"):
+        text = {k: v for k, v in (("subject", row.subject), ("body", row.body), ("html_body", row.html_body)) if v}
+        if not row.locale:
+            templates[row.key] = {**({"channel": row.channel_kind} if row.channel_kind else {}), **text}
+        else:
+            templates.setdefault(row.key, {"body": ""}).setdefault("locales", {})[row.locale] = text
+    document = {
+        "masa_pack": 1, "id": installed.pack_id, "version": installed.version, "title": installed.title,
+        **({"author": installed.author} if installed.author else {}),
+        **({"description": installed.description} if installed.description else {}),
+        **({"min_masa_version": installed.min_masa_version} if installed.min_masa_version else {}),
+        "parameters": parameters,
+        "templates": templates,
+        "rules": [
+            {"id": rule.rule_id, "title": rule.title, "enabled": rule.enabled, **rule.definition}
+            for rule in Rule.objects.filter(pack=pack_id).order_by("pk")
+        ],
+    }
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,99 @@
+"""What a pack would have done over the stored events of the last N days, touching nothing.
+
+Everything runs inside one transaction that is always rolled back: the pack is installed (or
+upgraded) there, the other packs' rules are turned off, derived customer facts and firings are
+cleared, every stored event is evaluated again in order, and the actions this pack schedules for
+events in the window are rendered and returned. Rows it deletes stay locked until it ends, so run
+it outside the busiest hour on a large store.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import Customer, RuleFiring, RulePack, ScheduledAction, StoreEvent
+from ..rendering import TemplateMissing, find_template, merge_context, render
+from ..rules.evaluate import evaluate_event
+from .installer import import_pack, upgrade_pack
+from .loader import Pack
+
+DERIVED_FIELDS = {
+    "orders_count": 0, "total_spent": 0, "first_order_at": None, "last_order_at": None,
+    "category_counts": {}, "last_bought_category": {}, "last_bought_product": {}, "order_times": [],
+    "category_times": {}, "facts": {}, "tags": [],
+}
+
+
+@dataclass(frozen=True)
+class WouldDo:
+    rule_id: str
+    email: str
+    kind: str
+    due_at: datetime
+    status: str
+    note: str
+    subject: str = ""
+    body: str = ""
+
+
+class _Rollback(Exception):
+    pass
+
+
+def simulate(pack_id: str, days: int, pack: Pack | None = None, now=None) -> list[WouldDo]:
+    now = now or timezone.now()
+    results: list[WouldDo] = []
+    try:
+        with transaction.atomic():
+            _install(pack)
+            _replay(pack_id, now)
+            results = _collect(pack_id, now - timedelta(days=days), now)
+            raise _Rollback
+    except _Rollback:
+        pass
+    return results
+
+
+def _install(pack: Pack | None) -> None:
+    if pack is None:
+        return
+    if RulePack.objects.filter(pack_id=pack.pack_id).exists():
+        upgrade_pack(pack)
+    else:
+        import_pack(pack)
+
+
+def _replay(pack_id: str, now) -> None:
+    from ..models import Rule
+
+    Rule.objects.exclude(pack=pack_id).update(enabled=False)
+    ScheduledAction.objects.all().delete()
+    RuleFiring.objects.all().delete()
+    Customer.objects.update(**DERIVED_FIELDS)
+    events = StoreEvent.objects.filter(occurred_at__lte=now).exclude(source="masa").order_by("occurred_at", "pk")
+    ids = list(events.values_list("pk", flat=True))
+    StoreEvent.objects.filter(pk__in=ids).update(status=StoreEvent.Status.RECEIVED)
+    for event_id in ids:
+        evaluate_event(event_id)
+
+
+def _collect(pack_id: str, since, now) -> list[WouldDo]:
+    actions = (ScheduledAction.objects.select_related("rule", "customer", "event")
+               .filter(rule__pack=pack_id, event__occurred_at__gte=since).order_by("due_at"))
+    results = []
+    for action in actions:
+        note = action.cancel_reason or ("would have been sent by now" if action.due_at <= now else "still to come")
+        subject = body = ""
+        if action.kind in ("send", "notify_staff"):
+            try:
+                rendered = render(find_template(action.params["template"], action.customer.locale),
+                                  merge_context(action.customer, action.event))
+                subject, body = rendered.subject, rendered.body
+            except TemplateMissing as error:
+                note = str(error)
+        results.append(WouldDo(action.rule.rule_id, action.customer.email, action.kind, action.due_at,
+                               action.status, note, subject, body))
+    return results
