@@ -241,6 +241,7 @@ class ScheduledAction(models.Model):
     due_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     cancel_reason = models.TextField(blank=True)
+    outcome = models.TextField(blank=True, help_text="How a wait for an event ended")
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)

@@ -19,7 +19,7 @@ from . import conf
 from .channels import OutgoingMessage, PermanentChannelError, TransientChannelError, backend_for
 from .models import Channel, Delivery, DeliveryAttempt, ScheduledAction
 from .rendering import TemplateMissing, find_template, merge_context, render
-from .rules import abandonment
+from .rules import abandonment, awaiting
 from .rules.guards import failed_guard
 from .signals.intake import store_events
 from .signals.normalize import Identity, NormalizedEvent
@@ -109,6 +109,8 @@ def dispatch(action_id: int, now=None) -> str:
         return _finish(action, Status.CANCELLED, now, cancel_reason=reason)
     if action.kind in EVENT_ACTIONS:
         return _store_masa_event(action, now)
+    if action.kind == awaiting.KIND:
+        return awaiting.time_out(action, now)
     if action.kind == "notify_staff" and not conf.get("STAFF_EMAILS"):
         return _finish(action, Status.FAILED, now, last_error="MASA['STAFF_EMAILS'] names nobody to notify")
     return _perform_send(action, now)

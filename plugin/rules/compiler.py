@@ -51,6 +51,12 @@ class PlannedAction:
     waits: tuple
     params: dict
     guard: list = field(default_factory=list)
+    path: str = ""
+
+    @property
+    def key(self) -> str:
+        """This action's place in the rule, unique within it (branches included)."""
+        return self.path or str(self.step)
 
 
 @dataclass(frozen=True)
@@ -222,15 +228,20 @@ class _Compiler:
         return test
 
     # -- steps ---------------------------------------------------------------------------------
-    def plan(self, steps) -> tuple[list[dict], list[PlannedAction]]:
-        if not isinstance(steps, list) or not steps:
-            self.fail("steps", "must be a non-empty list")
+    def plan(self, steps, prefix="steps", guard=None, branch=False) -> tuple[list[dict], list[PlannedAction]]:
+        if not isinstance(steps, list) or (not steps and not branch):
+            self.fail(prefix, "must be a non-empty list")
         waits: list = []
-        guard: list = []
+        guard: list = list(guard or [])
         effects: list[dict] = []
         plan: list[PlannedAction] = []
         for index, step in enumerate(steps):
-            where = f"steps[{index}]"
+            where = f"{prefix}[{index}]"
+            if isinstance(step, dict) and isinstance(step.get("wait"), dict) and "event" in step["wait"]:
+                if index != len(steps) - 1:
+                    self.fail(f"{where}.wait", "a wait for an event ends its steps; put what follows in on_event / on_timeout")
+                plan.append(self.await_event(where, step["wait"], index, tuple(waits), guard))
+                continue
             if not isinstance(step, dict) or len(step) != 1:
                 self.fail(where, "must be exactly one of wait, check, send, set, increment, tag, untag, notify_staff, emit")
             (kind, argument), = step.items()
@@ -239,27 +250,45 @@ class _Compiler:
             elif kind == "check":
                 guard = guard + self.guard(f"{where}.check", argument)
             elif kind == "send":
-                plan.append(PlannedAction(index, "send", tuple(waits), self.send(f"{where}.send", argument), list(guard)))
+                plan.append(PlannedAction(index, "send", tuple(waits), self.send(f"{where}.send", argument), list(guard), where))
             elif kind == "notify_staff":
                 if not isinstance(argument, dict) or not argument.get("template"):
                     self.fail(f"{where}.notify_staff", "needs a 'template'")
                 params = {"template": argument["template"], "channel": argument.get("channel", "email")}
-                plan.append(PlannedAction(index, "notify_staff", tuple(waits), params, list(guard)))
+                plan.append(PlannedAction(index, "notify_staff", tuple(waits), params, list(guard), where))
             elif kind == "emit":
                 if not isinstance(argument, str) or not CUSTOM_EVENT.fullmatch(f"custom.{argument}"):
                     self.fail(f"{where}.emit", "must be an event name of letters, digits, '.', '_' or '-'")
-                plan.append(PlannedAction(index, "emit", tuple(waits), {"event": f"custom.{argument}"}, list(guard)))
+                plan.append(PlannedAction(index, "emit", tuple(waits), {"event": f"custom.{argument}"}, list(guard), where))
             elif kind in EFFECTS:
                 effect = self.effect(f"{where}.{kind}", kind, argument)
-                if waits:
-                    plan.append(PlannedAction(index, "effect", tuple(waits), effect, list(guard)))
+                if waits or branch:
+                    plan.append(PlannedAction(index, "effect", tuple(waits), effect, list(guard), where))
                 else:
                     effects.append(effect)
             else:
                 self.fail(f"{where}.{kind}", "unknown step; one of wait, check, send, set, increment, tag, untag, notify_staff, emit")
-        if not plan and not effects:
-            self.fail("steps", "has nothing to do (no send, effect, notify_staff or emit step)")
+        if not plan and not effects and not branch:
+            self.fail(prefix, "has nothing to do (no send, effect, notify_staff or emit step)")
         return effects, plan
+
+    def await_event(self, where, argument, index, waits, guard) -> PlannedAction:
+        """``wait: {event, within, on_event, on_timeout}``: branches compiled now, scheduled later."""
+        event = argument.get("event")
+        if event not in EVENT_NAMES and not (isinstance(event, str) and CUSTOM_EVENT.fullmatch(event)):
+            self.fail(f"{where}.wait.event", f"unknown event {event!r}")
+        unknown = set(argument) - {"event", "within", "on_event", "on_timeout"}
+        if unknown:
+            self.fail(f"{where}.wait.{sorted(unknown)[0]}", "unknown option; one of event, within, on_event, on_timeout")
+        within = self.duration(f"{where}.wait.within", argument.get("within")).total_seconds()
+        branches = {}
+        for name in ("on_event", "on_timeout"):
+            _, branch_plan = self.plan(argument.get(name, []), f"{where}.wait.{name}", guard, branch=True)
+            branches[name] = [plan_to_dict(p) for p in branch_plan]
+        if not branches["on_event"] and not branches["on_timeout"]:
+            self.fail(f"{where}.wait", "needs on_event or on_timeout steps")
+        params = {"event": event, "within": within, **branches}
+        return PlannedAction(index, "await", (*waits, {"for": within}), params, list(guard), where)
 
     def wait(self, where, argument):
         if isinstance(argument, (str, int, float)):
@@ -335,6 +364,15 @@ class _Compiler:
         if not _is_number(by):
             self.fail(f"{where}.by", "must be a number")
         return {"op": "increment", "fact": argument["fact"], "value": by}
+
+
+def plan_to_dict(planned: PlannedAction) -> dict:
+    return {"step": planned.step, "kind": planned.kind, "waits": list(planned.waits),
+            "params": planned.params, "guard": planned.guard, "path": planned.path}
+
+
+def plan_from_dict(data: dict) -> PlannedAction:
+    return PlannedAction(data["step"], data["kind"], tuple(data["waits"]), data["params"], data["guard"], data["path"])
 
 
 def compile_rule(rule_id: str, definition) -> CompiledRule:

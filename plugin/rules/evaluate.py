@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..models import Customer, Rule, RuleFiring, RulePack, ScheduledAction, StoreEvent
-from . import abandonment, facts, guards, timing
+from . import abandonment, awaiting, facts, guards
 from .compiler import CompiledRule, RuleDefinitionError, compile_rule
 from .engine import EngineError, Firing, RuleSet, compile_ruleset
 from .parameters import resolve_parameters
@@ -106,15 +106,8 @@ class _Evaluation:
                 )
         except IntegrityError:
             return None
-        for planned in compiled.plan:
-            ScheduledAction.objects.get_or_create(
-                idempotency_key=f"{rule.rule_id}:{scope}:s{planned.step}",
-                defaults={
-                    "firing": rule_firing, "rule": rule, "customer": self.customer, "event": self.event,
-                    "step": planned.step, "kind": planned.kind, "params": planned.params,
-                    "guard": planned.guard, "due_at": timing.due_at(planned.waits, self.event, self.customer),
-                },
-            )
+        awaiting.schedule_plan(compiled.plan, rule=rule, firing=rule_firing, customer=self.customer,
+                               event=self.event, key_prefix=f"{rule.rule_id}:{scope}")
         return self.apply_effects(compiled.effects, rule_firing)
 
     def apply_effects(self, effects: list[dict], rule_firing: RuleFiring | None = None) -> list[dict]:
@@ -197,6 +190,7 @@ def _evaluate_locked(event: StoreEvent) -> str:
     if event.name in PURCHASE_EVENTS:
         _cancel_voided_actions(customer, now)
     abandonment.on_event(event, customer, now)
+    awaiting.resolve(event, customer)
     event.status, event.processed_at, event.error = StoreEvent.Status.PROCESSED, now, ""
     event.save(update_fields=["status", "processed_at", "error", "attempts"])
     return event.status

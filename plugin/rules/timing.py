@@ -66,8 +66,8 @@ def refill_delay(refill: dict, event: StoreEvent, customer: Customer) -> timedel
     return timedelta(seconds=max(period - refill["lead"], 0))
 
 
-def due_at(waits, event: StoreEvent, customer: Customer) -> datetime:
-    moment = event.occurred_at
+def due_at(waits, event: StoreEvent, customer: Customer, start: datetime | None = None) -> datetime:
+    moment = start or event.occurred_at
     for wait in waits:
         if "for" in wait:
             moment += timedelta(seconds=wait["for"])

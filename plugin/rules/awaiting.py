@@ -1,0 +1,61 @@
+"""Waiting for an event with a timeout: ``wait: {event, within, on_event, on_timeout}``.
+
+The wait is an ``await`` action due when the timeout ends; its two branches were compiled with
+the rule and travel in its params. A matching event of the same customer inside the window
+resolves it and schedules ``on_event`` from the event's time; reaching the timeout schedules
+``on_timeout`` from then. Either way the await ends ``done`` with its outcome on the timeline.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ..models import Customer, Rule, RuleFiring, ScheduledAction, StoreEvent
+from . import timing
+from .compiler import PlannedAction, plan_from_dict
+
+KIND = "await"
+
+
+def schedule_plan(plan: list[PlannedAction], *, rule: Rule, firing: RuleFiring | None, customer: Customer,
+                  event: StoreEvent, key_prefix: str, start: datetime | None = None) -> None:
+    """Create the scheduled actions of a plan (idempotent: keys are rule, scope and step path)."""
+    for planned in plan:
+        params = {**planned.params, "key_prefix": key_prefix} if planned.kind == KIND else planned.params
+        ScheduledAction.objects.get_or_create(
+            idempotency_key=f"{key_prefix}:{planned.key}",
+            defaults={
+                "firing": firing, "rule": rule, "customer": customer, "event": event,
+                "step": planned.step, "kind": planned.kind, "params": params, "guard": planned.guard,
+                "due_at": timing.due_at(planned.waits, event, customer, start),
+            },
+        )
+
+
+def _branch(action: ScheduledAction, name: str, start: datetime, outcome: str) -> None:
+    plan = [plan_from_dict(item) for item in action.params.get(name, [])]
+    schedule_plan(plan, rule=action.rule, firing=action.firing, customer=action.customer, event=action.event,
+                  key_prefix=action.params["key_prefix"], start=start)
+    ScheduledAction.objects.filter(pk=action.pk).update(
+        status=ScheduledAction.Status.DONE, outcome=outcome, completed_at=start
+    )
+
+
+def resolve(event: StoreEvent, customer: Customer) -> int:
+    """Resolve this customer's awaits for this event; returns how many it resolved."""
+    resolved = 0
+    pending = (ScheduledAction.objects.select_related("rule", "firing", "event")
+               .filter(customer=customer, kind=KIND, status=ScheduledAction.Status.PENDING, params__event=event.name)
+               .exclude(event=event))
+    for action in pending:
+        started = action.due_at - timedelta(seconds=action.params["within"])
+        if started <= event.occurred_at <= action.due_at:
+            action.customer = customer
+            _branch(action, "on_event", event.occurred_at, f"{event.name} arrived on {event.occurred_at:%Y-%m-%d %H:%M}")
+            resolved += 1
+    return resolved
+
+
+def time_out(action: ScheduledAction, now: datetime) -> str:
+    days = action.params["within"] / 86400
+    _branch(action, "on_timeout", action.due_at, f"no {action.params['event']} within {days:g} days")
+    return ScheduledAction.Status.DONE
