@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo: a Wagtail site with Masa, a seeded store and rules, signed Saleor orders sent over
-# HTTP, the reminders they schedule, and a thank-you email actually sent a minute later.
+# HTTP, the reminders they schedule, and the thank-you emails actually sent.
 # SQLite and in-process tasks: nothing else to install. MASA_DEMO_ONCE=1 exits after the email.
 set -euo pipefail
 cd "$(dirname "$0")/../example"
@@ -31,7 +31,7 @@ cat <<INFO
 Masa demo is running.
   Wagtail admin:   http://127.0.0.1:$PORT/admin/   login: admin / masa-demo
   Webhook URL:     http://127.0.0.1:$PORT/masa/webhooks/saleor/
-  Sent emails:     example/.demo/sweeper.log (the thank-you notes go out about a minute after the orders)
+  Sent emails:     example/.demo/sweeper.log (the thank-you notes go out within seconds)
 INFO
 
 if [ -n "${MASA_DEMO_ONCE:-}" ]; then

@@ -1,4 +1,4 @@
-"""The demo's seeded store: customers, a senior-care catalogue, messages, rules, a channel."""
+"""The demo's seeded store: customers and a senior-care catalogue (rules come from packs/senior-care)."""
 from datetime import datetime, timezone
 
 CUSTOMERS = [
@@ -18,29 +18,6 @@ ORDERS = [
     ("VXNlcjoy", [("walker", 1)]),
     ("VXNlcjoz", [("pads", 1), ("walker", 1)]),
 ]
-
-TEMPLATES = [
-    {"key": "thank-you", "subject": "Thank you, {{ customer.first_name }}!",
-     "body": "Hi {{ customer.first_name }},\n\nThank you for order #{{ order.number }}. We are here if you need anything.\n"},
-    {"key": "refill-absorbent", "subject": "Running low on pads, {{ customer.first_name }}?",
-     "body": "Hi {{ customer.first_name }},\n\nYour pads from order #{{ order.number }} will run out in a few days. Reorder in one click.\n"},
-    {"key": "walker-howto", "subject": "How to fold and adjust your new walker",
-     "body": "Hi {{ customer.first_name }},\n\nHere is a two-minute video on adjusting and folding your walker safely.\n"},
-]
-
-RULES = [
-    {"rule_id": "thank-you", "title": "Thank-you note a minute after every order", "definition": {
-        "trigger": {"event": "order_placed"},
-        "steps": [{"wait": "1m"}, {"send": {"channel": "email", "template": "thank-you", "class": "transactional"}}]}},
-    {"rule_id": "refill-absorbent", "title": "Absorbent products: refill reminder after 25 days", "definition": {
-        "trigger": {"event": "order_placed", "category": "absorbent"},
-        "steps": [{"wait": "25d"}, {"check": {"not_bought_since": {"category": "absorbent"}}},
-                  {"send": {"channel": "email", "template": "refill-absorbent"}}]}},
-    {"rule_id": "walker-howto", "title": "Walkers: how-to video two days after purchase", "definition": {
-        "trigger": {"event": "order_placed", "category": "walkers"},
-        "steps": [{"wait": "2d"}, {"send": {"channel": "email", "template": "walker-howto", "class": "transactional"}}]}},
-]
-
 
 def order_payload(number: int, user: dict, items: list[tuple[str, int]], when: datetime | None = None) -> dict:
     when = when or datetime.now(timezone.utc)

@@ -52,8 +52,9 @@ class Command(BaseCommand):
         for action in ScheduledAction.objects.select_related("rule", "customer").order_by("due_at"):
             left = action.due_at - now
             when = "due now" if left.total_seconds() <= 0 else f"in {_human(left)}"
-            self.stdout.write(f"  {action.rule.rule_id:<18} {action.customer.email:<26} "
-                              f"{action.params['template']:<18} {when:<14} {action.status}")
+            what = action.params.get("template") or f"{action.kind} {action.params.get('fact', '')}".strip()
+            self.stdout.write(f"  {action.rule.rule_id:<30} {action.customer.email:<26} "
+                              f"{what:<26} {when:<12} {action.status}")
 
 
 def _human(delta) -> str:

@@ -1,15 +1,20 @@
-"""Seed the demo: an admin login, an email channel, message templates and three rules."""
+"""Seed the demo: an admin login, an email channel and the senior-care rule pack."""
+from pathlib import Path
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from masa.models import Channel, MessageTemplate, Rule
+from masa.models import Channel
+from masa.packs import load_pack_file
+from masa.packs.installer import import_pack
 
-from ...catalogue import RULES, TEMPLATES
 from ...keys import demo_signer
+
+PACK = Path(__file__).resolve().parents[4] / "packs" / "senior-care" / "pack.yaml"
 
 
 class Command(BaseCommand):
-    help = "Create the demo's admin user, channel, templates and rules (idempotent)."
+    help = "Create the demo's admin user and email channel and import the senior-care pack (idempotent)."
 
     def handle(self, *args, **options):
         User = get_user_model()
@@ -17,10 +22,6 @@ class Command(BaseCommand):
             User.objects.create_superuser("admin", "admin@example.com", "masa-demo")
         Channel.objects.update_or_create(name="Shop email", defaults={
             "kind": Channel.Kind.EMAIL, "config": {"from_email": "care@demo-shop.example"}})
-        for template in TEMPLATES:
-            MessageTemplate.objects.update_or_create(key=template["key"], locale="", defaults=template)
-        for rule in RULES:
-            Rule.objects.update_or_create(rule_id=rule["rule_id"], defaults=rule)
+        report = import_pack(load_pack_file(PACK))
         demo_signer()
-        self.stdout.write(self.style.SUCCESS(
-            f"Seeded {len(RULES)} rules, {len(TEMPLATES)} templates, 1 email channel; admin login: admin / masa-demo"))
+        self.stdout.write(self.style.SUCCESS(f"{report}\nAdmin login: admin / masa-demo"))
