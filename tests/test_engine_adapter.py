@@ -88,3 +88,34 @@ def test_array_membership_matches_any_item():
 
 def test_an_empty_ruleset_fires_nothing():
     assert engine.compile_ruleset({}).run([{"kind": "event"}], lambda f: None) == []
+
+
+def test_more_than_500_rules_are_sharded_and_chaining_crosses_shards():
+    conditions = {f"filler-{i}": [{"e": change(f"never-{i}")}] for i in range(1200)}
+    conditions["first"] = [{"e": EVENT}]
+    conditions["last"] = [{"f": change("from-first")}]
+    ruleset = engine.compile_ruleset(conditions)
+    assert len(ruleset._shards) == 3
+
+    def act(firing):
+        return [{"kind": "change", "field": "from-first"}] if firing.rule_id == "first" else None
+
+    firings = ruleset.run([{"kind": "event", "type": "order_placed"}], act)
+    assert [f.rule_id for f in firings] == ["first", "last"]
+    assert ruleset.run([{"kind": "change", "field": "never-1100"}], lambda f: None)[0].rule_id == "filler-1100"
+
+
+def test_a_replaced_fact_does_not_fire_twice_for_the_same_match():
+    ruleset = engine.compile_ruleset({
+        "gold": [{"c": {"$and": [{"kind": "customer"}, {"tier": "gold"}]}}],
+        "upgrade": [{"e": EVENT}],
+    })
+
+    def act(firing):
+        if firing.rule_id == "upgrade":
+            return [{"id": "customer:1", "kind": "customer", "tier": "gold"}]
+        return None
+
+    firings = ruleset.run([{"id": "customer:1", "kind": "customer", "tier": "silver"},
+                           {"kind": "event", "type": "order_placed"}], act)
+    assert [f.rule_id for f in firings] == ["upgrade", "gold"]

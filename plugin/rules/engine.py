@@ -11,7 +11,9 @@ time and hands each match back to the caller. It works around the library's know
 * ``delete_state`` is never called; a bounded pool of session ids is reused and each session is
   emptied by retracting every fact asserted into it;
 * every fact carries a unique ``id`` so that distinct facts do not look "already observed";
-* an exception raised by an action (swallowed by durable-rules) is re-raised to the caller.
+* an exception raised by an action (swallowed by durable-rules) is re-raised to the caller;
+* a ruleset of 512 or more rules hangs on its first assertion (2.0.28), so big rule sets are
+  sharded into rulesets of at most MAX_RULES_PER_RULESET rules.
 """
 from __future__ import annotations
 
@@ -19,13 +21,14 @@ import hashlib
 import itertools
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
 from durable import engine as _durable
 
 SESSION_POOL_SIZE = 512
 MAX_FIRINGS_PER_RUN = 200
+MAX_RULES_PER_RULESET = 500
 
 
 class EngineError(Exception):
@@ -85,26 +88,38 @@ def ruleset_name_for(conditions: Mapping[str, list[dict]]) -> str:
     return f"masa_{digest[:24]}"
 
 
+class _Shard:
+    """One durable-rules ruleset holding at most MAX_RULES_PER_RULESET rules, with its sessions."""
+
+    def __init__(self, name: str, definition: dict):
+        self.name = name
+        self.free_sessions = [str(i) for i in range(SESSION_POOL_SIZE - 1, -1, -1)]
+        _get_host().set_rulesets({name: definition})
+
+
 class RuleSet:
-    """A compiled, registered set of rules: rule id → list of ``{alias: pattern}`` dicts (all must match)."""
+    """A compiled, registered set of rules: rule id → list of ``{alias: pattern}`` dicts (all must match).
+
+    durable-rules never returns from the first assertion into a ruleset of 512 or more rules
+    (2.0.28; 511 works), so larger sets are split into shards of MAX_RULES_PER_RULESET; every fact
+    goes into every shard, so chaining crosses them.
+    """
 
     def __init__(self, name: str, conditions: Mapping[str, list[dict]]):
         self.name = name
         self.rule_ids = list(conditions)
         self._by_durable_name = {f"r{i}": rule_id for i, rule_id in enumerate(self.rule_ids)}
-        self._free_sessions = [str(i) for i in range(SESSION_POOL_SIZE - 1, -1, -1)]
-        definition = {
-            f"r{i}": {"all": conditions[rule_id], "run": f"r{i}"}
-            for i, rule_id in enumerate(self.rule_ids)
-        }
-        if definition:
-            _get_host().set_rulesets({name: definition})
+        self._shards = []
+        for start in range(0, len(self.rule_ids), MAX_RULES_PER_RULESET):
+            chunk = range(start, min(start + MAX_RULES_PER_RULESET, len(self.rule_ids)))
+            definition = {f"r{i}": {"all": conditions[self.rule_ids[i]], "run": f"r{i}"} for i in chunk}
+            self._shards.append(_Shard(f"{name}_{len(self._shards)}", definition))
 
     def rule_id_for(self, durable_name: str) -> str:
         return self._by_durable_name[durable_name]
 
     def run(self, facts: Iterable[dict], on_fire: FireCallback) -> list[Firing]:
-        """Assert ``facts`` into an empty session, call ``on_fire`` per match, return all firings.
+        """Assert ``facts`` into empty sessions, call ``on_fire`` per match, return all firings.
 
         ``on_fire`` may return new facts; they are asserted at once, which is how one rule's
         outcome fires further rules (forward chaining). A returned fact whose ``id`` is already
@@ -113,54 +128,48 @@ class RuleSet:
         if not self.rule_ids:
             return []
         with _host_lock:
-            if not self._free_sessions:
-                raise EngineError(
-                    f"ruleset {self.name}: every session id is unusable; restart the worker"
-                )
-            sid = self._free_sessions.pop()
-            run = _Run(self, sid, on_fire)
+            if any(not shard.free_sessions for shard in self._shards):
+                raise EngineError(f"ruleset {self.name}: every session id is unusable; restart the worker")
+            run = _Run(self, on_fire, [(shard, shard.free_sessions.pop()) for shard in self._shards])
             _current.run = run
             try:
                 for fact in facts:
-                    run.assert_fact(fact)
+                    run.assert_everywhere(fact)
                     run.raise_pending()
             finally:
                 _current.run = None
-                if run.retract_all():
-                    self._free_sessions.append(sid)
+                run.release()
             return run.firings
 
 
 class _Run:
-    """State of one evaluation: the session in use, asserted facts, firings and errors."""
+    """State of one evaluation: the session used in each shard, asserted facts, firings, errors."""
 
-    def __init__(self, ruleset: RuleSet, sid: str, on_fire: FireCallback):
+    def __init__(self, ruleset: RuleSet, on_fire: FireCallback, sessions: list):
         self.ruleset = ruleset
-        self.sid = sid
         self.on_fire = on_fire
+        self.sessions = sessions
         self.firings: list[Firing] = []
-        self.asserted: list[dict] = []
+        self.asserted: dict[str, list[dict]] = {shard.name: [] for shard, _ in sessions}
         self.error: EngineError | None = None
         self._ids = itertools.count()
 
-    def _prepare(self, fact: dict) -> dict:
-        fact = dict(fact)
-        fact["ref"] = fact.get("id")
-        fact["sid"] = self.sid
-        fact["id"] = f"{self.sid}:{next(self._ids)}"
-        return fact
+    def assert_everywhere(self, fact: dict, closure=None, closure_shard: str | None = None) -> None:
+        fact_id = f"{next(self._ids)}"
+        for shard, sid in self.sessions:
+            target = closure if shard.name == closure_shard else None
+            self._assert(shard, sid, fact, fact_id, target)
 
-    def assert_fact(self, fact: dict, closure=None) -> None:
+    def _assert(self, shard: _Shard, sid: str, fact: dict, fact_id: str, closure) -> None:
         if fact.get("id") is not None:
-            self._retract_ref(fact["id"], closure)
-        prepared = self._prepare(fact)
-        target = closure if closure is not None else None
+            self._retract_ref(shard, fact["id"], closure)
+        prepared = {**fact, "ref": fact.get("id"), "sid": sid, "id": f"{sid}:{fact_id}"}
         for attempt in range(3):
             try:
-                if target is not None:
-                    target.assert_fact(prepared)
+                if closure is not None:
+                    closure.assert_fact(prepared)
                 else:
-                    _get_host().assert_fact(self.ruleset.name, prepared)
+                    _get_host().assert_fact(shard.name, prepared)
                 break
             except _durable.MessageNotHandledException:
                 return
@@ -168,18 +177,19 @@ class _Run:
                 prepared["id"] = f"{prepared['id']}~{attempt}"
         else:
             raise EngineError(f"fact {fact.get('id')!r} could not be asserted (hash collision)")
-        self.asserted.append(prepared)
+        self.asserted[shard.name].append(prepared)
 
-    def _retract_ref(self, ref, closure) -> None:
-        for previous in [f for f in self.asserted if f["ref"] == ref]:
+    def _retract_ref(self, shard: _Shard, ref, closure) -> None:
+        asserted = self.asserted[shard.name]
+        for previous in [f for f in asserted if f["ref"] == ref]:
             try:
                 if closure is not None:
                     closure.retract_fact(previous)
                 else:
-                    _get_host().retract_fact(self.ruleset.name, previous)
+                    _get_host().retract_fact(shard.name, previous)
             except _durable.MessageNotHandledException:
                 pass
-            self.asserted.remove(previous)
+            asserted.remove(previous)
 
     def on_match(self, durable_name: str, c) -> None:
         if self.error is not None:
@@ -195,9 +205,8 @@ class _Run:
             )
             return
         try:
-            new_facts = self.on_fire(firing) or ()
-            for fact in new_facts:
-                self.assert_fact(fact, closure=c)
+            for fact in self.on_fire(firing) or ():
+                self.assert_everywhere(fact, closure=c, closure_shard=c._ruleset._name)
         except EngineError as error:
             self.error = error
         except Exception as error:
@@ -207,17 +216,20 @@ class _Run:
         if self.error is not None:
             raise self.error
 
-    def retract_all(self) -> bool:
-        ok = True
-        for fact in reversed(self.asserted):
-            try:
-                _get_host().retract_fact(self.ruleset.name, fact)
-            except _durable.MessageNotHandledException:
-                pass
-            except Exception:
-                ok = False
-        self.asserted.clear()
-        return ok
+    def release(self) -> None:
+        """Empty every session by retracting its facts; a session that will not empty is retired."""
+        for shard, sid in self.sessions:
+            clean = True
+            for fact in reversed(self.asserted[shard.name]):
+                try:
+                    _get_host().retract_fact(shard.name, fact)
+                except _durable.MessageNotHandledException:
+                    pass
+                except Exception:
+                    clean = False
+            self.asserted[shard.name].clear()
+            if clean:
+                shard.free_sessions.append(sid)
 
 
 def _plain(fact) -> dict:
