@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 $(BIN)/.masa-installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]' $(EXTRA_REQUIREMENTS)
+	$(BIN)/pip install --quiet -e '.[test,bench]' $(EXTRA_REQUIREMENTS)
 	touch $@
 
 install: $(BIN)/.masa-installed

@@ -18,6 +18,16 @@ def evaluate_event(event_id: int) -> str:
     return evaluate(event_id)
 
 
+@shared_task(name="masa.evaluate_events", autoretry_for=(OperationalError, InterfaceError),
+             retry_backoff=True, max_retries=10, acks_late=True)
+def evaluate_events(event_ids: list[int]) -> list[str]:
+    """Evaluate the events of one delivery in the order they were stored (an evaluated event is
+    skipped, so a retry after a partial run finishes the rest)."""
+    from .rules.evaluate import evaluate_event as evaluate
+
+    return [evaluate(event_id) for event_id in event_ids]
+
+
 @shared_task(name="masa.sweep_due_actions")
 def sweep_due_actions() -> dict:
     from .scheduling import sweep

@@ -52,7 +52,7 @@ def test_events_stranded_by_a_dead_broker_are_evaluated_by_the_outbox_sweep(refi
     def broker_down(*args, **kwargs):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(tasks.evaluate_event, "delay", broker_down)
+    monkeypatch.setattr(tasks.evaluate_events, "delay", broker_down)
     settings.MASA = {**settings.MASA, "OUTBOX_GRACE_SECONDS": 0}
     place_order()
     assert StoreEvent.objects.filter(status="received").count() == 3

@@ -10,6 +10,7 @@ back into the engine as ``change`` facts: that is how one rule's outcome fires f
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ class ActiveRules:
 
 _cache_lock = threading.Lock()
 _compiled_cache: dict[tuple, CompiledRule] = {}
+_active: tuple[tuple, ActiveRules] | None = None
 
 
 def compile_stored_rule(rule: Rule, parameters: dict) -> CompiledRule:
@@ -46,7 +48,25 @@ def compile_stored_rule(rule: Rule, parameters: dict) -> CompiledRule:
 
 
 def active_rules() -> ActiveRules:
-    """The enabled rules, compiled; a rule whose definition does not compile is skipped and logged."""
+    """The enabled rules, compiled; a rule whose definition does not compile is skipped and logged.
+
+    Two narrow queries fingerprint the enabled rules and the packs' parameters; the compiled set is
+    rebuilt only when that fingerprint changes (a rule saved, toggled, added, removed, re-parametrized).
+    """
+    global _active
+    rule_rows = tuple(Rule.objects.filter(enabled=True).order_by("pk").values_list("pk", "version", "updated_at"))
+    pack_rows = tuple(RulePack.objects.order_by("pk").values_list("pack_id", "parameters", "parameter_values"))
+    fingerprint = (rule_rows, json.dumps(pack_rows, sort_keys=True, default=str))
+    with _cache_lock:
+        if _active is not None and _active[0] == fingerprint:
+            return _active[1]
+    active = _build_active_rules()
+    with _cache_lock:
+        _active = (fingerprint, active)
+    return active
+
+
+def _build_active_rules() -> ActiveRules:
     parameters = {pack.pack_id: pack.resolved_parameters() for pack in RulePack.objects.all()}
     rules, compiled = {}, {}
     for rule in Rule.objects.filter(enabled=True):
@@ -187,10 +207,10 @@ def _evaluate_locked(event: StoreEvent) -> str:
         changed += ["facts", "tags"]
     if changed:
         customer.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
-    if event.name in PURCHASE_EVENTS:
+    if changed and event.name in PURCHASE_EVENTS:
         _cancel_voided_actions(customer, now)
     abandonment.on_event(event, customer, now)
     awaiting.resolve(event, customer)
-    event.status, event.processed_at, event.error = StoreEvent.Status.PROCESSED, now, ""
+    event.status, event.processed_at, event.error = StoreEvent.Status.PROCESSED, timezone.now(), ""
     event.save(update_fields=["status", "processed_at", "error", "attempts"])
     return event.status

@@ -48,36 +48,47 @@ def resolve_customer(identity: Identity) -> Customer | None:
 def store_events(
     source: str, events: list[NormalizedEvent], inbound: InboundDelivery | None = None
 ) -> list[StoreEvent]:
-    """Store the events that are new; schedule their evaluation for after commit."""
-    stored: list[StoreEvent] = []
+    """Store the events that are new; schedule their evaluation, in order, for after commit.
+
+    The usual case (nothing stored yet) is one customer lookup per identity and one multi-row
+    INSERT; if any event is already stored, each is inserted on its own and duplicates skipped.
+    """
+    customers: dict[Identity, Customer | None] = {}
     with transaction.atomic():
+        rows = []
         for event in events:
-            customer = resolve_customer(event.identity)
-            try:
-                with transaction.atomic():
-                    stored.append(StoreEvent.objects.create(
-                        source=source,
-                        source_id=event.source_id,
-                        name=event.name,
-                        customer=customer,
-                        inbound=inbound,
-                        occurred_at=event.occurred_at,
-                        data=event.data,
-                    ))
-            except IntegrityError:
-                log.debug("Event %s:%s is already stored", source, event.source_id)
+            if event.identity not in customers:
+                customers[event.identity] = resolve_customer(event.identity)
+            rows.append(StoreEvent(source=source, source_id=event.source_id, name=event.name,
+                                   customer=customers[event.identity], inbound=inbound,
+                                   occurred_at=event.occurred_at, data=event.data))
+        try:
+            with transaction.atomic():
+                stored = StoreEvent.objects.bulk_create(rows)
+        except IntegrityError:
+            stored = [row for row in rows if _insert_unless_stored(row)]
         event_ids = [event.pk for event in stored]
         if event_ids:
             transaction.on_commit(lambda: enqueue_evaluation(event_ids))
     return stored
 
 
-def enqueue_evaluation(event_ids: list[int]) -> None:
-    """Hand events to the workers; if the broker is down the outbox sweep picks them up later."""
-    from ..tasks import evaluate_event
+def _insert_unless_stored(row: StoreEvent) -> bool:
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+        return True
+    except IntegrityError:
+        log.debug("Event %s:%s is already stored", row.source, row.source_id)
+        return False
 
-    for event_id in event_ids:
-        try:
-            evaluate_event.delay(event_id)
-        except Exception:
-            log.warning("Could not enqueue event %s; the outbox sweep will evaluate it", event_id, exc_info=True)
+
+def enqueue_evaluation(event_ids: list[int]) -> None:
+    """Hand the events to a worker as one task, evaluated in order; if the broker is down the
+    outbox sweep picks them up later."""
+    from ..tasks import evaluate_events
+
+    try:
+        evaluate_events.delay(event_ids)
+    except Exception:
+        log.warning("Could not enqueue events %s; the outbox sweep will evaluate them", event_ids, exc_info=True)

@@ -17,7 +17,7 @@ class PayloadError(ValueError):
     """The body is JSON but not the shape this event type has."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Identity:
     store_id: str | None = None
     email: str = ""

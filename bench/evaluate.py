@@ -1,0 +1,164 @@
+"""Evaluation speed.
+
+1. The engine alone (no database) at 10, 100 and 1,000 rules, against a deliberately naive
+   pure-Python evaluator that loops over every rule and interprets the same conditions.
+2. End to end per worker process: the senior-care pack, customer facts loaded from and written
+   to PostgreSQL, one transaction per event (``masa.rules.evaluate.evaluate_event``).
+
+    python -m bench.evaluate            # full size
+    python -m bench.evaluate --smoke    # seconds, for CI
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from datetime import datetime, timedelta, timezone
+
+from .common import percentiles, report, reset_tables, setup_django
+
+TARGET_E2E = 2000
+
+
+def synthetic_conditions(count: int) -> dict:
+    """``count`` rules: each watches one category of placed orders, some with a customer condition."""
+    conditions = {}
+    for i in range(count):
+        event = {"$and": [{"kind": "event"}, {"type": "order_placed"}, {"$iany": {"categories": {"$i": f"cat{i}"}}}]}
+        rule = [{"e": event}]
+        if i % 2:
+            rule.append({"c": {"$and": [{"kind": "customer"}, {"$gte": {"orders_count": i % 5}}]}})
+        conditions[f"rule-{i}"] = rule
+    return conditions
+
+
+def naive_matches(condition, fact) -> bool:
+    """Interpret one durable-rules condition against one fact, the slow obvious way."""
+    if "$and" in condition:
+        return all(naive_matches(c, fact) for c in condition["$and"])
+    if "$or" in condition:
+        return any(naive_matches(c, fact) for c in condition["$or"])
+    if "$iany" in condition:
+        (name, inner), = condition["$iany"].items()
+        return any(item == inner["$i"] for item in fact.get(name, []))
+    if "$ex" in condition:
+        return next(iter(condition["$ex"])) in fact
+    if "$nex" in condition:
+        return next(iter(condition["$nex"])) not in fact
+    for operator, test in (("$gte", lambda a, b: a >= b), ("$gt", lambda a, b: a > b),
+                           ("$lte", lambda a, b: a <= b), ("$lt", lambda a, b: a < b),
+                           ("$neq", lambda a, b: a != b)):
+        if operator in condition:
+            (name, value), = condition[operator].items()
+            return name in fact and test(fact[name], value)
+    (name, value), = condition.items()
+    return fact.get(name) == value
+
+
+def naive_run(conditions: dict, facts: list[dict]) -> int:
+    fired = 0
+    for patterns in conditions.values():
+        if all(any(naive_matches(next(iter(p.values())), f) for f in facts) for p in patterns):
+            fired += 1
+    return fired
+
+
+def events_for(count: int, rules: int, seed: int = 7) -> list[list[dict]]:
+    rng = random.Random(seed)
+    batches = []
+    for i in range(count):
+        categories = [f"cat{rng.randrange(rules)}" for _ in range(2)]
+        batches.append([
+            {"id": f"customer:{i % 1000}", "kind": "customer", "orders_count": rng.randrange(6)},
+            {"id": f"event:{i}", "kind": "event", "type": "order_placed", "categories": categories},
+        ])
+    return batches
+
+
+def engine_alone(rule_counts, events_per_size) -> tuple[list[str], dict]:
+    from masa.rules.engine import compile_ruleset
+
+    lines, figures = [], {}
+    for count in rule_counts:
+        conditions = synthetic_conditions(count)
+        ruleset = compile_ruleset(conditions)
+        batches = events_for(events_per_size, count)
+        started = time.perf_counter()
+        fired = sum(len(ruleset.run(batch, lambda f: None)) for batch in batches)
+        engine_rate = len(batches) / (time.perf_counter() - started)
+        started = time.perf_counter()
+        naive_fired = sum(naive_run(conditions, batch) for batch in batches)
+        naive_rate = len(batches) / (time.perf_counter() - started)
+        assert fired == naive_fired, (fired, naive_fired)
+        figures[f"rules_{count}"] = {"engine_events_per_s": round(engine_rate), "naive_events_per_s": round(naive_rate),
+                                     "ratio": round(engine_rate / naive_rate, 2), "firings": fired}
+        lines.append(f"{count:>5} rules: engine {engine_rate:>9,.0f} ev/s   naive {naive_rate:>9,.0f} ev/s   "
+                     f"engine/naive {engine_rate / naive_rate:5.2f}×   ({fired} firings, same in both)")
+    return lines, figures
+
+
+def end_to_end(customers: int, orders: int, runs: int) -> tuple[list[str], dict]:
+    from pathlib import Path
+
+    from masa.packs import load_pack_file
+    from masa.packs.installer import import_pack
+    from masa.rules.evaluate import evaluate_event
+    from masa.signals import intake
+    from masa.signals.normalize import Identity, order_events
+
+    pack_path = Path(__file__).resolve().parents[1] / "packs" / "senior-care" / "pack.yaml"
+    categories = ["absorbent", "vitamins", "supplements", "walkers", "books", "skin-care"]
+    rates, latencies = [], []
+    for run in range(runs):
+        reset_tables()
+        import_pack(load_pack_file(pack_path))
+        rng = random.Random(run)
+        start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        original, intake.enqueue_evaluation = intake.enqueue_evaluation, lambda ids: None
+        try:
+            for number in range(orders):
+                customer = rng.randrange(customers)
+                when = start + timedelta(minutes=number)
+                lines = [{"product_id": f"p-{c}", "product_name": c, "variant_id": "", "sku": "", "quantity": 1,
+                          "total": 10.0, "category": c, "category_name": c, "parent_category": ""}
+                         for c in rng.sample(categories, 2)]
+                data = {"order_id": f"o{run}-{number}", "number": str(number), "total": 20.0, "currency": "EUR",
+                        "lines": lines, "categories": [l["category"] for l in lines],
+                        "products": [l["product_id"] for l in lines], "skus": []}
+                identity = Identity(store_id=f"user-{customer}", email=f"c{customer}@example.com")
+                intake.store_events("bench", order_events("order_placed", data["order_id"], when, identity, data))
+        finally:
+            intake.enqueue_evaluation = original
+        from masa.models import StoreEvent
+
+        ids = list(StoreEvent.objects.order_by("pk").values_list("pk", flat=True))
+        started = time.perf_counter()
+        for event_id in ids:
+            t = time.perf_counter()
+            evaluate_event(event_id)
+            latencies.append((time.perf_counter() - t) * 1000)
+        rates.append(len(ids) / (time.perf_counter() - started))
+    rate = statistics.median(rates)
+    p = percentiles(latencies)
+    line = (f"senior-care pack, PostgreSQL facts: {rate:,.0f} events/s per worker (median of {runs} runs; "
+            f"target ≥ {TARGET_E2E:,}), per event p50 {p['p50']:.2f} ms, p99 {p['p99']:.2f} ms")
+    return [line], {"events_per_s": round(rate), "runs": [round(r) for r in rates], "target": TARGET_E2E,
+                    "latency_ms": {k: round(v, 3) for k, v in p.items()}, "events_per_run": len(ids)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args(argv)
+    setup_django()
+    sizes = dict(events=300, customers=50, orders=60, runs=1) if args.smoke else \
+        dict(events=20000, customers=2000, orders=1500, runs=3)
+    engine_lines, engine_figures = engine_alone([10, 100, 1000], sizes["events"])
+    e2e_lines, e2e_figures = end_to_end(sizes["customers"], sizes["orders"], sizes["runs"])
+    report("evaluate", engine_lines + e2e_lines,
+           {"smoke": args.smoke, "engine_alone": engine_figures, "end_to_end": e2e_figures})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Intake speed: signed Saleor ORDER_CREATED deliveries posted over loopback to the example site
+served by gunicorn (several workers) on PostgreSQL, with Redis as the Celery broker.
+
+Each request is verified (JWS RS256, detached payload), stored (one StoreEvent per normalized
+event) and enqueued on commit; no worker consumes the queue here, so only intake is measured.
+A closed-loop client keeps a fixed number of requests in flight; several concurrency levels
+are run and the best rate with zero errors is "the rate that holds".
+
+    python -m bench.intake            # full size
+    python -m bench.intake --smoke    # seconds, for CI
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+
+import httpx
+
+from .common import percentiles, report, reset_tables, setup_django
+from .site import WEBHOOK_PATH, gunicorn, signed_orders
+
+TARGET = 1000
+
+
+async def _post_all(url: str, requests: list[tuple[bytes, dict]], concurrency: int) -> tuple[list[float], int, float]:
+    queue = list(reversed(requests))
+    latencies, errors = [], 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        async def worker():
+            nonlocal errors
+            while queue:
+                body, headers = queue.pop()
+                started = time.perf_counter()
+                try:
+                    response = await client.post(WEBHOOK_PATH, content=body, headers=headers)
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append((time.perf_counter() - started) * 1000)
+                errors += not ok
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return latencies, errors, elapsed
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument("--requests", type=int, default=3000, help="requests per run")
+    parser.add_argument("--runs", type=int, default=3, help="runs per concurrency level (median reported)")
+    parser.add_argument("--concurrency", default="4,16,64")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.requests, args.runs, args.concurrency, args.workers = 60, 1, "4", 2
+    setup_django()
+    from masa.models import StoreEvent
+    from masa.signals.saleor_signing import SaleorSigner
+
+    signer = SaleorSigner.generate(kid="masa-bench")
+    levels = [int(c) for c in args.concurrency.split(",")]
+    lines, figures = [], {"smoke": args.smoke, "workers": args.workers, "threads": args.threads,
+                          "target_rps": TARGET, "levels": {}}
+    batches = {(c, r): signed_orders(signer, args.requests, customers=5000, run_tag=uuid.uuid4().hex[:8], seed=r)
+               for c in levels for r in range(args.runs)}
+    with gunicorn(signer.jwks, workers=args.workers, threads=args.threads) as url:
+        asyncio.run(_post_all(url, signed_orders(signer, 50, 50, "warmup"), 4))
+        for concurrency in levels:
+            runs = []
+            for run in range(args.runs):
+                reset_tables()
+                latencies, errors, elapsed = asyncio.run(_post_all(url, batches[concurrency, run], concurrency))
+                stored = StoreEvent.objects.filter(name="order_placed").count()
+                runs.append({"rps": len(latencies) / elapsed, "errors": errors, "stored": stored,
+                             **{k: v for k, v in percentiles(latencies).items()}})
+            median = {key: statistics.median(run[key] for run in runs) for key in ("rps", "p50", "p95", "p99")}
+            errors = sum(run["errors"] for run in runs)
+            lost = sum(args.requests - run["errors"] - run["stored"] for run in runs)
+            figures["levels"][concurrency] = {"rps": round(median["rps"]), "errors": errors, "lost": lost,
+                                              "latency_ms": {k: round(median[k], 2) for k in ("p50", "p95", "p99")},
+                                              "runs": [round(run["rps"]) for run in runs]}
+            lines.append(f"{concurrency:>3} in flight: {median['rps']:7,.0f} req/s   p50 {median['p50']:6.1f} ms   "
+                         f"p95 {median['p95']:6.1f} ms   p99 {median['p99']:6.1f} ms   errors {errors}   "
+                         f"accepted but not stored {lost}")
+    clean = [level for level in figures["levels"].values() if level["errors"] == 0 and level["lost"] == 0]
+    holds = max((level["rps"] for level in clean), default=0)
+    figures["holds_rps"] = holds
+    lines.append(f"rate that holds without errors: {holds:,} req/s (target ≥ {TARGET:,}; "
+                 f"{args.workers} gunicorn workers × {args.threads} threads, median of {args.runs} runs, "
+                 f"{args.requests} orders per run)")
+    report("intake", lines, figures)
+    if any(level["lost"] for level in figures["levels"].values()):
+        raise SystemExit("intake answered 200 for a delivery it did not store")
+
+
+if __name__ == "__main__":
+    main()

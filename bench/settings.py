@@ -1,0 +1,25 @@
+"""Benchmark settings: the example site on PostgreSQL, Redis as broker and cache, quiet logs.
+
+The demo store's signing key is trusted through a pinned JWKS so the intake benchmark can sign
+real webhooks without a key server.
+"""
+import os
+
+from example_site.settings import *  # noqa: F401,F403
+
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("MASA_BENCH_EAGER", "0") == "1"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                      "LOCATION": os.environ.get("MASA_BENCH_REDIS", "redis://127.0.0.1:6379/12")}}
+DATABASES["default"]["CONN_MAX_AGE"] = 60  # noqa: F405
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+MASA = {
+    "SALEOR_STORES": [{
+        "domain": "bench.saleor.local",
+        "api_url": "http://bench.saleor.local/graphql/",
+        "jwks": __import__("json").loads(os.environ.get("MASA_BENCH_JWKS", '{"keys": []}')),
+    }],
+}

@@ -1,0 +1,133 @@
+"""The example site under production-like processes for the HTTP benchmarks: gunicorn, a Celery
+worker, and realistic signed Saleor order deliveries to post to it."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+import httpx
+
+from .common import ROOT
+
+STORE_DOMAIN = "bench.saleor.local"
+API_URL = "http://bench.saleor.local/graphql/"
+WEBHOOK_PATH = "/masa/webhooks/saleor/"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def process_env(jwks: dict, **extra: str) -> dict:
+    """Environment for a gunicorn or Celery process of the bench site (bench.settings)."""
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "example")]),
+        "MASA_DB": "postgres",
+        "MASA_BENCH_JWKS": json.dumps(jwks),
+        **extra,
+    })
+    return env
+
+
+@contextlib.contextmanager
+def gunicorn(jwks: dict, workers: int, threads: int = 1, **env: str):
+    """Serve the example site with gunicorn on a free loopback port; yields the base URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "example_site.wsgi:application", "--bind", f"127.0.0.1:{port}",
+               "--workers", str(workers), "--threads", str(threads), "--backlog", "2048",
+               "--log-level", "warning", "--timeout", "60"]
+    process = subprocess.Popen(command, env=process_env(jwks, **env), cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def celery_worker(jwks: dict, concurrency: int, **env: str):
+    """A Celery worker of the example site consuming the bench broker."""
+    command = [sys.executable, "-m", "celery", "-A", "example_site", "worker", "--loglevel", "warning",
+               "--concurrency", str(concurrency), "--without-heartbeat", "--without-gossip", "--without-mingle"]
+    process = subprocess.Popen(command, env=process_env(jwks, **env), cwd=ROOT / "example")
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            httpx.get(f"{url}{WEBHOOK_PATH}", timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer on {url} within {timeout:.0f} s")
+
+
+PRODUCTS = [
+    ("UHJvZHVjdDox", "Absorbent pads, 30 pack", "absorbent", 39.0),
+    ("UHJvZHVjdDoy", "Vitamin D3, 90 tablets", "vitamins", 24.0),
+    ("UHJvZHVjdDoz", "Folding walker with seat", "walkers", 189.0),
+    ("UHJvZHVjdDo0", "Omega-3 capsules", "supplements", 59.0),
+    ("UHJvZHVjdDo1", "Large-print crosswords", "books", 35.0),
+    ("UHJvZHVjdDo2", "Barrier cream", "skin-care", 29.0),
+]
+
+
+def order_delivery(number: int, customer: int, rng: random.Random, run_tag: str) -> dict:
+    """A realistic ORDER_CREATED payload: one to three lines, each with product, variant and category."""
+    when = datetime.now(timezone.utc).isoformat()
+    lines = []
+    for index, (product_id, name, category, price) in enumerate(rng.sample(PRODUCTS, rng.randint(1, 3))):
+        quantity = rng.randint(1, 3)
+        sku = f"sku-{category}"
+        lines.append({
+            "id": f"line-{run_tag}-{number}-{index}", "productName": name, "variantName": "", "productSku": sku,
+            "quantity": quantity, "totalPrice": {"gross": {"amount": price * quantity, "currency": "ILS"}},
+            "variant": {"id": f"variant-{sku}", "sku": sku, "product": {
+                "id": product_id, "name": name,
+                "category": {"id": f"cat-{category}", "name": category.title(), "slug": category, "parent": None}}},
+        })
+    user = {"id": f"VXNlcjpi{customer}", "email": f"customer{customer}@bench.example.com", "privateMetadata": []}
+    return {
+        "__typename": "OrderCreated", "issuedAt": when, "version": "3.24.0",
+        "order": {
+            "id": f"T3JkZXI6{run_tag}-{number}", "number": str(number), "created": when,
+            "status": "UNFULFILLED", "chargeStatus": "NONE", "userEmail": user["email"], "user": user,
+            "channel": {"slug": "default-channel"},
+            "total": {"gross": {"amount": sum(l["totalPrice"]["gross"]["amount"] for l in lines), "currency": "ILS"}},
+            "lines": lines,
+        },
+    }
+
+
+def signed_orders(signer, count: int, customers: int, run_tag: str, seed: int = 1) -> list[tuple[bytes, dict]]:
+    """``count`` distinct orders as (body, headers), signed like Saleor signs them."""
+    rng = random.Random(seed)
+    requests = []
+    for number in range(count):
+        body = json.dumps(order_delivery(number, rng.randrange(customers), rng, run_tag)).encode()
+        requests.append((body, signer.headers("order_created", body, STORE_DOMAIN, API_URL)))
+    return requests
