@@ -5,7 +5,7 @@ VENV ?= .venv
 EXTRA_REQUIREMENTS ?=
 BIN := $(VENV)/bin
 
-.PHONY: demo test install
+.PHONY: demo test install bench
 
 $(BIN)/.masa-installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,3 +21,8 @@ demo: install
 test: install
 	bash scripts/services.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (bench/README.md): `make bench`, or `make bench BENCH_ARGS=--smoke` for the CI size.
+bench: install
+	bash scripts/services.sh
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

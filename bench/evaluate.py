@@ -15,6 +15,7 @@ import random
 import statistics
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from .common import percentiles, report, reset_tables, setup_django
 
@@ -98,41 +99,51 @@ def engine_alone(rule_counts, events_per_size) -> tuple[list[str], dict]:
     return lines, figures
 
 
-def end_to_end(customers: int, orders: int, runs: int) -> tuple[list[str], dict]:
-    from pathlib import Path
+PACK = Path(__file__).resolve().parents[1] / "packs" / "senior-care" / "pack.yaml"
+CATEGORIES = ["absorbent", "vitamins", "supplements", "walkers", "books", "skin-care"]
 
-    from masa.packs import load_pack_file
-    from masa.packs.installer import import_pack
-    from masa.rules.evaluate import evaluate_event
+
+def store_orders(customers: int, orders: int, seed: int) -> list[int]:
+    """Store ``orders`` placed orders (two categories each) of ``customers`` customers, unevaluated."""
+    from masa.models import StoreEvent
     from masa.signals import intake
     from masa.signals.normalize import Identity, order_events
 
-    pack_path = Path(__file__).resolve().parents[1] / "packs" / "senior-care" / "pack.yaml"
-    categories = ["absorbent", "vitamins", "supplements", "walkers", "books", "skin-care"]
+    rng = random.Random(seed)
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    original, intake.enqueue_evaluation = intake.enqueue_evaluation, lambda ids: None
+    try:
+        for number in range(orders):
+            customer = rng.randrange(customers)
+            lines = [{"product_id": f"p-{c}", "product_name": c, "variant_id": "", "sku": "", "quantity": 1,
+                      "total": 10.0, "category": c, "category_name": c, "parent_category": ""}
+                     for c in rng.sample(CATEGORIES, 2)]
+            data = {"order_id": f"o{seed}-{number}", "number": str(number), "total": 20.0, "currency": "EUR",
+                    "lines": lines, "categories": [line["category"] for line in lines],
+                    "products": [line["product_id"] for line in lines], "skus": []}
+            identity = Identity(store_id=f"user-{customer}", email=f"c{customer}@example.com")
+            intake.store_events("bench", order_events("order_placed", data["order_id"],
+                                                      start + timedelta(minutes=number), identity, data))
+    finally:
+        intake.enqueue_evaluation = original
+    return list(StoreEvent.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def install_pack() -> None:
+    from masa.packs import load_pack_file
+    from masa.packs.installer import import_pack
+
+    import_pack(load_pack_file(PACK))
+
+
+def end_to_end(customers: int, orders: int, runs: int) -> tuple[list[str], dict]:
+    from masa.rules.evaluate import evaluate_event
+
     rates, latencies = [], []
     for run in range(runs):
         reset_tables()
-        import_pack(load_pack_file(pack_path))
-        rng = random.Random(run)
-        start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-        original, intake.enqueue_evaluation = intake.enqueue_evaluation, lambda ids: None
-        try:
-            for number in range(orders):
-                customer = rng.randrange(customers)
-                when = start + timedelta(minutes=number)
-                lines = [{"product_id": f"p-{c}", "product_name": c, "variant_id": "", "sku": "", "quantity": 1,
-                          "total": 10.0, "category": c, "category_name": c, "parent_category": ""}
-                         for c in rng.sample(categories, 2)]
-                data = {"order_id": f"o{run}-{number}", "number": str(number), "total": 20.0, "currency": "EUR",
-                        "lines": lines, "categories": [l["category"] for l in lines],
-                        "products": [l["product_id"] for l in lines], "skus": []}
-                identity = Identity(store_id=f"user-{customer}", email=f"c{customer}@example.com")
-                intake.store_events("bench", order_events("order_placed", data["order_id"], when, identity, data))
-        finally:
-            intake.enqueue_evaluation = original
-        from masa.models import StoreEvent
-
-        ids = list(StoreEvent.objects.order_by("pk").values_list("pk", flat=True))
+        install_pack()
+        ids = store_orders(customers, orders, seed=run)
         started = time.perf_counter()
         for event_id in ids:
             t = time.perf_counter()
@@ -153,7 +164,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     setup_django()
     sizes = dict(events=300, customers=50, orders=60, runs=1) if args.smoke else \
-        dict(events=20000, customers=2000, orders=1500, runs=3)
+        dict(events=5000, customers=2000, orders=1500, runs=3)
     engine_lines, engine_figures = engine_alone([10, 100, 1000], sizes["events"])
     e2e_lines, e2e_figures = end_to_end(sizes["customers"], sizes["orders"], sizes["runs"])
     report("evaluate", engine_lines + e2e_lines,

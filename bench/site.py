@@ -60,7 +60,7 @@ def gunicorn(jwks: dict, workers: int, threads: int = 1, **env: str):
 @contextlib.contextmanager
 def celery_worker(jwks: dict, concurrency: int, **env: str):
     """A Celery worker of the example site consuming the bench broker."""
-    command = [sys.executable, "-m", "celery", "-A", "example_site", "worker", "--loglevel", "warning",
+    command = [sys.executable, "-m", "celery", "--quiet", "-A", "example_site", "worker", "--loglevel", "warning",
                "--concurrency", str(concurrency), "--without-heartbeat", "--without-gossip", "--without-mingle"]
     process = subprocess.Popen(command, env=process_env(jwks, **env), cwd=ROOT / "example")
     try:
