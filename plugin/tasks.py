@@ -23,9 +23,9 @@ def evaluate_event(event_id: int) -> str:
 def evaluate_events(event_ids: list[int]) -> list[str]:
     """Evaluate the events of one delivery in the order they were stored (an evaluated event is
     skipped, so a retry after a partial run finishes the rest)."""
-    from .rules.evaluate import evaluate_event as evaluate
+    from .rules.evaluate import evaluate_events as evaluate
 
-    return [evaluate(event_id) for event_id in event_ids]
+    return evaluate(event_ids)
 
 
 @shared_task(name="masa.sweep_due_actions")

@@ -60,3 +60,34 @@ def test_events_stranded_by_a_dead_broker_are_evaluated_by_the_outbox_sweep(refi
     assert sweep_outbox() == 3
     assert StoreEvent.objects.filter(status="processed").count() == 3
     assert ScheduledAction.objects.count() == 1
+
+
+def test_an_event_failing_inside_a_delivery_is_rolled_back_alone_and_the_others_are_evaluated(refill_rule, monkeypatch):
+    real_run = engine.RuleSet.run
+
+    def run_failing_on_category(self, facts, on_fire):
+        facts = list(facts)
+        if any(f.get("type") == "category_bought" for f in facts):
+            raise engine.EngineError("category rule exploded")
+        return real_run(self, facts, on_fire)
+
+    monkeypatch.setattr(engine.RuleSet, "run", run_failing_on_category)
+    place_order()
+
+    statuses = dict(StoreEvent.objects.values_list("name", "status"))
+    assert statuses == {"order_placed": "processed", "category_bought": "failed", "product_bought": "processed"}
+    assert StoreEvent.objects.get(name="category_bought").error == "category rule exploded"
+    customer = StoreEvent.objects.get(name="order_placed").customer
+    assert customer.orders_count == 1 and customer.category_counts == {}
+    assert ScheduledAction.objects.count() == 1
+
+
+def test_the_events_of_one_delivery_reach_the_worker_as_one_task_in_order(refill_rule, monkeypatch):
+    from masa import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.evaluate_events, "delay", sent.append)
+    place_order()
+    stored = list(StoreEvent.objects.order_by("pk").values_list("pk", "name"))
+    assert sent == [[pk for pk, _ in stored]]
+    assert [name for _, name in stored] == ["order_placed", "category_bought", "product_bought"]

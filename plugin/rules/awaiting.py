@@ -18,17 +18,18 @@ KIND = "await"
 
 def schedule_plan(plan: list[PlannedAction], *, rule: Rule, firing: RuleFiring | None, customer: Customer,
                   event: StoreEvent, key_prefix: str, start: datetime | None = None) -> None:
-    """Create the scheduled actions of a plan (idempotent: keys are rule, scope and step path)."""
+    """Create the scheduled actions of a plan in one INSERT; a key already scheduled is kept as it
+    is (idempotent: keys are rule, scope and step path)."""
+    rows = []
     for planned in plan:
         params = {**planned.params, "key_prefix": key_prefix} if planned.kind == KIND else planned.params
-        ScheduledAction.objects.get_or_create(
-            idempotency_key=f"{key_prefix}:{planned.key}",
-            defaults={
-                "firing": firing, "rule": rule, "customer": customer, "event": event,
-                "step": planned.step, "kind": planned.kind, "params": params, "guard": planned.guard,
-                "due_at": timing.due_at(planned.waits, event, customer, start),
-            },
-        )
+        rows.append(ScheduledAction(
+            idempotency_key=f"{key_prefix}:{planned.key}", firing=firing, rule=rule, customer=customer,
+            event=event, step=planned.step, kind=planned.kind, params=params, guard=planned.guard,
+            due_at=timing.due_at(planned.waits, event, customer, start),
+        ))
+    if rows:
+        ScheduledAction.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def _branch(action: ScheduledAction, name: str, start: datetime, outcome: str) -> None:

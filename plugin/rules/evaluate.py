@@ -174,21 +174,45 @@ def _cancel_voided_actions(customer: Customer, now) -> int:
 
 def evaluate_event(event_id: int) -> str:
     """Evaluate a stored event once; returns its resulting status."""
-    try:
-        with transaction.atomic():
-            event = StoreEvent.objects.select_for_update().get(pk=event_id)
-            if event.status != StoreEvent.Status.RECEIVED:
-                return event.status
-            return _evaluate_locked(event)
-    except EngineError as error:
-        StoreEvent.objects.filter(pk=event_id).update(
-            status=StoreEvent.Status.FAILED, error=str(error), processed_at=timezone.now()
-        )
-        log.error("Evaluation of event %s failed: %s", event_id, error)
-        return StoreEvent.Status.FAILED
+    return evaluate_events([event_id])[0]
 
 
-def _evaluate_locked(event: StoreEvent) -> str:
+def evaluate_events(event_ids: list[int]) -> list[str]:
+    """Evaluate stored events in order, each once; returns their resulting statuses.
+
+    The events of one delivery share one transaction: their rows and their customers are locked
+    once (in primary-key order), the rule set is fetched once, and each event runs in its own
+    savepoint, so an event whose evaluation fails is rolled back alone and marked failed.
+    """
+    statuses: dict[int, str] = {}
+    with transaction.atomic():
+        events = list(StoreEvent.objects.select_for_update().filter(pk__in=event_ids).order_by("pk"))
+        waiting = [event for event in events if event.status == StoreEvent.Status.RECEIVED]
+        statuses.update({event.pk: event.status for event in events if event not in waiting})
+        customers = _lock_customers({event.customer_id for event in waiting} - {None})
+        active = active_rules() if waiting else None
+        for event in waiting:
+            try:
+                with transaction.atomic():
+                    statuses[event.pk] = _evaluate_locked(event, active, customers)
+            except EngineError as error:
+                customers.update(_lock_customers({event.customer_id} - {None}))
+                StoreEvent.objects.filter(pk=event.pk).update(
+                    status=StoreEvent.Status.FAILED, error=str(error), processed_at=timezone.now(),
+                    attempts=event.attempts,
+                )
+                log.error("Evaluation of event %s failed: %s", event.pk, error)
+                statuses[event.pk] = StoreEvent.Status.FAILED
+    return [statuses.get(event_id, "missing") for event_id in event_ids]
+
+
+def _lock_customers(ids: set[int]) -> dict[int, Customer]:
+    if not ids:
+        return {}
+    return {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+
+
+def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int, Customer]) -> str:
     now = timezone.now()
     event.attempts += 1
     if event.customer_id is None:
@@ -196,10 +220,9 @@ def _evaluate_locked(event: StoreEvent) -> str:
         event.error = "the event names no customer"
         event.save(update_fields=["status", "processed_at", "error", "attempts"])
         return event.status
-    customer = Customer.objects.select_for_update().get(pk=event.customer_id)
+    customer = customers[event.customer_id]
     facts_before = dict(customer.facts or {})
     changed = facts.apply_event(customer, event)
-    active = active_rules()
     evaluation = _Evaluation(event, customer, active)
     initial = evaluation.initial_facts(facts.profile_changes(facts_before, customer))
     active.ruleset.run(initial, on_fire=evaluation.on_fire)
