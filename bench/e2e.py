@@ -5,7 +5,8 @@ An open-loop client sends orders at a fixed rate whatever the answers; each deli
 from the moment it was sent to the moment the last of its events (order_placed, category_bought,
 product_bought) was evaluated and committed (``StoreEvent.processed_at``, same clock).
 
-    python -m bench.e2e                 # 200 deliveries/s for 20 s, then 20/s
+    python -m bench.e2e                 # 200, 40 and 20 deliveries/s, 20 s each
+    python -m bench.e2e --rates 40 --seconds 60
     python -m bench.e2e --smoke         # seconds, for CI
 """
 from __future__ import annotations
@@ -88,7 +89,7 @@ def run_at(signer, rate: float, seconds: float, drain_s: float) -> dict:
     reset_tables()
     _install_pack()
     requests = signed_orders(signer, int(rate * seconds), customers=2000, run_tag=uuid.uuid4().hex[:8])
-    with gunicorn(signer.jwks, workers=2) as url, celery_worker(signer.jwks, concurrency=2):
+    with gunicorn(signer.jwks, workers=2, threads=8) as url, celery_worker(signer.jwks, concurrency=2):
         time.sleep(3)
         started = time.perf_counter()
         sent, errors = asyncio.run(_send_at_rate(url, requests, rate))
@@ -122,7 +123,7 @@ def _flush_broker() -> None:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--rates", default="200,20", help="deliveries per second, one run each")
+    parser.add_argument("--rates", default="200,40,20", help="deliveries per second, one run each")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--drain", type=float, default=600, help="longest wait for the backlog to drain")
     args = parser.parse_args(argv)
@@ -142,10 +143,10 @@ def main(argv=None):
             f"{rate:>5.0f} deliveries/s ({result['store_events_per_s_offered']:,.0f} store events/s) for "
             f"{args.seconds:.0f} s: p50 {p.get('p50', 0):,.0f} ms  p95 {p.get('p95', 0):,.0f} ms  "
             f"p99 {p.get('p99', 0):,.0f} ms  (target p99 < {TARGET_P99_MS} ms)   evaluated {result['evaluated_per_s']:,.0f}/s   "
-            f"errors {result['errors']}  unfinished {result['unfinished']}  actions {result['scheduled_actions']}")
+            f"refused {result['errors']}  not evaluated {result['unfinished']}  actions {result['scheduled_actions']}")
     report("e2e", lines, figures)
-    if any(run["errors"] or run["unfinished"] for run in figures["runs"]):
-        raise SystemExit("some deliveries were refused or never evaluated")
+    if args.smoke and any(run["errors"] or run["unfinished"] for run in figures["runs"]):
+        raise SystemExit("at smoke size every delivery must be accepted and evaluated")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 
 import httpx
 
@@ -42,10 +41,14 @@ def process_env(jwks: dict, **extra: str) -> dict:
 
 @contextlib.contextmanager
 def gunicorn(jwks: dict, workers: int, threads: int = 1, **env: str):
-    """Serve the example site with gunicorn on a free loopback port; yields the base URL."""
+    """Serve the example site with gunicorn on a free loopback port; yields the base URL.
+
+    More than one thread selects the ``gthread`` worker, which keeps idle keep-alive connections
+    out of the way; sync workers suit a closed-loop client with few connections."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "example_site.wsgi:application", "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--threads", str(threads), "--backlog", "2048",
+               "--worker-class", "gthread" if threads > 1 else "sync",
                "--log-level", "warning", "--timeout", "60"]
     process = subprocess.Popen(command, env=process_env(jwks, **env), cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
@@ -98,29 +101,13 @@ PRODUCTS = [
 
 def order_delivery(number: int, customer: int, rng: random.Random, run_tag: str) -> dict:
     """A realistic ORDER_CREATED payload: one to three lines, each with product, variant and category."""
-    when = datetime.now(timezone.utc).isoformat()
-    lines = []
-    for index, (product_id, name, category, price) in enumerate(rng.sample(PRODUCTS, rng.randint(1, 3))):
-        quantity = rng.randint(1, 3)
-        sku = f"sku-{category}"
-        lines.append({
-            "id": f"line-{run_tag}-{number}-{index}", "productName": name, "variantName": "", "productSku": sku,
-            "quantity": quantity, "totalPrice": {"gross": {"amount": price * quantity, "currency": "ILS"}},
-            "variant": {"id": f"variant-{sku}", "sku": sku, "product": {
-                "id": product_id, "name": name,
-                "category": {"id": f"cat-{category}", "name": category.title(), "slug": category, "parent": None}}},
-        })
+    from demo_store.catalogue import order_created, order_line
+
+    lines = [order_line(f"line-{run_tag}-{number}-{index}", f"sku-{category}", product_id, name, category, price,
+                        rng.randint(1, 3))
+             for index, (product_id, name, category, price) in enumerate(rng.sample(PRODUCTS, rng.randint(1, 3)))]
     user = {"id": f"VXNlcjpi{customer}", "email": f"customer{customer}@bench.example.com", "privateMetadata": []}
-    return {
-        "__typename": "OrderCreated", "issuedAt": when, "version": "3.24.0",
-        "order": {
-            "id": f"T3JkZXI6{run_tag}-{number}", "number": str(number), "created": when,
-            "status": "UNFULFILLED", "chargeStatus": "NONE", "userEmail": user["email"], "user": user,
-            "channel": {"slug": "default-channel"},
-            "total": {"gross": {"amount": sum(l["totalPrice"]["gross"]["amount"] for l in lines), "currency": "ILS"}},
-            "lines": lines,
-        },
-    }
+    return order_created(f"T3JkZXI6{run_tag}-{number}", number, user, lines)
 
 
 def signed_orders(signer, count: int, customers: int, run_tag: str, seed: int = 1) -> list[tuple[bytes, dict]]:

@@ -20,23 +20,31 @@ ORDERS = [
 ]
 
 def order_payload(number: int, user: dict, items: list[tuple[str, int]], when: datetime | None = None) -> dict:
+    lines = [order_line(f"line-{number}-{index}", sku, *PRODUCTS[sku], quantity)
+             for index, (sku, quantity) in enumerate(items)]
+    saleor_user = {"id": user["id"], "email": user["email"], "privateMetadata": []}
+    return order_created(f"T3JkZXI6ZGVtby0{number}", number, saleor_user, lines, when)
+
+
+def order_line(line_id: str, sku: str, product_id: str, name: str, category: str, price: float, quantity: int) -> dict:
+    """One line of an order as Saleor's subscription query returns it."""
+    return {
+        "id": line_id, "productName": name, "variantName": "", "productSku": sku, "quantity": quantity,
+        "totalPrice": {"gross": {"amount": price * quantity, "currency": "ILS"}},
+        "variant": {"id": f"variant-{sku}", "sku": sku, "product": {
+            "id": product_id, "name": name,
+            "category": {"id": f"cat-{category}", "name": category.title(), "slug": category, "parent": None}}},
+    }
+
+
+def order_created(order_id: str, number: int, user: dict, lines: list[dict], when: datetime | None = None) -> dict:
+    """An ORDER_CREATED payload as Saleor delivers it for Masa's subscription query."""
     when = when or datetime.now(timezone.utc)
-    lines = []
-    for index, (sku, quantity) in enumerate(items):
-        product_id, name, category, price = PRODUCTS[sku]
-        lines.append({
-            "id": f"line-{number}-{index}", "productName": name, "variantName": "", "productSku": sku,
-            "quantity": quantity, "totalPrice": {"gross": {"amount": price * quantity, "currency": "ILS"}},
-            "variant": {"id": f"variant-{sku}", "sku": sku, "product": {
-                "id": product_id, "name": name,
-                "category": {"id": f"cat-{category}", "name": category.title(), "slug": category, "parent": None}}},
-        })
     return {
         "__typename": "OrderCreated", "issuedAt": when.isoformat(), "version": "3.24.0",
         "order": {
-            "id": f"T3JkZXI6ZGVtby0{number}", "number": str(number), "created": when.isoformat(),
-            "status": "UNFULFILLED", "chargeStatus": "NONE", "userEmail": user["email"],
-            "user": {"id": user["id"], "email": user["email"], "privateMetadata": []},
+            "id": order_id, "number": str(number), "created": when.isoformat(),
+            "status": "UNFULFILLED", "chargeStatus": "NONE", "userEmail": user["email"], "user": user,
             "channel": {"slug": "default-channel"},
             "total": {"gross": {"amount": sum(l["totalPrice"]["gross"]["amount"] for l in lines), "currency": "ILS"}},
             "lines": lines,

@@ -41,11 +41,13 @@ def _branch(action: ScheduledAction, name: str, start: datetime, outcome: str) -
     )
 
 
-def resolve(event: StoreEvent, customer: Customer) -> int:
-    """Resolve this customer's awaits for this event; returns how many it resolved."""
+def resolve(event: StoreEvent, customer: Customer, action_ids: list[int]) -> int:
+    """Resolve those of these pending awaits of the customer that wait for this event; returns how
+    many it resolved."""
     resolved = 0
     pending = (ScheduledAction.objects.select_related("rule", "firing", "event")
-               .filter(customer=customer, kind=KIND, status=ScheduledAction.Status.PENDING, params__event=event.name)
+               .filter(pk__in=action_ids, customer=customer, kind=KIND, status=ScheduledAction.Status.PENDING,
+                       params__event=event.name)
                .exclude(event=event))
     for action in pending:
         started = action.due_at - timedelta(seconds=action.params["within"])

@@ -154,13 +154,28 @@ class _Evaluation:
         return initial
 
 
-def _cancel_voided_actions(customer: Customer, now) -> int:
-    """Cancel this customer's pending actions whose guard a new purchase has made fail."""
+def _settle_pending(event: StoreEvent, customer: Customer, now, recheck_guards: bool) -> None:
+    """Cancel pending actions whose guard now fails and resolve awaits this event answers.
+
+    One narrow query lists the customer's pending actions; full rows are read only for those
+    there is something to do with.
+    """
+    pending = ScheduledAction.objects.filter(customer=customer, status=ScheduledAction.Status.PENDING)
+    rows = list(pending.values_list("pk", "kind", "event_id", "guard", "params__event"))
+    guarded = [pk for pk, _, _, guard, _ in rows if guard] if recheck_guards else []
+    awaits = [pk for pk, kind, source, _, awaited in rows
+              if kind == awaiting.KIND and awaited == event.name and source != event.pk]
+    if guarded:
+        _cancel_voided_actions(guarded, customer, now)
+    if awaits:
+        awaiting.resolve(event, customer, awaits)
+
+
+def _cancel_voided_actions(action_ids: list[int], customer: Customer, now) -> int:
+    """Cancel those of these pending actions whose guard a new purchase has made fail."""
     cancelled = 0
-    pending = (
-        ScheduledAction.objects.select_related("rule", "event")
-        .filter(customer=customer, status=ScheduledAction.Status.PENDING)
-        .exclude(guard=[])
+    pending = ScheduledAction.objects.select_related("rule", "event").filter(
+        pk__in=action_ids, status=ScheduledAction.Status.PENDING
     )
     for action in pending:
         action.customer = customer
@@ -230,10 +245,8 @@ def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int
         changed += ["facts", "tags"]
     if changed:
         customer.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
-    if changed and event.name in PURCHASE_EVENTS:
-        _cancel_voided_actions(customer, now)
     abandonment.on_event(event, customer, now)
-    awaiting.resolve(event, customer)
+    _settle_pending(event, customer, now, recheck_guards=bool(changed) and event.name in PURCHASE_EVENTS)
     event.status, event.processed_at, event.error = StoreEvent.Status.PROCESSED, timezone.now(), ""
     event.save(update_fields=["status", "processed_at", "error", "attempts"])
     return event.status
