@@ -99,8 +99,8 @@ def run_at(signer, rate: float, seconds: float, drain_s: float) -> dict:
     latencies, unfinished = _latencies(sent)
     events = StoreEvent.objects.count()
     return {"rate": rate, "seconds": seconds, "deliveries": len(requests), "errors": errors,
-            "achieved_rate": round(len(requests) / send_seconds, 1), "store_events": events,
-            "store_events_per_s_offered": round(events / send_seconds, 1),
+            "send_seconds": round(send_seconds, 1), "store_events": events,
+            "store_events_per_s_offered": round(rate * events / max(1, len(requests) - errors), 1),
             "evaluated_per_s": round(StoreEvent.objects.filter(status="processed").count() / total_seconds, 1),
             "scheduled_actions": ScheduledAction.objects.count(), "drained": finished, "unfinished": unfinished,
             "latency_ms": {k: round(v, 1) for k, v in percentiles(latencies).items() if v is not None}}
