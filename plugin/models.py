@@ -115,6 +115,8 @@ class Channel(models.Model):
 
     class Kind(models.TextChoices):
         EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+        WEBHOOK = "webhook", "Signed webhook"
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)

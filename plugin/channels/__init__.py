@@ -2,8 +2,14 @@
 from ..models import Channel
 from .base import ChannelBackend, OutgoingMessage, PermanentChannelError, SendResult, TransientChannelError
 from .email import EmailChannel
+from .sms import SmsChannel
+from .webhook import WebhookChannel
 
-BACKENDS: dict[str, type[ChannelBackend]] = {Channel.Kind.EMAIL: EmailChannel}
+BACKENDS: dict[str, type[ChannelBackend]] = {
+    Channel.Kind.EMAIL: EmailChannel,
+    Channel.Kind.SMS: SmsChannel,
+    Channel.Kind.WEBHOOK: WebhookChannel,
+}
 
 __all__ = [
     "BACKENDS", "ChannelBackend", "OutgoingMessage", "PermanentChannelError", "SendResult",

@@ -1,0 +1,55 @@
+"""SMS through an HTTP provider: a generic JSON API, or Twilio's Messages API (and compatibles).
+
+Channel.config: ``provider`` (``http`` or ``twilio``), ``from_number``; for ``http``: ``url``,
+``to_field`` / ``from_field`` / ``text_field`` (JSON names, default ``to`` / ``from`` / ``text``),
+``id_field`` (where the provider's message id is in its answer, default ``id``); for ``twilio``:
+``account_sid`` and optionally ``base_url`` (a compatible provider). Channel.secrets: ``token``
+(sent as a bearer token) for ``http``, ``auth_token`` for ``twilio``.
+"""
+from __future__ import annotations
+
+import httpx
+
+from . import http
+from .base import ChannelBackend, OutgoingMessage, PermanentChannelError, SendResult
+
+TWILIO_API = "https://api.twilio.com"
+
+
+class SmsChannel(ChannelBackend):
+    address_field = "phone"
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        if not message.to:
+            raise PermanentChannelError("the customer has no phone number")
+        config, secrets = self.channel.config or {}, self.channel.secrets or {}
+        if config.get("provider", "http") == "twilio":
+            request, id_field = self._twilio(message, config, secrets), "sid"
+        else:
+            request, id_field = self._generic(message, config, secrets), config.get("id_field", "id")
+        response = http.send(request)
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        return SendResult(provider_message_id=str(answer.get(id_field, "")), response=response.text[:2000])
+
+    @staticmethod
+    def _generic(message: OutgoingMessage, config: dict, secrets: dict) -> httpx.Request:
+        if not config.get("url"):
+            raise PermanentChannelError("the SMS channel has no provider url")
+        payload = {config.get("to_field", "to"): message.to, config.get("text_field", "text"): message.body}
+        if config.get("from_number"):
+            payload[config.get("from_field", "from")] = config["from_number"]
+        headers = {"Authorization": f"Bearer {secrets['token']}"} if secrets.get("token") else {}
+        return httpx.Request("POST", config["url"], json=payload, headers=headers)
+
+    @staticmethod
+    def _twilio(message: OutgoingMessage, config: dict, secrets: dict) -> httpx.Request:
+        sid = config.get("account_sid")
+        if not sid or not secrets.get("auth_token"):
+            raise PermanentChannelError("the Twilio channel needs account_sid and auth_token")
+        url = f"{config.get('base_url', TWILIO_API).rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
+        data = {"To": message.to, "From": config.get("from_number", ""), "Body": message.body}
+        basic = httpx.BasicAuth(sid, secrets["auth_token"])
+        return next(basic.auth_flow(httpx.Request("POST", url, data=data)))

@@ -1,0 +1,120 @@
+"""SMS and signed-webhook channels against a fake provider at the httpx transport."""
+import hashlib
+import hmac
+import json
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+
+from masa import scheduling
+from masa.channels import OutgoingMessage, PermanentChannelError, TransientChannelError, backend_for, http
+from masa.channels.webhook import signature
+from masa.models import Channel, Customer, Delivery, Rule, ScheduledAction
+
+from .conftest import post_signed
+from .payloads import order_payload
+
+pytestmark = pytest.mark.django_db
+MESSAGE = OutgoingMessage(to="+972501234567", subject="", body="Time to restock, Ruth?")
+
+
+@pytest.fixture
+def provider(monkeypatch):
+    """Records requests; answers with ``provider.answers`` in turn (a Response or an exception)."""
+    class Provider:
+        requests: list[httpx.Request] = []
+        answers: list = []
+
+        def __call__(self, request):
+            self.requests.append(request)
+            answer = self.answers.pop(0) if self.answers else httpx.Response(200, json={"id": "msg-1", "sid": "SM1"})
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+    fake = Provider()
+    monkeypatch.setattr(http, "_transport", httpx.MockTransport(fake))
+    return fake
+
+
+def channel(kind, config, secrets):
+    return Channel.objects.create(name=f"{kind}-{len(config)}", kind=kind, config=config, secrets=secrets)
+
+
+def test_generic_sms_posts_json_with_the_bearer_token_and_keeps_the_provider_id(provider):
+    sms = channel("sms", {"provider": "http", "url": "https://sms.example.com/send", "from_number": "Shop"},
+                  {"token": "s3cret"})
+    result = backend_for(sms).send(MESSAGE)
+    [request] = provider.requests
+    assert request.headers["authorization"] == "Bearer s3cret"
+    assert json.loads(request.content) == {"to": "+972501234567", "text": "Time to restock, Ruth?", "from": "Shop"}
+    assert result.provider_message_id == "msg-1"
+
+
+def test_twilio_sms_is_form_encoded_with_basic_auth_on_the_account_url(provider):
+    sms = channel("sms", {"provider": "twilio", "account_sid": "AC123", "from_number": "+15550001111"},
+                  {"auth_token": "tok"})
+    result = backend_for(sms).send(MESSAGE)
+    [request] = provider.requests
+    assert str(request.url) == "https://api.twilio.com/2010-04-01/Accounts/AC123/Messages.json"
+    assert request.headers["authorization"] == httpx.BasicAuth("AC123", "tok")._auth_header
+    assert parse_qs(request.content.decode()) == {"To": ["+972501234567"], "From": ["+15550001111"],
+                                                  "Body": ["Time to restock, Ruth?"]}
+    assert result.provider_message_id == "SM1"
+
+
+@pytest.mark.parametrize("answer, error", [
+    (httpx.Response(503, text="busy"), TransientChannelError),
+    (httpx.Response(429, text="slow down"), TransientChannelError),
+    (httpx.ConnectError("refused"), TransientChannelError),
+    (httpx.ReadTimeout("slow"), TransientChannelError),
+    (httpx.Response(400, json={"error": "invalid number"}), PermanentChannelError),
+    (httpx.Response(401, text="bad token"), PermanentChannelError),
+])
+def test_provider_failures_become_transient_or_permanent(provider, answer, error):
+    provider.answers = [answer]
+    sms = channel("sms", {"url": "https://sms.example.com/send"}, {})
+    with pytest.raises(error):
+        backend_for(sms).send(MESSAGE)
+
+
+def test_an_sms_without_a_phone_number_is_a_permanent_failure(provider):
+    with pytest.raises(PermanentChannelError, match="no phone number"):
+        backend_for(channel("sms", {"url": "https://sms.example.com/send"}, {})).send(
+            OutgoingMessage(to="", subject="", body="hi"))
+    assert provider.requests == []
+
+
+def test_the_webhook_signature_verifies_with_the_secret_and_not_with_another(provider):
+    hook = channel("webhook", {"url": "https://shop.example.com/hooks/masa"}, {"signing_secret": "whsec"})
+    result = backend_for(hook).send(OutgoingMessage(to="ruth@example.com", subject="Hi", body="Hello"))
+    [request] = provider.requests
+    timestamp, sent = request.headers["x-masa-timestamp"], request.headers["x-masa-signature"]
+    expected = "sha256=" + hmac.new(b"whsec", timestamp.encode() + b"." + request.content, hashlib.sha256).hexdigest()
+    assert sent == expected == signature("whsec", timestamp, request.content)
+    assert sent != signature("other", timestamp, request.content)
+    assert json.loads(request.content)["id"] == result.provider_message_id
+
+
+def test_a_due_sms_reminder_is_sent_once_and_a_5xx_is_retried_by_the_sweep(client, signing_store, provider):
+    from masa.models import MessageTemplate
+
+    now = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+    MessageTemplate.objects.create(key="refill-sms", body="Hi {{ customer.first_name }}, time to restock.")
+    Rule.objects.create(rule_id="refill-sms", title="Refill by SMS", definition={
+        "trigger": {"event": "order_placed", "category": "absorbent"},
+        "steps": [{"wait": "25d"}, {"send": {"channel": "sms", "template": "refill-sms"}}]})
+    channel("sms", {"url": "https://sms.example.com/send"}, {"token": "t"})
+    post_signed(client, signing_store, "order_created", order_payload(when=now, email="ruth@example.com"))
+    Customer.objects.update(phone="+972501234567", first_name="Ruth")
+    provider.answers = [httpx.Response(502, text="gateway")]
+
+    due = now + timedelta(days=26)
+    assert scheduling.sweep(now=due) == {"retry": 1}
+    assert scheduling.sweep(now=due + timedelta(hours=1)) == {"done": 1}
+    delivery = Delivery.objects.get()
+    assert delivery.status == "sent" and delivery.to == "+972501234567" and delivery.provider_message_id == "msg-1"
+    assert [json.loads(r.content)["text"] for r in provider.requests] == ["Hi Ruth, time to restock."] * 2
+    assert ScheduledAction.objects.get().status == "done"
