@@ -3,7 +3,8 @@ from django.conf import settings
 
 DEFAULTS = {
     # Saleor stores allowed to send webhooks. Each: {"domain": "shop.example.com",
-    # "api_url": "https://shop.example.com/graphql/", "jwks": optional pinned JWKS dict}.
+    # "api_url": "https://shop.example.com/graphql/", "jwks": optional pinned JWKS dict,
+    # "app_token": the app's token, needed to create vouchers}.
     "SALEOR_STORES": [],
     "JWKS_CACHE_SECONDS": 3600,
     "JWKS_FETCH_TIMEOUT": 5.0,

@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from . import conf
+from . import conf, rewards
 from .channels import OutgoingMessage, PermanentChannelError, TransientChannelError, backend_for
 from .models import Channel, Delivery, DeliveryAttempt, ScheduledAction
 from .rendering import TemplateMissing, find_template, merge_context, render
@@ -78,13 +78,16 @@ def _recipient(action: ScheduledAction, channel: Channel) -> str:
     return getattr(action.customer, backend_for(channel).address_field)
 
 
-def _prepare_delivery(action: ScheduledAction, channel: Channel) -> Delivery:
+def _prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Delivery:
     delivery = Delivery.objects.filter(idempotency_key=action.idempotency_key).first()
     if delivery is not None:
         return delivery
     customer = action.customer
     template = find_template(action.params["template"], customer.locale)
-    rendered = render(template, merge_context(customer, action.event))
+    context = merge_context(customer, action.event)
+    if action.params.get("reward"):
+        context["voucher"] = rewards.issue(action.params["reward"], action.idempotency_key, now)
+    rendered = render(template, context)
     delivery, _ = Delivery.objects.get_or_create(
         idempotency_key=action.idempotency_key,
         defaults={
@@ -146,9 +149,11 @@ def _perform_send(action: ScheduledAction, now) -> str:
         return _finish(action, Status.FAILED, now,
                        last_error=f"no enabled channel named or of kind {action.params.get('channel')!r}")
     try:
-        delivery = _prepare_delivery(action, channel)
-    except TemplateMissing as error:
+        delivery = _prepare_delivery(action, channel, now)
+    except (TemplateMissing, rewards.RewardRefused) as error:
         return _finish(action, Status.FAILED, now, last_error=str(error))
+    except rewards.RewardUnavailable as error:
+        return _reschedule_or_fail(action, now, str(error))
     if delivery.status == Delivery.Status.SENT:
         return _finish(action, Status.DONE, now)
     return _send(action, delivery, channel, now)
@@ -190,9 +195,16 @@ def retry_delay(attempts: int) -> timedelta:
 def _retry_or_give_up(action, delivery, channel, attempt, started, now, error: str) -> str:
     _record_attempt(attempt, started, ok=False, response=error)
     Channel.objects.filter(pk=channel.pk).update(last_error_at=now, last_error=error)
+    outcome = _reschedule_or_fail(action, now, error)
+    if outcome == Status.FAILED:
+        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.DEAD, error=error)
+    return outcome
+
+
+def _reschedule_or_fail(action: ScheduledAction, now, error: str) -> str:
+    """Try the action again after a backoff, or fail it once SEND_MAX_ATTEMPTS is reached."""
     attempts = action.attempts + 1
     if attempts >= conf.get("SEND_MAX_ATTEMPTS"):
-        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.DEAD, error=error)
         return _finish(action, Status.FAILED, now, attempts=attempts, last_error=f"gave up after {attempts} attempts: {error}")
     ScheduledAction.objects.filter(pk=action.pk).update(
         status=Status.PENDING, attempts=attempts, last_error=error, claimed_at=None,

@@ -341,13 +341,34 @@ class _Compiler:
     def send(self, where, argument) -> dict:
         if not isinstance(argument, dict) or not argument.get("template"):
             self.fail(where, "needs a 'template'")
-        unknown = set(argument) - {"template", "channel", "class"}
+        unknown = set(argument) - {"template", "channel", "class", "voucher"}
         if unknown:
-            self.fail(f"{where}.{sorted(unknown)[0]}", "unknown option; one of template, channel, class")
+            self.fail(f"{where}.{sorted(unknown)[0]}", "unknown option; one of template, channel, class, voucher")
         message_class = argument.get("class", "marketing")
         if message_class not in MESSAGE_CLASSES:
             self.fail(f"{where}.class", f"one of {sorted(MESSAGE_CLASSES)}")
-        return {"channel": argument.get("channel", "email"), "template": argument["template"], "class": message_class}
+        params = {"channel": argument.get("channel", "email"), "template": argument["template"], "class": message_class}
+        if "voucher" in argument:
+            params["reward"] = {"voucher": self.voucher(f"{where}.voucher", argument["voucher"])}
+        return params
+
+    def voucher(self, where, argument) -> dict:
+        if not isinstance(argument, dict):
+            self.fail(where, "must be a mapping with value and channel")
+        unknown = set(argument) - {"value", "type", "channel", "valid_days", "name", "prefix"}
+        if unknown:
+            self.fail(f"{where}.{sorted(unknown)[0]}", "unknown option; one of value, type, channel, valid_days, name, prefix")
+        if not _is_number(argument.get("value")) or argument["value"] <= 0:
+            self.fail(f"{where}.value", "must be a number above 0")
+        if argument.get("type", "percentage") not in ("percentage", "fixed"):
+            self.fail(f"{where}.type", "one of fixed, percentage")
+        if argument.get("type", "percentage") == "percentage" and argument["value"] > 100:
+            self.fail(f"{where}.value", "a percentage cannot be above 100")
+        if not isinstance(argument.get("channel"), str) or not argument["channel"]:
+            self.fail(f"{where}.channel", "must name the Saleor channel (slug)")
+        if "valid_days" in argument and (not isinstance(argument["valid_days"], int) or argument["valid_days"] < 1):
+            self.fail(f"{where}.valid_days", "must be a whole number of days, at least 1")
+        return dict(argument)
 
     def effect(self, where, kind, argument) -> dict:
         if kind in ("tag", "untag"):

@@ -18,6 +18,8 @@ from typing import Any, Callable, Generator
 import httpx
 
 DOCUMENTS = Path(__file__).with_name("graphql")
+# The transport clients use when none is given (tests put a fake Saleor here, at the network edge).
+DEFAULT_TRANSPORT: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None
 
 
 class SaleorError(Exception):
@@ -71,7 +73,7 @@ class _Base:
         self.api_url = api_url
         self.retries, self.backoff = retries, backoff
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._options = dict(headers=headers, timeout=timeout, transport=transport)
+        self._options = dict(headers=headers, timeout=timeout, transport=transport or DEFAULT_TRANSPORT)
         from .resources import Checkouts, Customers, GiftCards, Orders, Vouchers, Webhooks
 
         self.customers, self.orders, self.checkouts = Customers(self), Orders(self), Checkouts(self)

@@ -69,7 +69,8 @@ class Vouchers(_Resource):
         """A voucher usable once, by one customer, in one channel (by slug); returns its id.
 
         Saleor needs three calls: the channel's id, ``voucherCreate``, then
-        ``voucherChannelListingUpdate`` for the amount.
+        ``voucherChannelListingUpdate`` for the amount. Idempotent by code: if the code exists
+        (an earlier attempt got that far), that voucher is found and listed again.
         """
         def flow():
             data = yield "channel", {"slug": channel}
@@ -82,11 +83,19 @@ class Vouchers(_Resource):
             if end_date:
                 voucher_input["endDate"] = end_date
             data = yield "voucher_create", {"input": voucher_input}
-            voucher = _payload(data, "voucherCreate")["voucher"]
+            errors = (data.get("voucherCreate") or {}).get("errors") or []
+            if errors and all(error.get("code") in ("ALREADY_EXISTS", "UNIQUE") for error in errors):
+                data = yield "voucher_by_code", {"code": code}
+                edges = data["vouchers"]["edges"]
+                if not edges:
+                    raise SaleorMutationError("voucherCreate", errors)
+                voucher_id = edges[0]["node"]["id"]
+            else:
+                voucher_id = _payload(data, "voucherCreate")["voucher"]["id"]
             listing = {"addChannels": [{"channelId": found["id"], "discountValue": str(value)}]}
-            data = yield "voucher_channel_listing_update", {"id": voucher["id"], "input": listing}
+            data = yield "voucher_channel_listing_update", {"id": voucher_id, "input": listing}
             _payload(data, "voucherChannelListingUpdate")
-            return voucher["id"]
+            return voucher_id
 
         return self._call(flow())
 
