@@ -15,12 +15,13 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from . import conf, rewards
+from . import conf
 from .channels import OutgoingMessage, PermanentChannelError, TransientChannelError, backend_for
 from .models import Channel, Delivery, DeliveryAttempt, ScheduledAction
 from .rendering import TemplateMissing, find_template, merge_context, render
 from .rules import abandonment, awaiting
 from .rules.guards import failed_guard
+from .saleor import actions as saleor_actions
 from .signals.intake import store_events
 from .signals.normalize import Identity, NormalizedEvent
 
@@ -86,7 +87,7 @@ def _prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Deliver
     template = find_template(action.params["template"], customer.locale)
     context = merge_context(customer, action.event)
     if action.params.get("reward"):
-        context["voucher"] = rewards.issue(action.params["reward"], action.idempotency_key, now)
+        context["voucher"] = saleor_actions.issue_reward(action.params["reward"], action.idempotency_key, now)
     rendered = render(template, context)
     delivery, _ = Delivery.objects.get_or_create(
         idempotency_key=action.idempotency_key,
@@ -114,9 +115,21 @@ def dispatch(action_id: int, now=None) -> str:
         return _store_masa_event(action, now)
     if action.kind == awaiting.KIND:
         return awaiting.time_out(action, now)
+    if action.kind == "sync_to_saleor":
+        return _sync_to_saleor(action, now)
     if action.kind == "notify_staff" and not conf.get("STAFF_EMAILS"):
         return _finish(action, Status.FAILED, now, last_error="MASA['STAFF_EMAILS'] names nobody to notify")
     return _perform_send(action, now)
+
+
+def _sync_to_saleor(action: ScheduledAction, now) -> str:
+    try:
+        written = saleor_actions.write_customer_metadata(action.customer, action.params["facts"])
+    except saleor_actions.ActionRefused as error:
+        return _finish(action, Status.FAILED, now, last_error=str(error))
+    except saleor_actions.ActionUnavailable as error:
+        return _reschedule_or_fail(action, now, str(error))
+    return _finish(action, Status.DONE, now, outcome="wrote " + ", ".join(f"{k}={v}" for k, v in written.items()))
 
 
 def _masa_event(action: ScheduledAction) -> tuple[str, dict]:
@@ -150,9 +163,9 @@ def _perform_send(action: ScheduledAction, now) -> str:
                        last_error=f"no enabled channel named or of kind {action.params.get('channel')!r}")
     try:
         delivery = _prepare_delivery(action, channel, now)
-    except (TemplateMissing, rewards.RewardRefused) as error:
+    except (TemplateMissing, saleor_actions.ActionRefused) as error:
         return _finish(action, Status.FAILED, now, last_error=str(error))
-    except rewards.RewardUnavailable as error:
+    except saleor_actions.ActionUnavailable as error:
         return _reschedule_or_fail(action, now, str(error))
     if delivery.status == Delivery.Status.SENT:
         return _finish(action, Status.DONE, now)

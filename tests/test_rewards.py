@@ -6,7 +6,7 @@ import pytest
 
 from masa import scheduling
 from masa.models import Delivery, MessageTemplate, Rule, ScheduledAction
-from masa.rewards import voucher_code
+from masa.saleor.actions import voucher_code
 from masa.rules.compiler import RuleDefinitionError, compile_rule
 from masa.saleor import client as saleor_client
 

@@ -30,6 +30,8 @@ CUSTOMER_FIELDS = {
 SINCE_ANCHORS = {"last_order": "since__last_order", "first_order": "since__first_order"}
 GUARDS = {"not_bought_since", "not_bought", "no_order_since", "marketing_consent"}
 MESSAGE_CLASSES = {"marketing", "transactional"}
+STEP_KINDS = "wait, check, send, set, increment, tag, untag, notify_staff, sync_to_saleor, emit"
+FACT_NAME = re.compile(r"[a-z][a-z0-9_]*")
 ONCE_SCOPES = {"event", "order", "product", "customer"}
 EFFECTS = {"set", "increment", "tag", "untag"}
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -243,7 +245,7 @@ class _Compiler:
                 plan.append(self.await_event(where, step["wait"], index, tuple(waits), guard))
                 continue
             if not isinstance(step, dict) or len(step) != 1:
-                self.fail(where, "must be exactly one of wait, check, send, set, increment, tag, untag, notify_staff, emit")
+                self.fail(where, f"must be exactly one of {STEP_KINDS}")
             (kind, argument), = step.items()
             if kind == "wait":
                 waits.append(self.wait(f"{where}.wait", argument))
@@ -256,6 +258,12 @@ class _Compiler:
                     self.fail(f"{where}.notify_staff", "needs a 'template'")
                 params = {"template": argument["template"], "channel": argument.get("channel", "email")}
                 plan.append(PlannedAction(index, "notify_staff", tuple(waits), params, list(guard), where))
+            elif kind == "sync_to_saleor":
+                if not isinstance(argument, list) or not argument or not all(
+                        isinstance(name, str) and FACT_NAME.fullmatch(name) for name in argument):
+                    self.fail(f"{where}.sync_to_saleor", "must be a list of fact names, e.g. [tier, category_counts]")
+                plan.append(PlannedAction(index, "sync_to_saleor", tuple(waits), {"facts": list(argument)},
+                                          list(guard), where))
             elif kind == "emit":
                 if not isinstance(argument, str) or not CUSTOM_EVENT.fullmatch(f"custom.{argument}"):
                     self.fail(f"{where}.emit", "must be an event name of letters, digits, '.', '_' or '-'")
@@ -267,9 +275,9 @@ class _Compiler:
                 else:
                     effects.append(effect)
             else:
-                self.fail(f"{where}.{kind}", "unknown step; one of wait, check, send, set, increment, tag, untag, notify_staff, emit")
+                self.fail(f"{where}.{kind}", f"unknown step; one of {STEP_KINDS}")
         if not plan and not effects and not branch:
-            self.fail(prefix, "has nothing to do (no send, effect, notify_staff or emit step)")
+            self.fail(prefix, "has nothing to do (no send, effect, notify_staff, sync_to_saleor or emit step)")
         return effects, plan
 
     def await_event(self, where, argument, index, waits, guard) -> PlannedAction:
