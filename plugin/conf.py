@@ -21,6 +21,10 @@ DEFAULTS = {
     "CART_ABANDONED_AFTER": "1h",
     # Who gets notify_staff messages.
     "STAFF_EMAILS": [],
+    # Marketing dosage (plugin/dosage.py): caps over all channels, e.g. {"day": 1, "week": 4},
+    # and quiet hours in the customer's time zone, e.g. {"start": "21:00", "end": "08:00"}.
+    "MARKETING_CAPS": {},
+    "QUIET_HOURS": None,
 }
 
 

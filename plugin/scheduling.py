@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from . import conf
+from . import conf, dosage
 from .channels import OutgoingMessage, PermanentChannelError, TransientChannelError, backend_for
 from .models import Channel, Delivery, DeliveryAttempt, ScheduledAction
 from .rendering import TemplateMissing, find_template, merge_context, render
@@ -161,6 +161,14 @@ def _perform_send(action: ScheduledAction, now) -> str:
     if channel is None:
         return _finish(action, Status.FAILED, now,
                        last_error=f"no enabled channel named or of kind {action.params.get('channel')!r}")
+    deferral = dosage.defer_until(action, channel, now)
+    if deferral is not None:
+        until, reason = deferral
+        ScheduledAction.objects.filter(pk=action.pk).update(
+            status=Status.PENDING, claimed_at=None, due_at=until,
+            outcome=f"deferred to {until:%Y-%m-%d %H:%M %Z}: {reason}",
+        )
+        return "deferred"
     try:
         delivery = _prepare_delivery(action, channel, now)
     except (TemplateMissing, saleor_actions.ActionRefused) as error:
