@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from . import conf, dosage
+from . import conf, dosage, tracking
 from .channels import OutgoingMessage, PermanentChannelError, TransientChannelError, backend_for
 from .models import Channel, Delivery, DeliveryAttempt, ScheduledAction
 from .rendering import TemplateMissing, find_template, merge_context, render
@@ -86,6 +86,7 @@ def _prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Deliver
     customer = action.customer
     template = find_template(action.params["template"], customer.locale)
     context = merge_context(customer, action.event)
+    context["unsubscribe_url"] = tracking.unsubscribe_url(action.idempotency_key)
     if action.params.get("reward"):
         context["voucher"] = saleor_actions.issue_reward(action.params["reward"], action.idempotency_key, now)
     rendered = render(template, context)
@@ -94,7 +95,7 @@ def _prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Deliver
         defaults={
             "action": action, "channel": channel, "customer": customer, "template_key": template.key,
             "to": _recipient(action, channel), "subject": rendered.subject,
-            "body": rendered.body, "html_body": rendered.html_body,
+            "body": rendered.body, "html_body": tracking.decorate_html(rendered.html_body, action.idempotency_key),
         },
     )
     return delivery
@@ -183,7 +184,9 @@ def _perform_send(action: ScheduledAction, now) -> str:
 def _send(action: ScheduledAction, delivery: Delivery, channel: Channel, now) -> str:
     started = time.monotonic()
     attempt = DeliveryAttempt(delivery=delivery, started_at=now)
-    message = OutgoingMessage(to=delivery.to, subject=delivery.subject, body=delivery.body, html_body=delivery.html_body)
+    headers = tracking.list_unsubscribe_headers(delivery.idempotency_key) if _is_marketing(action) else {}
+    message = OutgoingMessage(to=delivery.to, subject=delivery.subject, body=delivery.body,
+                              html_body=delivery.html_body, headers=headers)
     try:
         result = backend_for(channel).send(message)
     except TransientChannelError as error:
@@ -220,6 +223,10 @@ def _retry_or_give_up(action, delivery, channel, attempt, started, now, error: s
     if outcome == Status.FAILED:
         Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.DEAD, error=error)
     return outcome
+
+
+def _is_marketing(action: ScheduledAction) -> bool:
+    return action.kind == "send" and action.params.get("class", "marketing") == "marketing"
 
 
 def _reschedule_or_fail(action: ScheduledAction, now, error: str) -> str:

@@ -1,0 +1,59 @@
+"""Signed links that turn what a recipient does with a message into events: an open pixel, click
+redirects and a one-click unsubscribe.
+
+A token names the delivery (by its idempotency key) and, for a click, the target URL; it is signed
+with the site's SECRET_KEY, so it cannot be forged, altered, or pointed at another customer's
+delivery. Links need ``MASA["PUBLIC_URL"]`` (the site's address as recipients reach it); without
+it messages go out untracked.
+"""
+from __future__ import annotations
+
+import re
+
+from django.core import signing
+from django.urls import reverse
+
+from . import conf
+
+SALT = "masa.tracking"
+_LINK = re.compile(r'(<a\b[^>]*?\bhref=")(https?://[^"]+)(")', re.IGNORECASE)
+
+
+def token(delivery_key: str, kind: str, url: str = "") -> str:
+    return signing.dumps({"d": delivery_key, "k": kind, "u": url}, salt=SALT, compress=True)
+
+
+def read(value: str, kind: str) -> dict:
+    """The token's payload; raises ``signing.BadSignature`` if forged, altered or of another kind."""
+    payload = signing.loads(value, salt=SALT)
+    if payload.get("k") != kind:
+        raise signing.BadSignature("token of another kind")
+    return payload
+
+
+def _url(name: str, value: str) -> str:
+    return conf.get("PUBLIC_URL").rstrip("/") + reverse(f"masa:{name}", args=[value])
+
+
+def unsubscribe_url(delivery_key: str) -> str:
+    return _url("unsubscribe", token(delivery_key, "unsubscribe")) if conf.get("PUBLIC_URL") else ""
+
+
+def decorate_html(html: str, delivery_key: str) -> str:
+    """Route every http(s) link through a click redirect and add the open pixel."""
+    if not html or not conf.get("PUBLIC_URL"):
+        return html
+
+    def through_redirect(match):
+        return match.group(1) + _url("clicked", token(delivery_key, "click", match.group(2))) + match.group(3)
+
+    pixel = f'<img src="{_url("opened", token(delivery_key, "open"))}" width="1" height="1" alt="">'
+    tracked = _LINK.sub(through_redirect, html)
+    return re.sub(r"</body>", pixel + "</body>", tracked, count=1, flags=re.I) if "</body>" in tracked.lower() \
+        else tracked + pixel
+
+
+def list_unsubscribe_headers(delivery_key: str) -> dict:
+    """RFC 2369 / RFC 8058 headers for one-click unsubscribe from mail clients."""
+    url = unsubscribe_url(delivery_key)
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"} if url else {}
