@@ -16,6 +16,10 @@ DEFAULTS = {
     "OUTBOX_GRACE_SECONDS": 30,
     "SEND_MAX_ATTEMPTS": 5,
     "SEND_RETRY_BASE_SECONDS": 60,
+    # Circuit breaker per channel: after this many transient failures in a row, no send is tried
+    # on the channel for CIRCUIT_OPEN_SECONDS (due sends wait); then one send probes it.
+    "CIRCUIT_FAILURES": 5,
+    "CIRCUIT_OPEN_SECONDS": 300,
     "DEFAULT_FROM_EMAIL": None,
     # A checkout with no update for this long (and no order) becomes a cart_abandoned event.
     "CART_ABANDONED_AFTER": "1h",

@@ -126,6 +126,8 @@ class Channel(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0, help_text="Transient failures in a row")
+    circuit_open_until = models.DateTimeField(null=True, blank=True, help_text="No sends are tried before this")
 
     class Meta:
         ordering = ["name"]

@@ -13,6 +13,7 @@ import time
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from . import conf, dosage, tracking
@@ -162,14 +163,12 @@ def _perform_send(action: ScheduledAction, now) -> str:
     if channel is None:
         return _finish(action, Status.FAILED, now,
                        last_error=f"no enabled channel named or of kind {action.params.get('channel')!r}")
+    if channel.circuit_open_until and channel.circuit_open_until > now:
+        return _defer(action, channel.circuit_open_until,
+                      f"channel {channel.name!r} is failing ({channel.consecutive_failures} errors in a row)")
     deferral = dosage.defer_until(action, channel, now)
     if deferral is not None:
-        until, reason = deferral
-        ScheduledAction.objects.filter(pk=action.pk).update(
-            status=Status.PENDING, claimed_at=None, due_at=until,
-            outcome=f"deferred to {until:%Y-%m-%d %H:%M %Z}: {reason}",
-        )
-        return "deferred"
+        return _defer(action, *deferral)
     try:
         delivery = _prepare_delivery(action, channel, now)
     except (TemplateMissing, saleor_actions.ActionRefused) as error:
@@ -200,7 +199,7 @@ def _send(action: ScheduledAction, delivery: Delivery, channel: Channel, now) ->
     Delivery.objects.filter(pk=delivery.pk).update(
         status=Delivery.Status.SENT, sent_at=now, provider_message_id=result.provider_message_id, error=""
     )
-    Channel.objects.filter(pk=channel.pk).update(last_success_at=now)
+    Channel.objects.filter(pk=channel.pk).update(last_success_at=now, consecutive_failures=0, circuit_open_until=None)
     return _finish(action, Status.DONE, now, attempts=action.attempts + 1)
 
 
@@ -218,15 +217,31 @@ def retry_delay(attempts: int) -> timedelta:
 
 def _retry_or_give_up(action, delivery, channel, attempt, started, now, error: str) -> str:
     _record_attempt(attempt, started, ok=False, response=error)
-    Channel.objects.filter(pk=channel.pk).update(last_error_at=now, last_error=error)
+    _channel_failed(channel, now, error)
     outcome = _reschedule_or_fail(action, now, error)
     if outcome == Status.FAILED:
         Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.DEAD, error=error)
     return outcome
 
 
+def _defer(action: ScheduledAction, until, reason: str) -> str:
+    ScheduledAction.objects.filter(pk=action.pk).update(
+        status=Status.PENDING, claimed_at=None, due_at=until,
+        outcome=f"deferred to {until:%Y-%m-%d %H:%M %Z}: {reason}",
+    )
+    return "deferred"
+
+
 def _is_marketing(action: ScheduledAction) -> bool:
     return action.kind == "send" and action.params.get("class", "marketing") == "marketing"
+
+
+def _channel_failed(channel: Channel, now, error: str) -> None:
+    """Count a transient failure; at CIRCUIT_FAILURES in a row the circuit opens (again)."""
+    Channel.objects.filter(pk=channel.pk).update(
+        last_error_at=now, last_error=error, consecutive_failures=F("consecutive_failures") + 1)
+    Channel.objects.filter(pk=channel.pk, consecutive_failures__gte=conf.get("CIRCUIT_FAILURES")).update(
+        circuit_open_until=now + timedelta(seconds=conf.get("CIRCUIT_OPEN_SECONDS")))
 
 
 def _reschedule_or_fail(action: ScheduledAction, now, error: str) -> str:

@@ -118,3 +118,34 @@ def test_a_due_sms_reminder_is_sent_once_and_a_5xx_is_retried_by_the_sweep(clien
     assert delivery.status == "sent" and delivery.to == "+972501234567" and delivery.provider_message_id == "msg-1"
     assert [json.loads(r.content)["text"] for r in provider.requests] == ["Hi Ruth, time to restock."] * 2
     assert ScheduledAction.objects.get().status == "done"
+
+
+def test_a_failing_channel_opens_its_circuit_defers_sends_and_closes_after_a_good_probe(
+        client, signing_store, provider, settings):
+    from masa.models import MessageTemplate
+
+    settings.MASA = {**settings.MASA, "CIRCUIT_FAILURES": 3, "CIRCUIT_OPEN_SECONDS": 600}
+    now = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+    MessageTemplate.objects.create(key="hello-sms", body="Hello")
+    Rule.objects.create(rule_id="hello-sms", title="Hello by SMS", definition={
+        "trigger": {"event": "order_placed"}, "steps": [{"wait": "1d"}, {"send": {"channel": "sms", "template": "hello-sms"}}]})
+    sms = channel("sms", {"url": "https://sms.example.com/send"}, {})
+    for i in range(5):
+        post_signed(client, signing_store, "order_created",
+                    order_payload(when=now, email=f"c{i}@example.com", user_id=f"user-{i}"))
+    Customer.objects.update(phone="+972501234567")
+    provider.answers = [httpx.Response(503, text="down")] * 3
+
+    due = now + timedelta(days=1)
+    assert scheduling.sweep(now=due) == {"retry": 3, "deferred": 2}
+    sms.refresh_from_db()
+    assert sms.consecutive_failures == 3 and sms.circuit_open_until == due + timedelta(seconds=600)
+    deferred = ScheduledAction.objects.filter(outcome__contains="is failing (3 errors in a row)")
+    assert deferred.count() == 2 and {a.due_at for a in deferred} == {sms.circuit_open_until}
+    assert len(provider.requests) == 3
+
+    assert scheduling.sweep(now=due + timedelta(minutes=5)) == {"deferred": 3}
+    assert len(provider.requests) == 3
+    assert scheduling.sweep(now=due + timedelta(hours=2)) == {"done": 5}
+    sms.refresh_from_db()
+    assert sms.consecutive_failures == 0 and sms.circuit_open_until is None
