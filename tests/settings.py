@@ -7,7 +7,9 @@ os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 from example_site.settings import *  # noqa: E402,F401,F403
 
 REDIS_URL = os.environ.get("MASA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# A key prefix per test process: two runs at once on one Redis must not read each other's JWKS.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": f"masa-test-{os.getpid()}"}}
 CELERY_BROKER_URL = os.environ["CELERY_BROKER_URL"]
 CELERY_TASK_ALWAYS_EAGER = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
