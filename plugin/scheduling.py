@@ -96,7 +96,9 @@ def _prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Deliver
         defaults={
             "action": action, "channel": channel, "customer": customer, "template_key": template.key,
             "to": _recipient(action, channel), "subject": rendered.subject,
-            "body": rendered.body, "html_body": tracking.decorate_html(rendered.html_body, action.idempotency_key),
+            "body": tracking.decorate_text(rendered.body, action.idempotency_key)
+            if channel.kind == Channel.Kind.SMS else rendered.body,
+            "html_body": tracking.decorate_html(rendered.html_body, action.idempotency_key),
         },
     )
     return delivery

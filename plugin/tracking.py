@@ -17,6 +17,7 @@ from . import conf
 
 SALT = "masa.tracking"
 _LINK = re.compile(r'(<a\b[^>]*?\bhref=")(https?://[^"]+)(")', re.IGNORECASE)
+_TEXT_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
 
 
 def token(delivery_key: str, kind: str, url: str = "") -> str:
@@ -51,6 +52,20 @@ def decorate_html(html: str, delivery_key: str) -> str:
     tracked = _LINK.sub(through_redirect, html)
     return re.sub(r"</body>", pixel + "</body>", tracked, count=1, flags=re.I) if "</body>" in tracked.lower() \
         else tracked + pixel
+
+
+def decorate_text(text: str, delivery_key: str) -> str:
+    """Route the http(s) URLs of a plain-text message (an SMS) through click redirects; Masa's
+    own links (unsubscribe) stay as they are."""
+    public = conf.get("PUBLIC_URL")
+    if not text or not public:
+        return text
+
+    def through_redirect(match):
+        url = match.group(0)
+        return url if url.startswith(public) else _url("clicked", token(delivery_key, "click", url))
+
+    return _TEXT_URL.sub(through_redirect, text)
 
 
 def list_unsubscribe_headers(delivery_key: str) -> dict:

@@ -115,3 +115,24 @@ def refill_rule(db):
             ],
         },
     )
+
+
+@pytest.fixture
+def provider(monkeypatch):
+    """Records requests; answers with ``provider.answers`` in turn (a Response or an exception)."""
+    class Provider:
+        requests: list[httpx.Request] = []
+        answers: list = []
+
+        def __call__(self, request):
+            self.requests.append(request)
+            answer = self.answers.pop(0) if self.answers else httpx.Response(200, json={"id": "msg-1", "sid": "SM1"})
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+    from masa.channels import http
+
+    fake = Provider()
+    monkeypatch.setattr(http, "_transport", httpx.MockTransport(fake))
+    return fake

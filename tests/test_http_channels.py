@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from masa import scheduling
-from masa.channels import OutgoingMessage, PermanentChannelError, TransientChannelError, backend_for, http
+from masa.channels import OutgoingMessage, PermanentChannelError, TransientChannelError, backend_for
 from masa.channels.webhook import signature
 from masa.models import Channel, Customer, Delivery, Rule, ScheduledAction
 
@@ -18,25 +18,6 @@ from .payloads import order_payload
 
 pytestmark = pytest.mark.django_db
 MESSAGE = OutgoingMessage(to="+972501234567", subject="", body="Time to restock, Ruth?")
-
-
-@pytest.fixture
-def provider(monkeypatch):
-    """Records requests; answers with ``provider.answers`` in turn (a Response or an exception)."""
-    class Provider:
-        requests: list[httpx.Request] = []
-        answers: list = []
-
-        def __call__(self, request):
-            self.requests.append(request)
-            answer = self.answers.pop(0) if self.answers else httpx.Response(200, json={"id": "msg-1", "sid": "SM1"})
-            if isinstance(answer, Exception):
-                raise answer
-            return answer
-
-    fake = Provider()
-    monkeypatch.setattr(http, "_transport", httpx.MockTransport(fake))
-    return fake
 
 
 def channel(kind, config, secrets):
