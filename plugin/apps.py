@@ -9,3 +9,11 @@ class MasaConfig(AppConfig):
 
     def ready(self):
         from .signals import django_signals  # noqa: F401  (connects the public receivers)
+
+        try:
+            from anymail.signals import tracking
+        except ImportError:
+            return
+        from .signals.anymail_tracking import on_tracking
+
+        tracking.connect(on_tracking, dispatch_uid="masa.anymail_tracking")

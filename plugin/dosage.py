@@ -35,7 +35,7 @@ def defer_until(action: ScheduledAction, channel: Channel, now: datetime) -> tup
 def _over_cap(action, channel, now, caps: dict, only_channel: Channel | None):
     for window_name, limit in caps.items():
         window = WINDOWS[window_name]
-        sent = (Delivery.objects.filter(customer=action.customer_id, status=Delivery.Status.SENT,
+        sent = (Delivery.objects.filter(customer=action.customer_id, status__in=Delivery.SENT_STATUSES,
                                         sent_at__gt=now - window, action__params__class="marketing")
                 .exclude(action=action))
         if only_channel is not None:

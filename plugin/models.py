@@ -270,8 +270,13 @@ class Delivery(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending"
         SENT = "sent"
+        DELIVERED = "delivered"
+        BOUNCED = "bounced"
         FAILED = "failed"
         DEAD = "dead"
+
+    # Handed to the provider (what it said later does not make it unsent).
+    SENT_STATUSES = (Status.SENT, Status.DELIVERED, Status.BOUNCED)
 
     idempotency_key = models.CharField(max_length=255, unique=True)
     action = models.OneToOneField(ScheduledAction, null=True, blank=True, on_delete=models.CASCADE, related_name="delivery")

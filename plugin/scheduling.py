@@ -177,7 +177,7 @@ def _perform_send(action: ScheduledAction, now) -> str:
         return _finish(action, Status.FAILED, now, last_error=str(error))
     except saleor_actions.ActionUnavailable as error:
         return _reschedule_or_fail(action, now, str(error))
-    if delivery.status == Delivery.Status.SENT:
+    if delivery.status in Delivery.SENT_STATUSES:
         return _finish(action, Status.DONE, now)
     return _send(action, delivery, channel, now)
 

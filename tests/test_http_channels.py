@@ -130,3 +130,18 @@ def test_a_failing_channel_opens_its_circuit_defers_sends_and_closes_after_a_goo
     assert scheduling.sweep(now=due + timedelta(hours=2)) == {"done": 5}
     sms.refresh_from_db()
     assert sms.consecutive_failures == 0 and sms.circuit_open_until is None
+
+
+def test_the_test_send_command_reports_success_and_failure_on_the_channel(provider, capsys):
+    from django.core.management import CommandError, call_command
+
+    sms = channel("sms", {"url": "https://sms.example.com/send"}, {})
+    call_command("masa_channel_test", sms.name, "--to", "+972501234567")
+    assert "sent to +972501234567 (provider id msg-1)" in capsys.readouterr().out
+    provider.answers = [httpx.Response(401, text="bad token")]
+    with pytest.raises(CommandError, match="permanent failure: 401: bad token"):
+        call_command("masa_channel_test", sms.name, "--to", "+972501234567")
+    sms.refresh_from_db()
+    assert sms.last_success_at and sms.last_error == "test send: 401: bad token"
+    with pytest.raises(CommandError, match="no channel named 'nope'"):
+        call_command("masa_channel_test", "nope", "--to", "x")

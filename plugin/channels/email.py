@@ -41,4 +41,5 @@ class EmailChannel(ChannelBackend):
             raise TransientChannelError(str(error)) from error
         if not sent:
             raise TransientChannelError("the email backend accepted no message")
-        return SendResult(provider_message_id=message_id, response="accepted by the email backend")
+        esp_id = getattr(getattr(email, "anymail_status", None), "message_id", None)
+        return SendResult(provider_message_id=esp_id or message_id, response="accepted by the email backend")

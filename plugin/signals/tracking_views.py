@@ -11,14 +11,12 @@ import hashlib
 
 from django.core import signing
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import tracking
 from ..models import Delivery
-from .intake import store_events
-from .normalize import Identity, NormalizedEvent
+from . import feedback
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -32,20 +30,11 @@ def _delivery(value: str, kind: str) -> tuple[Delivery | None, dict]:
     return delivery, payload
 
 
-def _record(delivery: Delivery, name: str, source_id: str, **data) -> None:
-    customer = delivery.customer
-    rule = delivery.action.rule.rule_id if delivery.action and delivery.action.rule else ""
-    store_events("masa", [NormalizedEvent(
-        name, source_id, timezone.now(), Identity(store_id=customer.store_id, email=customer.email),
-        {"delivery": delivery.idempotency_key, "template": delivery.template_key, "rule": rule, **data},
-    )])
-
-
 @require_GET
 def opened(request, token):
     delivery, _ = _delivery(token, "open")
     if delivery is not None:
-        _record(delivery, "message_opened", f"message_opened:{delivery.idempotency_key}")
+        feedback.record(delivery, "message_opened", f"message_opened:{delivery.idempotency_key}")
     response = HttpResponse(PIXEL, content_type="image/gif")
     response["Cache-Control"] = "no-store"
     return response
@@ -58,7 +47,7 @@ def clicked(request, token):
         return HttpResponseBadRequest("This link is not valid.")
     url = payload["u"]
     link = hashlib.sha256(url.encode()).hexdigest()[:16]
-    _record(delivery, "message_clicked", f"message_clicked:{delivery.idempotency_key}:{link}", url=url)
+    feedback.record(delivery, "message_clicked", f"message_clicked:{delivery.idempotency_key}:{link}", url=url)
     return HttpResponseRedirect(url)
 
 
@@ -75,5 +64,5 @@ def unsubscribe(request, token):
             '<!doctype html><meta charset="utf-8"><title>Unsubscribe</title>'
             '<form method="post"><p>Stop marketing messages to this address?</p>'
             '<button type="submit">Unsubscribe</button></form>')
-    _record(delivery, "unsubscribed", f"unsubscribed:{delivery.customer_id}:{delivery.idempotency_key}")
+    feedback.record(delivery, "unsubscribed", f"unsubscribed:{delivery.customer_id}:{delivery.idempotency_key}")
     return HttpResponse('<!doctype html><meta charset="utf-8"><p>You will get no more marketing messages.</p>')
