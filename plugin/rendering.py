@@ -46,6 +46,8 @@ def merge_context(customer: Customer, event: StoreEvent | None) -> dict:
         "product": {"name": data.get("product_name", ""), "id": data.get("product_id", "")},
         "facts": {k: v for k, v in (customer.facts or {}).items() if isinstance(v, (str, int, float, bool))},
         "event": {"name": event.name if event is not None else ""},
+        "recommendation": {"name": "", "url": "", "price": "", "product": ""},
+        "voucher": {"code": "", "value": "", "type": "", "valid_until": ""},
     }
 
 

@@ -88,6 +88,8 @@ def _prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Deliver
     template = find_template(action.params["template"], customer.locale)
     context = merge_context(customer, action.event)
     context["unsubscribe_url"] = tracking.unsubscribe_url(action.idempotency_key)
+    if action.params.get("recommend"):
+        context["recommendation"] = action.params["recommend"]
     if action.params.get("reward"):
         context["voucher"] = saleor_actions.issue_reward(action.params["reward"], action.idempotency_key, now)
     rendered = render(template, context)

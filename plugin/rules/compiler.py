@@ -349,16 +349,32 @@ class _Compiler:
     def send(self, where, argument) -> dict:
         if not isinstance(argument, dict) or not argument.get("template"):
             self.fail(where, "needs a 'template'")
-        unknown = set(argument) - {"template", "channel", "class", "voucher"}
+        unknown = set(argument) - {"template", "channel", "class", "voucher", "recommend"}
         if unknown:
-            self.fail(f"{where}.{sorted(unknown)[0]}", "unknown option; one of template, channel, class, voucher")
+            self.fail(f"{where}.{sorted(unknown)[0]}", "unknown option; one of template, channel, class, voucher, recommend")
         message_class = argument.get("class", "marketing")
         if message_class not in MESSAGE_CLASSES:
             self.fail(f"{where}.class", f"one of {sorted(MESSAGE_CLASSES)}")
         params = {"channel": argument.get("channel", "email"), "template": argument["template"], "class": message_class}
         if "voucher" in argument:
             params["reward"] = {"voucher": self.voucher(f"{where}.voucher", argument["voucher"])}
+        if "recommend" in argument:
+            params["recommend"] = self.recommend(f"{where}.recommend", argument["recommend"])
         return params
+
+    def recommend(self, where, argument) -> dict:
+        """The product a cross-sell offers: ``{{ recommendation.name }}``, ``.url``, ``.price``, ``.product``."""
+        if not isinstance(argument, dict) or not isinstance(argument.get("name"), str) or not argument["name"]:
+            self.fail(where, "needs a 'name' (and optionally url, price, product)")
+        unknown = set(argument) - {"name", "url", "price", "product"}
+        if unknown:
+            self.fail(f"{where}.{sorted(unknown)[0]}", "unknown option; one of name, url, price, product")
+        if "price" in argument and not _is_number(argument["price"]):
+            self.fail(f"{where}.price", "must be a number")
+        if "url" in argument and not str(argument["url"]).startswith(("https://", "http://")):
+            self.fail(f"{where}.url", "must be an http(s) address")
+        return {"name": argument["name"], "url": argument.get("url", ""), "price": argument.get("price", ""),
+                "product": argument.get("product", "")}
 
     def voucher(self, where, argument) -> dict:
         if not isinstance(argument, dict):
