@@ -25,7 +25,7 @@ WINDOWS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedel
 
 def defer_until(action: ScheduledAction, channel: Channel, now: datetime) -> tuple[datetime, str] | None:
     """When this send may go out instead of now, with the reason; None when it may go now."""
-    if action.kind != "send" or action.params.get("class", "marketing") != "marketing":
+    if not action.is_marketing_send:
         return None
     return (_over_cap(action, channel, now, conf.get("MARKETING_CAPS") or {}, None)
             or _over_cap(action, channel, now, (channel.config or {}).get("caps") or {}, channel)

@@ -263,6 +263,11 @@ class ScheduledAction(models.Model):
     def __str__(self):
         return f"{self.kind} for {self.customer} at {self.due_at:%Y-%m-%d %H:%M} ({self.status})"
 
+    @property
+    def is_marketing_send(self) -> bool:
+        """A marketing message: needs consent, counts against caps, waits out quiet hours."""
+        return self.kind == "send" and self.params.get("class", "marketing") == "marketing"
+
 
 class Delivery(models.Model):
     """One message to one customer: the exact content sent and what became of it."""

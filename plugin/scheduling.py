@@ -187,7 +187,7 @@ def _perform_send(action: ScheduledAction, now) -> str:
 def _send(action: ScheduledAction, delivery: Delivery, channel: Channel, now) -> str:
     started = time.monotonic()
     attempt = DeliveryAttempt(delivery=delivery, started_at=now)
-    headers = tracking.list_unsubscribe_headers(delivery.idempotency_key) if _is_marketing(action) else {}
+    headers = tracking.list_unsubscribe_headers(delivery.idempotency_key) if action.is_marketing_send else {}
     message = OutgoingMessage(to=delivery.to, subject=delivery.subject, body=delivery.body,
                               html_body=delivery.html_body, headers=headers)
     try:
@@ -234,10 +234,6 @@ def _defer(action: ScheduledAction, until, reason: str) -> str:
         outcome=f"deferred to {until:%Y-%m-%d %H:%M %Z}: {reason}",
     )
     return "deferred"
-
-
-def _is_marketing(action: ScheduledAction) -> bool:
-    return action.kind == "send" and action.params.get("class", "marketing") == "marketing"
 
 
 def _channel_failed(channel: Channel, now, error: str) -> None:

@@ -62,7 +62,7 @@ GUARD_CHECKS = {
 def failed_guard(action: ScheduledAction) -> str | None:
     if action.rule is not None and not action.rule.enabled:
         return f"rule {action.rule.rule_id!r} was turned off"
-    if action.kind == "send" and action.params.get("class", "marketing") == "marketing":
+    if action.is_marketing_send:
         reason = _marketing_consent(action, None)
         if reason:
             return reason
