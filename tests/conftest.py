@@ -136,3 +136,21 @@ def provider(monkeypatch):
     fake = Provider()
     monkeypatch.setattr(http, "_transport", httpx.MockTransport(fake))
     return fake
+
+
+@pytest.fixture
+def saleor_app(settings, monkeypatch):
+    """The test store gets an app token; ``saleor_app(**answers)`` serves a FakeSaleor to every
+    Saleor client (at the httpx transport) and returns it."""
+    from masa.saleor import client as saleor_client
+
+    from .saleor_fake import FakeSaleor
+
+    stores = [{**store, "app_token": "app-token", "retry_backoff": 0} for store in settings.MASA["SALEOR_STORES"]]
+    settings.MASA = {**settings.MASA, "SALEOR_STORES": stores}
+
+    def serve(**answers):
+        fake = FakeSaleor(**answers)
+        monkeypatch.setattr(saleor_client, "DEFAULT_TRANSPORT", fake.transport())
+        return fake
+    return serve

@@ -58,3 +58,9 @@ class FakeSaleor:
 
     def operations(self) -> list[str]:
         return [r["operation"] for r in self.requests]
+
+
+CHANNEL = {"channel": {"id": "Q2hhbm5lbDox", "slug": "default-channel", "currencyCode": "ILS"}}
+VOUCHER_CREATED = {"voucherCreate": {"voucher": {"id": "Vm91Y2hlcjox", "name": "x"}, "errors": []}}
+VOUCHER_LISTED = {"voucherChannelListingUpdate": {"voucher": {"id": "Vm91Y2hlcjox"}, "errors": []}}
+VOUCHER_ANSWERS = {"Channel": CHANNEL, "VoucherCreate": VOUCHER_CREATED, "VoucherChannelListingUpdate": VOUCHER_LISTED}

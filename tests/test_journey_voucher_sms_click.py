@@ -10,26 +10,20 @@ from django.test import TestCase
 
 from masa import scheduling
 from masa.models import Channel, Customer, MessageTemplate, Rule, ScheduledAction, StoreEvent
-from masa.saleor import client as saleor_client
 from masa.saleor.actions import voucher_code
 
 from .conftest import post_signed
 from .payloads import order_payload
-from .saleor_fake import FakeSaleor
+from .saleor_fake import VOUCHER_ANSWERS
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
 
 
-def test_order_voucher_sms_click_follow_up(client, signing_store, provider, email_channel, settings, monkeypatch,
+def test_order_voucher_sms_click_follow_up(client, signing_store, provider, email_channel, settings, saleor_app,
                                            mailoutbox):
-    stores = [{**store, "app_token": "app-token", "retry_backoff": 0} for store in settings.MASA["SALEOR_STORES"]]
-    settings.MASA = {**settings.MASA, "SALEOR_STORES": stores, "PUBLIC_URL": "https://cms.shop.example"}
-    saleor = FakeSaleor(
-        Channel={"channel": {"id": "Q2hhbm5lbDox", "slug": "default-channel", "currencyCode": "ILS"}},
-        VoucherCreate={"voucherCreate": {"voucher": {"id": "Vm91Y2hlcjox", "name": "x"}, "errors": []}},
-        VoucherChannelListingUpdate={"voucherChannelListingUpdate": {"voucher": {"id": "Vm91Y2hlcjox"}, "errors": []}})
-    monkeypatch.setattr(saleor_client, "DEFAULT_TRANSPORT", saleor.transport())
+    saleor = saleor_app(**VOUCHER_ANSWERS)
+    settings.MASA = {**settings.MASA, "PUBLIC_URL": "https://cms.shop.example"}
     Channel.objects.create(name="SMS", kind="sms", config={"url": "https://sms.example.com/send"})
     MessageTemplate.objects.create(
         key="refill-sms", body="{{ customer.first_name }}, pads running low? {{ voucher.code }} = "

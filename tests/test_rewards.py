@@ -8,25 +8,19 @@ from masa import scheduling
 from masa.models import Delivery, MessageTemplate, Rule, ScheduledAction
 from masa.saleor.actions import voucher_code
 from masa.rules.compiler import RuleDefinitionError, compile_rule
-from masa.saleor import client as saleor_client
 
 from .conftest import post_signed
 from .payloads import order_payload
-from .saleor_fake import FakeSaleor
+from .saleor_fake import CHANNEL, VOUCHER_ANSWERS, VOUCHER_LISTED
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
 DUE = NOW + timedelta(days=26)
 VOUCHER = {"value": 10, "type": "percentage", "channel": "default-channel", "valid_days": 30}
-CHANNEL = {"channel": {"id": "Q2hhbm5lbDox", "slug": "default-channel", "currencyCode": "ILS"}}
-LISTED = {"voucherChannelListingUpdate": {"voucher": {"id": "Vm91Y2hlcjox"}, "errors": []}}
-CREATED = {"voucherCreate": {"voucher": {"id": "Vm91Y2hlcjox", "name": "x"}, "errors": []}}
 
 
 @pytest.fixture
-def rewarded_refill(db, settings, email_channel):
-    stores = [{**store, "app_token": "app-token", "retry_backoff": 0} for store in settings.MASA["SALEOR_STORES"]]
-    settings.MASA = {**settings.MASA, "SALEOR_STORES": stores}
+def rewarded_refill(db, email_channel):
     MessageTemplate.objects.create(key="refill-reward", subject="10% off your refill",
                                    body="Use {{ voucher.code }} for {{ voucher.value }}% off until {{ voucher.valid_until }}.")
     return Rule.objects.create(rule_id="refill-reward", title="Refill with a voucher", definition={
@@ -34,17 +28,14 @@ def rewarded_refill(db, settings, email_channel):
         "steps": [{"wait": "25d"}, {"send": {"channel": "email", "template": "refill-reward", "voucher": VOUCHER}}]})
 
 
-def order_and_fake(client, signing_store, monkeypatch, **answers):
+def order_and_fake(client, signing_store, saleor_app, **answers):
     post_signed(client, signing_store, "order_created", order_payload(when=NOW))
-    fake = FakeSaleor(**answers)
-    monkeypatch.setattr(saleor_client, "DEFAULT_TRANSPORT", fake.transport())
-    return fake
+    return saleor_app(**answers)
 
 
 def test_the_voucher_is_created_in_saleor_and_its_code_is_in_the_message(
-        client, signing_store, rewarded_refill, monkeypatch, mailoutbox):
-    fake = order_and_fake(client, signing_store, monkeypatch, Channel=CHANNEL, VoucherCreate=CREATED,
-                          VoucherChannelListingUpdate=LISTED)
+        client, signing_store, rewarded_refill, saleor_app, mailoutbox):
+    fake = order_and_fake(client, signing_store, saleor_app, **VOUCHER_ANSWERS)
     assert scheduling.sweep(now=DUE) == {"done": 1}
 
     code = voucher_code(ScheduledAction.objects.get().idempotency_key)
@@ -57,15 +48,15 @@ def test_the_voucher_is_created_in_saleor_and_its_code_is_in_the_message(
 
 
 def test_saleor_down_reschedules_and_the_retry_reuses_the_voucher_an_earlier_attempt_made(
-        client, signing_store, rewarded_refill, monkeypatch, mailoutbox):
+        client, signing_store, rewarded_refill, saleor_app, mailoutbox):
     down = [httpx.Response(503, text="down")] * 4
     fake = order_and_fake(
-        client, signing_store, monkeypatch,
+        client, signing_store, saleor_app,
         Channel=[*down, CHANNEL],
         VoucherCreate=[{"voucherCreate": {"voucher": None, "errors": [
             {"field": "addCodes", "message": "Voucher code already exists.", "code": "ALREADY_EXISTS"}]}}],
         VoucherByCode={"vouchers": {"edges": [{"node": {"id": "Vm91Y2hlcjo5", "code": "x"}}]}},
-        VoucherChannelListingUpdate=LISTED)
+        VoucherChannelListingUpdate=VOUCHER_LISTED)
 
     assert scheduling.sweep(now=DUE) == {"retry": 1}
     action = ScheduledAction.objects.get()
@@ -78,8 +69,8 @@ def test_saleor_down_reschedules_and_the_retry_reuses_the_voucher_an_earlier_att
     assert voucher_code(action.idempotency_key) in mailoutbox[0].body
 
 
-def test_a_refused_voucher_fails_the_send_with_saleor_s_reason(client, signing_store, rewarded_refill, monkeypatch):
-    order_and_fake(client, signing_store, monkeypatch, Channel={"channel": None})
+def test_a_refused_voucher_fails_the_send_with_saleor_s_reason(client, signing_store, rewarded_refill, saleor_app):
+    order_and_fake(client, signing_store, saleor_app, Channel={"channel": None})
     assert scheduling.sweep(now=DUE) == {"failed": 1}
     assert ScheduledAction.objects.get().last_error == "channel: no channel with slug 'default-channel'"
     assert Delivery.objects.count() == 0

@@ -7,39 +7,28 @@ import pytest
 from masa import scheduling
 from masa.models import Customer, Rule, ScheduledAction
 from masa.rules.compiler import RuleDefinitionError, compile_rule
-from masa.saleor import client as saleor_client
 
 from .conftest import post_signed
 from .payloads import order_payload
-from .saleor_fake import FakeSaleor
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def tier_sync(db, settings):
-    stores = [{**store, "app_token": "app-token", "retry_backoff": 0} for store in settings.MASA["SALEOR_STORES"]]
-    settings.MASA = {**settings.MASA, "SALEOR_STORES": stores}
+def tier_sync(db):
     return Rule.objects.create(rule_id="tier-to-saleor", title="Tier to Saleor", definition={
         "trigger": {"event": "order_placed"},
         "steps": [{"set": {"fact": "tier", "value": "strong"}},
                   {"sync_to_saleor": ["tier", "orders_count", "category_counts"]}]})
 
 
-def fake_saleor(monkeypatch, answers):
-    fake = FakeSaleor(UpdatePrivateMetadata=answers)
-    monkeypatch.setattr(saleor_client, "DEFAULT_TRANSPORT", fake.transport())
-    return fake
-
-
 def written(variables):
     return {"updatePrivateMetadata": {"item": {"privateMetadata": variables["input"]}, "errors": []}}
 
 
-def test_facts_and_per_category_counters_are_written_as_masa_private_metadata(client, signing_store, tier_sync,
-                                                                              monkeypatch):
-    fake = fake_saleor(monkeypatch, written)
+def test_facts_and_per_category_counters_are_written_as_masa_private_metadata(client, signing_store, tier_sync, saleor_app):
+    fake = saleor_app(UpdatePrivateMetadata=written)
     post_signed(client, signing_store, "order_created", order_payload(when=NOW, user_id="VXNlcjox"))
 
     assert scheduling.sweep(now=NOW + timedelta(minutes=1)) == {"done": 1}
@@ -51,8 +40,8 @@ def test_facts_and_per_category_counters_are_written_as_masa_private_metadata(cl
 
 
 def test_saleor_down_retries_later_and_a_customer_unknown_to_saleor_fails_with_the_reason(
-        client, signing_store, tier_sync, monkeypatch):
-    fake = fake_saleor(monkeypatch, [httpx.Response(502, text="bad gateway")] * 4 + [written])
+        client, signing_store, tier_sync, saleor_app):
+    fake = saleor_app(UpdatePrivateMetadata=[httpx.Response(502, text="bad gateway")] * 4 + [written])
     post_signed(client, signing_store, "order_created", order_payload(when=NOW, user_id="VXNlcjox"))
     assert scheduling.sweep(now=NOW + timedelta(minutes=1)) == {"retry": 1}
     assert scheduling.sweep(now=NOW + timedelta(hours=1)) == {"done": 1}
