@@ -3,9 +3,12 @@
 InboundDelivery (raw request) → StoreEvent (normalized) → RuleFiring → ScheduledAction
 → Delivery (+ DeliveryAttempt). Customer holds the facts the rules see.
 """
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from wagtail.models import DraftStateMixin, RevisionMixin
 
 
 class Customer(models.Model):
@@ -40,6 +43,7 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["email"]
+        permissions = [("trigger_rule_customer", "Can trigger a rule for a customer by hand")]
 
     def __str__(self):
         return self.email
@@ -181,8 +185,13 @@ class RulePack(models.Model):
         return values
 
 
-class Rule(models.Model):
-    """A declarative rule: trigger, conditions and steps (see docs/rule-packs.md)."""
+class Rule(DraftStateMixin, RevisionMixin, models.Model):
+    """A declarative rule: trigger, conditions and steps (see docs/rule-packs.md).
+
+    Edits are drafts kept as revisions until published; only live, enabled rules are evaluated.
+    The on/off switch, the pack's shipped definition and the version belong to the rule itself,
+    not to a revision: publishing an older revision keeps them as they are now.
+    """
 
     rule_id = models.SlugField(max_length=100, unique=True)
     pack = models.CharField(max_length=100, default="local", db_index=True)
@@ -190,8 +199,13 @@ class Rule(models.Model):
     definition = models.JSONField()
     pack_definition = models.JSONField(null=True, blank=True, help_text="The definition as the pack shipped it")
     enabled = models.BooleanField(default=True)
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1, help_text="Raised whenever the definition changes")
     updated_at = models.DateTimeField(auto_now=True)
+    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="masa_rule")
+
+    @property
+    def revisions(self):
+        return self._revisions
 
     @property
     def locally_edited(self) -> bool:
@@ -202,6 +216,34 @@ class Rule(models.Model):
 
     def __str__(self):
         return self.title or self.rule_id
+
+    def with_content_json(self, content):
+        obj = super().with_content_json(content)
+        for name in ("rule_id", "pack", "enabled", "version", "pack_definition"):
+            setattr(obj, name, getattr(self, name))
+        return obj
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if self.pk and (update_fields is None or "definition" in update_fields):
+            stored = Rule.objects.filter(pk=self.pk).values_list("definition", flat=True).first()
+            if stored is not None and stored != self.definition:
+                self.version += 1
+                if update_fields is not None:
+                    kwargs["update_fields"] = [*update_fields, "version"]
+        super().save(*args, **kwargs)
+
+
+class CustomerNote(models.Model):
+    """A note staff wrote on a customer's timeline."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
 
 
 class RuleFiring(models.Model):

@@ -168,8 +168,10 @@ def _upgrade_rules(pack: Pack, report: Report) -> None:
             row.pack_definition = definition
         elif pack_changed:
             row.definition = row.pack_definition = definition
-            row.version += 1
+            row.title = rule.get("title", rule["id"])
+            row.save()
             report.add(f"rule {rule['id']!r}: updated to the pack's new definition (rule version {row.version})")
+            continue
         row.title = rule.get("title", rule["id"])
         row.save()
     for rule_id, row in current.items():

@@ -37,20 +37,22 @@ class WouldDo:
     note: str
     subject: str = ""
     body: str = ""
+    event_id: int | None = None
 
 
 class _Rollback(Exception):
     pass
 
 
-def simulate(pack_id: str, days: int, pack: Pack | None = None, now=None) -> list[WouldDo]:
+def simulate(pack_id: str, days: int, pack: Pack | None = None, now=None, rule_id: str | None = None) -> list[WouldDo]:
+    """What the pack (or only ``rule_id`` of it, its pack's other rules still chaining) would have done."""
     now = now or timezone.now()
     results: list[WouldDo] = []
     try:
         with transaction.atomic():
             _install(pack)
             _replay(pack_id, now)
-            results = _collect(pack_id, now - timedelta(days=days), now)
+            results = _collect(pack_id, now - timedelta(days=days), now, rule_id)
             raise _Rollback
     except _Rollback:
         pass
@@ -80,9 +82,11 @@ def _replay(pack_id: str, now) -> None:
         evaluate_event(event_id)
 
 
-def _collect(pack_id: str, since, now) -> list[WouldDo]:
+def _collect(pack_id: str, since, now, rule_id: str | None) -> list[WouldDo]:
     actions = (ScheduledAction.objects.select_related("rule", "customer", "event")
                .filter(rule__pack=pack_id, event__occurred_at__gte=since).order_by("due_at"))
+    if rule_id:
+        actions = actions.filter(rule__rule_id=rule_id)
     results = []
     for action in actions:
         note = action.cancel_reason or ("would have been sent by now" if action.due_at <= now else "still to come")
@@ -95,5 +99,5 @@ def _collect(pack_id: str, since, now) -> list[WouldDo]:
             except TemplateMissing as error:
                 note = str(error)
         results.append(WouldDo(action.rule.rule_id, action.customer.email, action.kind, action.due_at,
-                               action.status, note, subject, body))
+                               action.status, note, subject, body, action.event_id))
     return results

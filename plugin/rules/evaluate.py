@@ -27,6 +27,7 @@ from .parameters import resolve_parameters
 log = logging.getLogger(__name__)
 
 PURCHASE_EVENTS = {"order_placed", "category_bought", "product_bought"}
+MANUAL_TRIGGER = "manual_trigger"
 
 
 @dataclass
@@ -54,7 +55,7 @@ def active_rules() -> ActiveRules:
     rebuilt only when that fingerprint changes (a rule saved, toggled, added, removed, re-parametrized).
     """
     global _active
-    rule_rows = tuple(Rule.objects.filter(enabled=True).order_by("pk").values_list("pk", "version", "updated_at"))
+    rule_rows = tuple(Rule.objects.filter(enabled=True, live=True).order_by("pk").values_list("pk", "version", "updated_at"))
     pack_rows = tuple(RulePack.objects.order_by("pk").values_list("pack_id", "parameters", "parameter_values"))
     fingerprint = (rule_rows, json.dumps(pack_rows, sort_keys=True, default=str))
     with _cache_lock:
@@ -69,7 +70,7 @@ def active_rules() -> ActiveRules:
 def _build_active_rules() -> ActiveRules:
     parameters = {pack.pack_id: pack.resolved_parameters() for pack in RulePack.objects.all()}
     rules, compiled = {}, {}
-    for rule in Rule.objects.filter(enabled=True):
+    for rule in Rule.objects.filter(enabled=True, live=True):
         pack_parameters = parameters.get(rule.pack, {})
         key = (rule.pk, rule.version, rule.updated_at, repr(sorted(pack_parameters.items())))
         with _cache_lock:
@@ -151,7 +152,15 @@ class _Evaluation:
             initial.append({**change, "id": f"change:{self.event.pk}:{next(self.changes)}"})
         if self.event.name == "rule_effect":
             initial += self.apply_effects([self.event.data["effect"]])
+        if self.event.name == MANUAL_TRIGGER:
+            initial += self.fire_by_hand(self.event.data.get("rule", ""))
         return initial
+
+    def fire_by_hand(self, rule_id: str) -> list[dict]:
+        """Staff started this rule for the customer: its steps run whatever its trigger and conditions."""
+        if rule_id not in self.active.rules:
+            raise EngineError(f"rule {rule_id!r} is not live and enabled")
+        return self.on_fire(Firing(rule_id, {"e": {"id": f"manual:{self.event.pk}"}})) or []
 
 
 def _settle_pending(event: StoreEvent, customer: Customer, now, recheck_guards: bool) -> None:

@@ -1,0 +1,133 @@
+"""Customers in the Wagtail admin: search, and one page with a customer's whole journey."""
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
+from django.utils import timezone
+from wagtail.log_actions import log
+
+from ..models import Customer, CustomerNote, Rule, ScheduledAction
+from ..rules.manual import trigger_by_hand
+from ..timeline import timeline
+from .base import MasaPage
+
+
+class CustomerIndexView(MasaPage):
+    template_name = "masa/admin/customers.html"
+    permission = "view_customer"
+    header_icon = "user"
+    page_title = "Customers"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.get("q", "").strip()
+        customers = Customer.objects.order_by("-updated_at")
+        if query:
+            words = query.split()
+            condition = Q(email__icontains=query) | Q(phone__icontains=query) | Q(store_id=query)
+            name = Q()
+            for word in words:
+                name &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+            customers = customers.filter(condition | name)
+        page = Paginator(customers, 50).get_page(self.request.GET.get("p"))
+        context.update(query=query, page=page)
+        return context
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, label="Add a note")
+
+
+class TriggerForm(forms.Form):
+    rule = forms.ModelChoiceField(queryset=Rule.objects.filter(enabled=True, live=True), label="Start a rule by hand",
+                                  help_text="Its steps run for this customer from now; sends are still re-checked.")
+
+
+class CustomerTimelineView(MasaPage):
+    template_name = "masa/admin/customer.html"
+    permission = "view_customer"
+    header_icon = "user"
+
+    def dispatch(self, request, *args, pk=None, **kwargs):
+        self.customer = get_object_or_404(Customer, pk=pk)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self):
+        return f"{self.customer.full_name or self.customer.email}"
+
+    def get_breadcrumbs_items(self):
+        from django.urls import reverse
+
+        return [{"url": reverse("wagtailadmin_home"), "label": "Home"},
+                {"url": reverse("masa_customers"), "label": "Customers"},
+                {"url": "", "label": self.get_page_title()}]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        customer = self.customer
+        context.update(
+            customer=customer, entries=timeline(customer),
+            facts=sorted((customer.facts or {}).items()),
+            can_edit=user.has_perm("masa.change_customer"),
+            can_trigger=user.has_perm("masa.trigger_rule_customer"),
+            note_form=kwargs.get("note_form") or NoteForm(), trigger_form=kwargs.get("trigger_form") or TriggerForm(),
+            pending=customer.actions.filter(status=ScheduledAction.Status.PENDING).count(),
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        handler = {"note": self._note, "cancel": self._cancel, "trigger": self._trigger}.get(request.POST.get("do"))
+        if handler is None:
+            return redirect("masa_customer", pk=self.customer.pk)
+        return handler(request)
+
+    def _note(self, request):
+        if not request.user.has_perm("masa.add_customernote"):
+            raise PermissionDenied
+        form = NoteForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(note_form=form))
+        CustomerNote.objects.create(customer=self.customer, author=request.user, text=form.cleaned_data["text"])
+        messages.success(request, "Note added.")
+        return redirect("masa_customer", pk=self.customer.pk)
+
+    def _cancel(self, request):
+        if not request.user.has_perm("masa.change_customer"):
+            raise PermissionDenied
+        action = get_object_or_404(ScheduledAction, pk=request.POST.get("action"), customer=self.customer)
+        cancelled = ScheduledAction.objects.filter(pk=action.pk, status=ScheduledAction.Status.PENDING).update(
+            status=ScheduledAction.Status.CANCELLED, cancel_reason=f"cancelled by {request.user.get_username()}",
+            completed_at=timezone.now(),
+        )
+        if cancelled:
+            log(instance=self.customer, action="masa.action.cancel", user=request.user,
+                data={"action": action.pk, "kind": action.kind, "template": action.params.get("template", "")})
+            messages.success(request, f"Cancelled: {action.kind} {action.params.get('template', '')}.")
+        else:
+            messages.warning(request, "That action is no longer pending.")
+        return redirect("masa_customer", pk=self.customer.pk)
+
+    def _trigger(self, request):
+        if not request.user.has_perm("masa.trigger_rule_customer"):
+            raise PermissionDenied
+        form = TriggerForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(trigger_form=form))
+        rule = form.cleaned_data["rule"]
+        trigger_by_hand(self.customer, rule, by=request.user.get_username())
+        log(instance=self.customer, action="masa.rule.trigger", user=request.user, data={"rule": rule.rule_id})
+        messages.success(request, f"Rule “{rule}” started for {self.customer.email}.")
+        return redirect("masa_customer", pk=self.customer.pk)
+
+
+def customer_urls():
+    return [
+        path("masa/customers/", CustomerIndexView.as_view(), name="masa_customers"),
+        path("masa/customers/<int:pk>/", CustomerTimelineView.as_view(), name="masa_customer"),
+    ]

@@ -1,0 +1,25 @@
+"""The panel on the Wagtail home page: today's events and messages, and what needs attention."""
+from __future__ import annotations
+
+from django.utils import timezone
+from wagtail.admin.ui.components import Component
+
+from ..models import Delivery, StoreEvent
+from .failures import attention_counts
+
+
+class JourneysPanel(Component):
+    name = "masa_journeys"
+    order = 90
+    template_name = "masa/admin/dashboard_panel.html"
+
+    def get_context_data(self, parent_context=None):
+        start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        counts = attention_counts()
+        return {
+            "events_today": StoreEvent.objects.filter(received_at__gte=start).count(),
+            "sent_today": Delivery.objects.filter(sent_at__gte=start, status__in=Delivery.SENT_STATUSES).count(),
+            "counts": counts,
+            "attention": counts["failed_events"] + counts["failed_messages"] + counts["failed_actions"]
+            + counts["open_circuits"],
+        }

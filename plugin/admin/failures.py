@@ -1,0 +1,75 @@
+"""What needs attention: events that failed evaluation, messages that could not be delivered,
+rejected webhooks, channels whose circuit is open. Failed events and failed actions can be retried
+(a retried send reuses its Delivery, so it is still sent at most once)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.shortcuts import redirect
+from django.urls import path
+from django.utils import timezone
+
+from ..models import Channel, Delivery, InboundDelivery, ScheduledAction, StoreEvent
+from ..signals.intake import enqueue_evaluation
+from .base import MasaPage
+
+
+def attention_counts(now=None) -> dict:
+    now = now or timezone.now()
+    return {
+        "failed_events": StoreEvent.objects.filter(status=StoreEvent.Status.FAILED).count(),
+        "failed_messages": Delivery.objects.filter(status__in=[Delivery.Status.FAILED, Delivery.Status.DEAD]).count(),
+        "failed_actions": ScheduledAction.objects.filter(status=ScheduledAction.Status.FAILED).count(),
+        "rejected_webhooks": InboundDelivery.objects.filter(status=InboundDelivery.Status.REJECTED,
+                                                            received_at__gte=now - timedelta(days=1)).count(),
+        "open_circuits": Channel.objects.filter(circuit_open_until__gt=now).count(),
+    }
+
+
+class FailuresView(MasaPage):
+    template_name = "masa/admin/failures.html"
+    header_icon = "warning"
+    page_title = "Needs attention"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        now = timezone.now()
+        context.update(
+            counts=attention_counts(now),
+            events=StoreEvent.objects.filter(status=StoreEvent.Status.FAILED).select_related("customer")[:50],
+            deliveries=Delivery.objects.filter(status__in=[Delivery.Status.FAILED, Delivery.Status.DEAD])
+            .select_related("customer", "channel")[:50],
+            actions=ScheduledAction.objects.filter(status=ScheduledAction.Status.FAILED)
+            .select_related("customer", "rule").order_by("-completed_at")[:50],
+            inbound=InboundDelivery.objects.filter(status=InboundDelivery.Status.REJECTED)
+            .defer("body", "headers")[:50],
+            circuits=Channel.objects.filter(circuit_open_until__gt=now),
+            can_edit=self.request.user.has_perm("masa.change_rule"),
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm("masa.change_rule"):
+            raise PermissionDenied
+        if request.POST.get("do") == "retry_events":
+            ids = list(StoreEvent.objects.filter(status=StoreEvent.Status.FAILED).values_list("pk", flat=True)[:1000])
+            with transaction.atomic():
+                StoreEvent.objects.filter(pk__in=ids).update(status=StoreEvent.Status.RECEIVED, error="")
+                transaction.on_commit(lambda: enqueue_evaluation(ids))
+            messages.success(request, f"{len(ids)} events handed back to evaluation.")
+        elif request.POST.get("do") == "retry_actions":
+            retried = ScheduledAction.objects.filter(status=ScheduledAction.Status.FAILED).update(
+                status=ScheduledAction.Status.PENDING, due_at=timezone.now(), attempts=0, completed_at=None,
+            )
+            Delivery.objects.filter(status__in=[Delivery.Status.FAILED, Delivery.Status.DEAD],
+                                    action__status=ScheduledAction.Status.PENDING).update(
+                status=Delivery.Status.PENDING, error="")
+            messages.success(request, f"{retried} failed actions will be tried again at the next sweep.")
+        return redirect("masa_failures")
+
+
+def failure_urls():
+    return [path("masa/failures/", FailuresView.as_view(), name="masa_failures")]

@@ -1,0 +1,79 @@
+"""Results per rule or per pack over a chosen period, with a daily chart of messages."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.urls import path
+from django.utils import timezone
+
+from .. import results
+from ..models import Rule
+from .base import MasaPage
+
+CHART_WIDTH, CHART_HEIGHT = 720, 160
+
+
+class PeriodForm(forms.Form):
+    since = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    by = forms.ChoiceField(choices=[("rule", "Rule"), ("pack", "Pack")], label="Per")
+    window = forms.IntegerField(min_value=1, max_value=90, label="Conversion window (days)")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("since") and cleaned.get("until") and cleaned["since"] > cleaned["until"]:
+            raise forms.ValidationError("the period ends before it starts")
+        return cleaned
+
+
+def chart(days) -> dict:
+    """Bars (sent) and dots (opened, clicked) per day, in SVG coordinates."""
+    peak = max([sent for _, sent, _, _ in days] + [1])
+    step = CHART_WIDTH / max(len(days), 1)
+    bars = []
+    for index, (day, sent, opened, clicked) in enumerate(days):
+        height = CHART_HEIGHT * sent / peak
+        bars.append({"x": round(index * step + 1, 1), "w": round(max(step - 2, 1), 1), "y": round(CHART_HEIGHT - height, 1),
+                     "h": round(height, 1), "day": day, "sent": sent, "opened": opened, "clicked": clicked,
+                     "oy": round(CHART_HEIGHT - CHART_HEIGHT * opened / peak, 1),
+                     "cy": round(CHART_HEIGHT - CHART_HEIGHT * clicked / peak, 1)})
+    return {"bars": bars, "width": CHART_WIDTH, "height": CHART_HEIGHT, "peak": peak}
+
+
+class ResultsView(MasaPage):
+    template_name = "masa/admin/results.html"
+    header_icon = "doc-full"
+    page_title = "Journey results"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        initial = {"since": today - timedelta(days=29), "until": today, "by": "rule", "window": 7}
+        form = PeriodForm({**initial, **self.request.GET.dict()}) if self.request.GET else PeriodForm(initial)
+        values = form.cleaned_data if form.is_valid() else initial
+        zone = timezone.get_current_timezone()
+        since = datetime.combine(values["since"], time.min, tzinfo=zone)
+        until = datetime.combine(values["until"] + timedelta(days=1), time.min, tzinfo=zone)
+        window = timedelta(days=values["window"])
+        rows = (results.pack_results if values["by"] == "pack" else results.rule_results)(since, until, window)
+        selected = self.request.GET.get("rule") or ""
+        rule_ids = [selected] if selected else None
+        if values["by"] == "pack" and self.request.GET.get("pack"):
+            rule_ids = list(Rule.objects.filter(pack=self.request.GET["pack"]).values_list("rule_id", flat=True))
+        context.update(form=form, rows=rows, by=values["by"], chart=chart(results.daily(since, until, rule_ids)),
+                       selected=selected, totals=_totals(rows))
+        return context
+
+
+def _totals(rows) -> results.Result:
+    total = results.Result("all", "All")
+    for row in rows:
+        for metric in (*results.METRICS, "revenue"):
+            setattr(total, metric, getattr(total, metric) + getattr(row, metric))
+        total.currency = total.currency or row.currency
+    return total
+
+
+def results_urls():
+    return [path("masa/results/", ResultsView.as_view(), name="masa_results")]

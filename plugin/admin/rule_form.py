@@ -1,0 +1,237 @@
+"""The rule editor: a rule's delays, messages and condition values as form fields, and its whole
+definition as YAML for agencies. Whatever is entered must compile before it can be saved."""
+from __future__ import annotations
+
+import copy
+
+import yaml
+from django import forms
+from django.urls import reverse
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import Panel
+
+from ..models import MessageTemplate, RulePack
+from ..packs.loader import RULE_FIELDS
+from ..rules.compiler import RuleDefinitionError, compile_rule
+from ..rules.durations import parse_duration
+from ..rules.parameters import ParameterError, resolve_parameters
+
+SEND_CLASSES = [("marketing", "Marketing (needs consent, caps, quiet hours)"), ("transactional", "Transactional")]
+
+
+def _where(path: tuple) -> str:
+    """('steps', 1, 'wait', 'on_timeout', 0) → 'Step 2 → on timeout, step 1'."""
+    words, index = [], 0
+    while index < len(path):
+        part = path[index]
+        if part == "steps":
+            words.append(f"Step {path[index + 1] + 1}")
+            index += 2
+        elif part in ("on_event", "on_timeout"):
+            words.append(f"{part.replace('_', ' ')}, step {path[index + 1] + 1}")
+            index += 2
+        elif part == "conditions":
+            words.append(f"Condition {path[index + 1] + 1}")
+            index += 2
+        else:
+            index += 1
+    return " → ".join(words)
+
+
+def _walk_steps(steps, path=("steps",)):
+    for index, step in enumerate(steps or []):
+        if not isinstance(step, dict):
+            continue
+        here = (*path, index)
+        yield here, step
+        wait = step.get("wait")
+        if isinstance(wait, dict):
+            for branch in ("on_event", "on_timeout"):
+                yield from _walk_steps(wait.get(branch), (*here, "wait", branch))
+
+
+def _duration(value: str) -> str:
+    value = value.strip()
+    if value.startswith("$"):
+        return value
+    try:
+        parse_duration(value)
+    except ValueError as error:
+        raise forms.ValidationError(str(error)) from error
+    return value
+
+
+class EditableValue:
+    """One value inside the definition the form edits, found by its path."""
+
+    def __init__(self, path: tuple, label: str, field: forms.Field):
+        self.path, self.label, self.field = path, label, field
+
+    @property
+    def name(self) -> str:
+        return "d__" + "__".join(str(part) for part in self.path)
+
+
+def _editable_values(definition: dict) -> list[EditableValue]:
+    values = []
+    template_keys = sorted(set(MessageTemplate.objects.values_list("key", flat=True)))
+    for index, condition in enumerate(definition.get("conditions") or []):
+        if isinstance(condition, dict) and "value" in condition and isinstance(condition["value"], (str, int, float)):
+            path = ("conditions", index, "value")
+            subject = condition.get("fact") or condition.get("event") or condition.get("since") or next(iter(condition))
+            values.append(EditableValue(path, f"{_where(path)}: value ({subject} {condition.get('op', '==')})",
+                                        forms.CharField(max_length=200)))
+    for path, step in _walk_steps(definition.get("steps")):
+        where = _where(path)
+        if isinstance(step.get("wait"), str):
+            values.append(EditableValue((*path, "wait"), f"{where}: wait", forms.CharField(
+                max_length=50, help_text="e.g. 25d, 36h, 1d12h, or a parameter such as $refill_lead")))
+        elif isinstance(step.get("wait"), dict) and "within" in step["wait"]:
+            values.append(EditableValue((*path, "wait", "within"), f"{where}: wait for {step['wait'].get('event')} within",
+                                        forms.CharField(max_length=50)))
+        for kind in ("send", "notify_staff"):
+            if isinstance(step.get(kind), dict):
+                choices = [(key, key) for key in sorted({*template_keys, step[kind].get("template", "")}) if key]
+                values.append(EditableValue((*path, kind, "template"), f"{where}: {kind.replace('_', ' ')} — message",
+                                            forms.ChoiceField(choices=choices)))
+        if isinstance(step.get("send"), dict):
+            values.append(EditableValue((*path, "send", "channel"), f"{where}: send — channel",
+                                        forms.CharField(max_length=100, required=False,
+                                                        help_text="A channel name or kind: email, sms, webhook")))
+            values.append(EditableValue((*path, "send", "class"), f"{where}: send — class",
+                                        forms.ChoiceField(choices=SEND_CLASSES)))
+    return values
+
+
+def _get(definition, path):
+    for part in path:
+        definition = definition[part]
+    return definition
+
+
+def _typed(original, text):
+    """Keep numbers numbers: a condition value 3 edited to '4' is stored as 4."""
+    if isinstance(original, bool) or not isinstance(original, (int, float)) or not isinstance(text, str):
+        return text
+    try:
+        return int(text) if isinstance(original, int) else float(text)
+    except ValueError:
+        return text
+
+
+class RuleForm(WagtailAdminModelForm):
+    raw_definition = forms.CharField(
+        label="Definition (YAML)", required=False,
+        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "style": "font-family: monospace"}),
+        help_text="For agencies: trigger, conditions, steps and once, as in the rule-pack reference. "
+                  "A change here wins over the fields above.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        definition = self.instance.definition or {}
+        self.initial["raw_definition"] = self._dump(definition)
+        self.editable = _editable_values(definition) if definition else []
+        for value in self.editable:
+            key = value.path[-1]
+            value.field.label = value.label
+            value.field.initial = _get(definition, value.path[:-1]).get(key, "marketing" if key == "class" else "")
+            self.fields[value.name] = value.field
+        if self.instance.pk and "rule_id" in self.fields:
+            self.fields["rule_id"].disabled = True
+
+    @staticmethod
+    def _dump(definition: dict) -> str:
+        return yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, width=100) if definition else ""
+
+    def _from_yaml(self, text: str) -> dict | None:
+        try:
+            parsed = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            self.add_error("raw_definition", f"not valid YAML: {error}")
+            return None
+        if not isinstance(parsed, dict) or "steps" not in parsed:
+            self.add_error("raw_definition", "write a mapping with at least trigger and steps")
+            return None
+        unknown = sorted(set(parsed) - set(RULE_FIELDS))
+        if unknown:
+            self.add_error("raw_definition", f"unknown field(s) {', '.join(unknown)}: "
+                                             f"a rule has {', '.join(RULE_FIELDS)}")
+            return None
+        return parsed
+
+    def _from_fields(self) -> dict:
+        definition = copy.deepcopy(self.instance.definition or {})
+        for value in self.editable:
+            if value.name not in self.cleaned_data or value.name not in self.changed_data:
+                continue
+            entered = self.cleaned_data[value.name]
+            if value.path[-1] in ("wait", "within"):
+                try:
+                    entered = _duration(entered)
+                except forms.ValidationError as error:
+                    self.add_error(value.name, error)
+                    continue
+            parent, key = _get(definition, value.path[:-1]), value.path[-1]
+            if key == "channel" and not entered:
+                parent.pop("channel", None)
+            else:
+                parent[key] = _typed(parent.get(key), entered)
+        return definition
+
+    def clean(self):
+        cleaned = super().clean()
+        raw = (cleaned.get("raw_definition") or "").strip()
+        if raw and raw != self._dump(self.instance.definition or {}).strip():
+            definition = self._from_yaml(raw)
+        elif raw or self.instance.definition:
+            definition = self._from_fields()
+        else:
+            self.add_error("raw_definition", "a new rule needs its definition")
+            return cleaned
+        if definition is None or self.errors:
+            return cleaned
+        self._check_compiles(definition, cleaned)
+        return cleaned
+
+    def _check_compiles(self, definition: dict, cleaned: dict) -> None:
+        pack_id = cleaned.get("pack") or self.instance.pack
+        rule_id = cleaned.get("rule_id") or self.instance.rule_id or "new-rule"
+        pack = RulePack.objects.filter(pack_id=pack_id).first()
+        parameters = pack.resolved_parameters() if pack else {}
+        try:
+            compile_rule(rule_id, resolve_parameters(definition, parameters, rule_id))
+        except (RuleDefinitionError, ParameterError) as error:
+            self.add_error("raw_definition", str(error))
+            return
+        templates = {step.get(kind, {}).get("template") for _, step in _walk_steps(definition.get("steps"))
+                     for kind in ("send", "notify_staff") if isinstance(step.get(kind), dict)} - {None}
+        missing = sorted(templates - set(MessageTemplate.objects.filter(key__in=templates).values_list("key", flat=True)))
+        if missing:
+            self.add_error("raw_definition", f"no message template named {', '.join(missing)}")
+            return
+        self.instance.definition = definition
+
+
+class DefinitionPanel(Panel):
+    """Renders the editable values of the definition, links to its messages, and the YAML."""
+
+    def get_form_options(self):
+        return {"fields": ["raw_definition"]}
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "masa/admin/definition_panel.html"
+
+        def get_context_data(self, parent_context=None):
+            from .urls import template_edit_url
+
+            context = super().get_context_data(parent_context)
+            definition = self.instance.definition or {}
+            keys = sorted({step.get(kind, {}).get("template") for _, step in _walk_steps(definition.get("steps"))
+                           for kind in ("send", "notify_staff") if isinstance(step.get(kind), dict)} - {None})
+            context["values"] = [self.form[value.name] for value in getattr(self.form, "editable", [])]
+            context["raw"] = self.form["raw_definition"]
+            context["templates"] = [(key, template_edit_url(key)) for key in keys]
+            context["trigger"] = definition.get("trigger")
+            context["simulate_url"] = reverse("masa_rule_simulate", args=[self.instance.pk]) if self.instance.pk else ""
+            return context

@@ -1,0 +1,174 @@
+"""Rules in the Wagtail admin: list with filters and an on/off switch, drafts and revisions,
+and bulk on/off. Turning rules off asks what to do with their pending actions."""
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.ui.tables import Column, UpdatedAtColumn
+from wagtail.log_actions import log
+from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from ..models import Rule
+from ..rules.switch import pending_actions, set_enabled
+from .base import MasaPage
+from .rule_form import DefinitionPanel, RuleForm
+
+PENDING_CHOICES = [("keep", "Keep them: they are still performed when due (their conditions re-checked)"),
+                   ("cancel", "Cancel them")]
+
+
+def trigger_label(definition: dict) -> str:
+    trigger = (definition or {}).get("trigger") or {}
+    if "event" in trigger:
+        return f"event:{trigger['event']}"
+    if "fact" in trigger:
+        return f"fact:{trigger['fact']}"
+    return ""
+
+
+def _trigger_choices():
+    return sorted({(label, label) for label in map(trigger_label, Rule.objects.values_list("definition", flat=True)) if label})
+
+
+def _pack_choices():
+    return [(pack, pack) for pack in Rule.objects.order_by("pack").values_list("pack", flat=True).distinct()]
+
+
+class RuleFilterSet(WagtailFilterSet):
+    pack = django_filters.ChoiceFilter(choices=_pack_choices, label="Pack")
+    trigger = django_filters.ChoiceFilter(choices=_trigger_choices, label="Trigger", method="filter_trigger")
+    enabled = django_filters.BooleanFilter(label="On")
+
+    class Meta:
+        model = Rule
+        fields = ["pack", "trigger", "enabled", "live"]
+
+    def filter_trigger(self, queryset, name, value):
+        kind, _, target = value.partition(":")
+        return queryset.filter(**{f"definition__trigger__{kind}": target})
+
+
+class SwitchColumn(Column):
+    cell_template_name = "masa/admin/rule_switch_cell.html"
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        context["rule"] = instance
+        context["url"] = reverse("masa_rule_switch", args=[instance.pk])
+        return context
+
+
+class RuleViewSet(SnippetViewSet):
+    model = Rule
+    icon = "cogs"
+    menu_label = "Rules"
+    filterset_class = RuleFilterSet
+    list_display = ["title", "rule_id", "pack", Column("trigger", label="Trigger", accessor=lambda r: trigger_label(r.definition)),
+                    SwitchColumn("enabled", label="On/off"), UpdatedAtColumn()]
+    list_per_page = 50
+    edit_handler = ObjectList([
+        FieldPanel("title"), FieldPanel("rule_id"), FieldPanel("pack"), DefinitionPanel(heading="Behaviour"),
+    ], base_form_class=RuleForm)
+
+
+class SwitchForm(forms.Form):
+    pending = forms.ChoiceField(choices=PENDING_CHOICES, widget=forms.RadioSelect, initial="keep",
+                                label="Their pending actions")
+
+
+def _log_switch(rule: Rule, enabled: bool, user, cancelled: int) -> None:
+    log(instance=rule, action="masa.rule.on" if enabled else "masa.rule.off", user=user,
+        data={"cancelled_pending": cancelled})
+
+
+class RuleSwitchView(MasaPage):
+    """Confirm turning one rule on or off; turning off shows the pending actions and asks."""
+
+    template_name = "masa/admin/rule_switch.html"
+    permission = "change_rule"
+
+    def get_page_title(self):
+        return f"Turn {'off' if self.rule.enabled else 'on'}: {self.rule}"
+
+    def dispatch(self, request, *args, pk=None, **kwargs):
+        self.rule = get_object_or_404(Rule, pk=pk)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(rule=self.rule, pending=pending_actions([self.rule]),
+                       form=kwargs.get("form") or SwitchForm(), back=reverse("wagtailsnippets_masa_rule:list"))
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = SwitchForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        enabled = not self.rule.enabled
+        result = set_enabled([self.rule], enabled, cancel_pending=form.cleaned_data["pending"] == "cancel")
+        _log_switch(self.rule, enabled, request.user, result.cancelled)
+        state = "on" if enabled else "off"
+        extra = f"; {result.cancelled} pending actions cancelled" if result.cancelled else ""
+        messages.success(request, f"Rule “{self.rule}” is {state}{extra}.")
+        return redirect(request.POST.get("next") or "wagtailsnippets_masa_rule:list")
+
+
+class _SwitchRules(SnippetBulkAction):
+    models = [Rule]
+    template_name = "masa/admin/bulk_switch.html"
+    enabled = True
+
+    def check_perm(self, rule):
+        return self.request.user.has_perm("masa.change_rule")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["pending"] = pending_actions([item["item"] for item in context["items"]])
+        context["turning_off"] = not self.enabled
+        return context
+
+    def get_execution_context(self):
+        data = getattr(self.cleaned_form, "cleaned_data", {})
+        return {**super().get_execution_context(), "user": self.request.user,
+                "cancel_pending": data.get("pending") == "cancel"}
+
+    @classmethod
+    def execute_action(cls, objects, user=None, cancel_pending=False, **kwargs):
+        if not user.has_perm("masa.change_rule"):
+            raise PermissionDenied
+        result = set_enabled(objects, cls.enabled, cancel_pending=cancel_pending)
+        for rule in result.changed:
+            _log_switch(rule, cls.enabled, user, 0)
+        return len(result.changed), result.cancelled
+
+    def get_success_message(self, num_parent_objects, num_child_objects):
+        state = "on" if self.enabled else "off"
+        extra = f"; {num_child_objects} pending actions cancelled" if num_child_objects else ""
+        return f"{num_parent_objects} rules turned {state}{extra}."
+
+
+class TurnRulesOn(_SwitchRules):
+    display_name = "Turn on"
+    action_type = "masa_turn_on"
+    aria_label = "Turn the selected rules on"
+    action_priority = 10
+
+
+class TurnRulesOff(_SwitchRules):
+    display_name = "Turn off"
+    action_type = "masa_turn_off"
+    aria_label = "Turn the selected rules off"
+    action_priority = 11
+    enabled = False
+    form_class = SwitchForm
+
+
+def switch_urls():
+    return [path("masa/rules/<int:pk>/switch/", RuleSwitchView.as_view(), name="masa_rule_switch")]

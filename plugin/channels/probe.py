@@ -1,0 +1,29 @@
+"""A test message through one channel, now, outside any rule: does the channel work?
+
+The outcome is recorded on the channel's health (last success / last error), as real sends do.
+"""
+from __future__ import annotations
+
+from django.utils import timezone
+
+from ..models import Channel
+from . import OutgoingMessage, PermanentChannelError, SendResult, TransientChannelError, backend_for
+
+DEFAULT_TEXT = "Test message from Masa: this channel works."
+
+
+class ProbeFailed(Exception):
+    def __init__(self, channel: Channel, kind: str, error: Exception):
+        super().__init__(f"{channel.name}: {kind} failure: {error}")
+
+
+def send_test_message(channel: Channel, to: str, text: str = DEFAULT_TEXT) -> SendResult:
+    now = timezone.now()
+    try:
+        result = backend_for(channel).send(OutgoingMessage(to=to, subject="Masa test message", body=text))
+    except (TransientChannelError, PermanentChannelError) as error:
+        Channel.objects.filter(pk=channel.pk).update(last_error_at=now, last_error=f"test send: {error}")
+        raise ProbeFailed(channel, "temporary" if isinstance(error, TransientChannelError) else "permanent",
+                          error) from error
+    Channel.objects.filter(pk=channel.pk).update(last_success_at=now)
+    return result

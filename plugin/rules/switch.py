@@ -1,0 +1,41 @@
+"""Turn rules on and off; the shop admin decides whether their pending actions still go out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import Rule, ScheduledAction
+
+
+@dataclass(frozen=True)
+class SwitchResult:
+    changed: list[Rule]
+    cancelled: int
+
+
+def pending_actions(rules) -> int:
+    """How many actions of these rules are still waiting to be performed."""
+    return ScheduledAction.objects.filter(rule__in=list(rules), status=ScheduledAction.Status.PENDING).count()
+
+
+@transaction.atomic
+def set_enabled(rules, enabled: bool, cancel_pending: bool = False) -> SwitchResult:
+    """Set the on/off switch (never a revision: publishing an old revision keeps it).
+
+    With ``cancel_pending`` (only when turning off), the rules' pending actions are cancelled with
+    a reason; otherwise they are performed when due, their guards re-checked as always.
+    """
+    rules = list(Rule.objects.select_for_update().filter(pk__in=[rule.pk for rule in rules]))
+    changed = [rule for rule in rules if rule.enabled != enabled]
+    for rule in changed:
+        rule.enabled = enabled
+        rule.save(update_fields=["enabled", "updated_at"])
+    cancelled = 0
+    if cancel_pending and not enabled:
+        cancelled = ScheduledAction.objects.filter(rule__in=rules, status=ScheduledAction.Status.PENDING).update(
+            status=ScheduledAction.Status.CANCELLED, cancel_reason="the rule was turned off",
+            completed_at=timezone.now(),
+        )
+    return SwitchResult(changed=changed, cancelled=cancelled)
