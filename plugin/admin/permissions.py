@@ -34,6 +34,7 @@ def _permission(codename: str) -> Permission:
 
 def ensure_groups(**kwargs) -> None:
     """post_migrate: create the groups, or add permissions a newer Masa needs (never removes)."""
+    ContentType.objects.clear_cache()
     access_admin = Permission.objects.filter(content_type__app_label="wagtailadmin", codename="access_admin").first()
     for name, codenames in GROUPS.items():
         group, _ = Group.objects.get_or_create(name=name)

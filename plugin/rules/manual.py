@@ -36,9 +36,12 @@ class BackfillItem:
 
 
 def backfill_candidates(rule: Rule, event_ids) -> list[BackfillItem]:
-    """The stored events (of those a simulation found) for which this rule has not fired yet."""
+    """The stored events (of those a simulation found) this rule has neither fired on nor been backfilled for."""
+    event_ids = set(event_ids)
     fired = set(RuleFiring.objects.filter(rule=rule, event_id__in=event_ids).values_list("event_id", flat=True))
-    events = StoreEvent.objects.select_related("customer").filter(pk__in=set(event_ids) - fired,
+    fired |= set(StoreEvent.objects.filter(name=MANUAL_TRIGGER, data__rule=rule.rule_id)
+                 .exclude(data__backfill_of=None).values_list("data__backfill_of", flat=True))
+    events = StoreEvent.objects.select_related("customer").filter(pk__in=event_ids - fired,
                                                                    customer__isnull=False)
     return [BackfillItem(event, event.customer) for event in events.order_by("occurred_at", "pk")]
 
