@@ -20,6 +20,7 @@ demo: install
 
 test: install
 	bash scripts/services.sh
+	bash scripts/chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (bench/README.md): `make bench`, or `make bench BENCH_ARGS=--smoke` for the CI size.

@@ -57,9 +57,7 @@ def _action_entry(action: ScheduledAction) -> Entry:
     rule = action.rule.rule_id if action.rule else "masa"
     what = action.params.get("template") or action.params.get("event") or action.kind
     if action.status == ScheduledAction.Status.PENDING:
-        detail = f"due {action.due_at:%Y-%m-%d %H:%M}"
-        if action.last_error:
-            detail += f" — {action.last_error}"
+        detail = " — ".join(filter(None, [f"due {action.due_at:%Y-%m-%d %H:%M}", action.outcome, action.last_error]))
         return Entry(action.due_at, "scheduled", f"{action.kind} {what} ({rule})", detail, "pending", action)
     if action.status == ScheduledAction.Status.CANCELLED:
         return Entry(action.completed_at or action.due_at, "skipped", f"{action.kind} {what} ({rule}) skipped",

@@ -1,6 +1,8 @@
 """Masa in the Wagtail admin: a "Journeys" menu, its pages, bulk actions, the home panel, and
 the audit-log actions Masa records."""
+from django.templatetags.static import static
 from django.urls import reverse_lazy
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.snippets.views.snippets import SnippetViewSetGroup
@@ -46,6 +48,11 @@ def register_masa_urls():
 
 hooks.register("register_bulk_action", TurnRulesOn)
 hooks.register("register_bulk_action", TurnRulesOff)
+
+
+@hooks.register("insert_global_admin_css")
+def masa_admin_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("masa/admin.css"))
 
 
 @hooks.register("construct_homepage_panels")

@@ -96,3 +96,11 @@ def test_viewers_cannot_cancel_note_or_trigger(client, ruth, refill_rule):
     assert denied(client.post(url, {"do": "note", "text": "x"}))
     assert denied(client.post(url, {"do": "trigger", "rule": refill_rule.pk}))
     assert ScheduledAction.objects.get().status == "pending" and not CustomerNote.objects.exists()
+
+
+def test_a_deferred_send_shows_why_it_waits(client, ruth):
+    customer, _ = ruth
+    ScheduledAction.objects.update(outcome="deferred to 2026-11-27 08:00 UTC: quiet hours (22:00–08:00)")
+    client.force_login(viewer())
+    page = client.get(reverse("masa_customer", args=[customer.pk])).content.decode()
+    assert "quiet hours (22:00–08:00)" in page

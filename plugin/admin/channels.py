@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -112,9 +112,7 @@ class ChannelTestView(MasaPage):
     permission = "change_channel"
     header_icon = "mail"
 
-    def dispatch(self, request, *args, pk=None, **kwargs):
-        self.channel = get_object_or_404(Channel, pk=pk)
-        return super().dispatch(request, *args, **kwargs)
+    object_model, object_name = Channel, "channel"
 
     def get_page_title(self):
         return f"Test send: {self.channel.name}"

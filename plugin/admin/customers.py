@@ -40,7 +40,7 @@ class CustomerIndexView(MasaPage):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, label="Add a note")
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, label="Add a note")
 
 
 class TriggerForm(forms.Form):
@@ -53,9 +53,7 @@ class CustomerTimelineView(MasaPage):
     permission = "view_customer"
     header_icon = "user"
 
-    def dispatch(self, request, *args, pk=None, **kwargs):
-        self.customer = get_object_or_404(Customer, pk=pk)
-        return super().dispatch(request, *args, **kwargs)
+    object_model, object_name = Customer, "customer"
 
     def get_page_title(self):
         return f"{self.customer.full_name or self.customer.email}"

@@ -103,9 +103,7 @@ class PackUpgradeView(_PackFormView):
 
     template_name = "masa/admin/pack_upgrade.html"
 
-    def dispatch(self, request, *args, pack_id=None, **kwargs):
-        self.installed = get_object_or_404(RulePack, pack_id=pack_id)
-        return super().dispatch(request, *args, **kwargs)
+    object_model, object_name = RulePack, "installed"
 
     def get_page_title(self):
         return f"Upgrade {self.installed.title} (installed {self.installed.version})"
@@ -193,9 +191,7 @@ class PackParametersView(MasaPage):
     template_name = "masa/admin/pack_parameters.html"
     header_icon = "folder-open-inverse"
 
-    def dispatch(self, request, *args, pack_id=None, **kwargs):
-        self.pack = get_object_or_404(RulePack, pack_id=pack_id)
-        return super().dispatch(request, *args, **kwargs)
+    object_model, object_name = RulePack, "pack"
 
     def get_page_title(self):
         return f"{self.pack.title} {self.pack.version}: parameters"

@@ -6,7 +6,7 @@ import django_filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, ObjectList
@@ -97,9 +97,7 @@ class RuleSwitchView(MasaPage):
     def get_page_title(self):
         return f"Turn {'off' if self.rule.enabled else 'on'}: {self.rule}"
 
-    def dispatch(self, request, *args, pk=None, **kwargs):
-        self.rule = get_object_or_404(Rule, pk=pk)
-        return super().dispatch(request, *args, **kwargs)
+    object_model, object_name = Rule, "rule"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import path
 from wagtail.log_actions import log
 
@@ -21,9 +21,7 @@ class SimulateForm(forms.Form):
 class RuleSimulateView(MasaPage):
     template_name = "masa/admin/rule_simulate.html"
 
-    def dispatch(self, request, *args, pk=None, **kwargs):
-        self.rule = get_object_or_404(Rule, pk=pk)
-        return super().dispatch(request, *args, **kwargs)
+    object_model, object_name = Rule, "rule"
 
     def get_page_title(self):
         return f"Simulate: {self.rule}"
