@@ -170,6 +170,7 @@ class RulePack(models.Model):
     min_masa_version = models.CharField(max_length=32, blank=True)
     parameters = models.JSONField(default=dict, blank=True, help_text="Declared parameters: name → type, default…")
     parameter_values = models.JSONField(default=dict, blank=True, help_text="This shop's values")
+    segments = models.JSONField(default=dict, blank=True, help_text="Named condition lists: {segment: name}")
     source = models.TextField(blank=True, help_text="The pack document as imported")
     imported_at = models.DateTimeField(default=timezone.now)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.template import Context, Engine, TemplateSyntaxError
 
 from .models import Customer, MessageTemplate, StoreEvent
+from .rules.facts import LIST_TAG
 
 _text_engine = Engine(autoescape=False, string_if_invalid="", libraries={}, builtins=[])
 _html_engine = Engine(autoescape=True, string_if_invalid="", libraries={}, builtins=[])
@@ -36,6 +37,7 @@ def merge_context(customer: Customer, event: StoreEvent | None) -> dict:
             "email": customer.email,
             "orders_count": customer.orders_count,
             "tier": (customer.facts or {}).get("tier", ""),
+            "lists": [tag.removeprefix(LIST_TAG) for tag in customer.tags or [] if tag.startswith(LIST_TAG)],
         },
         "order": {
             "number": data.get("number", ""),
@@ -48,6 +50,8 @@ def merge_context(customer: Customer, event: StoreEvent | None) -> dict:
         "event": {"name": event.name if event is not None else ""},
         "recommendation": {"name": "", "url": "", "price": "", "product": ""},
         "voucher": {"code": "", "value": "", "type": "", "valid_until": ""},
+        "last_message": {"subject": "", "view_url": ""},
+        "unsubscribe_url": "", "view_url": "", "survey_url": "", "join_list_url": "",
     }
 
 

@@ -23,6 +23,7 @@ from .rendering import TemplateMissing, find_template, merge_context, render
 from .rules import abandonment, awaiting
 from .rules.guards import failed_guard
 from .saleor import actions as saleor_actions
+from .signals import feedback
 from .signals.intake import store_events
 from .signals.normalize import Identity, NormalizedEvent
 
@@ -80,6 +81,17 @@ def _recipient(action: ScheduledAction, channel: Channel) -> str:
     return getattr(action.customer, backend_for(channel).address_field)
 
 
+def _last_message(action: ScheduledAction) -> dict:
+    """The latest message sent to the customer by this rule run (else by any): what an SMS
+    "we sent you an email" points to."""
+    sent = Delivery.objects.filter(customer=action.customer, status__in=Delivery.SENT_STATUSES).order_by("-sent_at")
+    latest = sent.filter(action__firing=action.firing).first() if action.firing_id else None
+    latest = latest or sent.first()
+    if latest is None:
+        return {"subject": "", "view_url": ""}
+    return {"subject": latest.subject, "view_url": tracking.view_url(latest.idempotency_key)}
+
+
 def _prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Delivery:
     delivery = Delivery.objects.filter(idempotency_key=action.idempotency_key).first()
     if delivery is not None:
@@ -87,7 +99,8 @@ def _prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Deliver
     customer = action.customer
     template = find_template(action.params["template"], customer.locale)
     context = merge_context(customer, action.event)
-    context["unsubscribe_url"] = tracking.unsubscribe_url(action.idempotency_key)
+    context.update(tracking.message_links(action.idempotency_key))
+    context["last_message"] = _last_message(action)
     if action.params.get("recommend"):
         context["recommendation"] = action.params["recommend"]
     if action.params.get("reward"):
@@ -203,6 +216,9 @@ def _send(action: ScheduledAction, delivery: Delivery, channel: Channel, now) ->
     Delivery.objects.filter(pk=delivery.pk).update(
         status=Delivery.Status.SENT, sent_at=now, provider_message_id=result.provider_message_id, error=""
     )
+    if action.kind == "send":
+        feedback.record(delivery, "message_sent", f"message_sent:{delivery.idempotency_key}", at=now,
+                        channel=channel.kind, **{"class": action.params.get("class", "marketing")})
     Channel.objects.filter(pk=channel.pk).update(last_success_at=now, consecutive_failures=0, circuit_open_until=None)
     return _finish(action, Status.DONE, now, attempts=action.attempts + 1)
 

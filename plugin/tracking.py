@@ -1,5 +1,6 @@
 """Signed links that turn what a recipient does with a message into events: an open pixel, click
-redirects and a one-click unsubscribe.
+redirects, a one-click unsubscribe, survey answers and public-list sign-ups; and the message's
+own "view in the browser" page.
 
 A token names the delivery (by its idempotency key) and, for a click, the target URL; it is signed
 with the site's SECRET_KEY, so it cannot be forged, altered, or pointed at another customer's
@@ -40,12 +41,43 @@ def unsubscribe_url(delivery_key: str) -> str:
     return _url("unsubscribe", token(delivery_key, "unsubscribe")) if conf.get("PUBLIC_URL") else ""
 
 
+def view_url(delivery_key: str) -> str:
+    return _url("view", token(delivery_key, "view")) if conf.get("PUBLIC_URL") else ""
+
+
+def survey_url(delivery_key: str) -> str:
+    """Base of the answer links: a template appends the answer (``{{ survey_url }}satisfied``)."""
+    return _url("answer", token(delivery_key, "answer")) + "?answer=" if conf.get("PUBLIC_URL") else ""
+
+
+def join_list_url(delivery_key: str) -> str:
+    """Base of public-list sign-up links: a template appends the list (``{{ join_list_url }}gardening``)."""
+    if not conf.get("PUBLIC_URL"):
+        return ""
+    path = reverse("masa:join-list", args=[token(delivery_key, "list"), "-"])
+    return conf.get("PUBLIC_URL").rstrip("/") + path[:-1]
+
+
+def message_links(delivery_key: str) -> dict:
+    """The merge tags of Masa's own links for one message."""
+    return {"unsubscribe_url": unsubscribe_url(delivery_key), "view_url": view_url(delivery_key),
+            "survey_url": survey_url(delivery_key), "join_list_url": join_list_url(delivery_key)}
+
+
+def _own_link(url: str) -> bool:
+    """Masa's own links (unsubscribe, answers, lists, view) are not wrapped in click redirects."""
+    own = conf.get("PUBLIC_URL").rstrip("/") + reverse("masa:view", args=["-"])[:-len("v/-")]
+    return url.startswith(own)
+
+
 def decorate_html(html: str, delivery_key: str) -> str:
     """Route every http(s) link through a click redirect and add the open pixel."""
     if not html or not conf.get("PUBLIC_URL"):
         return html
 
     def through_redirect(match):
+        if _own_link(match.group(2)):
+            return match.group(0)
         return match.group(1) + _url("clicked", token(delivery_key, "click", match.group(2))) + match.group(3)
 
     pixel = f'<img src="{_url("opened", token(delivery_key, "open"))}" width="1" height="1" alt="">'
@@ -63,7 +95,7 @@ def decorate_text(text: str, delivery_key: str) -> str:
 
     def through_redirect(match):
         url = match.group(0)
-        return url if url.startswith(public) else _url("clicked", token(delivery_key, "click", url))
+        return url if _own_link(url) else _url("clicked", token(delivery_key, "click", url))
 
     return _TEXT_URL.sub(through_redirect, text)
 

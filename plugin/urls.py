@@ -10,4 +10,7 @@ urlpatterns = [
     path("t/o/<str:token>.gif", tracking_views.opened, name="opened"),
     path("t/c/<str:token>", tracking_views.clicked, name="clicked"),
     path("t/u/<str:token>", tracking_views.unsubscribe, name="unsubscribe"),
+    path("t/v/<str:token>", tracking_views.view, name="view"),
+    path("t/a/<str:token>", tracking_views.answer, name="answer"),
+    path("t/l/<str:token>/<slug:name>", tracking_views.join_list, name="join-list"),
 ]

@@ -12,9 +12,10 @@ from wagtail.admin.panels import Panel
 
 from ..models import MessageTemplate, RulePack
 from ..packs.loader import RULE_FIELDS
-from ..rules.compiler import RuleDefinitionError, compile_rule
+from ..rules.compiler import RuleDefinitionError
 from ..rules.durations import parse_duration
-from ..rules.parameters import ParameterError, resolve_parameters
+from ..rules.parameters import ParameterError
+from ..rules.segments import compile_definition
 
 SEND_CLASSES = [("marketing", "Marketing (needs consent, caps, quiet hours)"), ("transactional", "Transactional")]
 
@@ -198,9 +199,9 @@ class RuleForm(WagtailAdminModelForm):
         pack_id = cleaned.get("pack") or self.instance.pack
         rule_id = cleaned.get("rule_id") or self.instance.rule_id or "new-rule"
         pack = RulePack.objects.filter(pack_id=pack_id).first()
-        parameters = pack.resolved_parameters() if pack else {}
         try:
-            compile_rule(rule_id, resolve_parameters(definition, parameters, rule_id))
+            compile_definition(rule_id, definition, pack.resolved_parameters() if pack else {},
+                               pack.segments if pack else {})
         except (RuleDefinitionError, ParameterError) as error:
             self.add_error("raw_definition", str(error))
             return

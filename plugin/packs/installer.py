@@ -63,7 +63,7 @@ def _pack_row_fields(pack: Pack) -> dict:
     return {
         "version": pack.version, "title": document["title"], "author": document.get("author", ""),
         "description": document.get("description", ""), "min_masa_version": document.get("min_masa_version", ""),
-        "parameters": pack.parameters, "source": pack.source,
+        "parameters": pack.parameters, "segments": pack.segments, "source": pack.source,
     }
 
 
@@ -200,6 +200,7 @@ def export_pack(pack_id: str) -> str:
         **({"description": installed.description} if installed.description else {}),
         **({"min_masa_version": installed.min_masa_version} if installed.min_masa_version else {}),
         "parameters": parameters,
+        **({"segments": installed.segments} if installed.segments else {}),
         "templates": templates,
         "rules": [
             {"id": rule.rule_id, "title": rule.title, "enabled": rule.enabled, **rule.definition}

@@ -15,8 +15,9 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from .. import __version__
-from ..rules.compiler import CompiledRule, RuleDefinitionError, compile_rule
-from ..rules.parameters import ParameterError, check_value, resolve_parameters
+from ..rules.compiler import CompiledRule, RuleDefinitionError
+from ..rules.parameters import ParameterError, check_value
+from ..rules.segments import compile_definition, segment_problems
 
 SCHEMA = json.loads((Path(__file__).with_name("pack.schema.json")).read_text())
 RULE_FIELDS = ("trigger", "conditions", "steps", "once")
@@ -48,6 +49,10 @@ class Pack:
     @property
     def parameters(self) -> dict:
         return self.document.get("parameters", {})
+
+    @property
+    def segments(self) -> dict:
+        return self.document.get("segments", {})
 
     @property
     def templates(self) -> dict:
@@ -165,6 +170,7 @@ def load_pack(source: str, filename: str = "<pack>") -> Pack:
             check_value(name, spec, spec["default"])
         except ParameterError as error:
             problems.append(f"{filename}: parameters.{name}.default: {error}")
+    problems += [f"{filename}: {problem}" for problem in segment_problems(pack.segments)]
     seen = set()
     for index, rule in enumerate(pack.rules):
         if rule["id"] in seen:
@@ -172,8 +178,7 @@ def load_pack(source: str, filename: str = "<pack>") -> Pack:
         seen.add(rule["id"])
         definition = rule_definition(rule)
         try:
-            resolved = resolve_parameters(definition, pack.defaults(), rule["id"])
-            pack.compiled[rule["id"]] = compile_rule(rule["id"], resolved)
+            pack.compiled[rule["id"]] = compile_definition(rule["id"], definition, pack.defaults(), pack.segments)
         except RuleDefinitionError as error:
             problems.append(f"{filename}: {error}" if "parameter" not in error.problem
                             else f"{filename}: rule {rule['id']!r}: {error.problem} (declare it under parameters)")

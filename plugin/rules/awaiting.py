@@ -4,12 +4,15 @@ The wait is an ``await`` action due when the timeout ends; its two branches were
 the rule and travel in its params. A matching event of the same customer inside the window
 resolves it and schedules ``on_event`` from the event's time; reaching the timeout schedules
 ``on_timeout`` from then. Either way the await ends ``done`` with its outcome on the timeline.
+
+An event about a message (opened, clicked, answered…) answers only the waits of the rule run that
+sent that message, when that run sent any: "not opened within 2 days" means *this* email.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ..models import Customer, Rule, RuleFiring, ScheduledAction, StoreEvent
+from ..models import Customer, Delivery, Rule, RuleFiring, ScheduledAction, StoreEvent
 from . import timing
 from .compiler import PlannedAction, plan_from_dict
 
@@ -51,11 +54,19 @@ def resolve(event: StoreEvent, customer: Customer, action_ids: list[int]) -> int
                .exclude(event=event))
     for action in pending:
         started = action.due_at - timedelta(seconds=action.params["within"])
-        if started <= event.occurred_at <= action.due_at:
+        if started <= event.occurred_at <= action.due_at and _about_this_run(event, action):
             action.customer = customer
             _branch(action, "on_event", event.occurred_at, f"{event.name} arrived on {event.occurred_at:%Y-%m-%d %H:%M}")
             resolved += 1
     return resolved
+
+
+def _about_this_run(event: StoreEvent, action: ScheduledAction) -> bool:
+    message = event.data.get("delivery")
+    if not message or action.firing_id is None:
+        return True
+    sent = set(Delivery.objects.filter(action__firing_id=action.firing_id).values_list("idempotency_key", flat=True))
+    return not sent or message in sent
 
 
 def time_out(action: ScheduledAction, now: datetime) -> str:

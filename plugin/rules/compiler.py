@@ -17,7 +17,8 @@ from .durations import parse_duration
 EVENT_NAMES = {
     "order_placed", "order_paid", "order_fulfilled", "order_cancelled", "checkout_updated",
     "cart_abandoned", "category_bought", "product_bought", "customer_created", "customer_updated",
-    "message_opened", "message_clicked", "message_bounced", "unsubscribed",
+    "message_opened", "message_clicked", "message_bounced", "unsubscribed", "message_sent",
+    "survey_answered", "list_joined", "form_submitted", "manual_trigger",
 }
 CUSTOM_EVENT = re.compile(r"custom\.[a-z0-9_.-]+")
 TRIGGER_LIST_FILTERS = {"category": "categories", "product": "products", "sku": "skus"}
@@ -28,12 +29,13 @@ CUSTOMER_FIELDS = {
     "median_order_interval_days",
 }
 SINCE_ANCHORS = {"last_order": "since__last_order", "first_order": "since__first_order"}
-GUARDS = {"not_bought_since", "not_bought", "no_order_since", "marketing_consent"}
+GUARDS = {"not_bought_since", "not_bought", "no_order_since", "marketing_consent", "no_event_since"}
 MESSAGE_CLASSES = {"marketing", "transactional"}
-STEP_KINDS = "wait, check, send, set, increment, tag, untag, notify_staff, sync_to_saleor, emit"
+STEP_KINDS = ("wait, check, send, set, increment, tag, untag, stamp, pause_marketing, notify_staff, "
+              "sync_to_saleor, emit")
 FACT_NAME = re.compile(r"[a-z][a-z0-9_]*")
 ONCE_SCOPES = {"event", "order", "product", "customer"}
-EFFECTS = {"set", "increment", "tag", "untag"}
+EFFECTS = {"set", "increment", "tag", "untag", "stamp", "pause_marketing"}
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 TIME_OF_DAY = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
@@ -148,11 +150,14 @@ class _Compiler:
     def condition(self, condition, where) -> dict:
         if not isinstance(condition, dict) or not condition:
             self.fail(where, "must be a mapping")
-        if "any" in condition:
-            options = self.conditions(condition["any"], f"{where}.any")
+        if "any" in condition or "all" in condition:
+            name = "any" if "any" in condition else "all"
+            options = self.conditions(condition[name], f"{where}.{name}")
             if not options:
-                self.fail(f"{where}.any", "needs at least one condition")
-            return {"$or": options}
+                self.fail(f"{where}.{name}", "needs at least one condition")
+            return {"$or" if name == "any" else "$and": options}
+        if "segment" in condition:
+            self.fail(f"{where}.segment", f"unknown segment {condition['segment']!r}; the pack declares it under segments")
         if "bought" in condition or "not_bought" in condition:
             negate = "not_bought" in condition
             argument = condition["not_bought" if negate else "bought"]
@@ -180,17 +185,20 @@ class _Compiler:
             anchor = condition["since"]
             if isinstance(anchor, dict) and "category" in anchor:
                 fact_name = factkeys.since_category(anchor["category"])
+            elif isinstance(anchor, dict) and isinstance(anchor.get("fact"), str):
+                fact_name = factkeys.since_fact(anchor["fact"])
             elif anchor in SINCE_ANCHORS:
                 fact_name = SINCE_ANCHORS[anchor]
             else:
-                self.fail(f"{where}.since", "one of last_order, first_order or {category: slug}")
+                self.fail(f"{where}.since", "one of last_order, first_order, {category: slug} or {fact: a date fact}")
             value = self.duration(f"{where}.value", condition.get("value")).total_seconds() / 86400
             return self.comparison(where, fact_name, {**condition, "value": value})
         if "fact" in condition:
             return self.fact_condition(where, condition)
         if "event" in condition:
             return self.comparison(where, str(condition["event"]), condition, alias="event")
-        self.fail(where, "unknown condition; one of fact, event, bought, not_bought, count, orders, since, tagged, not_tagged, any")
+        self.fail(where, "unknown condition; one of fact, event, bought, not_bought, count, orders, since, tagged, "
+                         "not_tagged, segment, any, all")
 
     def purchase_keys(self, where, argument) -> list[str]:
         if not isinstance(argument, dict) or not set(argument) & {"category", "product"}:
@@ -343,6 +351,10 @@ class _Compiler:
                 self.purchase_keys(f"{where}.{name}", argument)
             if name == "no_order_since" and argument is not True:
                 self.fail(f"{where}.{name}", "write no_order_since: true")
+            if name == "no_event_since":
+                for event in _listify(argument):
+                    if event not in EVENT_NAMES and not (isinstance(event, str) and CUSTOM_EVENT.fullmatch(event)):
+                        self.fail(f"{where}.{name}", f"unknown event {event!r}")
             guards.append({name: argument})
         return guards
 
@@ -395,6 +407,13 @@ class _Compiler:
         return dict(argument)
 
     def effect(self, where, kind, argument) -> dict:
+        if kind == "stamp":
+            if not isinstance(argument, str) or not FACT_NAME.fullmatch(argument):
+                self.fail(where, "must be a fact name: it is set to the time of the triggering event")
+            return {"op": "stamp", "fact": argument, "value": None}
+        if kind == "pause_marketing":
+            seconds = self.duration(where, argument).total_seconds()
+            return {"op": "pause", "fact": "marketing_paused_until", "value": seconds}
         if kind in ("tag", "untag"):
             if not isinstance(argument, str) or not argument:
                 self.fail(where, "must be a tag name")

@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from ..models import Customer, Rule, RuleFiring, RulePack, ScheduledAction, StoreEvent
 from . import abandonment, awaiting, facts, guards
-from .compiler import CompiledRule, RuleDefinitionError, compile_rule
+from .compiler import CompiledRule, RuleDefinitionError
 from .engine import EngineError, Firing, RuleSet, compile_ruleset
-from .parameters import resolve_parameters
+from .segments import compile_definition
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,9 @@ _compiled_cache: dict[tuple, CompiledRule] = {}
 _active: tuple[tuple, ActiveRules] | None = None
 
 
-def compile_stored_rule(rule: Rule, parameters: dict) -> CompiledRule:
-    definition = resolve_parameters(rule.definition, parameters, rule.rule_id)
-    return compile_rule(rule.rule_id, definition)
+def compile_stored_rule(rule: Rule, pack: tuple[dict, dict]) -> CompiledRule:
+    parameters, segments = pack
+    return compile_definition(rule.rule_id, rule.definition, parameters, segments)
 
 
 def active_rules() -> ActiveRules:
@@ -56,7 +56,7 @@ def active_rules() -> ActiveRules:
     """
     global _active
     rule_rows = tuple(Rule.objects.filter(enabled=True, live=True).order_by("pk").values_list("pk", "version", "updated_at"))
-    pack_rows = tuple(RulePack.objects.order_by("pk").values_list("pack_id", "parameters", "parameter_values"))
+    pack_rows = tuple(RulePack.objects.order_by("pk").values_list("pack_id", "parameters", "parameter_values", "segments"))
     fingerprint = (rule_rows, json.dumps(pack_rows, sort_keys=True, default=str))
     with _cache_lock:
         if _active is not None and _active[0] == fingerprint:
@@ -68,11 +68,11 @@ def active_rules() -> ActiveRules:
 
 
 def _build_active_rules() -> ActiveRules:
-    parameters = {pack.pack_id: pack.resolved_parameters() for pack in RulePack.objects.all()}
+    packs = {pack.pack_id: (pack.resolved_parameters(), pack.segments) for pack in RulePack.objects.all()}
     rules, compiled = {}, {}
     for rule in Rule.objects.filter(enabled=True, live=True):
-        pack_parameters = parameters.get(rule.pack, {})
-        key = (rule.pk, rule.version, rule.updated_at, repr(sorted(pack_parameters.items())))
+        pack_parameters = packs.get(rule.pack, ({}, {}))
+        key = (rule.pk, rule.version, rule.updated_at, json.dumps(pack_parameters, sort_keys=True, default=str))
         with _cache_lock:
             result = _compiled_cache.get(key)
         if result is None:
@@ -134,7 +134,7 @@ class _Evaluation:
     def apply_effects(self, effects: list[dict], rule_firing: RuleFiring | None = None) -> list[dict]:
         new_facts = []
         for effect in effects:
-            change = facts.apply_effect(self.customer, effect)
+            change = facts.apply_effect(self.customer, effect, self.event.occurred_at)
             if change is not None:
                 change["id"] = f"change:{self.event.pk}:{next(self.changes)}"
                 new_facts.append(change)

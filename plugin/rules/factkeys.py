@@ -38,3 +38,8 @@ def since_category(slug) -> str:
 
 def orders_within(seconds: int) -> str:
     return f"orders_within__{int(seconds)}"
+
+
+def since_fact(name) -> str:
+    """Days since the date a fact holds (``invoice_sent_at: 2026-03-01``)."""
+    return key("since__fact", name)

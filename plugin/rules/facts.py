@@ -5,7 +5,11 @@ from datetime import datetime
 from decimal import Decimal
 from statistics import median
 
-from django.utils.dateparse import parse_datetime
+import re
+from datetime import timedelta
+from datetime import timezone as dt_timezone
+
+from django.utils.dateparse import parse_date, parse_datetime
 
 from ..models import Customer, StoreEvent
 from . import factkeys
@@ -13,6 +17,8 @@ from . import factkeys
 MAX_TIMES = 100
 METADATA_PREFIX = "masa."
 DAY = 86400.0
+LIST_TAG = "list:"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def apply_event(customer: Customer, event: StoreEvent) -> list[str]:
@@ -58,7 +64,25 @@ def apply_event(customer: Customer, event: StoreEvent) -> list[str]:
     if event.name == "unsubscribed":
         customer.marketing_consent = False
         return ["marketing_consent"]
+    if event.name == "list_joined" and data.get("list"):
+        tag = LIST_TAG + data["list"]
+        if tag not in (customer.tags or []):
+            customer.tags = [*(customer.tags or []), tag]
+            return ["tags"]
     return []
+
+
+def as_time(value) -> datetime | None:
+    """The time an ISO date or date-time fact holds (a date counts from midnight UTC), else None."""
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        return None
+    moment = parse_datetime(value)
+    if moment is None:
+        day = parse_date(value[:10])
+        moment = datetime(day.year, day.month, day.day) if day else None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt_timezone.utc)
+    return moment
 
 
 def profile_changes(before: dict, customer: Customer) -> list[dict]:
@@ -74,9 +98,16 @@ def profile_changes(before: dict, customer: Customer) -> list[dict]:
     return changes
 
 
-def apply_effect(customer: Customer, effect: dict) -> dict | None:
-    """Apply a set / increment / tag / untag; return the change fact, or None if nothing changed."""
+def apply_effect(customer: Customer, effect: dict, at: datetime) -> dict | None:
+    """Apply a set / increment / tag / untag / stamp / pause at time ``at``; return the change fact,
+    or None if nothing changed."""
     op, name, value = effect["op"], effect["fact"], effect["value"]
+    if op == "stamp":
+        op, value = "set", at.isoformat()
+    elif op == "pause":
+        until = at + timedelta(seconds=value)
+        current = as_time((customer.facts or {}).get(name))
+        op, value = "set", max(filter(None, [current, until])).isoformat()
     if op in ("tag", "untag"):
         tags = list(customer.tags or [])
         if (value in tags) == (op == "tag"):
@@ -131,6 +162,9 @@ def customer_fact(customer: Customer, at: datetime, windows=()) -> dict:
     for name, value in (customer.facts or {}).items():
         if isinstance(value, (str, int, float, bool)):
             fact[factkeys.fact(name)] = value
+        moment = as_time(value)
+        if moment is not None:
+            fact[factkeys.since_fact(name)] = round((at - moment).total_seconds() / DAY, 3)
     for category, count in (customer.category_counts or {}).items():
         if count:
             fact[factkeys.category(category)] = count

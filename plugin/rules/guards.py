@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from django.utils.dateparse import parse_datetime
 
-from ..models import ScheduledAction
+from ..models import ScheduledAction, StoreEvent
+from .facts import as_time
 
 
 def _not_bought_since(action: ScheduledAction, argument: dict) -> str | None:
@@ -51,11 +52,30 @@ def _marketing_consent(action: ScheduledAction, argument) -> str | None:
     return None
 
 
+def _no_event_since(action: ScheduledAction, argument) -> str | None:
+    """None of these events came for the customer after the triggering one (e.g. invoice paid)."""
+    found = (StoreEvent.objects.filter(customer=action.customer, name__in=_listify(argument),
+                                       occurred_at__gt=action.event.occurred_at)
+             .order_by("occurred_at").values_list("name", "occurred_at").first())
+    if found:
+        return f"{found[0]} came on {found[1]:%Y-%m-%d}"
+    return None
+
+
+def _marketing_paused(action: ScheduledAction) -> str | None:
+    """A rule paused marketing for this customer (``pause_marketing``) past this send's time."""
+    until = as_time((action.customer.facts or {}).get("marketing_paused_until"))
+    if until is not None and until > action.due_at:
+        return f"marketing is paused for this customer until {until:%Y-%m-%d}"
+    return None
+
+
 GUARD_CHECKS = {
     "not_bought_since": _not_bought_since,
     "not_bought": _not_bought,
     "no_order_since": _no_order_since,
     "marketing_consent": _marketing_consent,
+    "no_event_since": _no_event_since,
 }
 
 
@@ -63,7 +83,7 @@ def failed_guard(action: ScheduledAction) -> str | None:
     if action.rule is not None and not action.rule.enabled:
         return f"rule {action.rule.rule_id!r} was turned off"
     if action.is_marketing_send:
-        reason = _marketing_consent(action, None)
+        reason = _marketing_consent(action, None) or _marketing_paused(action)
         if reason:
             return reason
     for guard in action.guard:

@@ -3,8 +3,10 @@ from .django_signals import (  # noqa: F401
     checkout_updated,
     customer_created,
     customer_updated,
+    form_submitted,
     order_cancelled,
     order_fulfilled,
     order_paid,
     order_placed,
+    store_event,
 )

@@ -10,6 +10,15 @@ A Django store sends, for example::
 
 Each signal becomes the same normalized event a Saleor webhook would give, stored first and
 evaluated after commit. Receivers never send messages.
+
+``form_submitted`` (a Wagtail form page, a survey) and ``store_event`` (anything else the store
+knows, as ``custom.<name>``: an invoice sent or paid, a service booked) carry ``submission_id`` /
+``event_id`` so that sending twice stores once::
+
+    form_submitted.send(sender=FormPage, form="feedback", submission_id=str(submission.pk),
+                        email="jane@example.com", answers={"rating": "5"})
+    store_event.send(sender=Invoice, name="invoice_sent", event_id="inv-1001",
+                     email="jane@example.com", data={"amount": 240.0})
 """
 from __future__ import annotations
 
@@ -23,6 +32,8 @@ order_cancelled = Signal()
 checkout_updated = Signal()
 customer_created = Signal()
 customer_updated = Signal()
+form_submitted = Signal()
+store_event = Signal()
 
 ORDER_SIGNALS = {
     "order_placed": order_placed,
@@ -120,3 +131,25 @@ def _customer_receiver(name):
 
 customer_created.connect(_customer_receiver("customer_created"), weak=False, dispatch_uid="masa-customer_created")
 customer_updated.connect(_customer_receiver("customer_updated"), weak=False, dispatch_uid="masa-customer_updated")
+
+
+def _form_submitted(sender, form, submission_id, **kwargs):
+    from .normalize import NormalizedEvent
+
+    occurred_at = kwargs.get("occurred_at") or timezone.now()
+    answers = {str(k): v for k, v in (kwargs.get("answers") or {}).items() if isinstance(v, (str, int, float, bool))}
+    return _store([NormalizedEvent("form_submitted", f"form_submitted:{form}:{submission_id}", occurred_at,
+                                   _identity(kwargs), {"form": str(form), **answers})])
+
+
+def _store_event(sender, name, event_id, **kwargs):
+    from .normalize import NormalizedEvent
+
+    occurred_at = kwargs.get("occurred_at") or timezone.now()
+    event_name = name if name.startswith("custom.") else f"custom.{name}"
+    return _store([NormalizedEvent(event_name, f"{event_name}:{event_id}", occurred_at, _identity(kwargs),
+                                   dict(kwargs.get("data") or {}))])
+
+
+form_submitted.connect(_form_submitted, weak=False, dispatch_uid="masa-form_submitted")
+store_event.connect(_store_event, weak=False, dispatch_uid="masa-store_event")

@@ -1,13 +1,18 @@
 """Public endpoints behind the tracking links: verify the token, store the event, answer.
 
-They record, never decide: ``message_opened``, ``message_clicked`` and ``unsubscribed`` become
-StoreEvents of the delivery's customer (opens and clicks once per delivery and link), and rules
-act on them like on any event.
+They record, never decide: ``message_opened``, ``message_clicked``, ``unsubscribed``,
+``survey_answered`` and ``list_joined`` become StoreEvents of the delivery's customer (opens and
+clicks once per delivery and link, one answer per message, one sign-up per list), and rules act
+on them like on any event. Whatever changes something (unsubscribe, answer, sign-up) asks for a
+button press first, so mail scanners that fetch every link change nothing.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
+
+from django.utils.html import escape
 
 from django.core import signing
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
@@ -66,3 +71,58 @@ def unsubscribe(request, token):
             '<button type="submit">Unsubscribe</button></form>')
     feedback.record(delivery, "unsubscribed", f"unsubscribed:{delivery.customer_id}:{delivery.idempotency_key}")
     return HttpResponse('<!doctype html><meta charset="utf-8"><p>You will get no more marketing messages.</p>')
+
+
+ANSWER = re.compile(r"[a-z0-9_-]{1,40}")
+
+
+def _confirm_page(title: str, question: str, button: str) -> HttpResponse:
+    return HttpResponse(
+        f'<!doctype html><meta charset="utf-8"><meta name="robots" content="noindex"><title>{escape(title)}</title>'
+        f'<form method="post"><p>{escape(question)}</p><button type="submit">{escape(button)}</button></form>')
+
+
+def _done_page(text: str) -> HttpResponse:
+    return HttpResponse(f'<!doctype html><meta charset="utf-8"><p>{escape(text)}</p>')
+
+
+@require_GET
+def view(request, token):
+    """The message as it was sent ("view in the browser"), for the customer it was sent to."""
+    delivery, _ = _delivery(token, "view")
+    if delivery is None:
+        return HttpResponseBadRequest("This link is not valid.")
+    content = delivery.html_body or f'<!doctype html><meta charset="utf-8"><pre>{escape(delivery.body)}</pre>'
+    response = HttpResponse(content)
+    response["X-Robots-Tag"] = "noindex"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def answer(request, token):
+    """A survey answer from a link in the message (``{{ survey_url }}satisfied``)."""
+    delivery, _ = _delivery(token, "answer")
+    choice = request.GET.get("answer", "")
+    if delivery is None or not ANSWER.fullmatch(choice):
+        return HttpResponseBadRequest("This answer link is not valid.")
+    label = choice.replace("-", " ").replace("_", " ")
+    if request.method == "GET":
+        return _confirm_page("Your answer", f"Your answer: {label}", "Send my answer")
+    feedback.record(delivery, "survey_answered", f"survey_answered:{delivery.idempotency_key}", answer=choice)
+    return _done_page("Thank you for your answer.")
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def join_list(request, token, name):
+    """A sign-up to a public list (an interest) from a link in the message."""
+    delivery, _ = _delivery(token, "list")
+    if delivery is None:
+        return HttpResponseBadRequest("This link is not valid.")
+    label = name.replace("-", " ")
+    if request.method == "GET":
+        return _confirm_page("Join the list", f"Send me news about {label}?", "Yes, sign me up")
+    feedback.record(delivery, "list_joined", f"list_joined:{delivery.customer_id}:{name}", list=name)
+    return _done_page(f"Done: you will hear from us about {label}.")
