@@ -30,7 +30,18 @@ def _event_title(event: StoreEvent) -> str:
         return f"Bought {data.get('product_name') or data.get('category') or data.get('product_id', '')}"
     if event.name == "manual_trigger":
         return f"Rule {data.get('rule')} started by {data.get('by') or 'staff'}"
+    if event.name == "rule_effect":
+        return f"Rule {data.get('rule')}: {_effect_title(data.get('effect', {}))}"
     return event.name.replace("_", " ").capitalize()
+
+
+def _effect_title(effect: dict) -> str:
+    fact, value = effect.get("fact"), effect.get("value")
+    if effect.get("op") == "increment" and isinstance(value, (int, float)):
+        return f"{fact} {value:+g}"
+    if effect.get("op") in ("tag", "untag"):
+        return f"{effect['op']} {value}"
+    return f"{fact} → {value}"
 
 
 def _event_detail(event: StoreEvent) -> str:
@@ -73,10 +84,12 @@ def timeline(customer: Customer, limit: int = 300) -> list[Entry]:
     entries: list[Entry] = []
     for event in customer.events.order_by("-occurred_at")[:limit]:
         entries.append(Entry(event.occurred_at, "event", _event_title(event), _event_detail(event), event.status, event))
-    for firing in RuleFiring.objects.filter(customer=customer).select_related("rule").order_by("-fired_at")[:limit]:
+    firings = RuleFiring.objects.filter(customer=customer).select_related("rule", "event").order_by("-fired_at")
+    for firing in firings[:limit]:
         facts = ", ".join(f"{name} → {value}" for name, value in firing.facts_set.items())
+        cause = f"on {_event_title(firing.event).lower()}"
         entries.append(Entry(firing.fired_at, "firing", f"Rule fired: {firing.rule}",
-                             f"sets {facts}" if facts else "", f"v{firing.rule_version}", firing))
+                             f"{cause}; sets {facts}" if facts else cause, f"v{firing.rule_version}", firing))
     actions = (ScheduledAction.objects.filter(customer=customer).select_related("rule")
                .exclude(kind="send", status=ScheduledAction.Status.DONE).order_by("-due_at")[:limit])
     entries += [_action_entry(action) for action in actions]

@@ -43,8 +43,37 @@ def _send_event(event: dict, customer: dict, at: datetime) -> None:
                                           lines=lines, **identity)
         elif "customer" in event:
             signals.customer_updated.send(sender=None, metadata=event["customer"].get("metadata", {}), **identity)
+        elif "form" in event:
+            answers = {k: v for k, v in event.items() if k not in ("at", "form")}
+            signals.form_submitted.send(sender=None, form=event["form"], submission_id=f"{event['form']}@{at.isoformat()}",
+                                        answers=answers, **identity)
+        elif "store_event" in event:
+            signals.store_event.send(sender=None, name=event["store_event"], event_id=f"{event['store_event']}@{at.isoformat()}",
+                                     data=event.get("data", {}), **identity)
+        elif set(event) & set(MESSAGE_ACTIONS):
+            _message_action(event, at)
         else:
             raise ValueError(f"unknown scenario event {event}")
+
+
+# What a recipient does with the latest message of a template: the event it records, and its data.
+MESSAGE_ACTIONS = {
+    "open": ("message_opened", lambda e: {}),
+    "click": ("message_clicked", lambda e: {"url": e.get("url", "https://shop.example/")}),
+    "answer": ("survey_answered", lambda e: {"answer": e["choice"]}),
+    "join_list": ("list_joined", lambda e: {"list": e["list"]}),
+}
+
+
+def _message_action(event: dict, at: datetime) -> None:
+    from masa.signals.feedback import record
+
+    (action, template), = ((k, v) for k, v in event.items() if k in MESSAGE_ACTIONS)
+    name, data = MESSAGE_ACTIONS[action]
+    delivery = Delivery.objects.filter(template_key=template, status="sent").order_by("-sent_at").first()
+    if delivery is None:
+        raise AssertionError(f"the scenario {action}s {template!r}, but no such message was sent")
+    record(delivery, name, f"{name}:{delivery.idempotency_key}:{at.isoformat()}", at=at, **data(event))
 
 
 def _next_due() -> datetime | None:
@@ -65,11 +94,13 @@ def _run_clock_until(moment: datetime) -> None:
 def run_scenario(scenario: dict) -> dict:
     """Play the scenario; return what happened, in the shape of its ``expect``."""
     Channel.objects.get_or_create(name="Shop email", defaults={"kind": Channel.Kind.EMAIL})
+    Channel.objects.get_or_create(name="Shop SMS", defaults={
+        "kind": Channel.Kind.SMS, "config": {"provider": "http", "url": "https://sms.example/send"}})
     customer = {"id": "scenario-customer", "email": "ruth@example.com", "first_name": "Ruth",
-                **scenario.get("customer", {})}
+                "phone": "+972500000001", **scenario.get("customer", {})}
     with TestCase.captureOnCommitCallbacks(execute=True):
         signals.customer_created.send(sender=None, customer_id=customer["id"], email=customer["email"],
-                                      first_name=customer["first_name"], occurred_at=START,
+                                      first_name=customer["first_name"], phone=customer["phone"], occurred_at=START,
                                       metadata=customer.get("metadata", {}))
     for event in sorted(scenario.get("events", []), key=lambda e: offset(e["at"])):
         at = START + offset(event["at"])
@@ -79,7 +110,7 @@ def run_scenario(scenario: dict) -> dict:
     row = Customer.objects.get(store_id=customer["id"])
     return {
         "sent": [
-            {"template": d.template_key, "at": d.sent_at}
+            {"template": d.template_key, "at": d.sent_at, "body": d.body, "to": d.to}
             for d in Delivery.objects.filter(customer=row, status="sent").order_by("sent_at", "pk")
         ],
         "cancelled": [
@@ -103,6 +134,13 @@ def check_expectations(expect: dict, outcome: dict) -> list[str]:
                 problems.append(f"expected {wanted['template']!r}, sent {template!r} at {at - START}")
             elif not _at_matches(wanted["at"], at):
                 problems.append(f"{template!r} sent at {at - START}, expected {wanted['at']}")
+        for wanted, sent in zip(expect["sent"], outcome["sent"]):
+            if wanted.get("contains", "") not in sent["body"]:
+                problems.append(f"{sent['template']!r} does not say {wanted['contains']!r}: {sent['body']!r}")
+            if wanted.get("excludes") and wanted["excludes"] in sent["body"]:
+                problems.append(f"{sent['template']!r} should not say {wanted['excludes']!r}: {sent['body']!r}")
+            if wanted.get("to") and wanted["to"] != sent["to"]:
+                problems.append(f"{sent['template']!r} went to {sent['to']!r}, expected {wanted['to']!r}")
     for wanted in expect.get("cancelled", []):
         if not any(c["rule"] == wanted["rule"] and wanted.get("reason", "") in c["reason"] for c in outcome["cancelled"]):
             problems.append(f"no cancelled {wanted['rule']!r} with reason {wanted.get('reason')!r}: {outcome['cancelled']}")

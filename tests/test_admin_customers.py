@@ -104,3 +104,25 @@ def test_a_deferred_send_shows_why_it_waits(client, ruth):
     client.force_login(viewer())
     page = client.get(reverse("masa_customer", args=[customer.pk])).content.decode()
     assert "quiet hours (22:00–08:00)" in page
+
+
+def test_score_changes_show_their_cause_and_the_band_is_listed(client, ruth, django_capture_on_commit_callbacks):
+    from masa.models import Rule
+    from masa.signals.feedback import record
+
+    customer, _ = ruth
+    Rule.objects.create(rule_id="score-click", title="Score: a link clicked", definition={
+        "trigger": {"event": "message_clicked"}, "steps": [{"increment": {"fact": "score", "by": 3}}]})
+    Rule.objects.create(rule_id="band-warm", title="Band: warm", definition={
+        "trigger": {"fact": "score"}, "conditions": [{"fact": "facts.score", "op": ">=", "value": 3}],
+        "steps": [{"set": {"fact": "score_band", "value": "warm"}}]})
+    sweep(now=NOW + timedelta(days=26))
+    with django_capture_on_commit_callbacks(execute=True):
+        record(Delivery.objects.get(), "message_clicked", "click-1", url="https://shop.example/")
+    client.force_login(viewer())
+    page = client.get(reverse("masa_customer", args=[customer.pk])).content.decode()
+    assert "Rule fired: Score: a link clicked" in page and "on message clicked; sets score → 3" in page
+    assert "on message clicked; sets score_band → warm" in page
+    listing = client.get(reverse("masa_customers"), {"band": "warm"}).content.decode()
+    assert "ruth@example.com" in listing and "3 (warm)" in listing
+    assert "No customers yet" in client.get(reverse("masa_customers"), {"band": "hot"}).content.decode()

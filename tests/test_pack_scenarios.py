@@ -8,6 +8,7 @@ from masa.models import RulePack
 from masa.packs import load_pack_file
 from masa.packs.installer import import_pack
 
+from .saleor_fake import VOUCHER_ANSWERS
 from .scenario_runner import check_expectations, run_scenario
 
 PACKS = Path(__file__).resolve().parents[1] / "packs"
@@ -23,16 +24,17 @@ def scenarios():
 
 def test_every_pack_ships_scenarios():
     pack_dirs = [p for p in PACKS.iterdir() if (p / "pack.yaml").exists()]
-    assert {p.name for p in pack_dirs} >= {"senior-care", "ecommerce-starter"}
+    assert {p.name for p in pack_dirs} >= {"senior-care", "ecommerce-starter", "engagement"}
     for pack_dir in pack_dirs:
         assert (pack_dir / "scenarios.yaml").exists(), pack_dir
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("pack_dir, scenario", scenarios())
-def test_pack_scenario(pack_dir, scenario, settings):
+def test_pack_scenario(pack_dir, scenario, settings, saleor_app, provider):
     settings.TIME_ZONE = "UTC"
     settings.MASA = {**settings.MASA, "STAFF_EMAILS": ["staff@shop.example"]}
+    saleor_app(**VOUCHER_ANSWERS)
     pack = load_pack_file(pack_dir / "pack.yaml")
     import_pack(pack, scenario.get("parameters", {}))
     assert RulePack.objects.get().version == pack.version

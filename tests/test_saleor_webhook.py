@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from masa.models import InboundDelivery, StoreEvent
+from masa.models import Customer, InboundDelivery, StoreEvent
 
 from .conftest import captured_deliveries, load_captured, post_captured, post_signed, post_webhook
-from .payloads import order_payload
+from .payloads import customer_payload, order_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -154,3 +154,14 @@ def test_an_oversized_body_is_rejected_before_parsing(client, key_server, settin
 
 def test_get_is_not_allowed(client):
     assert client.get("/masa/webhooks/saleor/").status_code == 405
+
+
+def test_the_customers_phone_comes_from_the_saleor_address(client, signing_store):
+    payload = customer_payload()
+    payload["user"]["defaultBillingAddress"] = {"phone": "+972501234567"}
+    post_signed(client, signing_store, "customer_created", payload)
+    assert Customer.objects.get().phone == "+972501234567"
+    order = order_payload(email="dana@example.com", user_id="VXNlcjoxMDA=")
+    order["order"]["billingAddress"] = {"phone": "+972509999999"}
+    post_signed(client, signing_store, "order_created", order)
+    assert Customer.objects.get(email="dana@example.com").phone == "+972509999999"

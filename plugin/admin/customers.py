@@ -34,8 +34,13 @@ class CustomerIndexView(MasaPage):
             for word in words:
                 name &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
             customers = customers.filter(condition | name)
+        band = self.request.GET.get("band", "")
+        if band:
+            customers = customers.filter(facts__score_band=band)
         page = Paginator(customers, 50).get_page(self.request.GET.get("p"))
-        context.update(query=query, page=page)
+        bands = sorted(filter(None, Customer.objects.exclude(facts__score_band=None)
+                              .values_list("facts__score_band", flat=True).distinct()))
+        context.update(query=query, page=page, band=band, bands=bands)
         return context
 
 

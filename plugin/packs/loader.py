@@ -109,6 +109,24 @@ def _delays(waits) -> bool:
     return any(w.get("for", 1) > 0 for w in waits)
 
 
+def _cannot_fire(effects: list[dict], facts: set[str], thresholds: list[dict]) -> bool:
+    """Whether setting these facts can never satisfy a ``to:`` / ``above:`` trigger on them (a rule
+    that resets a counter below its own threshold does not re-trigger itself)."""
+    sets = [e for e in effects if e["op"] == "set" and e["fact"] in facts]
+    if not sets or len(sets) != len([e for e in effects if e.get("fact") in facts]) or not thresholds:
+        return False
+    for effect in sets:
+        for term in thresholds:
+            if "new" in term and effect["value"] != term["new"]:
+                break
+            above = term.get("$gte", {}).get("new")
+            if above is not None and isinstance(effect["value"], (int, float)) and effect["value"] < above:
+                break
+        else:
+            return False
+    return True
+
+
 def _cycle(compiled: dict[str, CompiledRule]) -> list[str] | None:
     """Rule ids that trigger each other in a loop with no wait on it, or None.
 
@@ -116,17 +134,21 @@ def _cycle(compiled: dict[str, CompiledRule]) -> list[str] | None:
     """
     produces: dict[str, set[str]] = {}
     listens: dict[str, set[str]] = {}
+    effects_of: dict[str, list[dict]] = {}
+    thresholds: dict[str, list[dict]] = {}
     for rule_id, rule in compiled.items():
         undelayed = [a for a in rule.plan if not _delays(a.waits)]
-        effects = rule.effects + [a.params for a in undelayed if a.kind == "effect"]
-        produces[rule_id] = {_change_name(e) for e in effects}
+        effects_of[rule_id] = rule.effects + [a.params for a in undelayed if a.kind == "effect"]
+        produces[rule_id] = {_change_name(e) for e in effects_of[rule_id]}
         produces[rule_id] |= {f"event:{a.params['event']}" for a in undelayed if a.kind == "emit"}
         terms = rule.condition[0]["e"]["$and"]
         if {"kind": "change"} in terms:
             listens[rule_id] = {t["fact"] for t in terms if "fact" in t}
+            thresholds[rule_id] = [t for t in terms if "new" in t or "new" in t.get("$gte", {})]
         else:
             listens[rule_id] = {f"event:{t['type']}" for t in terms if "type" in t}
-    edges = {a: [b for b in compiled if produces[a] & listens[b]] for a in compiled}
+    edges = {a: [b for b in compiled if produces[a] & listens[b]
+                 and not _cannot_fire(effects_of[a], listens[b], thresholds.get(b, []))] for a in compiled}
     state: dict[str, int] = {}
     stack: list[str] = []
 

@@ -31,13 +31,15 @@ def apply_event(customer: Customer, event: StoreEvent) -> list[str]:
         customer.first_order_at = min(filter(None, [customer.first_order_at, when]))
         customer.last_order_at = max(filter(None, [customer.last_order_at, when]))
         customer.order_times = _add_time(customer.order_times, when)
+        phone = [] if customer.phone or not data.get("phone") else ["phone"]
+        customer.phone = customer.phone or data.get("phone", "")
         for line in data.get("lines", []):
             if line.get("product_id"):
                 customer.last_bought_product[line["product_id"]] = _later(
                     customer.last_bought_product.get(line["product_id"]), when
                 )
         return ["orders_count", "total_spent", "currency", "first_order_at", "last_order_at",
-                "order_times", "last_bought_product"]
+                "order_times", "last_bought_product", *phone]
     if event.name == "category_bought":
         category = data["category"]
         customer.category_counts[category] = customer.category_counts.get(category, 0) + 1
@@ -46,7 +48,7 @@ def apply_event(customer: Customer, event: StoreEvent) -> list[str]:
         return ["category_counts", "last_bought_category", "category_times"]
     if event.name in ("customer_created", "customer_updated"):
         changed = []
-        for name in ("email", "first_name", "last_name"):
+        for name in ("email", "first_name", "last_name", "phone"):
             value = data.get(name)
             if value and getattr(customer, name) != value:
                 setattr(customer, name, value)

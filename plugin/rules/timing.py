@@ -32,6 +32,13 @@ def next_time_of_day(moment: datetime, hhmm: str, weekday: str | None, zone: Zon
     return candidate.astimezone(moment.tzinfo)
 
 
+def anniversary_date(customer, name: str):
+    """The date a yearly wait returns to: a date fact, or ``first_order`` (the first order's day)."""
+    if name == "first_order":
+        return customer.first_order_at.date().isoformat() if customer.first_order_at else None
+    return (customer.facts or {}).get(name)
+
+
 def next_anniversary(moment: datetime, date_text: str, hhmm: str, zone: ZoneInfo) -> datetime | None:
     """The next yearly return of a date (YYYY-MM-DD or MM-DD) at HH:MM, strictly after ``moment``."""
     try:
@@ -76,6 +83,9 @@ def due_at(waits, event: StoreEvent, customer: Customer, start: datetime | None 
         elif "refill" in wait:
             moment += refill_delay(wait["refill"], event, customer)
         elif "anniversary" in wait:
-            date_text = (customer.facts or {}).get(wait["anniversary"])
-            moment = next_anniversary(moment, date_text, wait["at"], customer_zone(customer)) or moment
+            date_text = anniversary_date(customer, wait["anniversary"])
+            after = moment
+            if wait["anniversary"] == "first_order" and customer.first_order_at:
+                after = max(moment, customer.first_order_at + timedelta(days=1))
+            moment = next_anniversary(after, date_text, wait["at"], customer_zone(customer)) or moment
     return moment

@@ -89,6 +89,7 @@ def _order_receiver(name):
             "number": str(kwargs.get("number", order_id)),
             "total": float(kwargs.get("total", sum(line["total"] for line in lines))),
             "currency": kwargs.get("currency", ""),
+            "phone": kwargs.get("phone", ""),
             "lines": lines,
             **summarize_lines(lines),
         }
@@ -122,7 +123,7 @@ def _customer_receiver(name):
         identity = _identity({**kwargs, "customer_id": customer_id})
         data = {"store_id": identity.store_id, "email": identity.email,
                 "first_name": identity.first_name, "last_name": identity.last_name,
-                "metadata": kwargs.get("metadata", {}), "private_metadata": {}}
+                "phone": kwargs.get("phone", ""), "metadata": kwargs.get("metadata", {}), "private_metadata": {}}
         source_id = f"{name}:{customer_id}" if name == "customer_created" else f"{name}:{customer_id}:{occurred_at.isoformat()}"
         return _store([NormalizedEvent(name, source_id, occurred_at, identity, data)])
 

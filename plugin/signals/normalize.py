@@ -177,6 +177,7 @@ def _order_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
         "channel": (order.get("channel") or {}).get("slug", ""),
         "total": total,
         "currency": currency,
+        "phone": _phone(order.get("billingAddress")),
         "lines": lines,
         **summarize_lines(lines),
     }
@@ -207,6 +208,11 @@ def _pairs(items) -> dict:
     return {item["key"]: item.get("value") for item in items or [] if isinstance(item, dict) and "key" in item}
 
 
+def _phone(*addresses) -> str:
+    """The first phone number of these Saleor addresses (for the SMS channel)."""
+    return next((a["phone"] for a in addresses if isinstance(a, dict) and a.get("phone")), "")
+
+
 def _customer_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
     user = _require(payload, "user", "body")
     user_id = _require(user, "id", "user")
@@ -224,6 +230,7 @@ def _customer_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
         "email": identity.email,
         "first_name": identity.first_name,
         "last_name": identity.last_name,
+        "phone": _phone(user.get("defaultBillingAddress"), user.get("defaultShippingAddress")),
         "metadata": _pairs(user.get("metadata")),
         "private_metadata": _pairs(user.get("privateMetadata")),
     }
