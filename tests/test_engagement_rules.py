@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from masa.models import Customer
 from masa.packs import PackError, load_pack
 from masa.rules import factkeys
 from masa.rules.compiler import RuleDefinitionError, compile_rule
 from masa.rules.facts import apply_effect, as_time, customer_fact
 from masa.rules.segments import compile_definition
-from masa.models import Customer
 
 ENGAGEMENT = Path(__file__).resolve().parents[1] / "packs" / "engagement" / "pack.yaml"
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -95,3 +95,16 @@ def test_a_counter_reset_below_its_own_threshold_is_not_a_cycle_but_a_real_loop_
     counting = {**reset, "steps": [{"increment": {"fact": "streak"}}]}
     with pytest.raises(PackError, match="cycle"):
         load_pack(pack_with([counting]))
+
+
+@pytest.mark.django_db
+def test_segments_survive_import_and_export():
+    from masa.models import RulePack
+    from masa.packs.installer import export_pack, import_pack
+    from masa.packs.loader import load_pack_file
+
+    pack = load_pack_file(ENGAGEMENT)
+    import_pack(pack)
+    assert RulePack.objects.get().segments == pack.segments
+    again = load_pack(export_pack("engagement"), "exported.yaml")
+    assert again.segments == pack.segments and set(again.compiled) == set(pack.compiled)
