@@ -63,7 +63,7 @@ def engine_phase(evaluations: int, customers: int, samples_wanted: int = 50) -> 
         def on_fire(firing):
             new = []
             for effect in compiled[firing.rule_id].effects:
-                change = facts.apply_effect(customer, effect)
+                change = facts.apply_effect(customer, effect, at)
                 if change is not None:
                     change["id"] = f"change:{n}:{next(changes)}"
                     new.append(change)

@@ -31,6 +31,10 @@ DEFAULTS = {
     # The site's public address (https://cms.example.com): tracking and unsubscribe links.
     "PUBLIC_URL": "",
     "QUIET_HOURS": None,
+    # Requests per client address to the public endpoints ("N/s", "N/m" or "N/h"; None: no limit).
+    # Behind a proxy, name the header that carries the client's address (e.g. "HTTP_X_FORWARDED_FOR").
+    "RATE_LIMITS": {"webhook": "30000/m", "tracking": "120/m"},
+    "CLIENT_IP_HEADER": None,
 }
 
 

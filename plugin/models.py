@@ -158,6 +158,15 @@ class MessageTemplate(models.Model):
     def __str__(self):
         return f"{self.key} [{self.locale}]" if self.locale else self.key
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from .rendering import template_problems
+
+        problems = template_problems(subject=self.subject, body=self.body, html_body=self.html_body)
+        if problems:
+            raise ValidationError({problem.split(":", 1)[0]: problem.split(":", 1)[1].strip() for problem in problems})
+
 
 class RulePack(models.Model):
     """A versioned pack of rules and templates, with the shop's values for its parameters."""

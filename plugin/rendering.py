@@ -1,7 +1,8 @@
 """Fill message templates with merge tags such as ``{{ customer.first_name }}``.
 
 Templates see plain dictionaries only (never model instances), so a template cannot reach
-methods or relations; tags and filters are Django's built-ins.
+methods or relations; they run in a sandboxed engine with Django's formatting tags and filters
+only (``template_sandbox``), no loaders, and a tag outside it is a template that does not parse.
 """
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ from django.template import Context, Engine, TemplateSyntaxError
 from .models import Customer, MessageTemplate, StoreEvent
 from .rules.facts import LIST_TAG
 
-_text_engine = Engine(autoescape=False, string_if_invalid="", libraries={}, builtins=[])
-_html_engine = Engine(autoescape=True, string_if_invalid="", libraries={}, builtins=[])
+class _SandboxEngine(Engine):
+    default_builtins = ["masa.template_sandbox"]
+
+
+_text_engine = _SandboxEngine(autoescape=False, string_if_invalid="", libraries={}, loaders=[])
+_html_engine = _SandboxEngine(autoescape=True, string_if_invalid="", libraries={}, loaders=[])
 
 
 class TemplateMissing(LookupError):
@@ -73,3 +78,15 @@ def render(template: MessageTemplate, context: dict) -> RenderedMessage:
         )
     except TemplateSyntaxError as error:
         raise TemplateMissing(f"template {template.key!r} does not parse: {error}") from error
+
+
+def template_problems(**texts: str) -> list[str]:
+    """What keeps these texts (subject=…, body=…, html_body=…) from being templates, per field."""
+    problems = []
+    for name, text in texts.items():
+        engine = _html_engine if name == "html_body" else _text_engine
+        try:
+            engine.from_string(text or "")
+        except TemplateSyntaxError as error:
+            problems.append(f"{name}: {error}")
+    return problems

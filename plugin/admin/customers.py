@@ -12,6 +12,7 @@ from django.utils import timezone
 from wagtail.log_actions import log
 
 from ..models import Customer, CustomerNote, Rule, ScheduledAction
+from ..privacy import erase_customer
 from ..rules.manual import trigger_by_hand
 from ..timeline import timeline
 from .base import MasaPage
@@ -79,13 +80,15 @@ class CustomerTimelineView(MasaPage):
             facts=sorted((customer.facts or {}).items()),
             can_edit=user.has_perm("masa.change_customer"),
             can_trigger=user.has_perm("masa.trigger_rule_customer"),
+            can_erase=user.has_perm("masa.delete_customer"),
             note_form=kwargs.get("note_form") or NoteForm(), trigger_form=kwargs.get("trigger_form") or TriggerForm(),
             pending=customer.actions.filter(status=ScheduledAction.Status.PENDING).count(),
         )
         return context
 
     def post(self, request, *args, **kwargs):
-        handler = {"note": self._note, "cancel": self._cancel, "trigger": self._trigger}.get(request.POST.get("do"))
+        handler = {"note": self._note, "cancel": self._cancel, "trigger": self._trigger,
+                   "erase": self._erase}.get(request.POST.get("do"))
         if handler is None:
             return redirect("masa_customer", pk=self.customer.pk)
         return handler(request)
@@ -127,6 +130,17 @@ class CustomerTimelineView(MasaPage):
         log(instance=self.customer, action="masa.rule.trigger", user=request.user, data={"rule": rule.rule_id})
         messages.success(request, f"Rule “{rule}” started for {self.customer.email}.")
         return redirect("masa_customer", pk=self.customer.pk)
+
+    def _erase(self, request):
+        if not request.user.has_perm("masa.delete_customer"):
+            raise PermissionDenied
+        if request.POST.get("confirm_email", "").strip().lower() != self.customer.email.lower():
+            messages.error(request, "Type the customer's email address to confirm the erasure.")
+            return redirect("masa_customer", pk=self.customer.pk)
+        erased = erase_customer(self.customer)
+        messages.success(request, f"Customer #{erased.customer_id} erased: {erased.events} events, "
+                                  f"{erased.messages} messages, {erased.notes} notes.")
+        return redirect("masa_customers")
 
 
 def customer_urls():

@@ -2,7 +2,7 @@
 
 Journeys viewers see everything (rules, packs, channel health, timelines, results) and change
 nothing. Journeys editors also edit and publish rules, import packs, configure channels (and
-their secrets), cancel scheduled actions, write notes and start rules by hand.
+their secrets), cancel scheduled actions, write notes, start rules by hand and erase customers (GDPR).
 """
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
@@ -16,7 +16,7 @@ VIEW = ["view_rule", "view_rulepack", "view_channel", "view_messagetemplate", "v
 EDIT = [
     *VIEW, "add_rule", "change_rule", "delete_rule", "publish_rule", "add_rulepack", "change_rulepack",
     "add_channel", "change_channel", "delete_channel", "add_messagetemplate", "change_messagetemplate",
-    "change_customer", "trigger_rule_customer", "add_customernote",
+    "change_customer", "trigger_rule_customer", "add_customernote", "delete_customer",
 ]
 GROUPS = {VIEWERS: VIEW, EDITORS: EDIT}
 

@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator
 from .. import __version__
 from ..rules.compiler import CompiledRule, RuleDefinitionError
 from ..rules.parameters import ParameterError, check_value
+from ..rendering import template_problems
 from ..rules.segments import compile_definition, segment_problems
 
 SCHEMA = json.loads((Path(__file__).with_name("pack.schema.json")).read_text())
@@ -193,6 +194,10 @@ def load_pack(source: str, filename: str = "<pack>") -> Pack:
         except ParameterError as error:
             problems.append(f"{filename}: parameters.{name}.default: {error}")
     problems += [f"{filename}: {problem}" for problem in segment_problems(pack.segments)]
+    for key, spec in pack.templates.items():
+        for variant, texts in [("", spec), *((f".locales.{locale}", v) for locale, v in spec.get("locales", {}).items())]:
+            texts = {name: texts.get(name, "") for name in ("subject", "body", "html_body") if isinstance(texts, dict)}
+            problems += [f"{filename}: templates.{key}{variant}.{problem}" for problem in template_problems(**texts)]
     seen = set()
     for index, rule in enumerate(pack.rules):
         if rule["id"] in seen:

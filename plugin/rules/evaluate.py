@@ -15,7 +15,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from ..models import Customer, Rule, RuleFiring, RulePack, ScheduledAction, StoreEvent
@@ -206,7 +206,9 @@ def evaluate_events(event_ids: list[int]) -> list[str]:
 
     The events of one delivery share one transaction: their rows and their customers are locked
     once (in primary-key order), the rule set is fetched once, and each event runs in its own
-    savepoint, so an event whose evaluation fails is rolled back alone and marked failed.
+    savepoint, so an event whose evaluation fails (an engine error, or any crash on odd data) is
+    rolled back alone and marked failed with the error; a lost database connection is raised
+    for the task to be retried.
     """
     statuses: dict[int, str] = {}
     with transaction.atomic():
@@ -219,7 +221,12 @@ def evaluate_events(event_ids: list[int]) -> list[str]:
             try:
                 with transaction.atomic():
                     statuses[event.pk] = _evaluate_locked(event, active, customers)
-            except EngineError as error:
+            except (OperationalError, InterfaceError):
+                raise
+            except Exception as error:  # noqa: BLE001 — any crash fails this event alone, recorded
+                if not isinstance(error, EngineError):
+                    log.exception("Evaluation of event %s crashed", event.pk)
+                    error = EngineError(f"{type(error).__name__}: {error}")
                 customers.update(_lock_customers({event.customer_id} - {None}))
                 StoreEvent.objects.filter(pk=event.pk).update(
                     status=StoreEvent.Status.FAILED, error=str(error), processed_at=timezone.now(),

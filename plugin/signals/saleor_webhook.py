@@ -11,7 +11,7 @@ import json
 import logging
 
 import jwt
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from .. import conf
 from ..models import InboundDelivery
 from . import normalize
+from .ratelimit import rate_limited
 from .intake import store_events
 from .saleor_keys import KeysUnavailable, configured_store, key_for
 
@@ -88,7 +89,19 @@ def _parse(request) -> tuple[str, str, dict]:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise Rejection(400, "invalid_json", f"body is not valid JSON: {error}") from error
+    if b"\\u0000" in body:
+        raise Rejection(400, "invalid_json", "strings may not contain NUL (\\u0000)")
     return event_type, domain, payload
+
+
+def _normalize(event_type: str, payload) -> list:
+    """Normalized events, or a 400 for JSON that is valid but not the shape Saleor sends."""
+    try:
+        return normalize.normalize(event_type, payload)
+    except normalize.PayloadError as error:
+        raise Rejection(400, "wrong_shape", str(error)) from error
+    except (TypeError, AttributeError, ValueError, KeyError) as error:
+        raise Rejection(400, "wrong_shape", f"unexpected payload shape ({type(error).__name__}: {error})") from error
 
 
 def _record_rejection(request, rejection: Rejection) -> None:
@@ -99,26 +112,28 @@ def _record_rejection(request, rejection: Rejection) -> None:
         status=InboundDelivery.Status.REJECTED,
         reason=f"{rejection.code}: {rejection.detail}",
         headers=_recorded_headers(request),
-        body=request.body[:REJECTED_BODY_EXCERPT].decode("utf-8", "replace"),
+        body=request.body[:REJECTED_BODY_EXCERPT].decode("utf-8", "replace").replace("\x00", "\ufffd"),
         remote_addr=request.META.get("REMOTE_ADDR"),
     )
 
 
 @csrf_exempt
 @require_POST
+@rate_limited("webhook")
 def saleor_webhook(request):
     try:
         event_type, domain, payload = _parse(request)
-        events = normalize.normalize(event_type, payload)
-    except normalize.PayloadError as error:
-        rejection = Rejection(400, "wrong_shape", str(error))
+        events = _normalize(event_type, payload)
     except Rejection as error:
         rejection = error
     except KeysUnavailable as error:
         log.warning("Saleor webhook not verified: %s", error)
         return JsonResponse({"error": "keys_unavailable", "detail": str(error)}, status=503)
     else:
-        return _accept(request, event_type, domain, events)
+        try:
+            return _accept(request, event_type, domain, events)
+        except DataError as error:
+            rejection = Rejection(400, "wrong_shape", f"a value does not fit: {error}".strip())
     _record_rejection(request, rejection)
     return JsonResponse({"error": rejection.code, "detail": rejection.detail}, status=rejection.status)
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from .. import tracking
 from ..models import Delivery
 from . import feedback
+from .ratelimit import rate_limited
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -36,6 +37,7 @@ def _delivery(value: str, kind: str) -> tuple[Delivery | None, dict]:
 
 
 @require_GET
+@rate_limited("tracking")
 def opened(request, token):
     delivery, _ = _delivery(token, "open")
     if delivery is not None:
@@ -46,6 +48,7 @@ def opened(request, token):
 
 
 @require_GET
+@rate_limited("tracking")
 def clicked(request, token):
     delivery, payload = _delivery(token, "click")
     if delivery is None:
@@ -58,6 +61,7 @@ def clicked(request, token):
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@rate_limited("tracking")
 def unsubscribe(request, token):
     """GET shows a one-button page (link scanners must not unsubscribe anyone); POST, from that
     button or a mail client's one-click (RFC 8058), unsubscribes from marketing."""
@@ -87,6 +91,7 @@ def _done_page(text: str) -> HttpResponse:
 
 
 @require_GET
+@rate_limited("tracking")
 def view(request, token):
     """The message as it was sent ("view in the browser"), for the customer it was sent to."""
     delivery, _ = _delivery(token, "view")
@@ -101,6 +106,7 @@ def view(request, token):
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@rate_limited("tracking")
 def answer(request, token):
     """A survey answer from a link in the message (``{{ survey_url }}satisfied``)."""
     delivery, _ = _delivery(token, "answer")
@@ -116,6 +122,7 @@ def answer(request, token):
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@rate_limited("tracking")
 def join_list(request, token, name):
     """A sign-up to a public list (an interest) from a link in the message."""
     delivery, _ = _delivery(token, "list")
