@@ -202,7 +202,7 @@ def _send(action: ScheduledAction, delivery: Delivery, channel: Channel, now) ->
     attempt = DeliveryAttempt(delivery=delivery, started_at=now)
     headers = tracking.list_unsubscribe_headers(delivery.idempotency_key) if action.is_marketing_send else {}
     message = OutgoingMessage(to=delivery.to, subject=delivery.subject, body=delivery.body,
-                              html_body=delivery.html_body, headers=headers)
+                              html_body=delivery.html_body, headers=headers, key=delivery.idempotency_key)
     try:
         result = backend_for(channel).send(message)
     except TransientChannelError as error:

@@ -119,13 +119,17 @@ def refill_rule(db):
 
 @pytest.fixture
 def provider(monkeypatch):
-    """Records requests; answers with ``provider.answers`` in turn (a Response or an exception)."""
+    """Records requests; answers with ``provider.respond(request)`` if set, else ``provider.answers``
+    in turn (a Response or an exception), else 200."""
     class Provider:
         requests: list[httpx.Request] = []
         answers: list = []
+        respond = None
 
         def __call__(self, request):
             self.requests.append(request)
+            if self.respond is not None:
+                return self.respond(request)
             answer = self.answers.pop(0) if self.answers else httpx.Response(200, json={"id": "msg-1", "sid": "SM1"})
             if isinstance(answer, Exception):
                 raise answer

@@ -1,6 +1,7 @@
 """What every channel module provides. Channels deliver; they never decide whether to."""
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -22,6 +23,14 @@ class OutgoingMessage:
     body: str
     html_body: str = ""
     headers: dict | None = None
+    key: str = ""
+
+    @property
+    def stable_id(self) -> str:
+        """An id derived from the Delivery's idempotency key: the same message sent again (after a
+        worker died between the provider's answer and the commit) carries the same id, so providers
+        and receivers that deduplicate by it deliver it once."""
+        return hashlib.sha256(self.key.encode()).hexdigest()[:32] if self.key else ""
 
 
 @dataclass(frozen=True)

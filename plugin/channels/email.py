@@ -24,7 +24,8 @@ class EmailChannel(ChannelBackend):
         connection = get_connection(backend=config.get("backend") or None, fail_silently=False,
                                     **(self.channel.secrets or {}))
         from_email = config.get("from_email") or conf.get("DEFAULT_FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
-        message_id = make_msgid(domain=from_email.rsplit("@", 1)[-1])
+        domain = from_email.rsplit("@", 1)[-1]
+        message_id = f"<masa.{message.stable_id}@{domain}>" if message.key else make_msgid(domain=domain)
         email = EmailMultiAlternatives(
             subject=message.subject, body=message.body, from_email=from_email,
             to=[address.strip() for address in message.to.split(",") if address.strip()],

@@ -42,6 +42,8 @@ class SmsChannel(ChannelBackend):
         if config.get("from_number"):
             payload[config.get("from_field", "from")] = config["from_number"]
         headers = {"Authorization": f"Bearer {secrets['token']}"} if secrets.get("token") else {}
+        if message.key:
+            headers["Idempotency-Key"] = message.stable_id
         return httpx.Request("POST", config["url"], json=payload, headers=headers)
 
     @staticmethod
@@ -52,4 +54,5 @@ class SmsChannel(ChannelBackend):
         url = f"{config.get('base_url', TWILIO_API).rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
         data = {"To": message.to, "From": config.get("from_number", ""), "Body": message.body}
         basic = httpx.BasicAuth(sid, secrets["auth_token"])
-        return next(basic.auth_flow(httpx.Request("POST", url, data=data)))
+        headers = {"I-Twilio-Idempotency-Token": message.stable_id} if message.key else {}
+        return next(basic.auth_flow(httpx.Request("POST", url, data=data, headers=headers)))

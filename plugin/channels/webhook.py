@@ -30,11 +30,11 @@ class WebhookChannel(ChannelBackend):
         config, secrets = self.channel.config or {}, self.channel.secrets or {}
         if not config.get("url") or not secrets.get("signing_secret"):
             raise PermanentChannelError("the webhook channel needs a url and a signing_secret")
-        message_id = str(uuid.uuid4())
+        message_id = message.stable_id or str(uuid.uuid4())
         body = json.dumps({"id": message_id, "to": message.to, "subject": message.subject, "body": message.body,
                            "html_body": message.html_body}, ensure_ascii=False).encode()
         timestamp = str(int(time.time()))
-        headers = {"Content-Type": "application/json", "X-Masa-Timestamp": timestamp,
+        headers = {"Content-Type": "application/json", "X-Masa-Timestamp": timestamp, "Idempotency-Key": message_id,
                    "X-Masa-Signature": signature(secrets["signing_secret"], timestamp, body)}
         response = http.send(httpx.Request("POST", config["url"], content=body, headers=headers))
         return SendResult(provider_message_id=message_id, response=f"{response.status_code} {response.text[:1900]}")
