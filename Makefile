@@ -5,7 +5,7 @@ VENV ?= .venv
 EXTRA_REQUIREMENTS ?=
 BIN := $(VENV)/bin
 
-.PHONY: demo test install bench
+.PHONY: demo test install bench soak
 
 $(BIN)/.masa-installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,8 @@ test: install
 bench: install
 	bash scripts/services.sh
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Soak with faults (bench/soak.py): 10 minutes at 200 deliveries/s, or `make soak SOAK_ARGS=--smoke`.
+soak: install
+	bash scripts/services.sh
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)

@@ -17,6 +17,28 @@ STORE_DOMAIN = "localhost:8000"
 STORE_API_URL = "http://localhost:8000/graphql/"
 
 
+def at_once(count: int, work) -> None:
+    """Run ``work()`` in ``count`` threads released together; each closes its own DB connection."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(count)
+
+    def run():
+        try:
+            barrier.wait()
+            work()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def captured_deliveries():
     return sorted(p.name.removesuffix(".body.json") for p in CAPTURED.glob("*.body.json"))
 

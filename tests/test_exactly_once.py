@@ -18,7 +18,7 @@ from django.utils import timezone
 from masa import conf, scheduling
 from masa.models import Channel, Customer, Delivery, InboundDelivery, MessageTemplate, ScheduledAction, StoreEvent
 
-from .conftest import STORE_API_URL, STORE_DOMAIN, post_webhook
+from .conftest import STORE_API_URL, STORE_DOMAIN, at_once, post_webhook
 from .payloads import customer_payload, order_payload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,20 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_the_same_webhook_five_times_at_once_is_stored_and_acted_on_once(signing_store, refill_rule):
     post_webhook(Client(), *_signed(signing_store, "customer_created", customer_payload()))
     body, headers = _signed(signing_store, "order_created", order_payload())
-    answers, barrier = [], threading.Barrier(5)
-
-    def deliver():
-        try:
-            barrier.wait()
-            answers.append(post_webhook(Client(), body, headers).json()["status"])
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = []
+    at_once(5, lambda: answers.append(post_webhook(Client(), body, headers).json()["status"]))
 
     assert sorted(answers) == ["accepted"] + ["duplicate"] * 4
     assert InboundDelivery.objects.filter(event_type="order_created").count() == 1

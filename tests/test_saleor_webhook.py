@@ -1,5 +1,4 @@
 """The Saleor webhook view: real captured deliveries verify and normalize; bad ones are refused."""
-import json
 
 import pytest
 

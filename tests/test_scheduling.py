@@ -1,5 +1,4 @@
 """Claiming and sending due actions: no double claims, retries with backoff, dead letters."""
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,7 +9,7 @@ from masa.channels import TransientChannelError
 from masa.channels.email import EmailChannel
 from masa.models import Delivery, ScheduledAction
 
-from .conftest import post_signed
+from .conftest import at_once, post_signed
 from .payloads import order_payload
 
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
@@ -27,21 +26,13 @@ def make_actions(client, signer, count):
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_never_claim_the_same_row(client, signing_store, refill_rule, email_channel):
     make_actions(client, signing_store, 40)
-    claimed, barrier = [], threading.Barrier(2)
+    claimed = []
 
     def claim():
-        barrier.wait()
-        try:
-            for _ in range(10):
-                claimed.extend(scheduling.claim_due(now=DUE, limit=3))
-        finally:
-            connection.close()
+        for _ in range(10):
+            claimed.extend(scheduling.claim_due(now=DUE, limit=3))
 
-    threads = [threading.Thread(target=claim) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(2, claim)
 
     assert len(claimed) == len(set(claimed)) == 40
 

@@ -1,8 +1,8 @@
 """The Saleor webhook endpoint: verify, then parse, then store (as django-anymail's webhook views).
 
 Every request is answered with JSON. A rejected request gets a 4xx with a reason code and is
-recorded (headers, a truncated body) for the admin; a key server we cannot reach gets a 503 so
-that Saleor retries. An accepted request is stored before anything else runs.
+recorded (headers, a truncated body) for the admin; a key server or a database we cannot reach
+gets a 503 so that Saleor retries. An accepted request is stored before anything else runs.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import json
 import logging
 
 import jwt
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -134,8 +134,21 @@ def saleor_webhook(request):
             return _accept(request, event_type, domain, events)
         except DataError as error:
             rejection = Rejection(400, "wrong_shape", f"a value does not fit: {error}".strip())
-    _record_rejection(request, rejection)
+        except (OperationalError, InterfaceError) as error:
+            return _database_unavailable(error)
+    try:
+        _record_rejection(request, rejection)
+    except (OperationalError, InterfaceError) as error:
+        return _database_unavailable(error)
     return JsonResponse({"error": rejection.code, "detail": rejection.detail}, status=rejection.status)
+
+
+def _database_unavailable(error) -> JsonResponse:
+    """Nothing could be stored: answer 503 so that Saleor delivers the webhook again later."""
+    log.error("Saleor webhook not stored, the database is unavailable: %s", error)
+    response = JsonResponse({"error": "database_unavailable", "detail": "try again later"}, status=503)
+    response["Retry-After"] = "30"
+    return response
 
 
 def _accept(request, event_type, domain, events):

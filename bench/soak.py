@@ -1,0 +1,231 @@
+"""Soak with faults: signed Saleor orders at a steady rate through gunicorn, Redis and a Celery
+worker, while the worker is killed (SIGKILL) and restarted and Redis is killed and restarted in
+the middle. Then everything must add up: events answered = events stored = events evaluated,
+no message sent twice, nothing left behind.
+
+Redis here is a private server on a free loopback port (the broker), so killing it touches
+nothing else; a ``masa_sweep --loop`` process evaluates events whose task died with Redis (the
+outbox sweep) and sends due messages.
+
+    python -m bench.soak                      # 40 deliveries/s (~200 store events/s) for 10 minutes
+    python -m bench.soak --rate 50 --seconds 120
+    python -m bench.soak --smoke              # 20 s at 20/s, for CI
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import httpx
+
+from .common import ROOT, report, reset_tables, setup_django
+from .site import WEBHOOK_PATH, celery_worker, free_port, gunicorn, process_env, signed_orders
+
+
+@contextlib.contextmanager
+def private_redis():
+    """A Redis server of our own on a free port; yields a handle that can kill and restart it."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("redis-server is not installed")
+
+    class Server:
+        port = free_port()
+        process: subprocess.Popen | None = None
+
+        def start(self):
+            self.process = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+            for _ in range(100):
+                with contextlib.suppress(Exception):
+                    import redis
+
+                    redis.Redis(port=self.port).ping()
+                    return
+                time.sleep(0.05)
+
+        def kill(self):
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    server = Server()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+async def _send(url: str, requests, rate: float) -> dict:
+    """Open loop at a fixed rate; returns counts of answers and the events the answers announced."""
+    tally = {"sent": 0, "accepted": 0, "duplicate": 0, "refused": 0, "errors": 0, "events_answered": 0}
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=httpx.Limits(max_connections=256)) as client:
+        async def send(body, headers):
+            tally["sent"] += 1
+            try:
+                response = await client.post(WEBHOOK_PATH, content=body, headers=headers)
+            except httpx.HTTPError:
+                tally["errors"] += 1
+                return
+            if response.status_code != 200:
+                tally["refused"] += 1
+                return
+            answer = response.json()
+            tally[answer["status"]] += 1
+            tally["events_answered"] += answer.get("events", 0)
+
+        start, tasks = time.perf_counter(), []
+        for index, (body, headers) in enumerate(requests):
+            delay = start + index / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(send(body, headers)))
+        await asyncio.gather(*tasks)
+    return tally
+
+
+def _sweeper(jwks: dict, broker: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "example/manage.py", "masa_sweep", "--loop", "2"], cwd=ROOT,
+                            env=process_env(jwks, CELERY_BROKER_URL=broker), stdout=subprocess.DEVNULL)
+
+
+def _drain(deadline_s: float) -> float:
+    from masa.models import ScheduledAction, StoreEvent
+
+    started = time.perf_counter()
+    while time.perf_counter() - started < deadline_s:
+        waiting = StoreEvent.objects.filter(status="received").count()
+        due = ScheduledAction.objects.filter(status__in=["pending", "claimed"], due_at__lte=_now()).count()
+        if not waiting and not due:
+            return time.perf_counter() - started
+        time.sleep(1)
+    return -1
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _figures(tally: dict) -> dict:
+    from django.db.models import Count
+
+    from masa.models import Delivery, DeliveryAttempt, InboundDelivery, StoreEvent
+
+    stored = StoreEvent.objects.filter(source="saleor")
+    return {
+        **tally,
+        "deliveries_stored": InboundDelivery.objects.filter(status="accepted").count(),
+        "events_stored": stored.count(),
+        "events_evaluated": stored.filter(status="processed").count(),
+        "events_failed": stored.filter(status="failed").count(),
+        "events_left": stored.filter(status="received").count(),
+        "events_evaluated_more_than_once": stored.filter(attempts__gt=1).count(),
+        "messages": Delivery.objects.count(),
+        "messages_sent_twice": DeliveryAttempt.objects.filter(ok=True).values("delivery")
+        .annotate(n=Count("pk")).filter(n__gt=1).count(),
+        "messages_not_sent": Delivery.objects.exclude(status="sent").count(),
+    }
+
+
+def run(rate: float, seconds: float, drain_s: float) -> dict:
+    from masa.signals.saleor_signing import SaleorSigner
+
+    from .e2e import _install_pack
+
+    reset_tables()
+    _install_pack()
+    from masa.models import Channel
+
+    Channel.objects.create(name="Shop email", kind="email")
+    signer = SaleorSigner.generate(kid="masa-soak")
+    requests = signed_orders(signer, int(rate * seconds), customers=5000, run_tag=uuid.uuid4().hex[:8])
+    faults: list[str] = []
+    with private_redis() as redis_server:
+        broker = f"redis://127.0.0.1:{redis_server.port}/0"
+        env = {"CELERY_BROKER_URL": broker}
+        with gunicorn(signer.jwks, workers=2, threads=8, **env) as url:
+            workers = [celery_worker(signer.jwks, concurrency=2, **env)]
+            worker = workers[0].__enter__()
+            sweeper = _sweeper(signer.jwks, broker)
+
+            def inject():
+                nonlocal worker
+                time.sleep(seconds * 0.4)
+                worker.send_signal(signal.SIGKILL)
+                worker.wait()
+                faults.append(f"{time.strftime('%H:%M:%S')} worker killed (SIGKILL) and restarted")
+                workers.append(celery_worker(signer.jwks, concurrency=2, **env))
+                worker = workers[-1].__enter__()
+                time.sleep(seconds * 0.2)
+                redis_server.kill()
+                faults.append(f"{time.strftime('%H:%M:%S')} Redis killed; restarted 5 s later, empty")
+                time.sleep(5)
+                redis_server.start()
+
+            injector = threading.Thread(target=inject)
+            started = time.perf_counter()
+            injector.start()
+            tally = asyncio.run(_send(url, requests, rate))
+            send_seconds = time.perf_counter() - started
+            injector.join()
+            drain_seconds = _drain(drain_s)
+            sweeper.terminate()
+            sweeper.wait(30)
+            for context in reversed(workers):
+                context.__exit__(None, None, None)
+    figures = _figures(tally)
+    figures.update(rate=rate, seconds=seconds, send_seconds=round(send_seconds, 1),
+                   drain_seconds=round(drain_seconds, 1), faults=faults)
+    return figures
+
+
+def problems(figures: dict) -> list[str]:
+    found = []
+    if figures["refused"] or figures["errors"]:
+        found.append(f"{figures['refused']} refused and {figures['errors']} failed requests")
+    if not figures["events_answered"] == figures["events_stored"] == figures["events_evaluated"]:
+        found.append("events answered, stored and evaluated differ")
+    if figures["messages_sent_twice"] or figures["drain_seconds"] < 0:
+        found.append("a message was sent twice or the backlog did not drain")
+    return found
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--rate", type=float, default=40, help="deliveries per second (about 5 store events each)")
+    parser.add_argument("--seconds", type=float, default=600)
+    parser.add_argument("--drain", type=float, default=3600, help="longest wait for the backlog to drain")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.rate, args.seconds, args.drain = 20, 20, 300
+    setup_django("masa_soak")
+    figures = run(args.rate, args.seconds, args.drain)
+    found = problems(figures)
+    report("soak", [
+        f"{figures['rate']:.0f} deliveries/s for {figures['seconds']:.0f} s with faults: " + "; ".join(figures["faults"]),
+        f"  deliveries sent {figures['sent']}  accepted {figures['accepted']}  duplicate {figures['duplicate']}  "
+        f"refused {figures['refused']}  failed {figures['errors']}  stored {figures['deliveries_stored']}",
+        f"  events answered {figures['events_answered']}  stored {figures['events_stored']}  evaluated "
+        f"{figures['events_evaluated']}  failed {figures['events_failed']}  left {figures['events_left']}  "
+        f"evaluated more than once {figures['events_evaluated_more_than_once']}",
+        f"  messages {figures['messages']}  sent twice {figures['messages_sent_twice']}  not sent "
+        f"{figures['messages_not_sent']}  drained {figures['drain_seconds']} s after the last request",
+        "  " + ("; ".join(found) if found else "everything adds up"),
+    ], {**figures, "smoke": args.smoke, "problems": found})
+    if found:
+        raise SystemExit("soak: " + "; ".join(found))
+
+
+if __name__ == "__main__":
+    main()
