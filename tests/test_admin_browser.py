@@ -121,3 +121,25 @@ def test_shop_admin_journey_in_the_browser(browser_page, live_server, signing_st
     shot(page, "06-results")
     assert "Absorbent products refill (local)" in page.locator(".masa-results").inner_text()
     assert page.locator("svg.masa-chart rect").count() >= 30
+
+    page.goto(f"/admin/snippets/masa/rule/edit/{refill_rule.pk}/")
+    page.fill("input[name=d__steps__0__wait]", "20d")
+    shot(page, "07-rule-edit")
+    page.click("button.action-save")
+    page.get_by_text("updated").first.wait_for()
+    rule = Rule.objects.get(pk=refill_rule.pk)
+    assert rule.latest_revision.content["definition"]["steps"][0] == {"wait": "20d"}
+    assert rule.definition["steps"][0] == {"wait": "25d"}, "a draft is not live until published"
+    assert Rule.objects.get(pk=refill_rule.pk).definition["steps"][0] == {"wait": "25d"}
+
+    for path, name, marker in [
+        ("/admin/snippets/masa/channel/", "08-channels", "Circuit: closed"),
+        (f"/admin/masa/channels/{email_channel.pk}/test/", "09-channel-test", "Send a test message"),
+        ("/admin/masa/packs/", "10-packs", "No pack is installed yet"),
+        (f"/admin/masa/rules/{refill_rule.pk}/simulate/?days=30", "11-simulate", "it would have produced"),
+        ("/admin/masa/failures/", "12-needs-attention", "Rejected webhooks"),
+        ("/admin/", "13-dashboard-after", "store events today"),
+    ]:
+        page.goto(path)
+        page.get_by_text(marker).first.wait_for()
+        shot(page, name)

@@ -180,3 +180,16 @@ def test_a_new_rule_is_not_evaluated_before_it_is_published(client, refill_rule)
     assert "welcome" not in active_rules().rules
     rule.latest_revision.publish()
     assert "welcome" in active_rules().rules
+
+
+def test_the_yaml_a_browser_sends_back_unchanged_leaves_the_fields_in_charge(client, refill_rule):
+    client.force_login(editor())
+    url = reverse("wagtailsnippets_masa_rule:edit", args=[refill_rule.pk])
+    page = client.get(url).content.decode()
+    import html
+    import re
+
+    raw = html.unescape(re.search(r'<textarea name="raw_definition"[^>]*>\n?(.*?)</textarea>', page, re.S).group(1))
+    client.post(url, {**edit_form(refill_rule, d__steps__0__wait="20d"), "raw_definition": raw.replace("\n", "\r\n"),
+                      "action-publish": "1"})
+    assert Rule.objects.get(pk=refill_rule.pk).definition["steps"][0] == {"wait": "20d"}

@@ -71,6 +71,8 @@ TEMPLATES = [
 WSGI_APPLICATION = "example_site.wsgi.application"
 
 if os.environ.get("MASA_DB", "sqlite") == "postgres":
+    # Wagtail's search index on PostgreSQL (checked by Wagtail 7.4 LTS) needs the postgres contrib app.
+    INSTALLED_APPS.append("django.contrib.postgres")
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",

@@ -8,7 +8,8 @@ import yaml
 from django import forms
 from django.urls import reverse
 from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.panels import Panel
+from django.utils.safestring import mark_safe
+from wagtail.admin.panels import ObjectList, Panel
 
 from ..models import MessageTemplate, RulePack
 from ..packs.loader import RULE_FIELDS
@@ -68,9 +69,11 @@ class EditableValue:
     def __init__(self, path: tuple, label: str, field: forms.Field):
         self.path, self.label, self.field = path, label, field
 
+    PREFIX = "d__"
+
     @property
     def name(self) -> str:
-        return "d__" + "__".join(str(part) for part in self.path)
+        return self.PREFIX + "__".join(str(part) for part in self.path)
 
 
 def _editable_values(definition: dict) -> list[EditableValue]:
@@ -145,6 +148,13 @@ class RuleForm(WagtailAdminModelForm):
     def _dump(definition: dict) -> str:
         return yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, width=100) if definition else ""
 
+    def _same_as_stored(self, text: str) -> bool:
+        """The YAML says what is stored (browsers send CRLF; agencies may reformat): the fields decide."""
+        try:
+            return yaml.safe_load(text) == (self.instance.definition or None)
+        except yaml.YAMLError:
+            return False
+
     def _from_yaml(self, text: str) -> dict | None:
         try:
             parsed = yaml.safe_load(text)
@@ -182,8 +192,8 @@ class RuleForm(WagtailAdminModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        raw = (cleaned.get("raw_definition") or "").strip()
-        if raw and raw != self._dump(self.instance.definition or {}).strip():
+        raw = (cleaned.get("raw_definition") or "").replace("\r\n", "\n").strip()
+        if raw and not self._same_as_stored(raw):
             definition = self._from_yaml(raw)
         elif raw or self.instance.definition:
             definition = self._from_fields()
@@ -236,3 +246,14 @@ class DefinitionPanel(Panel):
             context["trigger"] = definition.get("trigger")
             context["simulate_url"] = reverse("masa_rule_simulate", args=[self.instance.pk]) if self.instance.pk else ""
             return context
+
+
+class RuleEditHandler(ObjectList):
+    """The rule form's panels; the definition's fields, made per rule, are rendered by
+    DefinitionPanel and must not be rendered again as "missing" fields after the panels."""
+
+    class BoundPanel(ObjectList.BoundPanel):
+        def render_missing_fields(self):
+            rendered = set(self.panel.get_form_options().get("fields", []))
+            return mark_safe("".join(str(self.form[name]) for name in self.form.fields  # noqa: S308
+                                     if name not in rendered and not name.startswith(EditableValue.PREFIX)))

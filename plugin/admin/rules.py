@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import Column, UpdatedAtColumn
 from wagtail.log_actions import log
 from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
@@ -18,7 +18,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from ..models import Rule
 from ..rules.switch import pending_actions, set_enabled
 from .base import MasaPage
-from .rule_form import DefinitionPanel, RuleForm
+from .rule_form import DefinitionPanel, RuleEditHandler, RuleForm
 
 PENDING_CHOICES = [("keep", "Keep them: they are still performed when due (their conditions re-checked)"),
                    ("cancel", "Cancel them")]
@@ -73,7 +73,7 @@ class RuleViewSet(SnippetViewSet):
     list_display = ["title", "rule_id", "pack", Column("trigger", label="Trigger", accessor=lambda r: trigger_label(r.definition)),
                     SwitchColumn("enabled", label="On/off"), UpdatedAtColumn()]
     list_per_page = 50
-    edit_handler = ObjectList([
+    edit_handler = RuleEditHandler([
         FieldPanel("title"), FieldPanel("rule_id"), FieldPanel("pack"), DefinitionPanel(heading="Behaviour"),
     ], base_form_class=RuleForm)
 
