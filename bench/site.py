@@ -40,7 +40,7 @@ def process_env(jwks: dict, **extra: str) -> dict:
 
 
 @contextlib.contextmanager
-def gunicorn(jwks: dict, workers: int, threads: int = 1, **env: str):
+def gunicorn(jwks: dict, workers: int, threads: int = 1, output=None, **env: str):
     """Serve the example site with gunicorn on a free loopback port; yields the base URL.
 
     More than one thread selects the ``gthread`` worker, which keeps idle keep-alive connections
@@ -50,7 +50,7 @@ def gunicorn(jwks: dict, workers: int, threads: int = 1, **env: str):
                "--workers", str(workers), "--threads", str(threads), "--backlog", "2048",
                "--worker-class", "gthread" if threads > 1 else "sync",
                "--log-level", "warning", "--timeout", "60"]
-    process = subprocess.Popen(command, env=process_env(jwks, **env), cwd=ROOT)
+    process = subprocess.Popen(command, env=process_env(jwks, **env), cwd=ROOT, stdout=output, stderr=output)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process)
@@ -61,11 +61,11 @@ def gunicorn(jwks: dict, workers: int, threads: int = 1, **env: str):
 
 
 @contextlib.contextmanager
-def celery_worker(jwks: dict, concurrency: int, **env: str):
-    """A Celery worker of the example site consuming the bench broker."""
+def celery_worker(jwks: dict, concurrency: int, output=None, **env: str):
+    """A Celery worker of the example site consuming the bench broker (its output to ``output``)."""
     command = [sys.executable, "-m", "celery", "--quiet", "-A", "example_site", "worker", "--loglevel", "warning",
                "--concurrency", str(concurrency), "--without-heartbeat", "--without-gossip", "--without-mingle"]
-    process = subprocess.Popen(command, env=process_env(jwks, **env), cwd=ROOT / "example")
+    process = subprocess.Popen(command, env=process_env(jwks, **env), cwd=ROOT / "example", stdout=output, stderr=output)
     try:
         yield process
     finally:

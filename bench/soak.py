@@ -5,7 +5,8 @@ no message sent twice, nothing left behind.
 
 Redis here is a private server on a free loopback port (the broker), so killing it touches
 nothing else; a ``masa_sweep --loop`` process evaluates events whose task died with Redis (the
-outbox sweep) and sends due messages.
+outbox sweep) and sends due messages. The processes' own output (the connection errors while
+Redis is down, among others) goes to ``bench/results/soak-processes.log``.
 
     python -m bench.soak                      # 40 deliveries/s (~200 store events/s) for 10 minutes
     python -m bench.soak --rate 50 --seconds 120
@@ -26,8 +27,11 @@ import uuid
 
 import httpx
 
-from .common import ROOT, report, reset_tables, setup_django
+from .common import RESULTS, ROOT, report, reset_tables, setup_django
 from .site import WEBHOOK_PATH, celery_worker, free_port, gunicorn, process_env, signed_orders
+
+
+PROCESS_LOG = RESULTS / "soak-processes.log"
 
 
 @contextlib.contextmanager
@@ -92,9 +96,9 @@ async def _send(url: str, requests, rate: float) -> dict:
     return tally
 
 
-def _sweeper(jwks: dict, broker: str) -> subprocess.Popen:
+def _sweeper(jwks: dict, broker: str, output) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "example/manage.py", "masa_sweep", "--loop", "2"], cwd=ROOT,
-                            env=process_env(jwks, CELERY_BROKER_URL=broker), stdout=subprocess.DEVNULL)
+                            env=process_env(jwks, CELERY_BROKER_URL=broker), stdout=subprocess.DEVNULL, stderr=output)
 
 
 def _drain(deadline_s: float) -> float:
@@ -150,13 +154,14 @@ def run(rate: float, seconds: float, drain_s: float) -> dict:
     signer = SaleorSigner.generate(kid="masa-soak")
     requests = signed_orders(signer, int(rate * seconds), customers=5000, run_tag=uuid.uuid4().hex[:8])
     faults: list[str] = []
-    with private_redis() as redis_server:
+    RESULTS.mkdir(exist_ok=True)
+    with private_redis() as redis_server, open(PROCESS_LOG, "w") as output:
         broker = f"redis://127.0.0.1:{redis_server.port}/0"
-        env = {"CELERY_BROKER_URL": broker}
-        with gunicorn(signer.jwks, workers=2, threads=8, **env) as url:
-            workers = [celery_worker(signer.jwks, concurrency=2, **env)]
+        options = {"CELERY_BROKER_URL": broker, "output": output}
+        with gunicorn(signer.jwks, workers=2, threads=8, **options) as url:
+            workers = [celery_worker(signer.jwks, concurrency=2, **options)]
             worker = workers[0].__enter__()
-            sweeper = _sweeper(signer.jwks, broker)
+            sweeper = _sweeper(signer.jwks, broker, output)
 
             def inject():
                 nonlocal worker
@@ -164,7 +169,7 @@ def run(rate: float, seconds: float, drain_s: float) -> dict:
                 worker.send_signal(signal.SIGKILL)
                 worker.wait()
                 faults.append(f"{time.strftime('%H:%M:%S')} worker killed (SIGKILL) and restarted")
-                workers.append(celery_worker(signer.jwks, concurrency=2, **env))
+                workers.append(celery_worker(signer.jwks, concurrency=2, **options))
                 worker = workers[-1].__enter__()
                 time.sleep(seconds * 0.2)
                 redis_server.kill()

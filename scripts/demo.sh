@@ -29,7 +29,7 @@ $PY manage.py demo_replay --url "http://127.0.0.1:$PORT"
 cat <<INFO
 
 Masa demo is running.
-  Wagtail admin:   http://127.0.0.1:$PORT/admin/   login: admin / masa-demo
+  Wagtail admin:   http://127.0.0.1:$PORT/admin/   login: admin / masa-demo (or editor / viewer, same password)
   Webhook URL:     http://127.0.0.1:$PORT/masa/webhooks/saleor/
   Sent emails:     example/.demo/sweeper.log (the thank-you notes go out within seconds)
 INFO
