@@ -100,7 +100,8 @@ def _prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Deliver
     template = find_template(action.params["template"], customer.locale)
     context = merge_context(customer, action.event)
     context.update(tracking.message_links(action.idempotency_key))
-    context["last_message"] = _last_message(action)
+    if "last_message" in f"{template.subject}{template.body}{template.html_body}":
+        context["last_message"] = _last_message(action)
     if action.params.get("recommend"):
         context["recommendation"] = action.params["recommend"]
     if action.params.get("reward"):
