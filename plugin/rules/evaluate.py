@@ -55,8 +55,10 @@ def active_rules() -> ActiveRules:
     rebuilt only when that fingerprint changes (a rule saved, toggled, added, removed, re-parametrized).
     """
     global _active
-    rule_rows = tuple(Rule.objects.filter(enabled=True, live=True).order_by("pk").values_list("pk", "version", "updated_at"))
-    pack_rows = tuple(RulePack.objects.order_by("pk").values_list("pack_id", "parameters", "parameter_values", "segments"))
+    live = Rule.objects.filter(enabled=True, live=True)
+    rule_rows = tuple(live.order_by("pk").values_list("pk", "version", "updated_at"))
+    pack_rows = tuple(RulePack.objects.order_by("pk").values_list("pack_id", "parameters", "parameter_values",
+                                                                   "segments"))
     fingerprint = (rule_rows, json.dumps(pack_rows, sort_keys=True, default=str))
     with _cache_lock:
         if _active is not None and _active[0] == fingerprint:
@@ -71,13 +73,13 @@ def _build_active_rules() -> ActiveRules:
     packs = {pack.pack_id: (pack.resolved_parameters(), pack.segments) for pack in RulePack.objects.all()}
     rules, compiled = {}, {}
     for rule in Rule.objects.filter(enabled=True, live=True):
-        pack_parameters = packs.get(rule.pack, ({}, {}))
-        key = (rule.pk, rule.version, rule.updated_at, json.dumps(pack_parameters, sort_keys=True, default=str))
+        pack_settings = packs.get(rule.pack, ({}, {}))
+        key = (rule.pk, rule.version, rule.updated_at, json.dumps(pack_settings, sort_keys=True, default=str))
         with _cache_lock:
             result = _compiled_cache.get(key)
         if result is None:
             try:
-                result = compile_stored_rule(rule, pack_parameters)
+                result = compile_stored_rule(rule, pack_settings)
             except RuleDefinitionError as error:
                 log.error("Skipping rule that does not compile: %s", error)
                 continue
