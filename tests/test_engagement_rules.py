@@ -108,3 +108,11 @@ def test_segments_survive_import_and_export():
     assert RulePack.objects.get().segments == pack.segments
     again = load_pack(export_pack("engagement"), "exported.yaml")
     assert again.segments == pack.segments and set(again.compiled) == set(pack.compiled)
+
+
+def test_a_template_used_only_inside_a_branch_must_be_defined():
+    branch = {"id": "nudge", "trigger": {"event": "order_placed"}, "steps": [
+        {"wait": {"event": "message_opened", "within": "2d", "on_timeout": [{"send": {"template": "nowhere"}}]}}]}
+    with pytest.raises(PackError) as raised:
+        load_pack(pack_with([branch]), "pack.yaml")
+    assert raised.value.problems == ["pack.yaml: rule 'nudge', steps: unknown template 'nowhere' (define it under templates)"]

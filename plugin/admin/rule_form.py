@@ -7,13 +7,13 @@ import copy
 import yaml
 from django import forms
 from django.urls import reverse
-from wagtail.admin.forms import WagtailAdminModelForm
 from django.utils.safestring import mark_safe
+from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import ObjectList, Panel
 
 from ..models import MessageTemplate, RulePack
 from ..packs.loader import RULE_FIELDS
-from ..rules.compiler import RuleDefinitionError
+from ..rules.compiler import RuleDefinitionError, used_templates, walk_steps
 from ..rules.durations import parse_duration
 from ..rules.parameters import ParameterError
 from ..rules.segments import compile_definition
@@ -38,18 +38,6 @@ def _where(path: tuple) -> str:
         else:
             index += 1
     return " → ".join(words)
-
-
-def _walk_steps(steps, path=("steps",)):
-    for index, step in enumerate(steps or []):
-        if not isinstance(step, dict):
-            continue
-        here = (*path, index)
-        yield here, step
-        wait = step.get("wait")
-        if isinstance(wait, dict):
-            for branch in ("on_event", "on_timeout"):
-                yield from _walk_steps(wait.get(branch), (*here, "wait", branch))
 
 
 def _duration(value: str) -> str:
@@ -85,7 +73,7 @@ def _editable_values(definition: dict) -> list[EditableValue]:
             subject = condition.get("fact") or condition.get("event") or condition.get("since") or next(iter(condition))
             values.append(EditableValue(path, f"{_where(path)}: value ({subject} {condition.get('op', '==')})",
                                         forms.CharField(max_length=200)))
-    for path, step in _walk_steps(definition.get("steps")):
+    for path, step in walk_steps(definition.get("steps")):
         where = _where(path)
         if isinstance(step.get("wait"), str):
             values.append(EditableValue((*path, "wait"), f"{where}: wait", forms.CharField(
@@ -215,8 +203,7 @@ class RuleForm(WagtailAdminModelForm):
         except (RuleDefinitionError, ParameterError) as error:
             self.add_error("raw_definition", str(error))
             return
-        templates = {step.get(kind, {}).get("template") for _, step in _walk_steps(definition.get("steps"))
-                     for kind in ("send", "notify_staff") if isinstance(step.get(kind), dict)} - {None}
+        templates = used_templates(definition)
         missing = sorted(templates - set(MessageTemplate.objects.filter(key__in=templates).values_list("key", flat=True)))
         if missing:
             self.add_error("raw_definition", f"no message template named {', '.join(missing)}")
@@ -238,8 +225,7 @@ class DefinitionPanel(Panel):
 
             context = super().get_context_data(parent_context)
             definition = self.instance.definition or {}
-            keys = sorted({step.get(kind, {}).get("template") for _, step in _walk_steps(definition.get("steps"))
-                           for kind in ("send", "notify_staff") if isinstance(step.get(kind), dict)} - {None})
+            keys = sorted(used_templates(definition))
             context["values"] = [self.form[value.name] for value in getattr(self.form, "editable", [])]
             context["raw"] = self.form["raw_definition"]
             context["templates"] = [(key, template_edit_url(key)) for key in keys]

@@ -15,7 +15,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from .. import __version__
-from ..rules.compiler import CompiledRule, RuleDefinitionError
+from ..rules.compiler import CompiledRule, RuleDefinitionError, used_templates
 from ..rules.parameters import ParameterError, check_value
 from ..rendering import template_problems
 from ..rules.segments import compile_definition, segment_problems
@@ -89,16 +89,6 @@ def _schema_problems(document, filename) -> list[str]:
         else:
             problems.append(f"{filename}: {where}: {error.message}")
     return problems
-
-
-def _used_templates(definition) -> set[str]:
-    used = set()
-    for step in definition.get("steps", []):
-        if isinstance(step, dict):
-            for kind in ("send", "notify_staff"):
-                if isinstance(step.get(kind), dict) and isinstance(step[kind].get("template"), str):
-                    used.add(step[kind]["template"])
-    return used
 
 
 def _change_name(effect: dict) -> str:
@@ -209,7 +199,7 @@ def load_pack(source: str, filename: str = "<pack>") -> Pack:
         except RuleDefinitionError as error:
             problems.append(f"{filename}: {error}" if "parameter" not in error.problem
                             else f"{filename}: rule {rule['id']!r}: {error.problem} (declare it under parameters)")
-        for template in sorted(_used_templates(definition) - set(pack.templates)):
+        for template in sorted(used_templates(definition) - set(pack.templates)):
             problems.append(f"{filename}: rule {rule['id']!r}, steps: unknown template {template!r} "
                             f"(define it under templates)")
     if not problems:

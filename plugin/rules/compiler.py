@@ -430,6 +430,26 @@ class _Compiler:
         return {"op": "increment", "fact": argument["fact"], "value": by}
 
 
+def walk_steps(steps, path=("steps",)):
+    """Every step of a definition with its path, branches of waits for events included."""
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        if not isinstance(step, dict):
+            continue
+        here = (*path, index)
+        yield here, step
+        wait = step.get("wait")
+        if isinstance(wait, dict):
+            for branch in ("on_event", "on_timeout"):
+                yield from walk_steps(wait.get(branch), (*here, "wait", branch))
+
+
+def used_templates(definition) -> set[str]:
+    """The message templates a definition sends (``send`` and ``notify_staff``, in branches too)."""
+    steps = definition.get("steps") if isinstance(definition, dict) else None
+    return {step[kind]["template"] for _, step in walk_steps(steps) for kind in ("send", "notify_staff")
+            if isinstance(step.get(kind), dict) and isinstance(step[kind].get("template"), str)}
+
+
 def plan_to_dict(planned: PlannedAction) -> dict:
     return {"step": planned.step, "kind": planned.kind, "waits": list(planned.waits),
             "params": planned.params, "guard": planned.guard, "path": planned.path}
