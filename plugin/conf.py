@@ -33,7 +33,23 @@ DEFAULTS = {
     "QUIET_HOURS": None,
     # Requests per client address to the public endpoints ("N/s", "N/m" or "N/h"; None: no limit).
     # Behind a proxy, name the header that carries the client's address (e.g. "HTTP_X_FORWARDED_FOR").
-    "RATE_LIMITS": {"webhook": "30000/m", "tracking": "120/m"},
+    # "webhook" is about what one busy Saleor sends (its Celery workers, ~100 deliveries/s);
+    # "webhook_rejected" counts the requests refused with a 4xx: a client past it gets 429 at once.
+    "RATE_LIMITS": {"webhook": "6000/m", "webhook_rejected": "60/m", "tracking": "120/m"},
+    # Rejected webhooks kept for the admin (the oldest go first).
+    "REJECTED_WEBHOOKS_KEEP": 5000,
+    # A signed delivery issued longer ago than this (seconds) is refused: Saleor retries a failed
+    # delivery 5 times with a backoff of 10 s doubling (about 5 minutes in all) and re-sends the same
+    # payload from the dashboard's retry; 3 days also covers a Saleor worker backlog. None: no limit.
+    "WEBHOOK_MAX_AGE": 3 * 24 * 3600,
+    # Channel URLs may not name loopback, link-local, private or reserved addresses unless their
+    # host is listed here (e.g. ["127.0.0.1", "hooks.internal"]); checked at save and at connect.
+    "ALLOWED_CHANNEL_HOSTS": [],
+    # Email backends a channel may choose (dotted paths); None: the site's EMAIL_BACKEND and the
+    # installed anymail ESPs.
+    "EMAIL_BACKENDS": None,
+    # Tracking links (open, click, unsubscribe, view…) stop working after this many seconds.
+    "TRACKING_LINK_MAX_AGE": 400 * 24 * 3600,
     "CLIENT_IP_HEADER": None,
 }
 

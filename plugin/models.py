@@ -68,9 +68,13 @@ class InboundDelivery(models.Model):
     reason = models.TextField(blank=True)
     dedupe_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     headers = models.JSONField(default=dict, blank=True)
-    body = models.TextField(blank=True, help_text="The exact bytes received (truncated when rejected)")
+    body = models.TextField(blank=True, help_text="The exact bytes received (none kept when rejected)")
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # A rejection seen again counts here instead of adding a row (signals/rejections.py).
+    fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
+    repeats = models.PositiveIntegerField(default=1)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -336,6 +340,8 @@ class Delivery(models.Model):
     SENT_STATUSES = (Status.SENT, Status.DELIVERED, Status.BOUNCED)
 
     idempotency_key = models.CharField(max_length=255, unique=True)
+    public_id = models.CharField(max_length=32, unique=True, null=True, editable=False,
+                                 help_text="What tracking links name (tracking.public_id of the key)")
     action = models.OneToOneField(ScheduledAction, null=True, blank=True, on_delete=models.CASCADE, related_name="delivery")
     channel = models.ForeignKey(Channel, null=True, on_delete=models.SET_NULL, related_name="deliveries")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="deliveries")
@@ -353,6 +359,13 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "deliveries"
+
+    def save(self, *args, **kwargs):
+        if not self.public_id:
+            from .tracking import public_id
+
+            self.public_id = public_id(self.idempotency_key)
+        super().save(*args, **kwargs)
 
 
 class DeliveryAttempt(models.Model):

@@ -1,13 +1,16 @@
 """Erase a customer (GDPR "right to erasure"): everything Masa knows about them goes.
 
 The customer row and, with it, their facts, events, rule firings, scheduled actions, messages
-(with their attempts) and staff notes; the raw webhook bodies that carried their events, and
-rejected ones that name their email, are blanked; audit-log entries about them lose the name.
+(with their attempts) and staff notes; the raw webhook bodies that carried their events are
+blanked, and so is every other stored body whose parsed JSON names them (their email, store id or
+phone, however the JSON escaped it: ``zo\u00eb@…`` is ``zoë@…``); audit-log entries about them
+lose the name.
 What is left is a count, for the shop's own records. A later order from the same person starts
 a new customer.
 """
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 
@@ -31,14 +34,47 @@ class Erased:
     webhook_bodies: int
 
 
+def _strings(value):
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _identifiers(customer: Customer) -> set[str]:
+    return {value.strip().casefold() for value in (customer.email, customer.store_id, customer.phone)
+            if value and value.strip()}
+
+
+def _names(body: str, identifiers: set[str]) -> bool:
+    """Whether a stored body, parsed, holds one of the customer's identifiers as a value."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return any(identifier in body.casefold() for identifier in identifiers)
+    return any(text.strip().casefold() in identifiers for text in _strings(parsed))
+
+
+def _bodies_naming(customer: Customer, skip: set[int]) -> set[int]:
+    identifiers = _identifiers(customer)
+    if not identifiers:
+        return set()
+    rows = InboundDelivery.objects.exclude(body="").exclude(pk__in=skip).only("pk", "body")
+    return {row.pk for row in rows.iterator(chunk_size=200) if _names(row.body, identifiers)}
+
+
 @transaction.atomic
 def erase_customer(customer: Customer) -> Erased:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     events = StoreEvent.objects.filter(customer=customer)
     inbound = set(events.exclude(inbound=None).values_list("inbound_id", flat=True))
-    mentioned = InboundDelivery.objects.filter(body__icontains=customer.email) if customer.email else \
-        InboundDelivery.objects.none()
-    inbound |= set(mentioned.values_list("pk", flat=True))
+    inbound |= _bodies_naming(customer, inbound)
     counts = Erased(
         customer_id=customer.pk,
         events=events.count(),

@@ -3,15 +3,24 @@
 Templates see plain dictionaries only (never model instances), so a template cannot reach
 methods or relations; they run in a sandboxed engine with Django's formatting tags and filters
 only (``template_sandbox``), no loaders, and a tag outside it is a template that does not parse.
+
+Text parts (subject, plain body, SMS, webhook JSON) render without HTML escaping: a customer
+reads ``O'Brien & Co``, not ``O&#x27;Brien &amp;amp; Co``. The HTML part escapes every merge
+value. What a render returns is plain ``str``, never a safe-marked string, so wherever the admin
+shows it Django escapes it again. A render is bounded in work and size (``template_sandbox``).
 """
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 
 from django.template import Context, Engine, TemplateSyntaxError
 
 from .models import Customer, MessageTemplate, StoreEvent
 from .rules.facts import LIST_TAG
+from .template_sandbox import BUDGET, MAX_RENDER_CHARS, RenderBudget, RenderLimitExceeded
+
 
 class _SandboxEngine(Engine):
     default_builtins = ["masa.template_sandbox"]
@@ -20,8 +29,25 @@ class _SandboxEngine(Engine):
 _text_engine = _SandboxEngine(autoescape=False, string_if_invalid="", libraries={}, loaders=[])
 _html_engine = _SandboxEngine(autoescape=True, string_if_invalid="", libraries={}, loaders=[])
 
+# Markup that would run in a reader's browser: refused in every part of a template.
+_ACTIVE_MARKUP = [
+    (re.compile(r"<\s*/?\s*(script|iframe|object|embed|base|applet)\b", re.I), "<{0}> is not allowed"),
+    (re.compile(r"<[a-z][^>]*?[\s/\"'](on[a-z]+)\s*=", re.I), "event handler attribute {0}= is not allowed"),
+    (re.compile(r"(javascript|vbscript|livescript)\s*:", re.I), "{0}: URLs are not allowed"),
+    (re.compile(r"<\s*meta\b[^>]*http-equiv", re.I), "<meta http-equiv> is not allowed"),
+]
+_URL_NOISE = re.compile(r"[\x00-\x20]+")
 
-class TemplateMissing(LookupError):
+
+class TemplateError(Exception):
+    """A message cannot be made from this template: missing, does not parse, or over its bounds."""
+
+
+class TemplateMissing(TemplateError, LookupError):
+    pass
+
+
+class TemplateTooCostly(TemplateError):
     pass
 
 
@@ -68,25 +94,73 @@ def find_template(key: str, locale: str = "") -> MessageTemplate:
     return template
 
 
+def render_text(source: str, context: dict, *, as_html: bool, budget: RenderBudget | None = None) -> str:
+    """One part of a message, as plain ``str``; raises TemplateSyntaxError or RenderLimitExceeded."""
+    if not source:
+        return ""
+    engine = _html_engine if as_html else _text_engine
+    ctx = Context({**context, BUDGET: budget or RenderBudget()}, autoescape=as_html)
+    output = str.__str__(engine.from_string(source).render(ctx))
+    if len(output) > MAX_RENDER_CHARS:
+        raise RenderLimitExceeded(f"the message is longer than {MAX_RENDER_CHARS} characters")
+    return output
+
+
 def render(template: MessageTemplate, context: dict) -> RenderedMessage:
-    ctx = Context(context)
+    budget = RenderBudget()
     try:
         return RenderedMessage(
-            subject=_text_engine.from_string(template.subject).render(ctx).strip(),
-            body=_text_engine.from_string(template.body).render(ctx),
-            html_body=_html_engine.from_string(template.html_body).render(ctx) if template.html_body else "",
+            subject=render_text(template.subject, context, as_html=False, budget=budget).strip(),
+            body=render_text(template.body, context, as_html=False, budget=budget),
+            html_body=render_text(template.html_body, context, as_html=True, budget=budget),
         )
     except TemplateSyntaxError as error:
         raise TemplateMissing(f"template {template.key!r} does not parse: {error}") from error
+    except RenderLimitExceeded as error:
+        raise TemplateTooCostly(f"template {template.key!r} was not sent: {error}") from error
+
+
+def active_markup(text: str) -> list[str]:
+    """Markup in ``text`` that would run script in a browser, each as "line N: what"."""
+    found = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        decoded = html.unescape(line)
+        for pattern, message in _ACTIVE_MARKUP:
+            for candidate in (decoded, _URL_NOISE.sub("", decoded)):
+                match = pattern.search(candidate)
+                if match:
+                    found.append(f"line {number}: {message.format(*(g.lower() for g in match.groups()))}")
+                    break
+    return list(dict.fromkeys(found))
+
+
+def sample_context() -> dict:
+    """A merge context with every tag filled, for trying a template out before it is saved."""
+    sample = Customer(email="sample@example.com", first_name="Sample", last_name="Customer", orders_count=3,
+                      facts={"tier": "gold"}, tags=[f"{LIST_TAG}news", f"{LIST_TAG}offers"])
+    event = StoreEvent(name="order_placed", data={
+        "number": "1001", "total": "99.90", "currency": "USD", "product_name": "Sample product", "product_id": "1",
+        "lines": [{"product_name": f"Product {n}"} for n in range(3)]})
+    return merge_context(sample, event)
 
 
 def template_problems(**texts: str) -> list[str]:
-    """What keeps these texts (subject=…, body=…, html_body=…) from being templates, per field."""
+    """What keeps these texts (subject=…, body=…, html_body=…) from being templates, per field:
+    syntax, markup that would run script, and a trial render over its bounds."""
     problems = []
+    context = None
     for name, text in texts.items():
-        engine = _html_engine if name == "html_body" else _text_engine
+        problems += [f"{name}, {found}" for found in active_markup(text)]
         try:
-            engine.from_string(text or "")
+            (_html_engine if name == "html_body" else _text_engine).from_string(text or "")
         except TemplateSyntaxError as error:
             problems.append(f"{name}: {error}")
+            continue
+        context = context or sample_context()
+        try:
+            render_text(text or "", context, as_html=name == "html_body")
+        except RenderLimitExceeded as error:
+            problems.append(f"{name}: {error}")
+        except Exception as error:  # noqa: BLE001 - any failure of a trial render is a problem to report
+            problems.append(f"{name}: does not render: {error.__class__.__name__}: {error}")
     return problems

@@ -19,7 +19,7 @@ from django.utils import timezone
 from . import conf, dosage, tracking
 from .channels import OutgoingMessage, PermanentChannelError, TransientChannelError, backend_for
 from .models import Channel, Delivery, DeliveryAttempt, ScheduledAction
-from .rendering import TemplateMissing, find_template, merge_context, render
+from .rendering import TemplateError, find_template, merge_context, render
 from .rules import abandonment, awaiting
 from .rules.guards import failed_guard
 from .saleor import actions as saleor_actions
@@ -107,14 +107,17 @@ def _prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Deliver
     if action.params.get("reward"):
         context["voucher"] = saleor_actions.issue_reward(action.params["reward"], action.idempotency_key, now)
     rendered = render(template, context)
+    trusted = [context["recommendation"].get("url", "")]
+    key = action.idempotency_key
     delivery, _ = Delivery.objects.get_or_create(
-        idempotency_key=action.idempotency_key,
+        idempotency_key=key,
         defaults={
             "action": action, "channel": channel, "customer": customer, "template_key": template.key,
-            "to": _recipient(action, channel), "subject": rendered.subject,
-            "body": tracking.decorate_text(rendered.body, action.idempotency_key)
+            "to": _recipient(action, channel), "subject": rendered.subject[:255],
+            "body": tracking.decorate_text(rendered.body, key, tracking.AuthoredLinks(template.body, trusted))
             if channel.kind == Channel.Kind.SMS else rendered.body,
-            "html_body": tracking.decorate_html(rendered.html_body, action.idempotency_key),
+            "html_body": tracking.decorate_html(rendered.html_body, key,
+                                                tracking.AuthoredLinks(template.html_body, trusted)),
         },
     )
     return delivery
@@ -189,7 +192,7 @@ def _perform_send(action: ScheduledAction, now) -> str:
         return _defer(action, *deferral)
     try:
         delivery = _prepare_delivery(action, channel, now)
-    except (TemplateMissing, saleor_actions.ActionRefused) as error:
+    except (TemplateError, saleor_actions.ActionRefused) as error:
         return _finish(action, Status.FAILED, now, last_error=str(error))
     except saleor_actions.ActionUnavailable as error:
         return _reschedule_or_fail(action, now, str(error))

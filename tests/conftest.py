@@ -108,7 +108,15 @@ def post_captured(client, name):
     return post_webhook(client, body, headers)
 
 
+def typename_for(event: str) -> str:
+    """``order_fully_paid`` → ``OrderFullyPaid``: the ``__typename`` Saleor signs for an event."""
+    return "".join(part.capitalize() for part in event.split("_"))
+
+
 def post_signed(client, signer, event: str, payload: dict):
+    """Sign and post a payload as Saleor sends ``event`` (its ``__typename`` set to match)."""
+    if isinstance(payload, dict):
+        payload = {"__typename": typename_for(event), **{k: v for k, v in payload.items() if k != "__typename"}}
     body = json.dumps(payload).encode()
     return post_webhook(client, body, signer.headers(event, body, STORE_DOMAIN, STORE_API_URL))
 

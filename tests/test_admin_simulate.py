@@ -27,11 +27,10 @@ def missed(client, signing_store, refill_rule, email_channel):
 
 def test_simulation_shows_what_the_rule_would_have_sent_and_writes_nothing(client, missed):
     rule, _ = missed
-    client.force_login(viewer())
+    client.force_login(editor())
     page = client.get(reverse("masa_rule_simulate", args=[rule.pk]), {"days": 30}).content.decode()
     assert "it would have produced 1 action for 1 customer" in page
     assert "ruth@example.com" in page and "Time to restock, Ruth?" in page
-    assert "Backfill for real" not in page
     assert not RuleFiring.objects.exists() and not ScheduledAction.objects.exists()
 
 
@@ -56,9 +55,12 @@ def test_backfill_needs_confirmation_then_schedules_once_from_the_event(client, 
     assert "Backfill for real" not in client.get(url, {"days": 30}).content.decode()
 
 
-def test_viewers_cannot_backfill(client, missed):
+def test_viewers_can_neither_simulate_nor_backfill(client, missed):
+    """A simulation replays real events and holds row locks while it runs: editors only."""
     rule, _ = missed
     client.force_login(viewer())
-    response = client.post(reverse("masa_rule_simulate", args=[rule.pk]), {"days": 30, "confirm": "backfill"})
-    assert response.status_code == 302 and not StoreEvent.objects.filter(name="manual_trigger").exists()
+    url = reverse("masa_rule_simulate", args=[rule.pk])
+    assert denied(client.get(url, {"days": 365}))
+    assert denied(client.post(url, {"days": 30, "confirm": "backfill"}))
+    assert not StoreEvent.objects.filter(name="manual_trigger").exists()
     assert denied(client.get(reverse("masa_rule_switch", args=[rule.pk])))

@@ -86,7 +86,8 @@ def holding_provider():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_during_the_provider_call_sends_once_after_recovery(holding_provider):
+def test_a_worker_killed_during_the_provider_call_sends_once_after_recovery(holding_provider, settings):
+    settings.MASA = {**settings.MASA, "ALLOWED_CHANNEL_HOSTS": ["127.0.0.1"]}
     customer = Customer.objects.create(email="ruth@example.com", first_name="Ruth", phone="+972500000001")
     event = StoreEvent.objects.create(source="django", source_id="o-1", name="order_placed", customer=customer,
                                       occurred_at=timezone.now(), status="processed")
@@ -99,7 +100,7 @@ def test_a_worker_killed_during_the_provider_call_sends_once_after_recovery(hold
     worker = subprocess.Popen(
         [sys.executable, "example/manage.py", "masa_sweep"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'example'}",
-             "MASA_DB": "postgres", "PGDATABASE": connection.settings_dict["NAME"]})
+             "MASA_DB": "postgres", "PGDATABASE": connection.settings_dict["NAME"], "MASA_TEST_CHANNEL_HOSTS": "127.0.0.1"})
     assert holding_provider.first_arrived.wait(60), worker.communicate(timeout=5)[0]
     worker.send_signal(signal.SIGKILL)
     worker.wait(10)

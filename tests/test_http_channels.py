@@ -139,9 +139,9 @@ def test_the_test_send_command_reports_success_and_failure_on_the_channel(provid
     call_command("masa_channel_test", sms.name, "--to", "+972501234567")
     assert "sent to +972501234567 (provider id msg-1)" in capsys.readouterr().out
     provider.answers = [httpx.Response(401, text="bad token")]
-    with pytest.raises(CommandError, match="permanent failure: 401: bad token"):
+    with pytest.raises(CommandError, match="permanent failure: 401 Unauthorized: bad token"):
         call_command("masa_channel_test", sms.name, "--to", "+972501234567")
     sms.refresh_from_db()
-    assert sms.last_success_at and sms.last_error == "test send: 401: bad token"
+    assert sms.last_success_at and sms.last_error == "test send: 401 Unauthorized: bad token"
     with pytest.raises(CommandError, match="no channel named 'nope'"):
         call_command("masa_channel_test", "nope", "--to", "x")

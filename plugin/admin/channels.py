@@ -13,6 +13,7 @@ from wagtail.log_actions import log
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from ..channels.probe import DEFAULT_TEXT, ProbeFailed, send_test_message
+from ..channels.safety import channel_problems
 from ..models import Channel
 from .base import MasaPage
 
@@ -65,12 +66,23 @@ class ChannelForm(WagtailAdminModelForm):
     def clean_set_secrets(self):
         return parse_secret_lines(self.cleaned_data.get("set_secrets", ""))
 
-    def save(self, commit=True):
+    def _new_secrets(self) -> dict:
         secrets = dict(self.instance.secrets or {})
         for name in self.cleaned_data.get("remove_secrets") or []:
             secrets.pop(name, None)
         secrets.update(self.cleaned_data.get("set_secrets") or {})
-        self.instance.secrets = secrets
+        return secrets
+
+    def clean(self):
+        cleaned = super().clean()
+        config = cleaned.get("config")
+        if cleaned.get("kind") and isinstance(config, dict):
+            for problem in channel_problems(cleaned["kind"], config, self._new_secrets()):
+                self.add_error("config", problem)
+        return cleaned
+
+    def save(self, commit=True):
+        self.instance.secrets = self._new_secrets()
         return super().save(commit=commit)
 
 

@@ -13,11 +13,10 @@ from wagtail.log_actions import log
 
 from ..models import Rule, RulePack
 from ..packs.installer import export_pack, import_pack, upgrade_pack
-from ..packs.loader import PackError, load_pack
+from ..packs.loader import MAX_PACK_BYTES, PackError, load_pack
 from ..rules.parameters import ParameterError, check_value
 from .base import MasaPage
 
-MAX_PACK_BYTES = 1_000_000
 
 
 class PackSourceForm(forms.Form):

@@ -230,7 +230,8 @@ class DefinitionPanel(Panel):
             context["raw"] = self.form["raw_definition"]
             context["templates"] = [(key, template_edit_url(key)) for key in keys]
             context["trigger"] = definition.get("trigger")
-            context["simulate_url"] = reverse("masa_rule_simulate", args=[self.instance.pk]) if self.instance.pk else ""
+            can_simulate = self.instance.pk and self.request and self.request.user.has_perm("masa.change_rule")
+            context["simulate_url"] = reverse("masa_rule_simulate", args=[self.instance.pk]) if can_simulate else ""
             return context
 
 

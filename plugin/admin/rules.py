@@ -17,7 +17,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from ..models import Rule
 from ..rules.switch import pending_actions, set_enabled
-from .base import MasaPage
+from .base import MasaPage, safe_next
 from .rule_form import DefinitionPanel, RuleEditHandler, RuleForm
 
 PENDING_CHOICES = [("keep", "Keep them: they are still performed when due (their conditions re-checked)"),
@@ -115,7 +115,7 @@ class RuleSwitchView(MasaPage):
         state = "on" if enabled else "off"
         extra = f"; {result.cancelled} pending actions cancelled" if result.cancelled else ""
         messages.success(request, f"Rule “{self.rule}” is {state}{extra}.")
-        return redirect(request.POST.get("next") or "wagtailsnippets_masa_rule:list")
+        return redirect(safe_next(request, "wagtailsnippets_masa_rule:list"))
 
 
 class _SwitchRules(SnippetBulkAction):

@@ -1,7 +1,8 @@
 """Email through a Django email backend (SMTP, console, or any anymail provider).
 
-Channel.config: ``from_email``, ``backend`` (dotted path; Django's EMAIL_BACKEND when empty),
-``reply_to``. Channel.secrets are passed to the backend as keyword options (e.g. SMTP password).
+Channel.config: ``from_email``, ``backend`` (one of ``MASA["EMAIL_BACKENDS"]``; Django's
+EMAIL_BACKEND when empty), ``reply_to``. Channel.secrets are passed to the backend as keyword
+options, known names only (``safety.EMAIL_OPTIONS``: SMTP password, an ESP's api_key…).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.core.mail.message import make_msgid
 
 from .. import conf
 from .base import ChannelBackend, OutgoingMessage, PermanentChannelError, SendResult, TransientChannelError
+from .safety import UnsafeDestination, check_email
 
 
 class EmailChannel(ChannelBackend):
@@ -21,6 +23,12 @@ class EmailChannel(ChannelBackend):
 
     def send(self, message: OutgoingMessage) -> SendResult:
         config = self.channel.config or {}
+        try:
+            check_email(config, self.channel.secrets or {}, resolve=True)
+        except UnsafeDestination as error:
+            raise PermanentChannelError(f"refused email backend: {error}") from error
+        except OSError as error:
+            raise TransientChannelError(str(error)) from error
         connection = get_connection(backend=config.get("backend") or None, fail_silently=False,
                                     **(self.channel.secrets or {}))
         from_email = config.get("from_email") or conf.get("DEFAULT_FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL

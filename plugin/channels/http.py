@@ -2,30 +2,48 @@
 
 Maps what came back to the two failures the scheduler understands: network errors, timeouts,
 429 and 5xx are transient (retried with backoff); any other 4xx is permanent.
+What a provider answered is kept short (status, reason, the first ANSWER_EXCERPT characters):
+it is stored on the delivery and the channel and shown to every admin user. Every request goes
+through the address guard of ``safety`` (public addresses only, checked at connect time).
 """
 from __future__ import annotations
+
+import re
 
 import httpx
 
 from .base import PermanentChannelError, TransientChannelError
+from .safety import UnsafeDestination, check_url, guarded_transport
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+ANSWER_EXCERPT = 200
+# The network edge: tests put an ``httpx.MockTransport`` here; None is the guarded real network.
 _transport: httpx.BaseTransport | None = None
 
 
 def client() -> httpx.Client:
-    return httpx.Client(timeout=TIMEOUT, transport=_transport)
+    return httpx.Client(timeout=TIMEOUT, transport=_transport or guarded_transport(), follow_redirects=False)
+
+
+def answer_summary(response: httpx.Response) -> str:
+    """``503 Service Unavailable: <first characters of the body, one line>``."""
+    text = re.sub(r"\s+", " ", response.text or "").strip()
+    excerpt = f": {text[:ANSWER_EXCERPT]}{'…' if len(text) > ANSWER_EXCERPT else ''}" if text else ""
+    return f"{response.status_code} {response.reason_phrase}{excerpt}"
 
 
 def send(request: httpx.Request) -> httpx.Response:
     """Send one request; return the 2xx response or raise the channel error it amounts to."""
-    with client() as http:
-        try:
+    try:
+        check_url(str(request.url), resolve=False)
+        with client() as http:
             response = http.send(request)
-        except httpx.TransportError as error:
-            raise TransientChannelError(f"{error.__class__.__name__}: {error}") from error
+    except UnsafeDestination as error:
+        raise PermanentChannelError(f"refused destination: {error}") from error
+    except httpx.TransportError as error:
+        raise TransientChannelError(f"{error.__class__.__name__}: {str(error)[:ANSWER_EXCERPT]}") from error
     if response.status_code == 429 or response.status_code >= 500:
-        raise TransientChannelError(f"{response.status_code}: {response.text[:500]}")
-    if response.is_error:
-        raise PermanentChannelError(f"{response.status_code}: {response.text[:500]}")
+        raise TransientChannelError(answer_summary(response))
+    if response.is_error or response.is_redirect:
+        raise PermanentChannelError(answer_summary(response))
     return response

@@ -32,7 +32,7 @@ class SmsChannel(ChannelBackend):
             answer = response.json()
         except ValueError:
             answer = {}
-        return SendResult(provider_message_id=str(answer.get(id_field, "")), response=response.text[:2000])
+        return SendResult(provider_message_id=str(answer.get(id_field, ""))[:255], response=http.answer_summary(response))
 
     @staticmethod
     def _generic(message: OutgoingMessage, config: dict, secrets: dict) -> httpx.Request:

@@ -37,4 +37,4 @@ class WebhookChannel(ChannelBackend):
         headers = {"Content-Type": "application/json", "X-Masa-Timestamp": timestamp, "Idempotency-Key": message_id,
                    "X-Masa-Signature": signature(secrets["signing_secret"], timestamp, body)}
         response = http.send(httpx.Request("POST", config["url"], content=body, headers=headers))
-        return SendResult(provider_message_id=message_id, response=f"{response.status_code} {response.text[:1900]}")
+        return SendResult(provider_message_id=message_id, response=http.answer_summary(response))

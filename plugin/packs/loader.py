@@ -1,9 +1,13 @@
 """Read and validate a pack document. Every problem is reported, each naming file, rule and field.
 
-Checks, in order: YAML syntax; the published JSON Schema (``pack.schema.json``); parameter
+Checks, in order: size; YAML syntax (no aliases, bounded nesting: a few hundred bytes must not
+expand into megabytes); the published JSON Schema (``pack.schema.json``); parameter
 defaults against their types; duplicate rule ids; each rule compiled with the default
-parameter values (unknown parameters, unknown fields, bad durations…); templates that rules use
-but the pack does not define; rules that trigger each other in a cycle; the Masa version.
+parameter values (unknown parameters, unknown fields, bad durations…) and within the rules
+engine's limits; templates that rules use but the pack does not define (and their markup and
+cost, ``rendering.template_problems``); rules that trigger each other in a cycle; the Masa version.
+A problem quotes at most a short excerpt of the value it is about. Every check is linear in the
+size of the pack.
 """
 from __future__ import annotations
 
@@ -16,12 +20,42 @@ from jsonschema import Draft202012Validator
 
 from .. import __version__
 from ..rules.compiler import CompiledRule, RuleDefinitionError, used_templates
+from ..rules.engine import rule_limit_problem
 from ..rules.parameters import ParameterError, check_value
 from ..rendering import template_problems
 from ..rules.segments import compile_definition, segment_problems
 
 SCHEMA = json.loads((Path(__file__).with_name("pack.schema.json")).read_text())
 RULE_FIELDS = ("trigger", "conditions", "steps", "once")
+MAX_PACK_BYTES = 1_000_000
+MAX_YAML_DEPTH = 32
+MAX_PACK_RULES = 1000
+MAX_PROBLEM_CHARS = 300
+MAX_PROBLEMS = 200
+
+
+class _PackYamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases (``*name``, ``<<: *name``) and with bounded nesting."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a pack: "
+                                                          "write the value out", mark)
+        self.depth += 1
+        try:
+            if self.depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_YAML_DEPTH} levels",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_PROBLEM_CHARS else f"{text[:MAX_PROBLEM_CHARS]}… ({len(text)} characters)"
 
 
 class PackError(ValueError):
@@ -85,9 +119,12 @@ def _schema_problems(document, filename) -> list[str]:
             rule = document["rules"][path[1]]
             rule_name = rule.get("id", f"#{path[1] + 1}") if isinstance(rule, dict) else f"#{path[1] + 1}"
             field_path = ".".join(str(p) for p in path[2:]) or "(rule)"
-            problems.append(f"{filename}: rule {rule_name!r}, {field_path}: {error.message}")
+            problems.append(_short(f"{filename}: rule {str(rule_name)[:100]!r}, {field_path}: {error.message}"))
         else:
-            problems.append(f"{filename}: {where}: {error.message}")
+            problems.append(_short(f"{filename}: {where}: {error.message}"))
+        if len(problems) >= MAX_PROBLEMS:
+            problems.append(f"{filename}: … and more problems (the first {MAX_PROBLEMS} are listed)")
+            break
     return problems
 
 
@@ -138,45 +175,62 @@ def _cycle(compiled: dict[str, CompiledRule]) -> list[str] | None:
             thresholds[rule_id] = [t for t in terms if "new" in t or "new" in t.get("$gte", {})]
         else:
             listens[rule_id] = {f"event:{t['type']}" for t in terms if "type" in t}
-    edges = {a: [b for b in compiled if produces[a] & listens[b]
-                 and not _cannot_fire(effects_of[a], listens[b], thresholds.get(b, []))] for a in compiled}
+    listeners: dict[str, list[str]] = {}
+    for rule_id, names in listens.items():
+        for name in names:
+            listeners.setdefault(name, []).append(rule_id)
+    edges = {}
+    for a in compiled:
+        targets = dict.fromkeys(b for name in produces[a] for b in listeners.get(name, ()))
+        edges[a] = [b for b in targets if not _cannot_fire(effects_of[a], listens[b], thresholds.get(b, []))]
     state: dict[str, int] = {}
     stack: list[str] = []
 
-    def visit(node) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in edges[node]:
-            if state.get(nxt) == 1:
+    for root in compiled:
+        if root in state:
+            continue
+        state[root] = 1
+        stack.append(root)
+        pending = [iter(edges[root])]
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                state[stack.pop()] = 2
+                pending.pop()
+            elif state.get(nxt) == 1:
                 return stack[stack.index(nxt):] + [nxt]
-            if nxt not in state:
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in compiled:
-        if node not in state:
-            found = visit(node)
-            if found:
-                return found
+            elif nxt not in state:
+                state[nxt] = 1
+                stack.append(nxt)
+                pending.append(iter(edges[nxt]))
     return None
 
 
-def load_pack(source: str, filename: str = "<pack>") -> Pack:
+def _parse(source: str, filename: str):
+    size = len(source.encode("utf-8", "surrogatepass"))
+    if size > MAX_PACK_BYTES:
+        raise PackError([f"{filename}: (document): the pack is {size // 1000} kB; at most {MAX_PACK_BYTES // 1000} kB"])
     try:
-        document = yaml.safe_load(source)
+        return yaml.load(source, Loader=_PackYamlLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
-        raise PackError([f"{filename}: {where}: not valid YAML: {getattr(error, 'problem', error)}"]) from error
+        problem = _short(str(getattr(error, "problem", None) or error))
+        raise PackError([f"{filename}: {where}: not valid YAML: {problem}"]) from error
+    except RecursionError:
+        raise PackError([f"{filename}: (document): nested deeper than {MAX_YAML_DEPTH} levels"]) from None
+
+
+def load_pack(source: str, filename: str = "<pack>") -> Pack:
+    document = _parse(source, filename)
     if not isinstance(document, dict):
         raise PackError([f"{filename}: (document): a pack is a mapping with id, version, title and rules"])
     problems = _schema_problems(document, filename)
     if problems:
         raise PackError(problems)
+    if len(document["rules"]) > MAX_PACK_RULES:
+        raise PackError([f"{filename}: rules: {len(document['rules'])} rules; a pack holds at most {MAX_PACK_RULES} "
+                         f"(every event is matched against every enabled rule)"])
     pack = Pack(document=document, source=source, filename=filename)
     for name, spec in pack.parameters.items():
         try:
@@ -189,16 +243,21 @@ def load_pack(source: str, filename: str = "<pack>") -> Pack:
             texts = {name: texts.get(name, "") for name in ("subject", "body", "html_body") if isinstance(texts, dict)}
             problems += [f"{filename}: templates.{key}{variant}.{problem}" for problem in template_problems(**texts)]
     seen = set()
+    defaults = pack.defaults()
     for index, rule in enumerate(pack.rules):
         if rule["id"] in seen:
             problems.append(f"{filename}: rules[{index}].id: rule id {rule['id']!r} is used twice")
         seen.add(rule["id"])
         definition = rule_definition(rule)
         try:
-            pack.compiled[rule["id"]] = compile_definition(rule["id"], definition, pack.defaults(), pack.segments)
+            pack.compiled[rule["id"]] = compile_definition(rule["id"], definition, defaults, pack.segments)
         except RuleDefinitionError as error:
-            problems.append(f"{filename}: {error}" if "parameter" not in error.problem
-                            else f"{filename}: rule {rule['id']!r}: {error.problem} (declare it under parameters)")
+            problems.append(_short(f"{filename}: {error}" if "parameter" not in error.problem
+                                   else f"{filename}: rule {rule['id']!r}: {error.problem} (declare it under parameters)"))
+        else:
+            limit = rule_limit_problem(pack.compiled[rule["id"]].condition)
+            if limit:
+                problems.append(f"{filename}: rule {rule['id']!r}: {limit}")
         for template in sorted(used_templates(definition) - set(pack.templates)):
             problems.append(f"{filename}: rule {rule['id']!r}, steps: unknown template {template!r} "
                             f"(define it under templates)")
@@ -210,7 +269,8 @@ def load_pack(source: str, filename: str = "<pack>") -> Pack:
     if required and _version_tuple(required) > _version_tuple(__version__):
         problems.append(f"{filename}: min_masa_version: needs Masa {required}, this is {__version__}")
     if problems:
-        raise PackError(problems)
+        raise PackError(problems[:MAX_PROBLEMS] + ([f"{filename}: … and {len(problems) - MAX_PROBLEMS} more problems"]
+                                                  if len(problems) > MAX_PROBLEMS else []))
     return pack
 
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import Customer, RuleFiring, RulePack, ScheduledAction, StoreEvent
-from ..rendering import TemplateMissing, find_template, merge_context, render
+from ..rendering import TemplateError, find_template, merge_context, render
 from ..rules.evaluate import evaluate_event
 from .installer import import_pack, upgrade_pack
 from .loader import Pack
@@ -38,6 +38,7 @@ class WouldDo:
     subject: str = ""
     body: str = ""
     event_id: int | None = None
+    html_body: str = ""
 
 
 class _Rollback(Exception):
@@ -90,14 +91,14 @@ def _collect(pack_id: str, since, now, rule_id: str | None) -> list[WouldDo]:
     results = []
     for action in actions:
         note = action.cancel_reason or ("would have been sent by now" if action.due_at <= now else "still to come")
-        subject = body = ""
+        subject = body = html_body = ""
         if action.kind in ("send", "notify_staff"):
             try:
                 rendered = render(find_template(action.params["template"], action.customer.locale),
                                   merge_context(action.customer, action.event))
-                subject, body = rendered.subject, rendered.body
-            except TemplateMissing as error:
+                subject, body, html_body = rendered.subject, rendered.body, rendered.html_body
+            except TemplateError as error:
                 note = str(error)
         results.append(WouldDo(action.rule.rule_id, action.customer.email, action.kind, action.due_at,
-                               action.status, note, subject, body, action.event_id))
+                               action.status, note, subject, body, action.event_id, html_body))
     return results

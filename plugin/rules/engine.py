@@ -12,8 +12,16 @@ time and hands each match back to the caller. It works around the library's know
   emptied by retracting every fact asserted into it;
 * every fact carries a unique ``id`` so that distinct facts do not look "already observed";
 * an exception raised by an action (swallowed by durable-rules) is re-raised to the caller;
-* a ruleset of 512 or more rules hangs on its first assertion (2.0.28), so big rule sets are
-  sharded into rulesets of at most MAX_RULES_PER_RULESET rules.
+* the C engine has fixed tables per ruleset node (2.0.28, ``src/rules/rules.h``): at most 256
+  rules end on one alpha node (``BETA_LIST_LENGTH``; more: error 108, so 257 rules on one trigger
+  cannot be registered), 128 not-exists links (``NEXT_LIST_LENGTH``: error 107), 512 children
+  (``NEXT_BUCKET_LENGTH``: a full table makes the first assertion spin forever, which is why 512
+  rules hung), 4,096 actions per ruleset. Rules are therefore sharded: a shard holds rules whose
+  *weight* (the number of alternatives their conditions expand to, ``condition_weight``) adds up
+  to at most SHARD_WEIGHT, which keeps every table below its size; a single rule heavier than that
+  is refused when its pack is validated (``rule_limit_problem``);
+* a registration or assertion the C engine refuses is raised as EngineError, never as its own
+  exception type, so the caller fails the events it was evaluating and goes on.
 """
 from __future__ import annotations
 
@@ -27,8 +35,12 @@ from typing import Callable, Iterable, Mapping
 from durable import engine as _durable
 
 SESSION_POOL_SIZE = 512
-MAX_FIRINGS_PER_RUN = 200
-MAX_RULES_PER_RULESET = 500
+SHARD_WEIGHT = 100
+# A run-away chain (rules that keep firing each other on new values) is stopped after this many
+# firings per rule of the set; repeated firings on the same fact and value are caught earlier by
+# the caller (evaluate: a cycle).
+FIRINGS_PER_RULE = 4
+MIN_FIRING_LIMIT = 200
 
 
 class EngineError(Exception):
@@ -88,32 +100,80 @@ def ruleset_name_for(conditions: Mapping[str, list[dict]]) -> str:
     return f"masa_{digest[:24]}"
 
 
+def _weight(expression) -> int:
+    if isinstance(expression, dict):
+        total = 1
+        for operator, operand in expression.items():
+            if operator == "$or" and isinstance(operand, list):
+                total *= max(1, sum(_weight(item) for item in operand))
+            elif operator == "$and" and isinstance(operand, list):
+                for item in operand:
+                    total *= _weight(item)
+            elif isinstance(operand, dict):
+                total *= _weight(operand)
+        return total
+    return 1
+
+
+def condition_weight(condition: list[dict]) -> int:
+    """How many alternatives a rule's condition expands to (``$or`` adds, ``$and`` multiplies)."""
+    total = 1
+    for pattern in condition:
+        for expression in pattern.values():
+            total *= _weight(expression)
+    return total
+
+
+def rule_limit_problem(condition: list[dict]) -> str | None:
+    """Why the engine cannot hold this rule, or None."""
+    weight = condition_weight(condition)
+    if weight > SHARD_WEIGHT:
+        return (f"its conditions expand to {weight} alternatives (each 'any' or list of values multiplies "
+                f"them); the rules engine takes at most {SHARD_WEIGHT} per rule: split it into several rules")
+    return None
+
+
 class _Shard:
-    """One durable-rules ruleset holding at most MAX_RULES_PER_RULESET rules, with its sessions."""
+    """One durable-rules ruleset holding rules of at most SHARD_WEIGHT alternatives, with its sessions."""
 
     def __init__(self, name: str, definition: dict):
         self.name = name
         self.free_sessions = [str(i) for i in range(SESSION_POOL_SIZE - 1, -1, -1)]
-        _get_host().set_rulesets({name: definition})
+        try:
+            _get_host().set_rulesets({name: definition})
+        except Exception as error:  # the C engine's own exception type: see the module docstring
+            raise EngineError(f"the rules engine refused {len(definition)} rules ({name}): {error}") from error
 
 
 class RuleSet:
     """A compiled, registered set of rules: rule id → list of ``{alias: pattern}`` dicts (all must match).
 
-    durable-rules never returns from the first assertion into a ruleset of 512 or more rules
-    (2.0.28; 511 works), so larger sets are split into shards of MAX_RULES_PER_RULESET; every fact
-    goes into every shard, so chaining crosses them.
+    Split into shards by weight (module docstring); every fact goes into every shard, so chaining
+    crosses them.
     """
 
     def __init__(self, name: str, conditions: Mapping[str, list[dict]]):
         self.name = name
         self.rule_ids = list(conditions)
         self._by_durable_name = {f"r{i}": rule_id for i, rule_id in enumerate(self.rule_ids)}
+        self.firing_limit = max(MIN_FIRING_LIMIT, FIRINGS_PER_RULE * len(self.rule_ids))
         self._shards = []
-        for start in range(0, len(self.rule_ids), MAX_RULES_PER_RULESET):
-            chunk = range(start, min(start + MAX_RULES_PER_RULESET, len(self.rule_ids)))
-            definition = {f"r{i}": {"all": conditions[self.rule_ids[i]], "run": f"r{i}"} for i in chunk}
-            self._shards.append(_Shard(f"{name}_{len(self._shards)}", definition))
+        chunk, weight = [], 0
+        for i, rule_id in enumerate(self.rule_ids):
+            rule_weight = condition_weight(conditions[rule_id])
+            if rule_weight > SHARD_WEIGHT:
+                raise EngineError(f"rule {rule_id!r}: {rule_limit_problem(conditions[rule_id])}")
+            if chunk and weight + rule_weight > SHARD_WEIGHT:
+                self._add_shard(chunk, conditions)
+                chunk, weight = [], 0
+            chunk.append(i)
+            weight += rule_weight
+        if chunk:
+            self._add_shard(chunk, conditions)
+
+    def _add_shard(self, indexes: list[int], conditions) -> None:
+        definition = {f"r{i}": {"all": conditions[self.rule_ids[i]], "run": f"r{i}"} for i in indexes}
+        self._shards.append(_Shard(f"{self.name}_{len(self._shards)}", definition))
 
     def rule_id_for(self, durable_name: str) -> str:
         return self._by_durable_name[durable_name]
@@ -175,6 +235,10 @@ class _Run:
                 return
             except _durable.MessageObservedException:
                 prepared["id"] = f"{prepared['id']}~{attempt}"
+            except EngineError:
+                raise
+            except Exception as error:  # the C engine's own exception type
+                raise EngineError(f"the rules engine refused a fact: {error}") from error
         else:
             raise EngineError(f"fact {fact.get('id')!r} could not be asserted (hash collision)")
         self.asserted[shard.name].append(prepared)
@@ -198,10 +262,10 @@ class _Run:
         rule_id = self.ruleset.rule_id_for(durable_name)
         firing = Firing(rule_id=rule_id, matched=matched)
         self.firings.append(firing)
-        if len(self.firings) > MAX_FIRINGS_PER_RUN:
+        if len(self.firings) > self.ruleset.firing_limit:
             self.error = ChainLimitError(
-                f"more than {MAX_FIRINGS_PER_RUN} rule firings for one event; "
-                f"the rules form a cycle (last: {rule_id!r})"
+                f"the rules form a cycle: more than {self.ruleset.firing_limit} rule firings for one event "
+                f"({FIRINGS_PER_RULE} per rule), they keep firing each other (last: {rule_id!r})"
             )
             return
         try:

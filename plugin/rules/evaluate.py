@@ -21,7 +21,7 @@ from django.utils import timezone
 from ..models import Customer, Rule, RuleFiring, RulePack, ScheduledAction, StoreEvent
 from . import abandonment, awaiting, facts, guards
 from .compiler import CompiledRule, RuleDefinitionError
-from .engine import EngineError, Firing, RuleSet, compile_ruleset
+from .engine import ChainLimitError, EngineError, Firing, RuleSet, compile_ruleset
 from .segments import compile_definition
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,7 @@ class _Evaluation:
     def __init__(self, event: StoreEvent, customer: Customer, active: ActiveRules):
         self.event, self.customer, self.active = event, customer, active
         self.seen: set[tuple[str, str]] = set()
+        self.values_seen: dict[tuple, str] = {}
         self.changes = itertools.count()
         self.customer_changed = False
 
@@ -121,6 +122,7 @@ class _Evaluation:
         if (rule.rule_id, trigger.get("id")) in self.seen:
             return None
         self.seen.add((rule.rule_id, trigger.get("id")))
+        self._refuse_cycle(rule.rule_id, trigger)
         scope = scope_key(compiled.once, rule, self.event, trigger, self.customer)
         try:
             with transaction.atomic():
@@ -132,6 +134,17 @@ class _Evaluation:
         awaiting.schedule_plan(compiled.plan, rule=rule, firing=rule_firing, customer=self.customer,
                                event=self.event, key_prefix=f"{rule.rule_id}:{scope}")
         return self.apply_effects(compiled.effects, rule_firing)
+
+    def _refuse_cycle(self, rule_id: str, trigger: dict) -> None:
+        """A rule fired again by the same fact reaching the same value in one evaluation: the
+        rules set that value back and forth (a cycle), whatever the number of firings so far."""
+        if trigger.get("kind") != "change":
+            return
+        key = (rule_id, trigger.get("fact"), json.dumps(trigger.get("new"), sort_keys=True, default=str))
+        if key in self.values_seen:
+            raise ChainLimitError(f"the rules form a cycle: {rule_id!r} fired twice on {trigger.get('fact')} = "
+                                  f"{str(trigger.get('new'))[:40]} for one event")
+        self.values_seen[key] = rule_id
 
     def apply_effects(self, effects: list[dict], rule_firing: RuleFiring | None = None) -> list[dict]:
         new_facts = []
@@ -218,7 +231,15 @@ def evaluate_events(event_ids: list[int]) -> list[str]:
         waiting = [event for event in events if event.status == StoreEvent.Status.RECEIVED]
         statuses.update({event.pk: event.status for event in events if event not in waiting})
         customers = _lock_customers({event.customer_id for event in waiting} - {None})
-        active = active_rules() if waiting else None
+        try:
+            active = active_rules() if waiting else None
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as error:  # noqa: BLE001 — the rule set cannot run: fail these events, visibly
+            log.exception("The enabled rules cannot be loaded")
+            _fail_all(waiting, error if isinstance(error, EngineError) else EngineError(
+                f"the enabled rules cannot be loaded: {type(error).__name__}: {error}"), statuses)
+            waiting = []
         for event in waiting:
             try:
                 with transaction.atomic():
@@ -237,6 +258,12 @@ def evaluate_events(event_ids: list[int]) -> list[str]:
                 log.error("Evaluation of event %s failed: %s", event.pk, error)
                 statuses[event.pk] = StoreEvent.Status.FAILED
     return [statuses.get(event_id, "missing") for event_id in event_ids]
+
+
+def _fail_all(events: list[StoreEvent], error: Exception, statuses: dict[int, str]) -> None:
+    StoreEvent.objects.filter(pk__in=[event.pk for event in events]).update(
+        status=StoreEvent.Status.FAILED, error=str(error)[:2000], processed_at=timezone.now())
+    statuses.update({event.pk: StoreEvent.Status.FAILED for event in events})
 
 
 def _lock_customers(ids: set[int]) -> dict[int, Customer]:

@@ -43,19 +43,46 @@ def allow(bucket: str, key: str, limit: int, seconds: int, now: float | None = N
         return True
 
 
-def rate_limited(bucket: str):
-    """Answer 429 when the client has made more than ``MASA["RATE_LIMITS"][bucket]`` requests."""
+def _too_many(rate: str, what: str) -> JsonResponse:
+    response = JsonResponse({"error": "rate_limited", "detail": f"more than {rate} {what}"}, status=429)
+    response["Retry-After"] = str(parse_rate(rate)[1])
+    return response
+
+
+def _over(bucket: str, rate: str, address: str, count: bool = True) -> bool:
+    limit, seconds = parse_rate(rate)
+    if count:
+        return not allow(bucket, address, limit, seconds)
+    return not within(bucket, address, limit, seconds)
+
+
+def within(bucket: str, key: str, limit: int, seconds: int, now: float | None = None) -> bool:
+    """Whether the count in this window is still at most ``limit`` (without counting this one)."""
+    window = int((now or time.time()) // seconds)
+    try:
+        return (cache.get(f"masa:ratelimit:{bucket}:{key}:{window}") or 0) < limit
+    except Exception:
+        log.warning("Rate limit store unavailable; letting %s through", bucket, exc_info=True)
+        return True
+
+
+def rate_limited(bucket: str, rejections: str | None = None):
+    """Answer 429 when the client has made more than ``MASA["RATE_LIMITS"][bucket]`` requests,
+    or, with ``rejections``, had more than ``MASA["RATE_LIMITS"][rejections]`` of them refused
+    with a 4xx (a stranger probing the endpoint is stopped long before a real store would be)."""
     def decorate(view):
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
-            rate = (conf.get("RATE_LIMITS") or {}).get(bucket)
-            if rate:
-                limit, seconds = parse_rate(rate)
-                if not allow(bucket, client_address(request), limit, seconds):
-                    response = JsonResponse({"error": "rate_limited", "detail": f"more than {rate} requests"},
-                                            status=429)
-                    response["Retry-After"] = str(seconds)
-                    return response
-            return view(request, *args, **kwargs)
+            limits = conf.get("RATE_LIMITS") or {}
+            address = client_address(request)
+            if limits.get(bucket) and _over(bucket, limits[bucket], address):
+                return _too_many(limits[bucket], "requests")
+            refused_rate = limits.get(rejections) if rejections else None
+            if refused_rate and _over(rejections, refused_rate, address, count=False):
+                return _too_many(refused_rate, "refused requests")
+            response = view(request, *args, **kwargs)
+            if refused_rate and 400 <= response.status_code < 500:
+                allow(rejections, address, *parse_rate(refused_rate))
+            return response
         return wrapped
     return decorate

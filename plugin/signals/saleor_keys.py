@@ -19,6 +19,8 @@ from .. import conf
 
 log = logging.getLogger(__name__)
 REFRESH_COOLDOWN_SECONDS = 60
+# After a failed fetch, requests are answered 503 from this memory for this long, without fetching.
+FAILURE_COOLDOWN_SECONDS = 30
 
 # The network edge: tests and benchmarks may put an ``httpx.MockTransport`` here.
 transport: httpx.BaseTransport | None = None
@@ -52,13 +54,23 @@ def _cache_key(store: Store) -> str:
 
 
 def _fetch(store: Store) -> dict:
+    """The store's JWKS; a failure is remembered for FAILURE_COOLDOWN_SECONDS, during which every
+    request gets the same answer without another outbound call (a JWKS outage is not multiplied)."""
+    failed_key = f"{_cache_key(store)}:failed"
+    remembered = cache.get(failed_key)
+    if remembered:
+        raise KeysUnavailable(f"{remembered} (not retried for up to {FAILURE_COOLDOWN_SECONDS} s)")
     try:
         with httpx.Client(transport=transport, timeout=conf.get("JWKS_FETCH_TIMEOUT")) as client:
             response = client.get(store.jwks_url)
         response.raise_for_status()
-        return response.json()
-    except (httpx.HTTPError, json.JSONDecodeError) as error:
-        raise KeysUnavailable(f"could not fetch {store.jwks_url}: {error}") from error
+        jwks = response.json()
+        _keys_from(jwks)
+        return jwks
+    except (httpx.HTTPError, json.JSONDecodeError, KeysUnavailable) as error:
+        reason = f"could not fetch {store.jwks_url}: {str(error)[:200]}"
+        cache.set(failed_key, reason, FAILURE_COOLDOWN_SECONDS)
+        raise KeysUnavailable(reason) from error
 
 
 def _keys_from(jwks: dict) -> dict[str, PyJWK]:

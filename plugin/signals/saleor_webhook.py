@@ -9,10 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
+from datetime import datetime, timedelta
 
 import jwt
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.http import JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -21,11 +24,12 @@ from ..models import InboundDelivery
 from . import normalize
 from .ratelimit import rate_limited
 from .intake import store_events
+from .rejections import header as _header, record_rejection, recorded_headers
 from .saleor_keys import KeysUnavailable, configured_store, key_for
 
 log = logging.getLogger(__name__)
-REJECTED_BODY_EXCERPT = 2048
-RECORDED_HEADERS = ("Saleor-Event", "Saleor-Domain", "Saleor-Api-Url", "Saleor-Signature", "Content-Type", "User-Agent")
+MAX_JSON_DEPTH = 64
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 class Rejection(Exception):
@@ -34,12 +38,49 @@ class Rejection(Exception):
         self.status, self.code, self.detail = status, code, detail
 
 
-def _header(request, name: str) -> str:
-    return request.headers.get(name) or request.headers.get(f"X-{name}") or ""
+def event_for_typename(typename: str) -> str:
+    """``OrderFullyPaid`` → ``order_fully_paid``: the event a subscription payload says it is."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", typename).lower()
 
 
-def _recorded_headers(request) -> dict:
-    return {name: _header(request, name) for name in RECORDED_HEADERS if _header(request, name)}
+def _depth(value) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                break
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _check_signed_event(event_type: str, payload) -> None:
+    """The event and its age come from the signed body (``__typename``, ``issuedAt``); the
+    ``Saleor-Event`` header is not signed and must agree with it."""
+    typename = payload.get("__typename") if isinstance(payload, dict) else None
+    if not isinstance(typename, str) or not typename:
+        raise Rejection(400, "missing_typename",
+                        "the body has no __typename: Masa's subscription queries select event { __typename … }")
+    signed_event = event_for_typename(typename)
+    if signed_event != event_type:
+        raise Rejection(400, "event_mismatch",
+                        f"Saleor-Event {event_type[:64]!r} does not match the signed body's __typename {typename[:64]!r}")
+    max_age = conf.get("WEBHOOK_MAX_AGE")
+    if max_age is None:
+        return
+    try:
+        issued_at = datetime.fromisoformat(str(payload.get("issuedAt")))
+    except ValueError:
+        raise Rejection(400, "missing_issued_at", "the body has no valid issuedAt") from None
+    if issued_at.tzinfo is None:
+        raise Rejection(400, "missing_issued_at", "issuedAt has no time zone")
+    now = timezone.now()
+    if issued_at < now - timedelta(seconds=max_age):
+        raise Rejection(400, "too_old", f"issued at {issued_at.isoformat()}, more than {max_age} s ago "
+                                        f"(MASA['WEBHOOK_MAX_AGE'])")
+    if issued_at > now + FUTURE_TOLERANCE:
+        raise Rejection(400, "issued_in_future", f"issued at {issued_at.isoformat()}, in the future")
 
 
 def verify_signature(signature: str, body: bytes, domain: str, api_url: str) -> None:
@@ -47,7 +88,9 @@ def verify_signature(signature: str, body: bytes, domain: str, api_url: str) -> 
     store = configured_store(domain)
     if store is None:
         raise Rejection(403, "unknown_domain", f"Saleor-Domain {domain!r} is not an allowed store")
-    if api_url and store.api_url and api_url.rstrip("/") != store.api_url.rstrip("/"):
+    if not api_url:
+        raise Rejection(400, "missing_api_url", "Saleor-Api-Url header is missing")
+    if store.api_url and api_url.rstrip("/") != store.api_url.rstrip("/"):
         raise Rejection(403, "api_url_mismatch", f"Saleor-Api-Url {api_url!r} is not the configured API of {domain}")
     if not signature:
         raise Rejection(401, "missing_signature", "Saleor-Signature header is missing")
@@ -88,9 +131,14 @@ def _parse(request) -> tuple[str, str, dict]:
     try:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise Rejection(400, "invalid_json", f"body is not valid JSON: {error}") from error
+        raise Rejection(400, "invalid_json", f"body is not valid JSON: {str(error)[:200]}") from error
+    except RecursionError:
+        raise Rejection(400, "too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
     if b"\\u0000" in body:
         raise Rejection(400, "invalid_json", "strings may not contain NUL (\\u0000)")
+    if _depth(payload) > MAX_JSON_DEPTH:
+        raise Rejection(400, "too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    _check_signed_event(event_type, payload)
     return event_type, domain, payload
 
 
@@ -104,22 +152,9 @@ def _normalize(event_type: str, payload) -> list:
         raise Rejection(400, "wrong_shape", f"unexpected payload shape ({type(error).__name__}: {error})") from error
 
 
-def _record_rejection(request, rejection: Rejection) -> None:
-    InboundDelivery.objects.create(
-        source="saleor",
-        event_type=_header(request, "Saleor-Event")[:64],
-        domain=_header(request, "Saleor-Domain")[:255],
-        status=InboundDelivery.Status.REJECTED,
-        reason=f"{rejection.code}: {rejection.detail}",
-        headers=_recorded_headers(request),
-        body=request.body[:REJECTED_BODY_EXCERPT].decode("utf-8", "replace").replace("\x00", "\ufffd"),
-        remote_addr=request.META.get("REMOTE_ADDR"),
-    )
-
-
 @csrf_exempt
 @require_POST
-@rate_limited("webhook")
+@rate_limited("webhook", rejections="webhook_rejected")
 def saleor_webhook(request):
     try:
         event_type, domain, payload = _parse(request)
@@ -128,7 +163,13 @@ def saleor_webhook(request):
         rejection = error
     except KeysUnavailable as error:
         log.warning("Saleor webhook not verified: %s", error)
-        return JsonResponse({"error": "keys_unavailable", "detail": str(error)}, status=503)
+        try:
+            record_rejection(request, "keys_unavailable", str(error), status=503)
+        except (OperationalError, InterfaceError) as db_error:
+            return _database_unavailable(db_error)
+        response = JsonResponse({"error": "keys_unavailable", "detail": str(error)}, status=503)
+        response["Retry-After"] = "30"
+        return response
     else:
         try:
             return _accept(request, event_type, domain, events)
@@ -137,7 +178,7 @@ def saleor_webhook(request):
         except (OperationalError, InterfaceError) as error:
             return _database_unavailable(error)
     try:
-        _record_rejection(request, rejection)
+        record_rejection(request, rejection.code, rejection.detail, status=rejection.status)
     except (OperationalError, InterfaceError) as error:
         return _database_unavailable(error)
     return JsonResponse({"error": rejection.code, "detail": rejection.detail}, status=rejection.status)
@@ -159,7 +200,7 @@ def _accept(request, event_type, domain, events):
             inbound = InboundDelivery.objects.create(
                 source="saleor", event_type=event_type, domain=domain,
                 status=InboundDelivery.Status.ACCEPTED, dedupe_key=dedupe_key,
-                headers=_recorded_headers(request), body=body.decode("utf-8"),
+                headers=recorded_headers(request), body=body.decode("utf-8"),
                 remote_addr=request.META.get("REMOTE_ADDR"),
             )
             stored = store_events("saleor", events, inbound=inbound)

@@ -24,6 +24,15 @@ from ..models import Delivery
 from . import feedback
 from .ratelimit import rate_limited
 
+# The message is the shop's content on this site's origin: a sandboxed document without script,
+# forms, plugins or frames; only inline styles and images (https, data:) load.
+MESSAGE_PAGE_HEADERS = {
+    "Content-Security-Policy": "sandbox; default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; "
+                               "form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
@@ -32,7 +41,11 @@ def _delivery(value: str, kind: str) -> tuple[Delivery | None, dict]:
         payload = tracking.read(value, kind)
     except signing.BadSignature:
         return None, {}
-    delivery = Delivery.objects.select_related("customer", "action__rule").filter(idempotency_key=payload["d"]).first()
+    deliveries = Delivery.objects.select_related("customer", "action__rule")
+    if "h" in payload:
+        delivery = deliveries.filter(public_id=payload["h"]).first()
+    else:  # links sent before tokens carried an opaque id
+        delivery = deliveries.filter(idempotency_key=payload.get("d", "")).first()
     return delivery, payload
 
 
@@ -101,6 +114,8 @@ def view(request, token):
     response = HttpResponse(content)
     response["X-Robots-Tag"] = "noindex"
     response["Cache-Control"] = "private, no-store"
+    for header, value in MESSAGE_PAGE_HEADERS.items():
+        response[header] = value
     return response
 
 
