@@ -150,7 +150,7 @@ def template_problems(**texts: str) -> list[str]:
     problems = []
     context = None
     for name, text in texts.items():
-        problems += [f"{name}, {found}" for found in active_markup(text)]
+        problems += [f"{name}: {found}" for found in active_markup(text)]
         try:
             (_html_engine if name == "html_body" else _text_engine).from_string(text or "")
         except TemplateSyntaxError as error:

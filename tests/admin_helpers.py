@@ -37,3 +37,24 @@ def place_order(client, signer, when=NOW, **kwargs):
 def denied(response) -> bool:
     """Wagtail answers a refused admin request with a redirect to the dashboard (or a 403)."""
     return response.status_code == 403 or (response.status_code == 302 and response.url in ("/admin/", "/admin/login/"))
+
+
+def every_journeys_page(rules, channel, customer, pack_id: str | None = None) -> list[str]:
+    """The URLs of every Masa admin page (one of each kind, plus each given rule's own pages)."""
+    from django.urls import reverse
+
+    urls = [
+        "/admin/", reverse("wagtailsnippets_masa_rule:list"), reverse("wagtailsnippets_masa_rule:add"),
+        reverse("wagtailsnippets_masa_messagetemplate:list"), reverse("wagtailsnippets_masa_channel:list"),
+        reverse("wagtailsnippets_masa_channel:add"), reverse("wagtailsnippets_masa_channel:edit", args=[channel.pk]),
+        reverse("masa_channel_test", args=[channel.pk]), reverse("masa_packs"), reverse("masa_pack_import"),
+        reverse("masa_customers"), reverse("masa_customer", args=[customer.pk]), reverse("masa_results"),
+        reverse("masa_failures"),
+    ]
+    if pack_id:
+        urls += [reverse("masa_pack_upgrade", args=[pack_id]), reverse("masa_pack_parameters", args=[pack_id])]
+    for rule in rules:
+        urls += [reverse("wagtailsnippets_masa_rule:edit", args=[rule.pk]),
+                 reverse("wagtailsnippets_masa_rule:history", args=[rule.pk]),
+                 reverse("masa_rule_switch", args=[rule.pk]), reverse("masa_rule_simulate", args=[rule.pk])]
+    return urls

@@ -8,7 +8,7 @@ from django.utils import timezone
 from masa.admin.permissions import EDITORS, VIEWERS
 from masa.models import Channel, Customer, InboundDelivery, RuleFiring, ScheduledAction, StoreEvent
 
-from .admin_helpers import denied, editor, place_order, viewer
+from .admin_helpers import denied, editor, every_journeys_page, place_order, viewer
 
 pytestmark = pytest.mark.django_db
 
@@ -81,21 +81,8 @@ def test_every_journeys_page_renders_for_an_editor(client, signing_store, refill
     place_order(client, signing_store)
     client.force_login(editor())
     customer = Customer.objects.get()
-    urls = [
-        "/admin/", reverse("wagtailsnippets_masa_rule:list"), reverse("wagtailsnippets_masa_rule:add"),
-        reverse("wagtailsnippets_masa_rule:edit", args=[refill_rule.pk]),
-        reverse("wagtailsnippets_masa_rule:history", args=[refill_rule.pk]),
-        reverse("masa_rule_switch", args=[refill_rule.pk]), reverse("masa_rule_simulate", args=[refill_rule.pk]),
-        reverse("wagtailsnippets_masa_messagetemplate:list"), reverse("wagtailsnippets_masa_channel:list"),
-        reverse("wagtailsnippets_masa_channel:add"), reverse("wagtailsnippets_masa_channel:edit", args=[email_channel.pk]),
-        reverse("masa_channel_test", args=[email_channel.pk]), reverse("masa_packs"), reverse("masa_pack_import"),
-        reverse("masa_pack_upgrade", args=["senior-care"]), reverse("masa_pack_parameters", args=["senior-care"]),
-        reverse("masa_customers"), reverse("masa_customer", args=[customer.pk]), reverse("masa_results"),
-        reverse("masa_failures"),
-    ]
-    for rule in refill_rule.__class__.objects.filter(pack="senior-care"):
-        urls.append(reverse("wagtailsnippets_masa_rule:edit", args=[rule.pk]))
-    for url in urls:
+    rules = [refill_rule, *refill_rule.__class__.objects.filter(pack="senior-care")]
+    for url in every_journeys_page(rules, email_channel, customer, pack_id="senior-care"):
         response = client.get(url)
         assert response.status_code == 200, url
         assert "Journeys" in response.content.decode(), url

@@ -124,6 +124,30 @@ def condition_weight(condition: list[dict]) -> int:
     return total
 
 
+MAX_FACT_PROPERTIES = 250  # the C engine takes at most 255 properties per fact (MAX_OBJECT_PROPERTIES)
+
+
+def referenced_properties(conditions: Iterable[list[dict]]) -> frozenset:
+    """Every fact property these conditions read: a fact needs only these to be matched."""
+    found, stack = set(), [pattern for condition in conditions for pattern in condition]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if key.startswith("$"):
+                    stack.append(value)
+                elif isinstance(value, dict) and any(str(k).startswith("$") for k in value):
+                    found.add(key)
+                    stack.append(value)
+                elif key not in ("e", "c", "f") or not isinstance(value, dict):
+                    found.add(key)
+                else:
+                    stack.append(value)
+    return frozenset(found)
+
+
 def rule_limit_problem(condition: list[dict]) -> str | None:
     """Why the engine cannot hold this rule, or None."""
     weight = condition_weight(condition)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from ..models import Customer, Rule, RuleFiring, RulePack, ScheduledAction, StoreEvent
 from . import abandonment, awaiting, facts, guards
 from .compiler import CompiledRule, RuleDefinitionError
-from .engine import ChainLimitError, EngineError, Firing, RuleSet, compile_ruleset
+from .engine import MAX_FACT_PROPERTIES, ChainLimitError, EngineError, Firing, RuleSet, compile_ruleset, referenced_properties
 from .segments import compile_definition
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ class ActiveRules:
     compiled: dict[str, CompiledRule]
     ruleset: RuleSet
     windows: frozenset
+    properties: frozenset = frozenset()
 
 
 _cache_lock = threading.Lock()
@@ -89,7 +90,11 @@ def _build_active_rules() -> ActiveRules:
         compiled[rule.rule_id] = result
     ruleset = compile_ruleset({rule_id: c.condition for rule_id, c in sorted(compiled.items())})
     windows = frozenset().union(*(c.windows for c in compiled.values())) if compiled else frozenset()
-    return ActiveRules(rules=rules, compiled=compiled, ruleset=ruleset, windows=windows)
+    properties = referenced_properties(c.condition for c in compiled.values())
+    if len(properties) > MAX_FACT_PROPERTIES:
+        raise EngineError(f"the enabled rules read {len(properties)} different facts of customers and events; "
+                          f"the rules engine matches at most {MAX_FACT_PROPERTIES}: turn some rules off")
+    return ActiveRules(rules=rules, compiled=compiled, ruleset=ruleset, windows=windows, properties=properties)
 
 
 def scope_key(once: str, rule: Rule, event: StoreEvent, trigger: dict, customer: Customer) -> str:
@@ -113,7 +118,7 @@ class _Evaluation:
         self.customer_changed = False
 
     def customer_fact(self) -> dict:
-        return facts.customer_fact(self.customer, self.event.occurred_at, self.active.windows)
+        return facts.customer_fact(self.customer, self.event.occurred_at, self.active.windows, self.active.properties)
 
     def on_fire(self, firing: Firing):
         rule = self.active.rules[firing.rule_id]
@@ -162,7 +167,7 @@ class _Evaluation:
         return [*new_facts, self.customer_fact()]
 
     def initial_facts(self, profile_changes: list[dict]) -> list[dict]:
-        initial = [self.customer_fact(), facts.event_fact(self.event)]
+        initial = [self.customer_fact(), facts.event_fact(self.event, self.active.properties)]
         for change in profile_changes:
             initial.append({**change, "id": f"change:{self.event.pk}:{next(self.changes)}"})
         if self.event.name == "rule_effect":

@@ -149,8 +149,20 @@ def median_interval_days(times: list[str]) -> float | None:
     return median((b - a).total_seconds() / DAY for a, b in zip(parsed, parsed[1:]))
 
 
-def customer_fact(customer: Customer, at: datetime, windows=()) -> dict:
-    """The customer as one flat engine fact, with times measured at ``at`` (the event's time)."""
+ALWAYS_KEPT = ("id", "kind", "type")
+
+
+def only(fact: dict, keys) -> dict:
+    """The fact with just the properties rules read (``keys``; None: all): the rules engine takes at
+    most 255 properties per fact, and a customer who bought 300 products must still be evaluated."""
+    if keys is None:
+        return fact
+    return {name: value for name, value in fact.items() if name in keys or name in ALWAYS_KEPT}
+
+
+def customer_fact(customer: Customer, at: datetime, windows=(), keys=None) -> dict:
+    """The customer as one flat engine fact, with times measured at ``at`` (the event's time);
+    with ``keys``, only the properties rules read."""
     fact = {
         "id": f"customer:{customer.pk}",
         "kind": "customer",
@@ -188,14 +200,14 @@ def customer_fact(customer: Customer, at: datetime, windows=()) -> dict:
         fact[factkeys.orders_within(seconds)] = sum(
             1 for t in customer.order_times or [] if start <= parse_datetime(t).timestamp() <= at.timestamp()
         )
-    return fact
+    return only(fact, keys)
 
 
-def event_fact(event: StoreEvent) -> dict:
+def event_fact(event: StoreEvent, keys=None) -> dict:
     fact = {"id": f"event:{event.pk}", "kind": "event", "type": event.name}
     for name, value in event.data.items():
         if isinstance(value, (str, int, float, bool)):
             fact[name] = value
         elif isinstance(value, list) and all(isinstance(item, (str, int, float)) for item in value):
             fact[name] = value
-    return fact
+    return only(fact, keys)
