@@ -107,13 +107,19 @@ CATEGORIES = ["absorbent", "vitamins", "supplements", "walkers", "books", "skin-
 def store_orders(customers: int, orders: int, seed: int) -> list[list[int]]:
     """Store ``orders`` placed orders (two categories each) of ``customers`` customers, unevaluated;
     returns the event ids of each order, as the worker receives them (one task per delivery)."""
-    from masa.signals import intake
-    from masa.signals.normalize import Identity, order_events
+    from masa import eventstore, tasks
+    from masa.events import Identity
+    from masa.signals.normalize import order_events
 
     rng = random.Random(seed)
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     deliveries: list[list[int]] = []
-    original, intake.enqueue_evaluation = intake.enqueue_evaluation, deliveries.append
+
+    def collect(event_ids, **kwargs):
+        deliveries.append(list(event_ids))
+
+    eventstore.events_stored.disconnect(dispatch_uid="masa.evaluate_stored_events")
+    eventstore.events_stored.connect(collect, dispatch_uid="bench.collect", weak=False)
     try:
         for number in range(orders):
             customer = rng.randrange(customers)
@@ -124,10 +130,11 @@ def store_orders(customers: int, orders: int, seed: int) -> list[list[int]]:
                     "lines": lines, "categories": [line["category"] for line in lines],
                     "products": [line["product_id"] for line in lines], "skus": []}
             identity = Identity(store_id=f"user-{customer}", email=f"c{customer}@example.com")
-            intake.store_events("bench", order_events("order_placed", data["order_id"],
-                                                      start + timedelta(minutes=number), identity, data))
+            eventstore.store_events("bench", order_events("order_placed", data["order_id"],
+                                                          start + timedelta(minutes=number), identity, data))
     finally:
-        intake.enqueue_evaluation = original
+        eventstore.events_stored.disconnect(dispatch_uid="bench.collect")
+        eventstore.events_stored.connect(tasks.enqueue_evaluation, dispatch_uid="masa.evaluate_stored_events")
     return deliveries
 
 

@@ -67,7 +67,7 @@ def explain_claim() -> str:
 def _sweep_until_empty(queue) -> None:
     from django.db import connection
 
-    from masa.scheduling import claim_due, dispatch
+    from masa.actions.due import claim_due, dispatch
 
     connection.close()
     claim_s = dispatch_s = 0.0

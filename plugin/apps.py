@@ -8,17 +8,20 @@ class MasaConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        """Connect the pipeline's receivers (the entry points of docs/architecture.md)."""
         from django.db.models.signals import post_migrate
 
+        from . import eventstore, tasks
         from .admin.permissions import ensure_groups
         from .signals import django_signals  # noqa: F401  (connects the public receivers)
 
         post_migrate.connect(ensure_groups, sender=self, dispatch_uid="masa.ensure_groups")
+        eventstore.events_stored.connect(tasks.enqueue_evaluation, dispatch_uid="masa.evaluate_stored_events")
 
         try:
             from anymail.signals import tracking
         except ImportError:
             return
-        from .signals.anymail_tracking import on_tracking
+        from .feedback.anymail import on_tracking
 
         tracking.connect(on_tracking, dispatch_uid="masa.anymail_tracking")

@@ -14,6 +14,9 @@ from wagtail.models import DraftStateMixin, RevisionMixin
 class Customer(models.Model):
     """A store customer and the facts the rules see about them (PostgreSQL is the source of truth)."""
 
+    # The tag prefix of public lists the customer joined (``list:gardening``).
+    LIST_TAG = "list:"
+
     store_id = models.CharField(
         max_length=255, blank=True, null=True, unique=True,
         help_text="The customer's id in the store (a Saleor User id); empty for guests.",
@@ -161,15 +164,6 @@ class MessageTemplate(models.Model):
 
     def __str__(self):
         return f"{self.key} [{self.locale}]" if self.locale else self.key
-
-    def clean(self):
-        from django.core.exceptions import ValidationError
-
-        from .rendering import template_problems
-
-        problems = template_problems(subject=self.subject, body=self.body, html_body=self.html_body)
-        if problems:
-            raise ValidationError({problem.split(":", 1)[0]: problem.split(":", 1)[1].strip() for problem in problems})
 
 
 class RulePack(models.Model):

@@ -15,10 +15,10 @@ import html
 import re
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.template import Context, Engine, TemplateSyntaxError
 
 from .models import Customer, MessageTemplate, StoreEvent
-from .rules.facts import LIST_TAG
 from .template_sandbox import BUDGET, MAX_RENDER_CHARS, RenderBudget, RenderLimitExceeded
 
 
@@ -68,7 +68,8 @@ def merge_context(customer: Customer, event: StoreEvent | None) -> dict:
             "email": customer.email,
             "orders_count": customer.orders_count,
             "tier": (customer.facts or {}).get("tier", ""),
-            "lists": [tag.removeprefix(LIST_TAG) for tag in customer.tags or [] if tag.startswith(LIST_TAG)],
+            "lists": [tag.removeprefix(Customer.LIST_TAG) for tag in customer.tags or []
+                      if tag.startswith(Customer.LIST_TAG)],
         },
         "order": {
             "number": data.get("number", ""),
@@ -137,7 +138,7 @@ def active_markup(text: str) -> list[str]:
 def sample_context() -> dict:
     """A merge context with every tag filled, for trying a template out before it is saved."""
     sample = Customer(email="sample@example.com", first_name="Sample", last_name="Customer", orders_count=3,
-                      facts={"tier": "gold"}, tags=[f"{LIST_TAG}news", f"{LIST_TAG}offers"])
+                      facts={"tier": "gold"}, tags=[f"{Customer.LIST_TAG}news", f"{Customer.LIST_TAG}offers"])
     event = StoreEvent(name="order_placed", data={
         "number": "1001", "total": "99.90", "currency": "USD", "product_name": "Sample product", "product_id": "1",
         "lines": [{"product_name": f"Product {n}"} for n in range(3)]})
@@ -164,3 +165,13 @@ def template_problems(**texts: str) -> list[str]:
         except Exception as error:  # noqa: BLE001 - any failure of a trial render is a problem to report
             problems.append(f"{name}: does not render: {error.__class__.__name__}: {error}")
     return problems
+
+
+def check_template(template: MessageTemplate) -> None:
+    """Raise ValidationError, per field, if this template cannot be saved (template_problems)."""
+    errors: dict[str, list[str]] = {}
+    for problem in template_problems(subject=template.subject, body=template.body, html_body=template.html_body):
+        name, _, text = problem.partition(":")
+        errors.setdefault(name, []).append(text.strip())
+    if errors:
+        raise ValidationError(errors)

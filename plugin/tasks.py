@@ -1,6 +1,9 @@
-"""Celery tasks: thin wrappers that hand work to evaluation and scheduling."""
+"""Celery tasks: thin wrappers that hand work to evaluation and the action stage, and the
+receiver that queues the evaluation of every batch of stored events (``eventstore.events_stored``,
+connected in ``MasaConfig.ready``)."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -8,14 +11,17 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from . import conf
+from .actions.due import sweep
+from .models import StoreEvent
+from .rules import evaluate
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="masa.evaluate_event", autoretry_for=(OperationalError, InterfaceError),
              retry_backoff=True, max_retries=10, acks_late=True)
 def evaluate_event(event_id: int) -> str:
-    from .rules.evaluate import evaluate_event as evaluate
-
-    return evaluate(event_id)
+    return evaluate.evaluate_event(event_id)
 
 
 @shared_task(name="masa.evaluate_events", autoretry_for=(OperationalError, InterfaceError),
@@ -23,29 +29,31 @@ def evaluate_event(event_id: int) -> str:
 def evaluate_events(event_ids: list[int]) -> list[str]:
     """Evaluate the events of one delivery in the order they were stored (an evaluated event is
     skipped, so a retry after a partial run finishes the rest)."""
-    from .rules.evaluate import evaluate_events as evaluate
-
-    return evaluate(event_ids)
+    return evaluate.evaluate_events(event_ids)
 
 
 @shared_task(name="masa.sweep_due_actions")
 def sweep_due_actions() -> dict:
-    from .scheduling import sweep
-
     return sweep()
 
 
 @shared_task(name="masa.sweep_outbox")
 def sweep_outbox() -> int:
     """Evaluate events that were stored but never reached a worker (the broker was down)."""
-    from .models import StoreEvent
-    from .rules.evaluate import evaluate_event as evaluate
-
     cutoff = timezone.now() - timedelta(seconds=conf.get("OUTBOX_GRACE_SECONDS"))
     ids = list(
         StoreEvent.objects.filter(status=StoreEvent.Status.RECEIVED, received_at__lt=cutoff)
         .order_by("received_at").values_list("pk", flat=True)[:1000]
     )
     for event_id in ids:
-        evaluate(event_id)
+        evaluate.evaluate_event(event_id)
     return len(ids)
+
+
+def enqueue_evaluation(event_ids: list[int], **kwargs) -> None:
+    """Hand the events to a worker as one task, evaluated in order; if the broker is down the
+    outbox sweep picks them up later. The receiver of ``eventstore.events_stored``."""
+    try:
+        evaluate_events.delay(list(event_ids))
+    except Exception:
+        log.warning("Could not enqueue events %s; the outbox sweep will evaluate them", event_ids, exc_info=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .signals import tracking_views
+from .feedback import views as tracking_views
 from .signals.saleor_webhook import saleor_webhook
 
 app_name = "masa"

@@ -14,8 +14,8 @@ from django.utils.dateparse import parse_datetime
 
 from masa import signals
 from masa.models import Channel, Customer, Delivery, ScheduledAction
-from masa.rules.durations import parse_duration
-from masa.scheduling import sweep
+from masa.durations import parse_duration
+from masa.actions.due import sweep
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
 _orders = itertools.count(1)
@@ -66,7 +66,7 @@ MESSAGE_ACTIONS = {
 
 
 def _message_action(event: dict, at: datetime) -> None:
-    from masa.signals.feedback import record
+    from masa.eventstore import record_message_event as record
 
     (action, template), = ((k, v) for k, v in event.items() if k in MESSAGE_ACTIONS)
     name, data = MESSAGE_ACTIONS[action]

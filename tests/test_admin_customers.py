@@ -7,8 +7,8 @@ from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
 from masa.models import Customer, CustomerNote, Delivery, RuleFiring, ScheduledAction, StoreEvent
-from masa.scheduling import sweep
-from masa.signals.feedback import record
+from masa.actions.due import sweep
+from masa.eventstore import record_message_event as record
 
 from .admin_helpers import NOW, denied, editor, place_order, viewer
 
@@ -108,7 +108,7 @@ def test_a_deferred_send_shows_why_it_waits(client, ruth):
 
 def test_score_changes_show_their_cause_and_the_band_is_listed(client, ruth, django_capture_on_commit_callbacks):
     from masa.models import Rule
-    from masa.signals.feedback import record
+    from masa.eventstore import record_message_event as record
 
     customer, _ = ruth
     Rule.objects.create(rule_id="score-click", title="Score: a link clicked", definition={

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from masa import results
+from masa.reports import results
 from masa.models import Delivery, Rule, RuleFiring, ScheduledAction
-from masa.scheduling import sweep
-from masa.signals.feedback import record
+from masa.actions.due import sweep
+from masa.eventstore import record_message_event as record
 
 from .admin_helpers import NOW, place_order, viewer
 from .conftest import post_signed

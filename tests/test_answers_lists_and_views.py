@@ -7,7 +7,8 @@ from urllib.parse import urlparse
 import pytest
 from django.test import TestCase
 
-from masa import scheduling, tracking
+from masa import tracking
+from masa.actions import due as scheduling
 from masa.models import Customer, Delivery, MessageTemplate, Rule, StoreEvent
 
 from .conftest import post_signed

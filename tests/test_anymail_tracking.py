@@ -5,7 +5,7 @@ import pytest
 from anymail.signals import AnymailTrackingEvent, tracking
 from django.test import TestCase
 
-from masa import scheduling
+from masa.actions import due as scheduling
 from masa.models import Customer, Delivery, ScheduledAction, StoreEvent
 
 from .conftest import post_signed

@@ -7,7 +7,7 @@ from django.test import TestCase
 from masa import signals
 from masa.models import Customer, MessageTemplate, Rule, RuleFiring, ScheduledAction, StoreEvent
 from masa.rules.compiler import RuleDefinitionError, compile_rule
-from masa.scheduling import sweep
+from masa.actions.due import sweep
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from masa import scheduling
+from masa.actions import due as scheduling
 from masa.models import Channel, Customer, Delivery, MessageTemplate, ScheduledAction, StoreEvent
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import pytest
 from django.core import mail
 
 from masa.models import Delivery, RuleFiring, ScheduledAction, StoreEvent
-from masa.scheduling import sweep
+from masa.actions.due import sweep
 
 from .conftest import post_signed
 from .payloads import customer_payload, order_payload

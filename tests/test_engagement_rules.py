@@ -11,7 +11,8 @@ from masa.models import Customer
 from masa.packs import PackError, load_pack
 from masa.rules import factkeys
 from masa.rules.compiler import RuleDefinitionError, compile_rule
-from masa.rules.facts import apply_effect, as_time, customer_fact
+from masa.durations import as_time
+from masa.rules.facts import apply_effect, customer_fact
 from masa.rules.segments import compile_definition
 
 ENGAGEMENT = Path(__file__).resolve().parents[1] / "packs" / "engagement" / "pack.yaml"

@@ -15,7 +15,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from masa import conf, scheduling
+from masa import conf
+from masa.actions import due as scheduling
 from masa.models import Channel, Customer, Delivery, InboundDelivery, MessageTemplate, ScheduledAction, StoreEvent
 
 from .conftest import STORE_API_URL, STORE_DOMAIN, at_once, post_webhook

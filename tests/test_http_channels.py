@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from masa import scheduling
+from masa.actions import due as scheduling
 from masa.channels import OutgoingMessage, PermanentChannelError, TransientChannelError, backend_for
 from masa.channels.webhook import signature
 from masa.models import Channel, Customer, Delivery, Rule, ScheduledAction

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 import pytest
 from django.test import TestCase
 
-from masa import scheduling
+from masa.actions import due as scheduling
 from masa.models import Channel, Customer, MessageTemplate, Rule, ScheduledAction, StoreEvent
 from masa.saleor.actions import voucher_code
 

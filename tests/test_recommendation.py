@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from masa import scheduling
+from masa.actions import due as scheduling
 from masa.models import MessageTemplate, Rule
 from masa.rules.compiler import RuleDefinitionError, compile_rule
 

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from masa import scheduling
+from masa.actions import due as scheduling
 from masa.models import Delivery, MessageTemplate, Rule, ScheduledAction
 from masa.saleor.actions import voucher_code
 from masa.rules.compiler import RuleDefinitionError, compile_rule

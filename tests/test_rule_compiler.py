@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 
 from masa.rules.compiler import RuleDefinitionError, compile_rule
-from masa.rules.durations import parse_duration
+from masa.durations import parse_duration
 
 GOOD = {
     "trigger": {"event": "order_placed", "category": ["absorbent", "vitamins"], "min_total": 10},

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from django.db import connection
 
-from masa import scheduling
+from masa.actions import due as scheduling
 from masa.channels import TransientChannelError
 from masa.channels.email import EmailChannel
 from masa.models import Delivery, ScheduledAction

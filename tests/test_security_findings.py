@@ -16,7 +16,8 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from masa import scheduling, tracking
+from masa import tracking
+from masa.actions import due as scheduling
 from masa.channels import PermanentChannelError, backend_for, safety
 from masa.channels.base import OutgoingMessage
 from masa.models import (Channel, Customer, Delivery, InboundDelivery, MessageTemplate, Rule, RuleFiring, ScheduledAction,
@@ -24,7 +25,7 @@ from masa.models import (Channel, Customer, Delivery, InboundDelivery, MessageTe
 from masa.packs import PackError, load_pack
 from masa.packs.installer import import_pack
 from masa.privacy import erase_customer
-from masa.rendering import merge_context, render
+from masa.rendering import check_template, merge_context, render
 from masa.signals import rejections
 
 from .admin_helpers import denied, editor, every_journeys_page, place_order, viewer
@@ -105,7 +106,7 @@ def test_2_view_in_browser_is_a_sandboxed_document_without_script(client, hostil
 ])
 def test_2_templates_with_active_markup_are_refused_with_the_line_named(html_body, named):
     with pytest.raises(ValidationError) as refused:
-        MessageTemplate(key="t", body="text", html_body=html_body).clean()
+        check_template(MessageTemplate(key="t", body="text", html_body=html_body))
     assert named in str(refused.value)
     source = pack_with("  t:\n    body: text\n    html_body: " + json.dumps(html_body))
     with pytest.raises(PackError) as problems:
@@ -428,7 +429,7 @@ def test_9_erase_removes_personal_data_however_the_json_escaped_it(client, signi
 ])
 def test_10_costly_templates_are_refused_at_save_and_fail_alone_at_send(body, email_channel):
     with pytest.raises(ValidationError, match="more than"):
-        MessageTemplate(key="costly", body=body).clean()
+        check_template(MessageTemplate(key="costly", body=body))
     MessageTemplate.objects.create(key="costly", body=body)
     customer = Customer.objects.create(email="a@example.com", marketing_consent=True)
     event = StoreEvent.objects.create(source="django", source_id="o", name="order_placed", customer=customer,

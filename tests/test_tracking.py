@@ -5,7 +5,7 @@ from urllib.parse import urlparse
 import pytest
 from django.test import TestCase
 
-from masa import scheduling
+from masa.actions import due as scheduling
 from masa.models import Customer, Delivery, MessageTemplate, Rule, ScheduledAction, StoreEvent
 
 from .conftest import post_signed

@@ -14,7 +14,7 @@ from wagtail.log_actions import log
 from ..models import Customer, CustomerNote, Rule, ScheduledAction
 from ..privacy import erase_customer
 from ..rules.manual import trigger_by_hand
-from ..timeline import timeline
+from ..reports.timeline import timeline
 from .base import MasaPage
 
 

@@ -13,7 +13,7 @@ from django.urls import path
 from django.utils import timezone
 
 from ..models import Channel, Delivery, InboundDelivery, ScheduledAction, StoreEvent
-from ..signals.intake import enqueue_evaluation
+from ..tasks import enqueue_evaluation
 from .base import MasaPage
 
 

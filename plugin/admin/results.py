@@ -7,7 +7,7 @@ from django import forms
 from django.urls import path
 from django.utils import timezone
 
-from .. import results
+from ..reports import results
 from ..models import Rule
 from .base import MasaPage
 

@@ -14,7 +14,7 @@ from wagtail.admin.panels import ObjectList, Panel
 from ..models import MessageTemplate, RulePack
 from ..packs.loader import RULE_FIELDS
 from ..rules.compiler import RuleDefinitionError, used_templates, walk_steps
-from ..rules.durations import parse_duration
+from ..durations import parse_duration
 from ..rules.parameters import ParameterError
 from ..rules.segments import compile_definition
 
@@ -211,6 +211,11 @@ class RuleForm(WagtailAdminModelForm):
         self.instance.definition = definition
 
 
+def template_edit_url(key: str) -> str:
+    template = MessageTemplate.objects.filter(key=key).order_by("locale").first()
+    return reverse("wagtailsnippets_masa_messagetemplate:edit", args=[template.pk]) if template else ""
+
+
 class DefinitionPanel(Panel):
     """Renders the editable values of the definition, links to its messages, and the YAML."""
 
@@ -221,8 +226,6 @@ class DefinitionPanel(Panel):
         template_name = "masa/admin/definition_panel.html"
 
         def get_context_data(self, parent_context=None):
-            from .urls import template_edit_url
-
             context = super().get_context_data(parent_context)
             definition = self.instance.definition or {}
             keys = sorted(used_templates(definition))

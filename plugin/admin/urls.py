@@ -1,7 +1,4 @@
 """Admin URLs of Masa's own pages (the snippet view sets bring theirs)."""
-from django.urls import reverse
-
-from ..models import MessageTemplate
 from .channels import channel_urls
 from .customers import customer_urls
 from .failures import failure_urls
@@ -14,8 +11,3 @@ from .simulate import simulate_urls
 def admin_urls():
     return [*switch_urls(), *simulate_urls(), *channel_urls(), *pack_urls(), *customer_urls(), *results_urls(),
             *failure_urls()]
-
-
-def template_edit_url(key: str) -> str:
-    template = MessageTemplate.objects.filter(key=key).order_by("locale").first()
-    return reverse("wagtailsnippets_masa_messagetemplate:edit", args=[template.pk]) if template else ""

@@ -41,6 +41,7 @@ class SendResult:
 
 class ChannelBackend(ABC):
     address_field = "email"
+    tracks_text_links = False  # the text body's links become click redirects (SMS)
 
     def __init__(self, channel: Channel):
         self.channel = channel

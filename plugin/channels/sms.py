@@ -18,6 +18,7 @@ TWILIO_API = "https://api.twilio.com"
 
 class SmsChannel(ChannelBackend):
     address_field = "phone"
+    tracks_text_links = True
 
     def send(self, message: OutgoingMessage) -> SendResult:
         if not message.to:

@@ -19,7 +19,8 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from .. import __version__
-from ..rules.compiler import CompiledRule, RuleDefinitionError, used_templates
+from ..plans import CompiledRule
+from ..rules.compiler import RuleDefinitionError, used_templates
 from ..rules.engine import rule_limit_problem
 from ..rules.parameters import ParameterError, check_value
 from ..rendering import template_problems

@@ -19,14 +19,17 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.utils import timezone
 
 from ..models import Customer, Rule, RuleFiring, RulePack, ScheduledAction, StoreEvent
-from . import abandonment, awaiting, facts, guards
-from .compiler import CompiledRule, RuleDefinitionError
+from ..actions import abandonment, awaiting, guards
+from ..events import PURCHASES
+from ..plans import CompiledRule
+from . import facts
+from .compiler import RuleDefinitionError
 from .engine import MAX_FACT_PROPERTIES, ChainLimitError, EngineError, Firing, RuleSet, compile_ruleset, referenced_properties
 from .segments import compile_definition
 
 log = logging.getLogger(__name__)
 
-PURCHASE_EVENTS = {"order_placed", "category_bought", "product_bought"}
+PURCHASE_EVENTS = PURCHASES
 MANUAL_TRIGGER = "manual_trigger"
 
 

@@ -1,24 +1,18 @@
 """Customer facts: what an event changes about a customer, and the flat fact the engine sees."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
-from statistics import median
 
-import re
-from datetime import timedelta
-from datetime import timezone as dt_timezone
+from django.utils.dateparse import parse_datetime
 
-from django.utils.dateparse import parse_date, parse_datetime
-
+from ..durations import DAY, as_time, median_interval_days
 from ..models import Customer, StoreEvent
 from . import factkeys
 
 MAX_TIMES = 100
 METADATA_PREFIX = "masa."
-DAY = 86400.0
-LIST_TAG = "list:"
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+LIST_TAG = Customer.LIST_TAG
 
 
 def apply_event(customer: Customer, event: StoreEvent) -> list[str]:
@@ -74,19 +68,6 @@ def apply_event(customer: Customer, event: StoreEvent) -> list[str]:
     return []
 
 
-def as_time(value) -> datetime | None:
-    """The time an ISO date or date-time fact holds (a date counts from midnight UTC), else None."""
-    if not isinstance(value, str) or not _ISO_DATE.match(value):
-        return None
-    moment = parse_datetime(value)
-    if moment is None:
-        day = parse_date(value[:10])
-        moment = datetime(day.year, day.month, day.day) if day else None
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt_timezone.utc)
-    return moment
-
-
 def profile_changes(before: dict, customer: Customer) -> list[dict]:
     """Change facts for the customer facts an event changed (e.g. a birthday set in the store)."""
     after = customer.facts or {}
@@ -139,14 +120,6 @@ def _later(stored_iso: str | None, when) -> str:
 
 def _days_between(earlier_iso: str, at: datetime) -> float:
     return round((at - parse_datetime(earlier_iso)).total_seconds() / DAY, 3)
-
-
-def median_interval_days(times: list[str]) -> float | None:
-    """The median number of days between consecutive purchases, or None below two purchases."""
-    if len(times) < 2:
-        return None
-    parsed = [parse_datetime(t) for t in sorted(times)]
-    return median((b - a).total_seconds() / DAY for a, b in zip(parsed, parsed[1:]))
 
 
 ALWAYS_KEPT = ("id", "kind", "type")

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from ..models import Customer, Rule, RuleFiring, StoreEvent
-from ..signals.intake import store_events
-from ..signals.normalize import Identity, NormalizedEvent
+from ..eventstore import store_events
+from ..events import Identity, NormalizedEvent
 from .evaluate import MANUAL_TRIGGER
 
 

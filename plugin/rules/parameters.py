@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from .compiler import RuleDefinitionError
-from .durations import parse_duration
+from ..durations import parse_duration
 
 PLACEHOLDER = re.compile(r"\$([a-z][a-z0-9_]*)")
 TYPES = {"integer", "number", "string", "boolean", "duration", "list", "category", "product"}

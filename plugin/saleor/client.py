@@ -17,48 +17,13 @@ from typing import Any, Callable, Generator
 
 import httpx
 
+from .errors import (SaleorError, SaleorGraphQLError, SaleorMutationError, SaleorRequestError,  # noqa: F401
+                     SaleorUnavailable)
+from .resources import Checkouts, Customers, GiftCards, Orders, Vouchers, Webhooks
+
 DOCUMENTS = Path(__file__).with_name("graphql")
 # The transport clients use when none is given (tests put a fake Saleor here, at the network edge).
 DEFAULT_TRANSPORT: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None
-
-
-class SaleorError(Exception):
-    """Saleor could not be asked, or said no."""
-
-
-class SaleorUnavailable(SaleorError):
-    """Network error, timeout or 5xx, still failing after every retry: worth retrying later."""
-
-
-class SaleorRequestError(SaleorError):
-    """Saleor refused the request itself (4xx: bad token, bad URL)."""
-
-    def __init__(self, operation: str, status: int, text: str):
-        super().__init__(f"{operation}: Saleor answered {status}: {text[:300]}")
-        self.operation, self.status = operation, status
-
-
-class SaleorGraphQLError(SaleorError):
-    """The operation came back with top-level GraphQL ``errors`` (syntax, permission, lookup)."""
-
-    def __init__(self, operation: str, errors: list[dict]):
-        details = "; ".join(
-            f"{e.get('message', e)}" + (f" (at {'.'.join(map(str, e['path']))})" if e.get("path") else "")
-            for e in errors
-        )
-        super().__init__(f"{operation}: {details}")
-        self.operation, self.errors = operation, errors
-
-
-class SaleorMutationError(SaleorError):
-    """A mutation returned errors in its payload; names the mutation and the field."""
-
-    def __init__(self, mutation: str, errors: list[dict]):
-        details = "; ".join(
-            f"field {e.get('field') or '(none)'!r}: {e.get('message') or e.get('code')} [{e.get('code')}]" for e in errors
-        )
-        super().__init__(f"{mutation} failed: {details}")
-        self.mutation, self.errors = mutation, errors
 
 
 @lru_cache(maxsize=None)
@@ -74,8 +39,6 @@ class _Base:
         self.retries, self.backoff = retries, backoff
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._options = dict(headers=headers, timeout=timeout, transport=transport or DEFAULT_TRANSPORT)
-        from .resources import Checkouts, Customers, GiftCards, Orders, Vouchers, Webhooks
-
         self.customers, self.orders, self.checkouts = Customers(self), Orders(self), Checkouts(self)
         self.vouchers, self.gift_cards, self.webhooks = Vouchers(self), GiftCards(self), Webhooks(self)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .client import SaleorError, SaleorMutationError
+from .errors import SaleorError, SaleorMutationError
 
 
 def _payload(data: dict, mutation: str) -> dict:

@@ -44,7 +44,7 @@ ORDER_SIGNALS = {
 
 
 def _identity(kwargs):
-    from .normalize import Identity
+    from ..events import Identity
 
     return Identity(
         store_id=str(kwargs["customer_id"]) if kwargs.get("customer_id") else None,
@@ -72,7 +72,7 @@ def _lines(raw_lines) -> list[dict]:
 
 
 def _store(events):
-    from .intake import store_events
+    from ..eventstore import store_events
 
     return store_events("django", events)
 
@@ -105,7 +105,8 @@ for _name, _signal in ORDER_SIGNALS.items():
 
 @receiver(checkout_updated, dispatch_uid="masa-checkout_updated")
 def _checkout_updated(sender, checkout_id, **kwargs):
-    from .normalize import NormalizedEvent, summarize_lines
+    from ..events import NormalizedEvent
+    from .normalize import summarize_lines
 
     lines = _lines(kwargs.get("lines"))
     occurred_at = kwargs.get("occurred_at") or timezone.now()
@@ -117,7 +118,7 @@ def _checkout_updated(sender, checkout_id, **kwargs):
 
 def _customer_receiver(name):
     def handle(sender, customer_id, **kwargs):
-        from .normalize import NormalizedEvent
+        from ..events import NormalizedEvent
 
         occurred_at = kwargs.get("occurred_at") or timezone.now()
         identity = _identity({**kwargs, "customer_id": customer_id})
@@ -135,7 +136,7 @@ customer_updated.connect(_customer_receiver("customer_updated"), weak=False, dis
 
 
 def _form_submitted(sender, form, submission_id, **kwargs):
-    from .normalize import NormalizedEvent
+    from ..events import NormalizedEvent
 
     occurred_at = kwargs.get("occurred_at") or timezone.now()
     answers = {str(k): v for k, v in (kwargs.get("answers") or {}).items() if isinstance(v, (str, int, float, bool))}
@@ -144,7 +145,7 @@ def _form_submitted(sender, form, submission_id, **kwargs):
 
 
 def _store_event(sender, name, event_id, **kwargs):
-    from .normalize import NormalizedEvent
+    from ..events import NormalizedEvent
 
     occurred_at = kwargs.get("occurred_at") or timezone.now()
     event_name = name if name.startswith("custom.") else f"custom.{name}"

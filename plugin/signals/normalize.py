@@ -1,37 +1,21 @@
-"""Saleor webhook payloads → Masa's normalized events (DESIGN.md §2).
+"""Saleor webhook payloads → Masa's normalized events (docs/architecture.md, "Events").
 
 Pure functions over parsed JSON: no database, no HTTP. A payload of the wrong shape raises
 ``PayloadError`` naming the missing or wrong field.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
+from ..events import Identity, NormalizedEvent
+
 
 class PayloadError(ValueError):
     """The body is JSON but not the shape this event type has."""
-
-
-@dataclass(frozen=True)
-class Identity:
-    store_id: str | None = None
-    email: str = ""
-    first_name: str = ""
-    last_name: str = ""
-
-
-@dataclass
-class NormalizedEvent:
-    name: str
-    source_id: str
-    occurred_at: datetime
-    identity: Identity
-    data: dict = field(default_factory=dict)
 
 
 ORDER_EVENTS = {

@@ -23,7 +23,7 @@ from .. import conf
 from ..models import InboundDelivery
 from . import normalize
 from .ratelimit import rate_limited
-from .intake import store_events
+from ..eventstore import store_events
 from .rejections import header as _header, record_rejection, recorded_headers
 from .saleor_keys import KeysUnavailable, configured_store, key_for
 

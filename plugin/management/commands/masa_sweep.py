@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from ...scheduling import sweep
+from ...actions.due import sweep
 from ...tasks import sweep_outbox
 
 

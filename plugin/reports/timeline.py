@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .models import Customer, CustomerNote, Delivery, RuleFiring, ScheduledAction, StoreEvent
+from ..models import Customer, CustomerNote, Delivery, RuleFiring, ScheduledAction, StoreEvent
 
 FEEDBACK_EVENTS = {"message_opened": "opened", "message_clicked": "clicked", "message_bounced": "bounced",
                    "unsubscribed": "unsubscribed"}

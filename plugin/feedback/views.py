@@ -21,8 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import tracking
 from ..models import Delivery
-from . import feedback
-from .ratelimit import rate_limited
+from ..eventstore import record_message_event
+from ..signals.ratelimit import rate_limited
 
 # The message is the shop's content on this site's origin: a sandboxed document without script,
 # forms, plugins or frames; only inline styles and images (https, data:) load.
@@ -54,7 +54,7 @@ def _delivery(value: str, kind: str) -> tuple[Delivery | None, dict]:
 def opened(request, token):
     delivery, _ = _delivery(token, "open")
     if delivery is not None:
-        feedback.record(delivery, "message_opened", f"message_opened:{delivery.idempotency_key}")
+        record_message_event(delivery, "message_opened", f"message_opened:{delivery.idempotency_key}")
     response = HttpResponse(PIXEL, content_type="image/gif")
     response["Cache-Control"] = "no-store"
     return response
@@ -68,7 +68,7 @@ def clicked(request, token):
         return HttpResponseBadRequest("This link is not valid.")
     url = payload["u"]
     link = hashlib.sha256(url.encode()).hexdigest()[:16]
-    feedback.record(delivery, "message_clicked", f"message_clicked:{delivery.idempotency_key}:{link}", url=url)
+    record_message_event(delivery, "message_clicked", f"message_clicked:{delivery.idempotency_key}:{link}", url=url)
     return HttpResponseRedirect(url)
 
 
@@ -86,7 +86,7 @@ def unsubscribe(request, token):
             '<!doctype html><meta charset="utf-8"><title>Unsubscribe</title>'
             '<form method="post"><p>Stop marketing messages to this address?</p>'
             '<button type="submit">Unsubscribe</button></form>')
-    feedback.record(delivery, "unsubscribed", f"unsubscribed:{delivery.customer_id}:{delivery.idempotency_key}")
+    record_message_event(delivery, "unsubscribed", f"unsubscribed:{delivery.customer_id}:{delivery.idempotency_key}")
     return HttpResponse('<!doctype html><meta charset="utf-8"><p>You will get no more marketing messages.</p>')
 
 
@@ -131,7 +131,7 @@ def answer(request, token):
     label = choice.replace("-", " ").replace("_", " ")
     if request.method == "GET":
         return _confirm_page("Your answer", f"Your answer: {label}", "Send my answer")
-    feedback.record(delivery, "survey_answered", f"survey_answered:{delivery.idempotency_key}", answer=choice)
+    record_message_event(delivery, "survey_answered", f"survey_answered:{delivery.idempotency_key}", answer=choice)
     return _done_page("Thank you for your answer.")
 
 
@@ -146,5 +146,5 @@ def join_list(request, token, name):
     label = name.replace("-", " ")
     if request.method == "GET":
         return _confirm_page("Join the list", f"Send me news about {label}?", "Yes, sign me up")
-    feedback.record(delivery, "list_joined", f"list_joined:{delivery.customer_id}:{name}", list=name)
+    record_message_event(delivery, "list_joined", f"list_joined:{delivery.customer_id}:{name}", list=name)
     return _done_page(f"Done: you will hear from us about {label}.")

@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 
 from ..models import Customer, StoreEvent
-from .compiler import WEEKDAYS
-from .facts import median_interval_days
+from ..durations import WEEKDAYS, median_interval_days
 
 
 def customer_zone(customer: Customer) -> ZoneInfo:

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 from ..models import Customer, Delivery, Rule, RuleFiring, ScheduledAction, StoreEvent
 from . import timing
-from .compiler import PlannedAction, plan_from_dict
+from ..delivery.outcome import DONE, Outcome
+from ..plans import PlannedAction, plan_from_dict
 
 KIND = "await"
 
@@ -35,13 +36,10 @@ def schedule_plan(plan: list[PlannedAction], *, rule: Rule, firing: RuleFiring |
         ScheduledAction.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-def _branch(action: ScheduledAction, name: str, start: datetime, outcome: str) -> None:
+def _branch(action: ScheduledAction, name: str, start: datetime) -> None:
     plan = [plan_from_dict(item) for item in action.params.get(name, [])]
     schedule_plan(plan, rule=action.rule, firing=action.firing, customer=action.customer, event=action.event,
                   key_prefix=action.params["key_prefix"], start=start)
-    ScheduledAction.objects.filter(pk=action.pk).update(
-        status=ScheduledAction.Status.DONE, outcome=outcome, completed_at=start
-    )
 
 
 def resolve(event: StoreEvent, customer: Customer, action_ids: list[int]) -> int:
@@ -56,7 +54,10 @@ def resolve(event: StoreEvent, customer: Customer, action_ids: list[int]) -> int
         started = action.due_at - timedelta(seconds=action.params["within"])
         if started <= event.occurred_at <= action.due_at and _about_this_run(event, action):
             action.customer = customer
-            _branch(action, "on_event", event.occurred_at, f"{event.name} arrived on {event.occurred_at:%Y-%m-%d %H:%M}")
+            _branch(action, "on_event", event.occurred_at)
+            ScheduledAction.objects.filter(pk=action.pk).update(
+                status=ScheduledAction.Status.DONE, completed_at=event.occurred_at,
+                outcome=f"{event.name} arrived on {event.occurred_at:%Y-%m-%d %H:%M}")
             resolved += 1
     return resolved
 
@@ -69,7 +70,8 @@ def _about_this_run(event: StoreEvent, action: ScheduledAction) -> bool:
     return not sent or message in sent
 
 
-def time_out(action: ScheduledAction, now: datetime) -> str:
-    days = action.params["within"] / 86400
-    _branch(action, "on_timeout", action.due_at, f"no {action.params['event']} within {days:g} days")
-    return ScheduledAction.Status.DONE
+def time_out(action: ScheduledAction, now: datetime) -> Outcome:
+    """The await's time ran out: schedule ``on_timeout`` from then."""
+    _branch(action, "on_timeout", action.due_at)
+    return Outcome(DONE, note=f"no {action.params['event']} within {action.params['within'] / 86400:g} days",
+                   at=action.due_at)

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db.models import Count
 
-from .models import Delivery, Rule, RuleFiring, ScheduledAction, StoreEvent
+from ..models import Delivery, Rule, RuleFiring, ScheduledAction, StoreEvent
 
 METRICS = ("fired", "scheduled", "sent", "opened", "clicked", "converted")
 

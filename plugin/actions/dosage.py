@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 
-from . import conf
-from .models import Channel, Delivery, ScheduledAction
+from .. import conf
+from ..models import Channel, Delivery, ScheduledAction
 
 WINDOWS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7),
            "month": timedelta(days=30)}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 
 from ..models import Delivery
-from . import feedback
+from ..eventstore import record_message_event
 
 EVENTS = {"opened": "message_opened", "clicked": "message_clicked", "bounced": "message_bounced",
           "rejected": "message_bounced", "failed": "message_bounced", "unsubscribed": "unsubscribed",
@@ -34,4 +34,4 @@ def on_tracking(sender, event, esp_name, **kwargs) -> None:
         details = {"url": url} if url else {}
         if event.description or event.mta_response:
             details["reason"] = (event.description or event.mta_response or "")[:500]
-        feedback.record(delivery, name, f"{name}:{delivery.idempotency_key}{suffix}", esp=esp_name, **details)
+        record_message_event(delivery, name, f"{name}:{delivery.idempotency_key}{suffix}", esp=esp_name, **details)

@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .. import conf
 from ..models import Customer, ScheduledAction, StoreEvent
-from .durations import parse_duration
+from ..durations import parse_duration
 
 KIND = "confirm_abandonment"
 MINIMUM_QUIET = timedelta(minutes=15)

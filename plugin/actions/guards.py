@@ -1,13 +1,19 @@
 """Guards: conditions re-checked when an action falls due (and when a purchase may void it).
 
-``failed_guard`` returns the reason an action must not run, in words the timeline shows, or None.
+``GUARDS`` is the one registry: a rule's ``check`` step names guards from it (the compiler asks
+each guard what is wrong with its argument), and ``failed_guard`` runs them, returning the reason
+an action must not run, in words the timeline shows, or None. Adding a guard is one ``Guard``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Callable
+
 from django.utils.dateparse import parse_datetime
 
+from ..durations import as_time
+from ..events import is_trigger
 from ..models import ScheduledAction, StoreEvent
-from .facts import as_time
 
 
 def _not_bought_since(action: ScheduledAction, argument: dict) -> str | None:
@@ -70,13 +76,31 @@ def _marketing_paused(action: ScheduledAction) -> str | None:
     return None
 
 
-GUARD_CHECKS = {
-    "not_bought_since": _not_bought_since,
-    "not_bought": _not_bought,
-    "no_order_since": _no_order_since,
-    "marketing_consent": _marketing_consent,
-    "no_event_since": _no_event_since,
-}
+def _purchase_problem(argument) -> str | None:
+    if not isinstance(argument, dict) or not set(argument) & {"category", "product"}:
+        return "needs 'category' or 'product'"
+    return None
+
+
+def _events_problem(argument) -> str | None:
+    unknown = [event for event in _listify(argument) if not is_trigger(event)]
+    return f"unknown event {unknown[0]!r}" if unknown else None
+
+
+@dataclass(frozen=True)
+class Guard:
+    name: str
+    check: Callable[[ScheduledAction, Any], str | None]
+    problem: Callable[[Any], str | None] = lambda argument: None
+
+
+GUARDS: dict[str, Guard] = {guard.name: guard for guard in (
+    Guard("not_bought_since", _not_bought_since, _purchase_problem),
+    Guard("not_bought", _not_bought, _purchase_problem),
+    Guard("no_order_since", _no_order_since, lambda argument: None if argument is True else "write no_order_since: true"),
+    Guard("marketing_consent", _marketing_consent),
+    Guard("no_event_since", _no_event_since, _events_problem),
+)}
 
 
 def failed_guard(action: ScheduledAction) -> str | None:
@@ -88,7 +112,7 @@ def failed_guard(action: ScheduledAction) -> str | None:
             return reason
     for guard in action.guard:
         for name, argument in guard.items():
-            reason = GUARD_CHECKS[name](action, argument)
+            reason = GUARDS[name].check(action, argument)
             if reason:
                 return reason
     return None

@@ -1,18 +1,29 @@
-"""Store normalized events first, evaluate them after the transaction commits.
+"""The event store: every event enters here, is stored first and evaluated after commit.
 
-Every source (Saleor webhooks, Django signals, Masa's own timers) comes through ``store_events``.
-An event already stored (same source and source id) is skipped, so retries change nothing.
+Every source (Saleor webhooks and Django signals at intake, Masa's own timers in the action stage,
+message feedback and ``message_sent`` from delivery) comes through ``store_events``. An event
+already stored (same source and source id) is skipped, so retries change nothing. Once the
+transaction commits, ``events_stored`` is sent with the new events' ids; the evaluation stage
+listens to it (``tasks.enqueue_evaluation``, connected in ``MasaConfig.ready``), so nothing that
+records an event imports evaluation.
 """
 from __future__ import annotations
 
 import logging
 
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
+from django.utils import timezone
 
-from ..models import Customer, InboundDelivery, StoreEvent
-from .normalize import Identity, NormalizedEvent
+from .events import Identity, NormalizedEvent
+from .models import Customer, Delivery, InboundDelivery, StoreEvent
+
+__all__ = ["Identity", "NormalizedEvent", "events_stored", "record_message_event", "resolve_customer", "store_events"]
 
 log = logging.getLogger(__name__)
+
+# Sent after commit with ``event_ids``: the stored events, in order, to be evaluated.
+events_stored = Signal()
 
 
 def resolve_customer(identity: Identity) -> Customer | None:
@@ -69,8 +80,20 @@ def store_events(
             stored = [row for row in rows if _insert_unless_stored(row)]
         event_ids = [event.pk for event in stored]
         if event_ids:
-            transaction.on_commit(lambda: enqueue_evaluation(event_ids))
+            transaction.on_commit(lambda: events_stored.send(sender=StoreEvent, event_ids=event_ids))
     return stored
+
+
+def record_message_event(delivery: Delivery, name: str, source_id: str, at=None, **data) -> None:
+    """Store ``name`` (message_sent, message_opened, message_clicked, message_bounced,
+    unsubscribed, survey_answered, list_joined) once per ``source_id`` for the delivery's
+    customer, with the message's rule and template."""
+    customer = delivery.customer
+    rule = delivery.action.rule.rule_id if delivery.action and delivery.action.rule else ""
+    store_events("masa", [NormalizedEvent(
+        name, source_id, at or timezone.now(), Identity(store_id=customer.store_id, email=customer.email),
+        {"delivery": delivery.idempotency_key, "template": delivery.template_key, "rule": rule, **data},
+    )])
 
 
 def _insert_unless_stored(row: StoreEvent) -> bool:
@@ -81,14 +104,3 @@ def _insert_unless_stored(row: StoreEvent) -> bool:
     except IntegrityError:
         log.debug("Event %s:%s is already stored", row.source, row.source_id)
         return False
-
-
-def enqueue_evaluation(event_ids: list[int]) -> None:
-    """Hand the events to a worker as one task, evaluated in order; if the broker is down the
-    outbox sweep picks them up later."""
-    from ..tasks import evaluate_events
-
-    try:
-        evaluate_events.delay(event_ids)
-    except Exception:
-        log.warning("Could not enqueue events %s; the outbox sweep will evaluate them", event_ids, exc_info=True)

@@ -1,0 +1,118 @@
+"""Due actions: claim them, re-check their guards, perform them, and record what became of them.
+
+Claiming uses ``SELECT … FOR UPDATE SKIP LOCKED`` so sweeps running at once never take the same
+row; a claim older than the lease (a worker died) is taken again. What an action does is its
+kind's performer (``perform.PERFORMERS``); this module decides its status: done, cancelled (a
+guard failed), deferred (caps, quiet hours, an open circuit), retried with backoff, or failed.
+"""
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import conf
+from ..delivery.outcome import DEFERRED, DONE, FAILED, RETRY, Outcome
+from ..models import ScheduledAction
+from . import abandonment
+from .guards import failed_guard
+from .perform import PERFORMERS
+
+log = logging.getLogger(__name__)
+Status = ScheduledAction.Status
+
+
+def claim_due(now=None, limit: int | None = None) -> list[int]:
+    """Claim up to ``limit`` due actions (and stale claims) for this worker; return their ids."""
+    now = now or timezone.now()
+    limit = limit or conf.get("SWEEP_BATCH_SIZE")
+    stale = now - timedelta(seconds=conf.get("CLAIM_LEASE_SECONDS"))
+    with transaction.atomic():
+        due = list(
+            ScheduledAction.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.PENDING, due_at__lte=now)
+            .order_by("due_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        room = limit - len(due)
+        if room > 0:
+            due += list(
+                ScheduledAction.objects.select_for_update(skip_locked=True)
+                .filter(status=Status.CLAIMED, claimed_at__lt=stale)
+                .order_by("claimed_at")
+                .values_list("pk", flat=True)[:room]
+            )
+        ScheduledAction.objects.filter(pk__in=due).update(status=Status.CLAIMED, claimed_at=now)
+    return due
+
+
+def sweep(now=None, limit: int | None = None) -> dict:
+    """Claim and dispatch every due action; returns counts by outcome."""
+    counts: dict[str, int] = {}
+    for action_id in claim_due(now, limit):
+        outcome = dispatch(action_id, now=now)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def dispatch(action_id: int, now=None) -> str:
+    """Perform one claimed action; returns what became of it (done, cancelled, deferred, retry, failed)."""
+    now = now or timezone.now()
+    action = ScheduledAction.objects.select_related("rule", "customer", "event").get(pk=action_id)
+    if action.status != Status.CLAIMED:
+        return "skipped"
+    reason = failed_guard(action)
+    if action.kind == abandonment.KIND:
+        reason = reason or abandonment.confirmation_failure(action)
+    if reason:
+        return finish(action, Status.CANCELLED, now, cancel_reason=reason)
+    return record(action, PERFORMERS[action.kind](action, now), now)
+
+
+def record(action: ScheduledAction, outcome: Outcome, now) -> str:
+    """Write what a performer reported onto the action."""
+    attempts = {"attempts": action.attempts + 1} if outcome.tried else {}
+    if outcome.status == DONE:
+        note = {"outcome": outcome.note} if outcome.note else {}
+        return finish(action, Status.DONE, outcome.at or now, **attempts, **note)
+    if outcome.status == FAILED:
+        return finish(action, Status.FAILED, now, last_error=outcome.error, **attempts)
+    if outcome.status == DEFERRED:
+        return defer(action, outcome.until, outcome.error)
+    if outcome.status == RETRY:
+        return reschedule_or_fail(action, now, outcome.error)
+    raise ValueError(f"unknown outcome {outcome.status!r}")
+
+
+def finish(action: ScheduledAction, status: str, now, **fields) -> str:
+    ScheduledAction.objects.filter(pk=action.pk).update(status=status, completed_at=now, **fields)
+    return status
+
+
+def defer(action: ScheduledAction, until, reason: str) -> str:
+    ScheduledAction.objects.filter(pk=action.pk).update(
+        status=Status.PENDING, claimed_at=None, due_at=until,
+        outcome=f"deferred to {until:%Y-%m-%d %H:%M %Z}: {reason}",
+    )
+    return "deferred"
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with full jitter: base · 2^(attempts-1), randomized down to half."""
+    ceiling = conf.get("SEND_RETRY_BASE_SECONDS") * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+def reschedule_or_fail(action: ScheduledAction, now, error: str) -> str:
+    """Try the action again after a backoff, or fail it once SEND_MAX_ATTEMPTS is reached."""
+    attempts = action.attempts + 1
+    if attempts >= conf.get("SEND_MAX_ATTEMPTS"):
+        return finish(action, Status.FAILED, now, attempts=attempts, last_error=f"gave up after {attempts} attempts: {error}")
+    ScheduledAction.objects.filter(pk=action.pk).update(
+        status=Status.PENDING, attempts=attempts, last_error=error, claimed_at=None,
+        due_at=now + retry_delay(attempts),
+    )
+    return "retry"

@@ -1,0 +1,80 @@
+"""What each kind of scheduled action does when it falls due, one performer per kind.
+
+A performer returns an ``Outcome``; ``due.record`` writes it onto the action. Message kinds go
+to delivery; Masa's own kinds (emitted events, delayed effects, confirmed cart abandonments)
+enter the event store as events; ``sync_to_saleor`` writes to Saleor; an ``await`` whose time ran
+out schedules its ``on_timeout`` branch. tests/actions/test_performers.py checks that every kind a
+step plans has a performer here.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from .. import conf
+from ..delivery import deliver
+from ..delivery.outcome import DEFERRED, DONE, FAILED, RETRY, Outcome
+from ..delivery.prepare import resolve_channel
+from ..delivery.send import circuit_open
+from ..eventstore import store_events
+from ..events import Identity, NormalizedEvent
+from ..models import ScheduledAction
+from ..saleor import actions as saleor_actions
+from . import abandonment, awaiting, dosage
+
+
+def perform_message(action: ScheduledAction, now) -> Outcome:
+    """``send`` and ``notify_staff``: a channel, caps and quiet hours, then delivery."""
+    if action.kind == "notify_staff" and not conf.get("STAFF_EMAILS"):
+        return Outcome(FAILED, "MASA['STAFF_EMAILS'] names nobody to notify")
+    channel = resolve_channel(action.params.get("channel", "email"))
+    if channel is None:
+        return Outcome(FAILED, f"no enabled channel named or of kind {action.params.get('channel')!r}")
+    waiting = circuit_open(channel, now)
+    if waiting is not None:
+        return waiting
+    deferral = dosage.defer_until(action, channel, now)
+    if deferral is not None:
+        return Outcome(DEFERRED, deferral[1], until=deferral[0])
+    return deliver(action, channel, now)
+
+
+def _masa_event(action: ScheduledAction) -> tuple[str, dict]:
+    if action.kind == "emit":
+        return action.params["event"], {"emitted_by": action.rule.rule_id, **_order_of(action)}
+    if action.kind == "effect":
+        return "rule_effect", {"effect": action.params, "rule": action.rule.rule_id}
+    return "cart_abandoned", {**action.event.data, "last_update_at": action.event.occurred_at.isoformat()}
+
+
+def _order_of(action: ScheduledAction) -> dict:
+    return {key: action.event.data[key] for key in ("order_id", "number") if key in action.event.data}
+
+
+def store_masa_event(action: ScheduledAction, now) -> Outcome:
+    """Emitted events, delayed effects and confirmed abandonments enter as Masa's own events."""
+    name, data = _masa_event(action)
+    customer = action.customer
+    identity = Identity(store_id=customer.store_id, email=customer.email)
+    store_events("masa", [NormalizedEvent(name, f"{name}:{action.idempotency_key}", now, identity, data)])
+    return Outcome(DONE)
+
+
+def sync_to_saleor(action: ScheduledAction, now) -> Outcome:
+    try:
+        written = saleor_actions.write_customer_metadata(action.customer, action.params["facts"])
+    except saleor_actions.ActionRefused as error:
+        return Outcome(FAILED, str(error))
+    except saleor_actions.ActionUnavailable as error:
+        return Outcome(RETRY, str(error))
+    return Outcome(DONE, note="wrote " + ", ".join(f"{k}={v}" for k, v in written.items()))
+
+
+PERFORMERS: dict[str, Callable[[ScheduledAction, object], Outcome]] = {
+    "send": perform_message,
+    "notify_staff": perform_message,
+    "emit": store_masa_event,
+    "effect": store_masa_event,
+    abandonment.KIND: store_masa_event,
+    "sync_to_saleor": sync_to_saleor,
+    awaiting.KIND: awaiting.time_out,
+}

@@ -1,0 +1,17 @@
+"""What a delivery attempt came to, for the action stage to record on the action."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+DONE, FAILED, RETRY, DEFERRED = "done", "failed", "retry", "deferred"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str                    # done | failed | retry | deferred
+    error: str = ""                # failed, retry: what went wrong; deferred: why it waits
+    until: datetime | None = None  # deferred: when it may go
+    tried: bool = False            # the channel was called (the action counts an attempt)
+    note: str = ""                 # done: what happened, for the timeline (a wait's outcome)
+    at: datetime | None = None     # done: when it happened, if not now

@@ -1,0 +1,66 @@
+"""A due message action → its Delivery: the channel, the recipient, the rendered text with its
+tracked links, stored once per idempotency key before any channel is called."""
+from __future__ import annotations
+
+from .. import conf, tracking
+from ..channels import backend_for
+from ..models import Channel, Delivery, ScheduledAction
+from ..rendering import find_template, merge_context, render
+from ..saleor import actions as saleor_actions
+
+
+def resolve_channel(name: str) -> Channel | None:
+    """The enabled channel with this name, else the first enabled channel of this kind."""
+    enabled = Channel.objects.filter(enabled=True)
+    return enabled.filter(name=name).first() or enabled.filter(kind=name).order_by("pk").first()
+
+
+def _recipient(action: ScheduledAction, channel: Channel) -> str:
+    if action.kind == "notify_staff":
+        return ", ".join(conf.get("STAFF_EMAILS"))
+    return getattr(action.customer, backend_for(channel).address_field)
+
+
+def _last_message(action: ScheduledAction) -> dict:
+    """The latest message sent to the customer by this rule run (else by any): what an SMS
+    "we sent you an email" points to."""
+    sent = Delivery.objects.filter(customer=action.customer, status__in=Delivery.SENT_STATUSES).order_by("-sent_at")
+    latest = sent.filter(action__firing=action.firing).first() if action.firing_id else None
+    latest = latest or sent.first()
+    if latest is None:
+        return {"subject": "", "view_url": ""}
+    return {"subject": latest.subject, "view_url": tracking.view_url(latest.idempotency_key)}
+
+
+def prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Delivery:
+    """The action's Delivery, made now if it does not exist yet. Raises rendering.TemplateError,
+    saleor.actions.ActionRefused / ActionUnavailable (a voucher could not be issued)."""
+    delivery = Delivery.objects.filter(idempotency_key=action.idempotency_key).first()
+    if delivery is not None:
+        return delivery
+    customer = action.customer
+    template = find_template(action.params["template"], customer.locale)
+    context = merge_context(customer, action.event)
+    context.update(tracking.message_links(action.idempotency_key))
+    if "last_message" in f"{template.subject}{template.body}{template.html_body}":
+        context["last_message"] = _last_message(action)
+    if action.params.get("recommend"):
+        context["recommendation"] = action.params["recommend"]
+    if action.params.get("reward"):
+        context["voucher"] = saleor_actions.issue_reward(action.params["reward"], action.idempotency_key, now)
+    rendered = render(template, context)
+    trusted = [context["recommendation"].get("url", "")]
+    key = action.idempotency_key
+    backend = backend_for(channel)
+    delivery, _ = Delivery.objects.get_or_create(
+        idempotency_key=key,
+        defaults={
+            "action": action, "channel": channel, "customer": customer, "template_key": template.key,
+            "to": _recipient(action, channel), "subject": rendered.subject[:255],
+            "body": tracking.decorate_text(rendered.body, key, tracking.AuthoredLinks(template.body, trusted))
+            if backend.tracks_text_links else rendered.body,
+            "html_body": tracking.decorate_html(rendered.html_body, key,
+                                                tracking.AuthoredLinks(template.html_body, trusted)),
+        },
+    )
+    return delivery

@@ -1,0 +1,108 @@
+"""The one list of Masa's event types, and the shape every source hands an event to the store in.
+
+Everything that produces or reads events takes its names from here: the rule compiler (which
+triggers exist), intake (what a Saleor webhook or a Django signal becomes), feedback and delivery
+(message events), evaluation (which events are purchases), the timeline (how an event is worded)
+and the pack reference (tests/test_events.py checks that docs/rule-packs.md documents each one).
+No database, no Django models: it is imported everywhere.
+
+Adding an event type is one ``EventType`` below and, where a source makes it, that source's
+mapping (docs/architecture.md, "Add an event type").
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+CUSTOM_EVENT = re.compile(r"custom\.[a-z0-9_.-]+")
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    source: str                      # who makes it: saleor, django, masa, feedback, delivery, admin
+    fields: tuple[str, ...] = ()     # what its data carries (for rules and merge tags)
+    purchase: bool = False           # a purchase: re-checks guards such as "not bought since"
+    words: tuple[str, ...] = ()      # how the timeline says it: the first whose {fields} all have values
+                                     # (none: its name, "Message opened")
+    message: bool = False            # about one message (its data names the delivery)
+    feedback: str = ""               # the badge it puts on its message in the timeline
+
+
+ORDER_FIELDS = ("order_id", "number", "status", "charge_status", "channel", "total", "currency", "phone",
+                "lines", "categories", "products", "skus")
+MESSAGE_FIELDS = ("delivery", "template", "rule")
+
+EVENT_TYPES: tuple[EventType, ...] = (
+    EventType("order_placed", "saleor", ORDER_FIELDS, purchase=True, words=("Order placed #{number}", "Order placed #{order_id}")),
+    EventType("order_paid", "saleor", ORDER_FIELDS, words=("Order paid #{number}", "Order paid #{order_id}")),
+    EventType("order_fulfilled", "saleor", ORDER_FIELDS, words=("Order fulfilled #{number}", "Order fulfilled #{order_id}")),
+    EventType("order_cancelled", "saleor", ORDER_FIELDS, words=("Order cancelled #{number}", "Order cancelled #{order_id}")),
+    EventType("category_bought", "saleor", ("order_id", "number", "category", "product_id", "product_name",
+                                            "quantity", "total"), purchase=True,
+              words=("Bought {product_name}", "Bought {category}", "Bought {product_id}")),
+    EventType("product_bought", "saleor", ("order_id", "number", "product_id", "product_name", "sku", "quantity",
+                                           "categories"), purchase=True,
+              words=("Bought {product_name}", "Bought {category}", "Bought {product_id}")),
+    EventType("checkout_updated", "saleor", ("checkout_id", "channel", "total", "currency", "lines", "categories",
+                                             "products", "skus")),
+    EventType("cart_abandoned", "masa", ("checkout_id", "total", "currency", "lines", "last_update_at")),
+    EventType("customer_created", "saleor", ("store_id", "email", "first_name", "last_name", "phone", "metadata")),
+    EventType("customer_updated", "saleor", ("store_id", "email", "first_name", "last_name", "phone", "metadata")),
+    EventType("message_sent", "delivery", (*MESSAGE_FIELDS, "channel", "class"), message=True),
+    EventType("message_opened", "feedback", MESSAGE_FIELDS, message=True, feedback="opened"),
+    EventType("message_clicked", "feedback", (*MESSAGE_FIELDS, "url"), message=True, feedback="clicked"),
+    EventType("message_bounced", "feedback", (*MESSAGE_FIELDS, "reason", "esp"), message=True, feedback="bounced"),
+    EventType("unsubscribed", "feedback", MESSAGE_FIELDS, message=True, feedback="unsubscribed"),
+    EventType("survey_answered", "feedback", (*MESSAGE_FIELDS, "answer"), message=True),
+    EventType("list_joined", "feedback", (*MESSAGE_FIELDS, "list"), message=True),
+    EventType("form_submitted", "django", ("form", "fields")),
+    EventType("manual_trigger", "admin", ("rule", "by", "backfill_of"), words=("Rule {rule} started by {by}", "Rule {rule} started by staff")),
+)
+
+BY_NAME: dict[str, EventType] = {event.name: event for event in EVENT_TYPES}
+NAMES = frozenset(BY_NAME)
+PURCHASES = frozenset(event.name for event in EVENT_TYPES if event.purchase)
+FEEDBACK_BADGES = {event.name: event.feedback for event in EVENT_TYPES if event.feedback}
+# Masa's own bookkeeping events: stored and evaluated like the others, never a trigger in a pack.
+RULE_EFFECT = "rule_effect"
+
+
+def is_trigger(name) -> bool:
+    """Whether a pack may trigger on (or wait for) this event: a listed type or ``custom.<name>``."""
+    return name in NAMES or (isinstance(name, str) and CUSTOM_EVENT.fullmatch(name) is not None)
+
+
+_FIELD = re.compile(r"{(\w+)}")
+
+
+def words(name: str, data: dict) -> str:
+    """How the timeline says an event, e.g. "Order placed #1001"."""
+    event = BY_NAME.get(name)
+    values = {k: v for k, v in (data or {}).items() if isinstance(v, (str, int, float)) and v != ""}
+    for text in event.words if event else ():
+        if all(field_name in values for field_name in _FIELD.findall(text)):
+            return text.format_map(values)
+    return name.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who an event is about, as the source names them."""
+
+    store_id: str | None = None
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+
+
+@dataclass
+class NormalizedEvent:
+    """An event as a source hands it to the store (``eventstore.store_events``)."""
+
+    name: str
+    source_id: str
+    occurred_at: datetime
+    identity: Identity
+    data: dict = field(default_factory=dict)

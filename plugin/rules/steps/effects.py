@@ -1,0 +1,57 @@
+"""Effects on the customer's facts: ``set``, ``increment``, ``tag``, ``untag``, ``stamp`` and
+``pause_marketing``. Before any wait they apply at once, inside the evaluation (that is how one
+rule fires another); after a wait, or in a branch, they are an ``effect`` action."""
+from __future__ import annotations
+
+import re
+
+from .base import Build, StepKind
+
+FACT_NAME = re.compile(r"[a-z][a-z0-9_]*")
+EFFECT = "effect"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class Effect(StepKind):
+    plans = EFFECT
+
+    def __init__(self, name: str, example):
+        self.name, self.example = name, example
+
+    def compile(self, compiler, build: Build, argument) -> None:
+        effect = self.effect(compiler, f"{build.where}.{self.name}", argument)
+        if build.waits or build.branch:
+            build.schedule(EFFECT, effect)
+        else:
+            build.effects.append(effect)
+
+    def effect(self, compiler, where, argument) -> dict:
+        kind = self.name
+        if kind == "stamp":
+            if not isinstance(argument, str) or not FACT_NAME.fullmatch(argument):
+                compiler.fail(where, "must be a fact name: it is set to the time of the triggering event")
+            return {"op": "stamp", "fact": argument, "value": None}
+        if kind == "pause_marketing":
+            return {"op": "pause", "fact": "marketing_paused_until", "value": compiler.duration(where, argument).total_seconds()}
+        if kind in ("tag", "untag"):
+            if not isinstance(argument, str) or not argument:
+                compiler.fail(where, "must be a tag name")
+            return {"op": kind, "fact": "tags", "value": argument}
+        if not isinstance(argument, dict) or not isinstance(argument.get("fact"), str):
+            compiler.fail(where, "needs a 'fact'")
+        if kind == "set":
+            value = argument.get("value")
+            if "value" not in argument or not isinstance(value, (str, int, float, bool)):
+                compiler.fail(f"{where}.value", "must be a text, number or true/false")
+            return {"op": "set", "fact": argument["fact"], "value": value}
+        by = argument.get("by", 1)
+        if not _is_number(by):
+            compiler.fail(f"{where}.by", "must be a number")
+        return {"op": "increment", "fact": argument["fact"], "value": by}
+
+
+KINDS = [Effect("set", {"fact": "tier", "value": "gold"}), Effect("increment", {"fact": "points", "by": 10}),
+         Effect("tag", "vip"), Effect("untag", "vip"), Effect("stamp", "welcomed_at"), Effect("pause_marketing", "30d")]

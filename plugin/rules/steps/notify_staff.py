@@ -1,0 +1,26 @@
+"""``notify_staff``: a message to the shop's staff (``MASA["STAFF_EMAILS"]``) about the customer."""
+from __future__ import annotations
+
+from .base import Build, EditableField, StepKind
+
+
+class NotifyStaff(StepKind):
+    name = "notify_staff"
+    plans = "notify_staff"
+    sends_message = True
+    example = {"template": "staff-alert"}
+
+    def compile(self, compiler, build: Build, argument) -> None:
+        if not isinstance(argument, dict) or not argument.get("template"):
+            compiler.fail(f"{build.where}.notify_staff", "needs a 'template'")
+        build.schedule(self.plans, {"template": argument["template"], "channel": argument.get("channel", "email")})
+
+    def templates(self, argument) -> set[str]:
+        return {argument["template"]} if isinstance(argument, dict) and isinstance(argument.get("template"), str) else set()
+
+    def fields(self, argument) -> list[EditableField]:
+        return [EditableField(("notify_staff", "template"), "notify staff — message", "template")] \
+            if isinstance(argument, dict) else []
+
+
+KINDS = [NotifyStaff()]

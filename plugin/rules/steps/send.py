@@ -1,0 +1,83 @@
+"""``send``: a message template through a channel, optionally with a single-use voucher and a
+cross-sell recommendation; marketing (consent, caps, quiet hours) unless ``class: transactional``."""
+from __future__ import annotations
+
+from .base import Build, EditableField, StepKind
+
+MESSAGE_CLASSES = {"marketing", "transactional"}
+OPTIONS = {"template", "channel", "class", "voucher", "recommend"}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class Send(StepKind):
+    name = "send"
+    plans = "send"
+    sends_message = True
+    example = {"template": "thank-you", "channel": "email", "class": "transactional"}
+
+    def compile(self, compiler, build: Build, argument) -> None:
+        where = f"{build.where}.send"
+        if not isinstance(argument, dict) or not argument.get("template"):
+            compiler.fail(where, "needs a 'template'")
+        unknown = set(argument) - OPTIONS
+        if unknown:
+            compiler.fail(f"{where}.{sorted(unknown)[0]}", "unknown option; one of template, channel, class, voucher, recommend")
+        message_class = argument.get("class", "marketing")
+        if message_class not in MESSAGE_CLASSES:
+            compiler.fail(f"{where}.class", f"one of {sorted(MESSAGE_CLASSES)}")
+        params = {"channel": argument.get("channel", "email"), "template": argument["template"], "class": message_class}
+        if "voucher" in argument:
+            params["reward"] = {"voucher": self.voucher(compiler, f"{where}.voucher", argument["voucher"])}
+        if "recommend" in argument:
+            params["recommend"] = self.recommend(compiler, f"{where}.recommend", argument["recommend"])
+        build.schedule(self.plans, params)
+
+    @staticmethod
+    def recommend(compiler, where, argument) -> dict:
+        """The product a cross-sell offers: ``{{ recommendation.name }}``, ``.url``, ``.price``, ``.product``."""
+        if not isinstance(argument, dict) or not isinstance(argument.get("name"), str) or not argument["name"]:
+            compiler.fail(where, "needs a 'name' (and optionally url, price, product)")
+        unknown = set(argument) - {"name", "url", "price", "product"}
+        if unknown:
+            compiler.fail(f"{where}.{sorted(unknown)[0]}", "unknown option; one of name, url, price, product")
+        if "price" in argument and not _is_number(argument["price"]):
+            compiler.fail(f"{where}.price", "must be a number")
+        if "url" in argument and not str(argument["url"]).startswith(("https://", "http://")):
+            compiler.fail(f"{where}.url", "must be an http(s) address")
+        return {"name": argument["name"], "url": argument.get("url", ""), "price": argument.get("price", ""),
+                "product": argument.get("product", "")}
+
+    @staticmethod
+    def voucher(compiler, where, argument) -> dict:
+        if not isinstance(argument, dict):
+            compiler.fail(where, "must be a mapping with value and channel")
+        unknown = set(argument) - {"value", "type", "channel", "valid_days", "name", "prefix"}
+        if unknown:
+            compiler.fail(f"{where}.{sorted(unknown)[0]}", "unknown option; one of value, type, channel, valid_days, name, prefix")
+        if not _is_number(argument.get("value")) or argument["value"] <= 0:
+            compiler.fail(f"{where}.value", "must be a number above 0")
+        if argument.get("type", "percentage") not in ("percentage", "fixed"):
+            compiler.fail(f"{where}.type", "one of fixed, percentage")
+        if argument.get("type", "percentage") == "percentage" and argument["value"] > 100:
+            compiler.fail(f"{where}.value", "a percentage cannot be above 100")
+        if not isinstance(argument.get("channel"), str) or not argument["channel"]:
+            compiler.fail(f"{where}.channel", "must name the Saleor channel (slug)")
+        if "valid_days" in argument and (not isinstance(argument["valid_days"], int) or argument["valid_days"] < 1):
+            compiler.fail(f"{where}.valid_days", "must be a whole number of days, at least 1")
+        return dict(argument)
+
+    def templates(self, argument) -> set[str]:
+        return {argument["template"]} if isinstance(argument, dict) and isinstance(argument.get("template"), str) else set()
+
+    def fields(self, argument) -> list[EditableField]:
+        if not isinstance(argument, dict):
+            return []
+        return [EditableField(("send", "template"), "send — message", "template"),
+                EditableField(("send", "channel"), "send — channel", "channel", "A channel name or kind: email, sms, webhook"),
+                EditableField(("send", "class"), "send — class", "message_class")]
+
+
+KINDS = [Send()]

@@ -1,0 +1,89 @@
+"""``wait``: a duration, a time of day / weekday, an anniversary, a refill date — or, as
+``wait: {event, within, on_event, on_timeout}``, an event with a timeout (the ``await`` action)."""
+from __future__ import annotations
+
+import re
+
+from ...durations import WEEKDAYS
+from ...events import is_trigger
+from ...plans import plan_to_dict
+from .base import Build, EditableField, StepKind
+
+TIME_OF_DAY = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+AWAIT = "await"
+WAIT_SHAPES = "a duration, {until: 'HH:MM', weekday: mon}, {anniversary: fact} or {refill: {...}}"
+
+
+class Wait(StepKind):
+    name = "wait"
+    plans = AWAIT
+    example = {"event": "message_opened", "within": "2d", "on_timeout": [{"tag": "unopened"}]}
+
+    def compile(self, compiler, build: Build, argument) -> None:
+        where = f"{build.where}.wait"
+        if isinstance(argument, dict) and "event" in argument:
+            if not build.last:
+                compiler.fail(where, "a wait for an event ends its steps; put what follows in on_event / on_timeout")
+            self.await_event(compiler, build, argument)
+        else:
+            build.waits.append(self.delay(compiler, where, argument))
+
+    def await_event(self, compiler, build: Build, argument: dict) -> None:
+        """Branches compiled now, scheduled when the event comes or the time runs out."""
+        where = f"{build.where}.wait"
+        if not is_trigger(argument.get("event")):
+            compiler.fail(f"{where}.event", f"unknown event {argument.get('event')!r}")
+        unknown = set(argument) - {"event", "within", "on_event", "on_timeout"}
+        if unknown:
+            compiler.fail(f"{where}.{sorted(unknown)[0]}", "unknown option; one of event, within, on_event, on_timeout")
+        within = compiler.duration(f"{where}.within", argument.get("within")).total_seconds()
+        branches = {}
+        for name in ("on_event", "on_timeout"):
+            _, branch_plan = compiler.plan(argument.get(name, []), f"{where}.{name}", build.guard, branch=True)
+            branches[name] = [plan_to_dict(p) for p in branch_plan]
+        if not branches["on_event"] and not branches["on_timeout"]:
+            compiler.fail(where, "needs on_event or on_timeout steps")
+        build.schedule(AWAIT, {"event": argument["event"], "within": within, **branches}, extra_wait={"for": within})
+
+    @staticmethod
+    def delay(compiler, where: str, argument) -> dict:
+        if isinstance(argument, (str, int, float)):
+            return {"for": compiler.duration(where, argument).total_seconds()}
+        if not isinstance(argument, dict):
+            compiler.fail(where, WAIT_SHAPES)
+        if "refill" in argument:
+            refill = argument["refill"]
+            if not isinstance(refill, dict) or "period" not in refill:
+                compiler.fail(f"{where}.refill", "needs a 'period'")
+            return {"refill": {
+                "period": compiler.duration(f"{where}.refill.period", refill["period"]).total_seconds(),
+                "lead": compiler.duration(f"{where}.refill.lead", refill.get("lead", 0)).total_seconds(),
+                "per_quantity": bool(refill.get("per_quantity", True)),
+                "own_rhythm": bool(refill.get("own_rhythm", True)),
+                "category": refill.get("category"),
+            }}
+        if "anniversary" in argument:
+            if not isinstance(argument["anniversary"], str) or not TIME_OF_DAY.fullmatch(str(argument.get("at", "09:00"))):
+                compiler.fail(f"{where}.anniversary", "names a date fact, with 'at' a time of day HH:MM")
+            return {"anniversary": argument["anniversary"], "at": argument.get("at", "09:00")}
+        if "until" in argument:
+            if not TIME_OF_DAY.fullmatch(str(argument["until"])):
+                compiler.fail(f"{where}.until", "must be a time of day, HH:MM")
+            weekday = argument.get("weekday")
+            if weekday is not None and weekday not in WEEKDAYS:
+                compiler.fail(f"{where}.weekday", f"one of {WEEKDAYS}")
+            unknown = set(argument) - {"until", "weekday"}
+            if unknown:
+                compiler.fail(f"{where}.{sorted(unknown)[0]}", "unknown option")
+            return {"until": argument["until"], "weekday": weekday}
+        compiler.fail(where, WAIT_SHAPES)
+
+    def fields(self, argument) -> list[EditableField]:
+        if isinstance(argument, str):
+            return [EditableField(("wait",), "wait", "duration", "e.g. 25d, 36h, 1d12h, or a parameter such as $refill_lead")]
+        if isinstance(argument, dict) and "within" in argument:
+            return [EditableField(("wait", "within"), f"wait for {argument.get('event')} within", "duration")]
+        return []
+
+
+KINDS = [Wait()]
