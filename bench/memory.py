@@ -1,6 +1,6 @@
 """Worker memory over many evaluations: RSS must stay flat, not grow with evaluations or customers.
 
-durable-rules keeps session state in memory (DESIGN.md §4); the adapter reuses a bounded pool of
+durable-rules keeps session state in memory (docs/architecture.md, "durable-rules"); the adapter reuses a bounded pool of
 sessions and empties each after use. Two phases, RSS sampled as they run:
 
 1. the engine: 1,000,000 evaluations of the senior-care pack's compiled rules across 100,000

@@ -48,6 +48,9 @@ DEFAULTS = {
     # Email backends a channel may choose (dotted paths); None: the site's EMAIL_BACKEND and the
     # installed anymail ESPs.
     "EMAIL_BACKENDS": None,
+    # Channel kinds: kind → backend class (dotted path); None: email, sms and webhook
+    # (masa.channels.DEFAULT_BACKENDS). A new kind is a ChannelBackend subclass named here.
+    "CHANNEL_BACKENDS": None,
     # Tracking links (open, click, unsubscribe, view…) stop working after this many seconds.
     "TRACKING_LINK_MAX_AGE": 400 * 24 * 3600,
     "CLIENT_IP_HEADER": None,

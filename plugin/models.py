@@ -88,7 +88,7 @@ class InboundDelivery(models.Model):
 
 
 class StoreEvent(models.Model):
-    """A normalized store event (DESIGN.md §2); unique per (source, source_id)."""
+    """A normalized store event (docs/architecture.md, "Events"); unique per (source, source_id)."""
 
     class Status(models.TextChoices):
         RECEIVED = "received"
@@ -124,13 +124,13 @@ class StoreEvent(models.Model):
 class Channel(models.Model):
     """A way to reach customers, configured by the shop admin. Secrets are write-only."""
 
-    class Kind(models.TextChoices):
-        EMAIL = "email", "Email"
-        SMS = "sms", "SMS"
-        WEBHOOK = "webhook", "Signed webhook"
+    class Kind:
+        """The kinds Masa ships; the admin offers every kind of MASA["CHANNEL_BACKENDS"]."""
+
+        EMAIL, SMS, WEBHOOK = "email", "sms", "webhook"
 
     name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    kind = models.CharField(max_length=32, help_text="A kind of MASA['CHANNEL_BACKENDS']: email, sms, webhook…")
     enabled = models.BooleanField(default=True)
     config = models.JSONField(default=dict, blank=True, help_text="Non-secret settings (sender, backend…)")
     secrets = models.JSONField(default=dict, blank=True, editable=False)
@@ -144,7 +144,7 @@ class Channel(models.Model):
         ordering = ["name"]
 
     def __str__(self):
-        return f"{self.name} ({self.get_kind_display()})"
+        return f"{self.name} ({self.kind})"
 
 
 class MessageTemplate(models.Model):

@@ -9,7 +9,7 @@ import httpx
 from graphql import build_schema, parse, validate
 from graphql.execution.values import get_variable_values
 
-from .conftest import SHARED
+from .helpers import SHARED
 
 
 @lru_cache(maxsize=1)

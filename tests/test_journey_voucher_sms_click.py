@@ -12,8 +12,8 @@ from masa.actions import due as scheduling
 from masa.models import Channel, Customer, MessageTemplate, Rule, ScheduledAction, StoreEvent
 from masa.saleor.actions import voucher_code
 
-from .conftest import post_signed
-from .payloads import order_payload
+from .helpers import post_signed
+from .helpers import order_payload
 from .saleor_fake import VOUCHER_ANSWERS
 
 pytestmark = pytest.mark.django_db

@@ -28,9 +28,9 @@ from masa.privacy import erase_customer
 from masa.rendering import check_template, merge_context, render
 from masa.signals import rejections
 
-from .admin_helpers import denied, editor, every_journeys_page, place_order, viewer
-from .conftest import STORE_API_URL, STORE_DOMAIN, load_captured, post_signed, post_webhook, typename_for
-from .payloads import customer_payload, order_payload
+from .helpers import denied, editor, every_journeys_page, place_order, viewer
+from .helpers import STORE_API_URL, STORE_DOMAIN, load_captured, post_signed, post_webhook, typename_for
+from .helpers import customer_payload, order_payload
 
 pytestmark = pytest.mark.django_db
 

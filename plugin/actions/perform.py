@@ -16,7 +16,7 @@ from ..delivery.outcome import DEFERRED, DONE, FAILED, RETRY, Outcome
 from ..delivery.prepare import resolve_channel
 from ..delivery.send import circuit_open
 from ..eventstore import store_events
-from ..events import Identity, NormalizedEvent
+from ..events import RULE_EFFECT, Identity, NormalizedEvent
 from ..models import ScheduledAction
 from ..saleor import actions as saleor_actions
 from . import abandonment, awaiting, dosage
@@ -42,7 +42,7 @@ def _masa_event(action: ScheduledAction) -> tuple[str, dict]:
     if action.kind == "emit":
         return action.params["event"], {"emitted_by": action.rule.rule_id, **_order_of(action)}
     if action.kind == "effect":
-        return "rule_effect", {"effect": action.params, "rule": action.rule.rule_id}
+        return RULE_EFFECT, {"effect": action.params, "rule": action.rule.rule_id}
     return "cart_abandoned", {**action.event.data, "last_update_at": action.event.occurred_at.isoformat()}
 
 

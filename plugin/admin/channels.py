@@ -12,16 +12,11 @@ from wagtail.admin.ui.tables import Column
 from wagtail.log_actions import log
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from ..channels import backend_class, kind_choices
 from ..channels.probe import DEFAULT_TEXT, ProbeFailed, send_test_message
 from ..channels.safety import channel_problems
 from ..models import Channel
 from .base import MasaPage
-
-SECRET_HINTS = {
-    "email": "e.g. password=… (SMTP) or api_key=… (anymail provider)",
-    "sms": "token=… (generic HTTP provider) or auth_token=… (Twilio)",
-    "webhook": "signing_secret=…",
-}
 
 
 class WriteOnlyTextarea(forms.Textarea):
@@ -57,7 +52,12 @@ class ChannelForm(WagtailAdminModelForm):
         names = sorted((self.instance.secrets or {}).keys())
         self.fields["remove_secrets"].choices = [(name, name) for name in names]
         stored = ", ".join(names) if names else "none"
-        hint = SECRET_HINTS.get(self.instance.kind or "", "")
+        backend = backend_class(self.instance.kind or "")
+        hint = backend.secret_hint if backend else ""
+        if "kind" in self.fields:
+            self.fields["kind"] = forms.ChoiceField(choices=kind_choices(), label="Kind",
+                                                    initial=self.instance.kind or None,
+                                                    disabled=self.fields["kind"].disabled)
         self.fields["set_secrets"].help_text += f" Stored now: {stored}. {hint}"
         if not self.for_user or not self.for_user.has_perm("masa.change_channel"):
             for name in ("set_secrets", "remove_secrets"):
@@ -76,8 +76,11 @@ class ChannelForm(WagtailAdminModelForm):
     def clean(self):
         cleaned = super().clean()
         config = cleaned.get("config")
-        if cleaned.get("kind") and isinstance(config, dict):
-            for problem in channel_problems(cleaned["kind"], config, self._new_secrets()):
+        backend = backend_class(cleaned.get("kind") or "")
+        if backend is not None and isinstance(config, dict):
+            secrets = self._new_secrets()
+            for problem in [*channel_problems(backend.kind, config, secrets, backend.url_fields),
+                            *backend.problems(config, secrets)]:
                 self.add_error("config", problem)
         return cleaned
 

@@ -14,6 +14,7 @@ from wagtail.admin.panels import ObjectList, Panel
 from ..models import MessageTemplate, RulePack
 from ..packs.loader import RULE_FIELDS
 from ..rules.compiler import RuleDefinitionError, used_templates, walk_steps
+from ..rules.steps import STEPS, EditableField
 from ..durations import parse_duration
 from ..rules.parameters import ParameterError
 from ..rules.segments import compile_definition
@@ -54,8 +55,8 @@ def _duration(value: str) -> str:
 class EditableValue:
     """One value inside the definition the form edits, found by its path."""
 
-    def __init__(self, path: tuple, label: str, field: forms.Field):
-        self.path, self.label, self.field = path, label, field
+    def __init__(self, path: tuple, label: str, field: forms.Field, is_duration: bool = False):
+        self.path, self.label, self.field, self.is_duration = path, label, field, is_duration
 
     PREFIX = "d__"
 
@@ -74,25 +75,28 @@ def _editable_values(definition: dict) -> list[EditableValue]:
             values.append(EditableValue(path, f"{_where(path)}: value ({subject} {condition.get('op', '==')})",
                                         forms.CharField(max_length=200)))
     for path, step in walk_steps(definition.get("steps")):
-        where = _where(path)
-        if isinstance(step.get("wait"), str):
-            values.append(EditableValue((*path, "wait"), f"{where}: wait", forms.CharField(
-                max_length=50, help_text="e.g. 25d, 36h, 1d12h, or a parameter such as $refill_lead")))
-        elif isinstance(step.get("wait"), dict) and "within" in step["wait"]:
-            values.append(EditableValue((*path, "wait", "within"), f"{where}: wait for {step['wait'].get('event')} within",
-                                        forms.CharField(max_length=50)))
-        for kind in ("send", "notify_staff"):
-            if isinstance(step.get(kind), dict):
-                choices = [(key, key) for key in sorted({*template_keys, step[kind].get("template", "")}) if key]
-                values.append(EditableValue((*path, kind, "template"), f"{where}: {kind.replace('_', ' ')} — message",
-                                            forms.ChoiceField(choices=choices)))
-        if isinstance(step.get("send"), dict):
-            values.append(EditableValue((*path, "send", "channel"), f"{where}: send — channel",
-                                        forms.CharField(max_length=100, required=False,
-                                                        help_text="A channel name or kind: email, sms, webhook")))
-            values.append(EditableValue((*path, "send", "class"), f"{where}: send — class",
-                                        forms.ChoiceField(choices=SEND_CLASSES)))
+        for kind, argument in step.items():
+            if kind not in STEPS:
+                continue
+            for editable in STEPS[kind].fields(argument):
+                full_path = (*path, *editable.path)
+                current = _get(step, editable.path[:-1]).get(editable.path[-1], "") if editable.path[:-1] else argument
+                values.append(EditableValue(full_path, f"{_where(path)}: {editable.label}",
+                                            _form_field(editable, current, template_keys),
+                                            is_duration=editable.kind == "duration"))
     return values
+
+
+def _form_field(editable: EditableField, current, template_keys: list[str]) -> forms.Field:
+    """The form field for one editable value a step kind describes."""
+    if editable.kind == "template":
+        choices = [(key, key) for key in sorted({*template_keys, current or ""}) if key]
+        return forms.ChoiceField(choices=choices)
+    if editable.kind == "message_class":
+        return forms.ChoiceField(choices=SEND_CLASSES)
+    if editable.kind == "channel":
+        return forms.CharField(max_length=100, required=False, help_text=editable.help)
+    return forms.CharField(max_length=50, help_text=editable.help)
 
 
 def _get(definition, path):
@@ -165,7 +169,7 @@ class RuleForm(WagtailAdminModelForm):
             if value.name not in self.cleaned_data or value.name not in self.changed_data:
                 continue
             entered = self.cleaned_data[value.name]
-            if value.path[-1] in ("wait", "within"):
+            if value.is_duration:
                 try:
                     entered = _duration(entered)
                 except forms.ValidationError as error:

@@ -40,8 +40,19 @@ class SendResult:
 
 
 class ChannelBackend(ABC):
-    address_field = "email"
+    """A channel kind. Subclasses say what they are; ``send`` delivers (it never decides whether to)."""
+
+    kind = ""                  # what Channel.kind names (the key in MASA["CHANNEL_BACKENDS"])
+    label = ""                 # what the admin calls it
+    secret_hint = ""           # which secrets it reads, for the admin's channel form
+    address_field = "email"    # the Customer field it sends to
+    url_fields: tuple = ()     # config fields holding URLs it calls (checked by ``safety``)
     tracks_text_links = False  # the text body's links become click redirects (SMS)
+
+    @classmethod
+    def problems(cls, config: dict, secrets: dict) -> list[str]:
+        """What is wrong with a channel's settings, for the form that saves it (none by default)."""
+        return []
 
     def __init__(self, channel: Channel):
         self.channel = channel

@@ -19,6 +19,9 @@ from .safety import UnsafeDestination, check_email
 
 
 class EmailChannel(ChannelBackend):
+    kind = "email"
+    label = "Email"
+    secret_hint = "e.g. password=… (SMTP) or api_key=… (anymail provider)"
     address_field = "email"
 
     def send(self, message: OutgoingMessage) -> SendResult:

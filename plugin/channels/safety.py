@@ -27,7 +27,6 @@ EMAIL_OPTIONS = {
     "host", "port", "username", "password", "use_tls", "use_ssl", "timeout",
     "api_key", "secret_key", "server_token", "sender_domain", "api_secret", "client_id", "client_secret",
 }
-URL_FIELDS = {"webhook": ("url",), "sms": ("url", "base_url")}
 
 
 class UnsafeDestination(Exception):
@@ -131,20 +130,21 @@ def check_email(config: dict, secrets: dict, *, resolve: bool) -> None:
         check_host(str(host), int((secrets or {}).get("port") or 25), resolve=resolve)
 
 
-def check_channel(kind: str, config: dict, secrets: dict, *, resolve: bool) -> None:
-    """Raise UnsafeDestination if this channel may not be used as configured."""
+def check_channel(kind: str, config: dict, secrets: dict, *, resolve: bool, url_fields: tuple = ()) -> None:
+    """Raise UnsafeDestination if this channel may not be used as configured (``url_fields``: the
+    config fields its backend calls)."""
     if kind == "email":
         check_email(config, secrets, resolve=resolve)
         return
-    for name in URL_FIELDS.get(kind, ()):
+    for name in url_fields:
         if (config or {}).get(name):
             check_url(str(config[name]), resolve=resolve)
 
 
-def channel_problems(kind: str, config: dict, secrets: dict) -> list[str]:
+def channel_problems(kind: str, config: dict, secrets: dict, url_fields: tuple = ()) -> list[str]:
     """What is wrong with a channel's destination, for the form that saves it."""
     try:
-        check_channel(kind, config, secrets, resolve=True)
+        check_channel(kind, config, secrets, resolve=True, url_fields=url_fields)
     except UnsafeDestination as error:
         return [str(error)]
     except OSError:

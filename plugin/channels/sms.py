@@ -17,7 +17,11 @@ TWILIO_API = "https://api.twilio.com"
 
 
 class SmsChannel(ChannelBackend):
+    kind = "sms"
+    label = "SMS"
+    secret_hint = "token=… (generic HTTP provider) or auth_token=… (Twilio)"
     address_field = "phone"
+    url_fields = ("url", "base_url")
     tracks_text_links = True
 
     def send(self, message: OutgoingMessage) -> SendResult:

@@ -24,7 +24,11 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 class WebhookChannel(ChannelBackend):
+    kind = "webhook"
+    label = "Signed webhook"
+    secret_hint = "signing_secret=…"
     address_field = "email"
+    url_fields = ("url",)
 
     def send(self, message: OutgoingMessage) -> SendResult:
         config, secrets = self.channel.config or {}, self.channel.secrets or {}

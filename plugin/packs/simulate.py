@@ -17,6 +17,7 @@ from django.utils import timezone
 from ..models import Customer, RuleFiring, RulePack, ScheduledAction, StoreEvent
 from ..rendering import TemplateError, find_template, merge_context, render
 from ..rules.evaluate import evaluate_event
+from ..rules.steps import MESSAGE_KINDS
 from .installer import import_pack, upgrade_pack
 from .loader import Pack
 
@@ -92,7 +93,7 @@ def _collect(pack_id: str, since, now, rule_id: str | None) -> list[WouldDo]:
     for action in actions:
         note = action.cancel_reason or ("would have been sent by now" if action.due_at <= now else "still to come")
         subject = body = html_body = ""
-        if action.kind in ("send", "notify_staff"):
+        if action.kind in MESSAGE_KINDS:
             try:
                 rendered = render(find_template(action.params["template"], action.customer.locale),
                                   merge_context(action.customer, action.event))

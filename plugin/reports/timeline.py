@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .. import events
 from ..models import Customer, CustomerNote, Delivery, RuleFiring, ScheduledAction, StoreEvent
 
-FEEDBACK_EVENTS = {"message_opened": "opened", "message_clicked": "clicked", "message_bounced": "bounced",
-                   "unsubscribed": "unsubscribed"}
+FEEDBACK_EVENTS = events.FEEDBACK_BADGES
 
 
 @dataclass
@@ -23,16 +23,9 @@ class Entry:
 
 
 def _event_title(event: StoreEvent) -> str:
-    data = event.data
-    if event.name in ("order_placed", "order_paid", "order_fulfilled", "order_cancelled"):
-        return f"{event.name.replace('_', ' ').capitalize()} #{data.get('number') or data.get('order_id', '')}"
-    if event.name in ("category_bought", "product_bought"):
-        return f"Bought {data.get('product_name') or data.get('category') or data.get('product_id', '')}"
-    if event.name == "manual_trigger":
-        return f"Rule {data.get('rule')} started by {data.get('by') or 'staff'}"
-    if event.name == "rule_effect":
-        return f"Rule {data.get('rule')}: {_effect_title(data.get('effect', {}))}"
-    return event.name.replace("_", " ").capitalize()
+    if event.name == events.RULE_EFFECT:
+        return f"Rule {event.data.get('rule')}: {_effect_title(event.data.get('effect', {}))}"
+    return events.words(event.name, event.data)
 
 
 def _effect_title(effect: dict) -> str:

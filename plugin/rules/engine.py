@@ -3,7 +3,7 @@
 Nothing outside this module imports ``durable``. Rule packs compile to plain condition
 dictionaries (durable-rules' JSON form); this module registers them, runs one evaluation at a
 time and hands each match back to the caller. It works around the library's known traps
-(DESIGN.md §4):
+(docs/architecture.md, "durable-rules"):
 
 * the host's background dispatch threads are never started: evaluation is synchronous;
 * rulesets are named by the hash of their content and registered once per process, because

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from ..models import Customer, Rule, RuleFiring, RulePack, ScheduledAction, StoreEvent
 from ..actions import abandonment, awaiting, guards
-from ..events import PURCHASES
+from ..events import PURCHASES, RULE_EFFECT
 from ..plans import CompiledRule
 from . import facts
 from .compiler import RuleDefinitionError
@@ -173,7 +173,7 @@ class _Evaluation:
         initial = [self.customer_fact(), facts.event_fact(self.event, self.active.properties)]
         for change in profile_changes:
             initial.append({**change, "id": f"change:{self.event.pk}:{next(self.changes)}"})
-        if self.event.name == "rule_effect":
+        if self.event.name == RULE_EFFECT:
             initial += self.apply_effects([self.event.data["effect"]])
         if self.event.name == MANUAL_TRIGGER:
             initial += self.fire_by_hand(self.event.data.get("rule", ""))

@@ -1,0 +1,145 @@
+"""The admin in a real browser (Playwright driving Debian's Chromium, no browser download):
+log in, turn a rule off, import a broken pack and read the problems, open a customer's timeline
+after a replayed Saleor order, and read the results page. Each page is saved as a screenshot in
+``artifacts/screenshots/`` (CI keeps them)."""
+import os
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from django.db import connections
+
+from masa.models import Rule, ScheduledAction
+
+from ..helpers import PASSWORD, editor
+from ..helpers import STORE_API_URL, STORE_DOMAIN
+from ..helpers import customer_payload, order_payload
+
+CHROMIUM = os.environ.get("MASA_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+SCREENSHOTS = Path(os.environ.get("MASA_ARTIFACTS", Path(__file__).resolve().parents[2] / "artifacts")) / "screenshots"
+STARTER = Path(__file__).resolve().parents[2] / "packs" / "ecommerce-starter" / "pack.yaml"
+
+if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+    pytest.skip(f"no Chromium at {CHROMIUM} (CI installs Debian's chromium; set MASA_CHROMIUM)",
+                allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser_page(live_server, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync",
+        ])
+        page = browser.new_page(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(15000)
+        yield page
+        browser.close()
+        # The ORM calls made while Playwright's loop ran used their own connections: close them.
+        connections.close_all()
+
+
+def shot(page, name):
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page):
+    user = editor()
+    page.goto("/admin/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/admin/")
+    shot(page, "01-dashboard")
+    assert page.locator(".masa-dashboard").is_visible()
+
+
+def replay_order(live_server, signer):
+    """A Saleor store delivers signed CUSTOMER_CREATED and ORDER_CREATED webhooks over HTTP."""
+    import json
+
+    for event, payload in (("customer_created", customer_payload()), ("order_created", order_payload())):
+        body = json.dumps(payload).encode()
+        response = httpx.post(f"{live_server.url}/masa/webhooks/saleor/", content=body,
+                              headers=signer.headers(event, body, STORE_DOMAIN, STORE_API_URL), timeout=30)
+        assert response.status_code == 200, response.text
+
+
+def test_shop_admin_journey_in_the_browser(browser_page, live_server, signing_store, refill_rule, email_channel):
+    page = browser_page
+    log_in(page)
+
+    page.goto("/admin/snippets/masa/rule/")
+    shot(page, "02-rules")
+    page.click(f"a.masa-switch[data-rule={refill_rule.rule_id}]")
+    page.check("input[name=pending][value=keep]") if page.locator("input[name=pending][type=radio]").count() else None
+    shot(page, "03-rule-switch")
+    page.click("button:has-text('Turn off')")
+    page.wait_for_url("**/admin/snippets/masa/rule/**")
+    assert page.get_by_text("is off").is_visible()
+    assert not Rule.objects.get(pk=refill_rule.pk).enabled
+    page.click(f"a.masa-switch[data-rule={refill_rule.rule_id}]")
+    page.click("button:has-text('Turn on')")
+    page.wait_for_url("**/admin/snippets/masa/rule/**")
+    assert Rule.objects.get(pk=refill_rule.pk).enabled
+
+    document = yaml.safe_load(STARTER.read_text())
+    document["rules"][0]["steps"].insert(0, {"wait": "in a while"})
+    page.goto("/admin/masa/packs/import/")
+    page.fill("#id_source", yaml.safe_dump(document, sort_keys=False))
+    page.click("button:has-text('Validate and import')")
+    problems = page.locator(".masa-problems")
+    problems.wait_for()
+    shot(page, "04-pack-import-error")
+    assert "Nothing was changed" in problems.inner_text()
+    assert "in a while" in problems.inner_text()
+
+    replay_order(live_server, signing_store)
+    assert ScheduledAction.objects.filter(rule=refill_rule, status="pending").count() == 1
+    page.goto("/admin/masa/customers/")
+    page.fill("#masa-q", "ruth")
+    page.click("button:has-text('Search')")
+    page.click("text=Ruth Levi")
+    page.locator(".masa-timeline").wait_for()
+    shot(page, "05-customer-timeline")
+    timeline = page.locator(".masa-timeline").inner_text()
+    assert "Order placed #" in timeline and "Rule fired: Absorbent products refill" in timeline
+    page.click(".masa-cancel button")
+    page.get_by_text("Cancelled: send refill-absorbent").wait_for()
+    assert ScheduledAction.objects.get(rule=refill_rule).status == "cancelled"
+
+    page.goto("/admin/masa/results/")
+    page.locator(".masa-results").wait_for()
+    shot(page, "06-results")
+    assert "Absorbent products refill (local)" in page.locator(".masa-results").inner_text()
+    assert page.locator("svg.masa-chart rect").count() >= 30
+
+    page.goto(f"/admin/snippets/masa/rule/edit/{refill_rule.pk}/")
+    page.fill("input[name=d__steps__0__wait]", "20d")
+    shot(page, "07-rule-edit")
+    page.click("button.action-save")
+    page.get_by_text("updated").first.wait_for()
+    rule = Rule.objects.get(pk=refill_rule.pk)
+    assert rule.latest_revision.content["definition"]["steps"][0] == {"wait": "20d"}
+    assert rule.definition["steps"][0] == {"wait": "25d"}, "a draft is not live until published"
+    assert Rule.objects.get(pk=refill_rule.pk).definition["steps"][0] == {"wait": "25d"}
+
+    for path, name, marker in [
+        ("/admin/snippets/masa/channel/", "08-channels", "Circuit: closed"),
+        (f"/admin/masa/channels/{email_channel.pk}/test/", "09-channel-test", "Send a test message"),
+        ("/admin/masa/packs/", "10-packs", "No pack is installed yet"),
+        (f"/admin/masa/rules/{refill_rule.pk}/simulate/?days=30", "11-simulate", "it would have produced"),
+        ("/admin/masa/failures/", "12-needs-attention", "Rejected webhooks"),
+        ("/admin/", "13-dashboard-after", "store events today"),
+    ]:
+        page.goto(path)
+        page.get_by_text(marker).first.wait_for()
+        shot(page, name)

@@ -1,0 +1,88 @@
+"""The two groups, the home-page panel, the failures page with its retries, and every Masa admin
+page rendering for an editor."""
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+
+from masa.admin.permissions import EDITORS, VIEWERS
+from masa.models import Channel, Customer, InboundDelivery, RuleFiring, ScheduledAction, StoreEvent
+
+from ..helpers import denied, editor, every_journeys_page, place_order, viewer
+
+pytestmark = pytest.mark.django_db
+
+
+def codenames(group_name):
+    return set(Group.objects.get(name=group_name).permissions.values_list("codename", flat=True))
+
+
+def test_the_groups_exist_after_migrate_with_their_permissions():
+    viewers, editors = codenames(VIEWERS), codenames(EDITORS)
+    assert {"access_admin", "view_rule", "view_channel", "view_customer"} <= viewers
+    assert not {p for p in viewers if p.startswith(("change_", "add_", "delete_", "publish_", "trigger_"))}
+    assert {"change_rule", "publish_rule", "change_channel", "add_rulepack", "trigger_rule_customer"} <= editors
+
+
+def test_a_user_outside_the_groups_sees_no_journeys(client, django_user_model):
+    user = django_user_model.objects.create_user("nobody", "n@shop.example", "x")
+    user.user_permissions.add(*Group.objects.get(name=VIEWERS).permissions.filter(codename="access_admin"))
+    client.force_login(user)
+    home = client.get("/admin/").content.decode()
+    assert "masa-dashboard" not in home and "Journeys" not in home
+    assert denied(client.get(reverse("masa_customers")))
+    assert denied(client.get(reverse("masa_results")))
+
+
+def test_home_panel_counts_today_and_what_needs_attention(client, signing_store, refill_rule):
+    place_order(client, signing_store)
+    StoreEvent.objects.filter(name="product_bought").update(status="failed", error="boom")
+    InboundDelivery.objects.create(status="rejected", reason="bad signature", event_type="ORDER_CREATED")
+    Channel.objects.create(name="SMS", kind="sms", circuit_open_until=timezone.now() + timezone.timedelta(minutes=5))
+    client.force_login(viewer())
+    home = client.get("/admin/").content.decode()
+    panel = home[home.index("masa-dashboard"):]
+    assert "<span>4</span> store events today" in panel
+    assert "<span>2</span> failures need attention" in panel
+    assert "1 rejected webhooks (24 h)" in panel
+
+
+def test_failures_page_lists_and_an_editor_retries_failed_events(client, signing_store, refill_rule,
+                                                                 django_capture_on_commit_callbacks):
+    place_order(client, signing_store)
+    StoreEvent.objects.filter(name="order_placed").update(status="failed", error="engine crashed")
+    RuleFiring.objects.all().delete()
+    ScheduledAction.objects.all().delete()
+    client.force_login(viewer())
+    page = client.get(reverse("masa_failures")).content.decode()
+    assert "engine crashed" in page and "Evaluate them again" not in page
+    assert denied(client.post(reverse("masa_failures"), {"do": "retry_events"}))
+    client.force_login(editor())
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("masa_failures"), {"do": "retry_events"})
+    assert StoreEvent.objects.get(name="order_placed").status == "processed"
+    assert ScheduledAction.objects.filter(rule=refill_rule).count() == 1
+
+
+def test_failed_actions_are_tried_again(client, refill_rule, signing_store):
+    place_order(client, signing_store)
+    ScheduledAction.objects.update(status="failed", last_error="no channel")
+    client.force_login(editor())
+    client.post(reverse("masa_failures"), {"do": "retry_actions"})
+    action = ScheduledAction.objects.get()
+    assert (action.status, action.attempts) == ("pending", 0)
+
+
+def test_every_journeys_page_renders_for_an_editor(client, signing_store, refill_rule, email_channel):
+    from masa.packs.installer import import_pack
+    from masa.packs.loader import load_pack_file
+
+    import_pack(load_pack_file("packs/senior-care/pack.yaml"))
+    place_order(client, signing_store)
+    client.force_login(editor())
+    customer = Customer.objects.get()
+    rules = [refill_rule, *refill_rule.__class__.objects.filter(pack="senior-care")]
+    for url in every_journeys_page(rules, email_channel, customer, pack_id="senior-care"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "Journeys" in response.content.decode(), url

@@ -1,0 +1,112 @@
+"""Rule packs in the admin: import shows every problem in the page and writes nothing, a good
+pack is imported and logged, upgrades are previewed before they are applied, export downloads
+the shop's version, and parameters are edited in a typed form."""
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from wagtail.models import ModelLogEntry
+
+from masa.models import Rule, RulePack
+
+from ..helpers import denied, editor, viewer
+
+pytestmark = pytest.mark.django_db
+
+STARTER = (Path(__file__).resolve().parents[2] / "packs" / "ecommerce-starter" / "pack.yaml").read_text()
+
+
+def upload(text, name="pack.yaml"):
+    return SimpleUploadedFile(name, text.encode(), content_type="application/yaml")
+
+
+def broken(text):
+    document = yaml.safe_load(text)
+    document["rules"][0]["steps"].insert(0, {"wait": "soonish"})
+    document["rules"][1]["trigger"] = {"event": "order_placed", "colour": "red"}
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+@pytest.fixture
+def imported(client):
+    client.force_login(editor())
+    response = client.post(reverse("masa_pack_import"), {"file": upload(STARTER)})
+    assert response.status_code == 302
+    return RulePack.objects.get(pack_id="ecommerce-starter")
+
+
+def test_a_broken_pack_shows_each_problem_and_writes_nothing(client):
+    client.force_login(editor())
+    response = client.post(reverse("masa_pack_import"), {"file": upload(broken(STARTER), "starter.yaml")})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The pack was not imported: 2 problems. Nothing was changed." in page
+    assert "soonish" in page and "colour" in page and "starter.yaml" in page
+    assert not RulePack.objects.exists() and not Rule.objects.exists()
+
+
+def test_not_yaml_and_nothing_at_all_get_clear_messages(client):
+    client.force_login(editor())
+    assert "choose a pack file or paste one" in client.post(reverse("masa_pack_import"), {}).content.decode()
+    page = client.post(reverse("masa_pack_import"), {"source": "rules: [\n"}).content.decode()
+    assert "pasted pack" in page and "problem" in page
+
+
+def test_a_good_pack_is_imported_logged_and_leads_to_its_parameters(client, imported):
+    assert Rule.objects.filter(pack="ecommerce-starter").count() == len(yaml.safe_load(STARTER)["rules"])
+    entry = ModelLogEntry.objects.get(action="masa.pack.import")
+    assert entry.data["version"] == "1.0.0"
+    page = client.get(reverse("masa_packs")).content.decode()
+    assert "E-commerce starter" in page and "1.0.0" in page
+
+
+def test_upgrade_is_previewed_then_applied(client, imported):
+    rule = Rule.objects.filter(pack="ecommerce-starter").first()
+    Rule.objects.filter(pk=rule.pk).update(enabled=False)
+    newer = STARTER.replace("version: 1.0.0", "version: 1.1.0")
+    url = reverse("masa_pack_upgrade", args=["ecommerce-starter"])
+    preview = client.post(url, {"file": upload(newer)}).content.decode()
+    assert "Preview: what the upgrade to 1.1.0 does" in preview and "upgrading from 1.0.0" in preview
+    assert "(preview: nothing was written)" in preview
+    assert RulePack.objects.get().version == "1.0.0"
+    source = newer
+    assert client.post(url, {"source": source, "confirm": "1"}).status_code == 302
+    assert RulePack.objects.get().version == "1.1.0"
+    assert not Rule.objects.get(pk=rule.pk).enabled
+    assert ModelLogEntry.objects.filter(action="masa.pack.upgrade").exists()
+
+
+def test_upgrading_with_another_pack_is_refused(client, imported):
+    other = (Path(__file__).resolve().parents[2] / "packs" / "senior-care" / "pack.yaml").read_text()
+    page = client.post(reverse("masa_pack_upgrade", args=["ecommerce-starter"]), {"file": upload(other)}).content.decode()
+    assert "this is pack &#x27;senior-care&#x27;, not &#x27;ecommerce-starter&#x27;" in page
+
+
+def test_export_downloads_the_shops_version(client, imported):
+    response = client.get(reverse("masa_pack_export", args=["ecommerce-starter"]))
+    assert response["Content-Disposition"] == 'attachment; filename="ecommerce-starter-1.0.0.yaml"'
+    assert yaml.safe_load(response.content)["id"] == "ecommerce-starter"
+
+
+def test_parameters_are_edited_in_a_typed_form(client, imported):
+    url = reverse("masa_pack_parameters", args=["ecommerce-starter"])
+    page = client.get(url).content.decode()
+    assert "Customers who buy from" in page
+    values = {name: ("\n".join(v) if isinstance(v, list) else v) for name, v in imported.resolved_parameters().items()}
+    bad = client.post(url, {**values, "cross_sell_delay": "a week"}).content.decode()
+    assert "must be of type duration" in bad
+    assert client.post(url, {**values, "cross_sell_delay": "10d"}).status_code == 302
+    pack = RulePack.objects.get()
+    assert pack.parameter_values == {"cross_sell_delay": "10d"}
+    assert ModelLogEntry.objects.get(action="masa.pack.parameters").data == {"changed": {"cross_sell_delay": "10d"}}
+
+
+def test_viewers_see_packs_but_cannot_import_upgrade_or_change_parameters(client, imported):
+    client.force_login(viewer())
+    assert client.get(reverse("masa_packs")).status_code == 200
+    assert client.get(reverse("masa_pack_export", args=["ecommerce-starter"])).status_code == 200
+    assert denied(client.post(reverse("masa_pack_import"), {"file": upload(STARTER)}))
+    assert denied(client.post(reverse("masa_pack_upgrade", args=["ecommerce-starter"]), {"source": STARTER}))
+    assert denied(client.post(reverse("masa_pack_parameters", args=["ecommerce-starter"]), {"cross_sell_delay": "1d"}))

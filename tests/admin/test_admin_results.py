@@ -1,0 +1,79 @@
+"""Results per rule and pack: fired, scheduled, sent, opened, clicked, converted (last touch,
+within the window) and attributed revenue; the page with its chart."""
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from masa.reports import results
+from masa.models import Delivery, Rule, RuleFiring, ScheduledAction
+from masa.actions.due import sweep
+from masa.eventstore import record_message_event as record
+
+from ..helpers import NOW, place_order, viewer
+from ..helpers import post_signed
+from ..helpers import order_payload
+
+pytestmark = pytest.mark.django_db
+PERIOD = (NOW - timedelta(days=1), NOW + timedelta(days=40))
+
+
+@pytest.fixture
+def journey(client, signing_store, refill_rule, email_channel):
+    """Ruth orders, gets the reminder on day 25, opens and clicks it, and orders again on day 27
+    (firings dated at their events, as they are when the store's clock is now)."""
+    place_order(client, signing_store)
+    sweep(now=NOW + timedelta(days=25, hours=1))
+    delivery = Delivery.objects.get()
+    record(delivery, "message_opened", "open-1")
+    record(delivery, "message_opened", "open-2")
+    record(delivery, "message_clicked", "click-1", url="https://shop.example/")
+    post_signed(client, signing_store, "order_created",
+                order_payload(when=NOW + timedelta(days=27), lines=[("Pads XL", "absorbent", 1, 55.5)]))
+    for firing in RuleFiring.objects.select_related("event"):
+        RuleFiring.objects.filter(pk=firing.pk).update(fired_at=firing.event.occurred_at)
+        ScheduledAction.objects.filter(firing=firing).update(created_at=firing.event.occurred_at)
+    return refill_rule
+
+
+def test_a_rule_result_counts_each_stage_once(journey):
+    row = next(r for r in results.rule_results(*PERIOD) if r.key == journey.rule_id)
+    assert (row.fired, row.scheduled, row.sent, row.opened, row.clicked, row.converted) == (2, 2, 1, 1, 1, 1)
+    assert row.revenue == Decimal("55.5") and row.currency == "EUR"
+    assert (row.open_rate, row.click_rate, row.conversion_rate) == ("100%", "100%", "100%")
+
+
+def test_an_order_outside_the_window_is_not_a_conversion(journey):
+    row = next(r for r in results.rule_results(*PERIOD, window=timedelta(days=1)) if r.key == journey.rule_id)
+    assert (row.sent, row.converted, row.revenue) == (1, 0, Decimal(0))
+
+
+def test_a_period_before_the_message_has_no_sends(journey):
+    row = next(r for r in results.rule_results(NOW - timedelta(days=1), NOW + timedelta(days=2)) if r.key == journey.rule_id)
+    assert (row.fired, row.sent, row.converted) == (1, 0, 0)
+
+
+def test_pack_results_add_up_their_rules(journey):
+    Rule.objects.create(rule_id="quiet", title="Quiet", definition={"trigger": {"event": "never"}, "steps": [{"wait": "1d"}]})
+    [local] = results.pack_results(*PERIOD)
+    assert (local.key, local.fired, local.sent, local.converted) == ("local", 2, 1, 1)
+
+
+def test_daily_series_puts_the_send_on_its_day(journey):
+    days = {day: (sent, opened, clicked) for day, sent, opened, clicked in results.daily(*PERIOD)}
+    assert days[(NOW + timedelta(days=25)).date()] == (1, 1, 1)
+    assert sum(sent for sent, _, _ in days.values()) == 1
+
+
+def test_results_page_shows_the_numbers_and_a_chart(client, journey):
+    client.force_login(viewer())
+    query = {"since": PERIOD[0].date().isoformat(), "until": PERIOD[1].date().isoformat(), "by": "rule", "window": 7}
+    page = client.get(reverse("masa_results"), query).content.decode()
+    assert "Absorbent products refill (local)" in page
+    assert "55.5 EUR" in page and '<svg class="masa-chart"' in page
+    assert page.count("<rect") >= 40
+    by_pack = client.get(reverse("masa_results"), {**query, "by": "pack"}).content.decode()
+    assert ">local<" in by_pack
+    bad = client.get(reverse("masa_results"), {**query, "since": "2027-01-01"}).content.decode()
+    assert "the period ends before it starts" in bad

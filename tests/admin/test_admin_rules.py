@@ -1,0 +1,195 @@
+"""Rules in the Wagtail admin: the switch and what it does to pending actions, bulk switching,
+drafts and publishing with revisions, the audit log, and definitions that must compile."""
+import pytest
+from django.urls import reverse
+from wagtail.models import ModelLogEntry
+
+from masa.models import Rule, ScheduledAction
+
+from ..helpers import denied, editor, place_order, viewer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pending(client, signing_store, refill_rule):
+    place_order(client, signing_store)
+    action = ScheduledAction.objects.get(rule=refill_rule)
+    assert action.status == "pending"
+    return action
+
+
+def switch(client, rule, pending_choice="keep"):
+    return client.post(reverse("masa_rule_switch", args=[rule.pk]), {"pending": pending_choice})
+
+
+def test_switch_page_shows_how_many_actions_are_pending(client, pending):
+    client.force_login(editor())
+    page = client.get(reverse("masa_rule_switch", args=[pending.rule.pk])).content.decode()
+    assert 'class="masa-pending">1<' in page
+    assert "Cancel them" in page and "Keep them" in page
+
+
+def test_turning_off_and_cancelling_cancels_pending_actions_and_is_logged(client, pending):
+    user = editor()
+    client.force_login(user)
+    assert switch(client, pending.rule, "cancel").status_code == 302
+    pending.refresh_from_db()
+    pending.rule.refresh_from_db()
+    assert not pending.rule.enabled
+    assert (pending.status, pending.cancel_reason) == ("cancelled", "the rule was turned off")
+    entry = ModelLogEntry.objects.get(action="masa.rule.off")
+    assert (entry.user, entry.object_id, entry.data) == (user, str(pending.rule.pk), {"cancelled_pending": 1})
+
+
+def test_turning_off_and_keeping_leaves_pending_actions_to_be_performed(client, pending):
+    client.force_login(editor())
+    switch(client, pending.rule, "keep")
+    pending.refresh_from_db()
+    assert pending.status == "pending"
+    assert not Rule.objects.get(pk=pending.rule.pk).enabled
+
+
+def test_turning_on_again_is_logged(client, refill_rule):
+    client.force_login(editor())
+    Rule.objects.filter(pk=refill_rule.pk).update(enabled=False)
+    switch(client, refill_rule)
+    assert Rule.objects.get(pk=refill_rule.pk).enabled
+    assert ModelLogEntry.objects.filter(action="masa.rule.on", object_id=str(refill_rule.pk)).exists()
+
+
+def test_a_viewer_cannot_switch_rules(client, refill_rule):
+    client.force_login(viewer())
+    assert denied(switch(client, refill_rule, "cancel"))
+    assert client.get(reverse("wagtailsnippets_masa_rule:list")).status_code == 200
+    assert denied(client.post(reverse("wagtailsnippets_masa_rule:edit", args=[refill_rule.pk]), {"title": "x"}))
+    assert denied(client.post(bulk_url("masa_turn_off", [refill_rule]), {"pending": "cancel"}))
+    assert Rule.objects.get(pk=refill_rule.pk).enabled
+
+
+def bulk_url(action_type, rules):
+    url = reverse("wagtail_bulk_action", args=["masa", "rule", action_type])
+    return url + "?" + "&".join(f"id={rule.pk}" for rule in rules) + "&next=/admin/"
+
+
+def test_bulk_turn_off_cancels_when_asked(client, pending, email_channel):
+    other = Rule.objects.create(rule_id="other", title="Other", definition=pending.rule.definition)
+    client.force_login(editor())
+    page = client.get(bulk_url("masa_turn_off", [pending.rule, other])).content.decode()
+    assert 'class="masa-pending">1<' in page
+    assert client.post(bulk_url("masa_turn_off", [pending.rule, other]), {"pending": "cancel"}).status_code == 302
+    assert not Rule.objects.filter(enabled=True).exists()
+    assert ScheduledAction.objects.get().status == "cancelled"
+    assert ModelLogEntry.objects.filter(action="masa.rule.off").count() == 2
+    client.post(bulk_url("masa_turn_on", [pending.rule, other]), {})
+    assert Rule.objects.filter(enabled=True).count() == 2
+
+
+def test_rule_list_filters_by_pack_trigger_and_switch(client, refill_rule):
+    Rule.objects.create(rule_id="welcome", title="Welcome note", pack="starter", enabled=False,
+                        definition={"trigger": {"event": "customer_created"}, "steps": [{"wait": "1d"}]})
+    client.force_login(editor())
+    url = reverse("wagtailsnippets_masa_rule:list")
+    by_pack = client.get(url, {"pack": "starter"}).content.decode()
+    assert "Welcome note" in by_pack and "Absorbent products refill" not in by_pack
+    by_trigger = client.get(url, {"trigger": "event:order_placed"}).content.decode()
+    assert "Absorbent products refill" in by_trigger and "Welcome note" not in by_trigger
+    off = client.get(url, {"enabled": "false"}).content.decode()
+    assert "Welcome note" in off and "Absorbent products refill" not in off
+
+
+def edit_form(rule, **changes):
+    data = {"title": rule.title, "rule_id": rule.rule_id, "pack": rule.pack,
+            "d__steps__0__wait": "25d", "d__steps__2__send__template": "refill-absorbent",
+            "d__steps__2__send__channel": "email", "d__steps__2__send__class": "marketing"}
+    data.update(changes)
+    return data
+
+
+def test_editing_a_delay_is_a_draft_until_published_then_raises_the_version(client, refill_rule):
+    user = editor()
+    client.force_login(user)
+    url = reverse("wagtailsnippets_masa_rule:edit", args=[refill_rule.pk])
+    page = client.get(url).content.decode()
+    assert "Step 1: wait" in page and 'value="25d"' in page
+
+    assert client.post(url, edit_form(refill_rule, d__steps__0__wait="20d")).status_code == 302
+    rule = Rule.objects.get(pk=refill_rule.pk)
+    assert rule.definition["steps"][0] == {"wait": "25d"} and rule.version == 1
+    assert rule.has_unpublished_changes and rule.latest_revision.content["definition"]["steps"][0] == {"wait": "20d"}
+
+    assert client.post(url, {**edit_form(refill_rule, d__steps__0__wait="20d"), "action-publish": "1"}).status_code == 302
+    rule = Rule.objects.get(pk=refill_rule.pk)
+    assert rule.definition["steps"][0] == {"wait": "20d"} and rule.version == 2
+    assert rule.definition["steps"][2] == refill_rule.definition["steps"][2]
+    actions = set(ModelLogEntry.objects.filter(object_id=str(rule.pk)).values_list("action", flat=True))
+    assert {"wagtail.edit", "wagtail.publish"} <= actions
+
+
+def test_publishing_an_old_revision_does_not_turn_the_rule_back_on(client, refill_rule):
+    client.force_login(editor())
+    url = reverse("wagtailsnippets_masa_rule:edit", args=[refill_rule.pk])
+    client.post(url, {**edit_form(refill_rule), "action-publish": "1"})
+    old = Rule.objects.get(pk=refill_rule.pk).latest_revision
+    client.post(url, {**edit_form(refill_rule, d__steps__0__wait="30d"), "action-publish": "1"})
+    switch(client, refill_rule)
+    assert not Rule.objects.get(pk=refill_rule.pk).enabled
+
+    old.publish(user=None)
+    rule = Rule.objects.get(pk=refill_rule.pk)
+    assert rule.definition["steps"][0] == {"wait": "25d"}
+    assert not rule.enabled
+    assert rule.version == 3
+
+
+def test_a_definition_that_does_not_compile_is_refused_with_the_reason(client, refill_rule):
+    client.force_login(editor())
+    url = reverse("wagtailsnippets_masa_rule:edit", args=[refill_rule.pk])
+    response = client.post(url, edit_form(refill_rule, d__steps__0__wait="soon"))
+    assert response.status_code == 200
+    assert "is not a duration" in response.content.decode()
+    raw = "trigger: {event: order_placed}\nsteps:\n  - send: {template: nowhere}\n"
+    response = client.post(url, edit_form(refill_rule, raw_definition=raw))
+    assert "no message template named nowhere" in response.content.decode()
+    response = client.post(url, edit_form(refill_rule, raw_definition="trigger: {event: order_placed}\nsteps: [{wait: 1d}]\nmood: happy\n"))
+    assert "unknown field(s) mood" in response.content.decode()
+    assert Rule.objects.get(pk=refill_rule.pk).latest_revision is None
+
+
+def test_agencies_can_replace_the_definition_as_yaml(client, refill_rule):
+    client.force_login(editor())
+    url = reverse("wagtailsnippets_masa_rule:edit", args=[refill_rule.pk])
+    raw = ("trigger: {event: order_placed}\nonce: order\nsteps:\n  - wait: 2d\n"
+           "  - send: {template: refill-absorbent, channel: sms}\n")
+    client.post(url, {**edit_form(refill_rule, raw_definition=raw), "action-publish": "1"})
+    rule = Rule.objects.get(pk=refill_rule.pk)
+    assert rule.definition == {"trigger": {"event": "order_placed"}, "once": "order",
+                               "steps": [{"wait": "2d"}, {"send": {"template": "refill-absorbent", "channel": "sms"}}]}
+
+
+def test_a_new_rule_is_not_evaluated_before_it_is_published(client, refill_rule):
+    from masa.rules.evaluate import active_rules
+
+    client.force_login(editor())
+    raw = "trigger: {event: customer_created}\nsteps:\n  - send: {template: refill-absorbent}\n"
+    response = client.post(reverse("wagtailsnippets_masa_rule:add"),
+                           {"title": "Welcome", "rule_id": "welcome", "pack": "local", "raw_definition": raw})
+    assert response.status_code == 302
+    rule = Rule.objects.get(rule_id="welcome")
+    assert not rule.live
+    assert "welcome" not in active_rules().rules
+    rule.latest_revision.publish()
+    assert "welcome" in active_rules().rules
+
+
+def test_the_yaml_a_browser_sends_back_unchanged_leaves_the_fields_in_charge(client, refill_rule):
+    client.force_login(editor())
+    url = reverse("wagtailsnippets_masa_rule:edit", args=[refill_rule.pk])
+    page = client.get(url).content.decode()
+    import html
+    import re
+
+    raw = html.unescape(re.search(r'<textarea name="raw_definition"[^>]*>\n?(.*?)</textarea>', page, re.S).group(1))
+    client.post(url, {**edit_form(refill_rule, d__steps__0__wait="20d"), "raw_definition": raw.replace("\n", "\r\n"),
+                      "action-publish": "1"})
+    assert Rule.objects.get(pk=refill_rule.pk).definition["steps"][0] == {"wait": "20d"}

@@ -1,0 +1,203 @@
+"""Helpers every test may use (one module: fixtures live in conftest.py): the store Masa trusts,
+signed and captured Saleor deliveries, Saleor-shaped payloads, the two admin groups' users, and
+the list of every admin page."""
+import itertools
+import json
+import os
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+from django.contrib.auth.models import Group, User
+from django.test import TestCase
+
+from masa.admin.permissions import EDITORS, VIEWERS
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKS = ROOT / "packs"
+SHARED = Path(os.environ.get("MASA_SHARED_DIR", ROOT.parent / "shared"))
+CAPTURED = SHARED / "saleor" / "captured"
+STORE_DOMAIN = "localhost:8000"
+STORE_API_URL = "http://localhost:8000/graphql/"
+_numbers = itertools.count(1000)
+
+
+def at_once(count: int, work) -> None:
+    """Run ``work()`` in ``count`` threads released together; each closes its own DB connection."""
+    from django.db import connection
+
+    barrier = threading.Barrier(count)
+
+    def run():
+        try:
+            barrier.wait()
+            work()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def captured_deliveries():
+    return sorted(p.name.removesuffix(".body.json") for p in CAPTURED.glob("*.body.json"))
+
+
+def load_captured(name):
+    body = (CAPTURED / f"{name}.body.json").read_bytes()
+    headers = json.loads((CAPTURED / f"{name}.headers.json").read_text())
+    return body, headers
+
+
+class KeyServer:
+    """The store's JWKS endpoint, mocked at the network edge (httpx transport)."""
+
+    def __init__(self):
+        self.jwks = json.loads((CAPTURED / "jwks.json").read_text())
+        self.requests = []
+        self.fail = False
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(str(request.url))
+        if self.fail:
+            return httpx.Response(502, text="bad gateway")
+        if request.url.path != "/.well-known/jwks.json":
+            return httpx.Response(404)
+        return httpx.Response(200, json=self.jwks)
+
+
+def post_webhook(client, body: bytes, headers: dict):
+    meta = {}
+    for name, value in headers.items():
+        if name.lower() in ("content-type", "content-length", "host"):
+            continue
+        meta["HTTP_" + name.upper().replace("-", "_")] = value
+    content_type = headers.get("Content-Type", "application/json")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post("/masa/webhooks/saleor/", data=body, content_type=content_type, **meta)
+
+
+def post_captured(client, name):
+    body, headers = load_captured(name)
+    return post_webhook(client, body, headers)
+
+
+def typename_for(event: str) -> str:
+    """``order_fully_paid`` → ``OrderFullyPaid``: the ``__typename`` Saleor signs for an event."""
+    return "".join(part.capitalize() for part in event.split("_"))
+
+
+def post_signed(client, signer, event: str, payload: dict):
+    """Sign and post a payload as Saleor sends ``event`` (its ``__typename`` set to match)."""
+    if isinstance(payload, dict):
+        payload = {"__typename": typename_for(event), **{k: v for k, v in payload.items() if k != "__typename"}}
+    body = json.dumps(payload).encode()
+    return post_webhook(client, body, signer.headers(event, body, STORE_DOMAIN, STORE_API_URL))
+
+
+def order_payload(*, email="ruth@example.com", user_id="VXNlcjo5OQ==", lines=None, when=None, order_id=None):
+    number = next(_numbers)
+    when = when or datetime.now(timezone.utc)
+    lines = lines or [("Absorbent pads", "absorbent", 2, 40.0)]
+    return {
+        "__typename": "OrderCreated",
+        "issuedAt": when.isoformat(),
+        "version": "3.24.0",
+        "order": {
+            "id": order_id or f"T3JkZXI6{number}",
+            "number": str(number),
+            "created": when.isoformat(),
+            "status": "UNFULFILLED",
+            "chargeStatus": "NONE",
+            "userEmail": email,
+            "user": {"id": user_id, "email": email, "privateMetadata": []},
+            "channel": {"slug": "default-channel"},
+            "total": {"gross": {"amount": sum(l[3] for l in lines), "currency": "EUR"}},
+            "lines": [
+                {
+                    "id": f"line-{number}-{i}",
+                    "productName": name,
+                    "variantName": "",
+                    "productSku": f"SKU-{category}-{i}",
+                    "quantity": quantity,
+                    "totalPrice": {"gross": {"amount": amount, "currency": "EUR"}},
+                    "variant": {
+                        "id": f"variant-{category}-{i}",
+                        "sku": f"SKU-{category}-{i}",
+                        "product": {
+                            "id": f"product-{category}-{i}",
+                            "name": name,
+                            "category": {"id": f"cat-{category}", "name": category.title(), "slug": category, "parent": None},
+                        },
+                    },
+                }
+                for i, (name, category, quantity, amount) in enumerate(lines)
+            ],
+        },
+    }
+
+
+def customer_payload(*, user_id="VXNlcjo5OQ==", email="ruth@example.com", first="Ruth", last="Levi", when=None):
+    when = when or datetime.now(timezone.utc)
+    return {
+        "__typename": "CustomerCreated",
+        "issuedAt": when.isoformat(),
+        "user": {"id": user_id, "email": email, "firstName": first, "lastName": last,
+                 "dateJoined": when.isoformat(), "metadata": [], "privateMetadata": []},
+    }
+
+
+NOW = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+PASSWORD = "correct horse battery staple"
+
+
+def member_of(group_name: str, username: str) -> User:
+    user = User.objects.create_user(username, f"{username}@shop.example", PASSWORD)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+def editor() -> User:
+    return member_of(EDITORS, "edna")
+
+
+def viewer() -> User:
+    return member_of(VIEWERS, "victor")
+
+
+def place_order(client, signer, when=NOW, **kwargs):
+    """Ruth signs up and orders absorbent products, through the signed Saleor webhook."""
+    post_signed(client, signer, "customer_created", customer_payload(when=when))
+    payload = order_payload(when=when, **kwargs)
+    assert post_signed(client, signer, "order_created", payload).status_code == 200
+    return payload
+
+
+def denied(response) -> bool:
+    """Wagtail answers a refused admin request with a redirect to the dashboard (or a 403)."""
+    return response.status_code == 403 or (response.status_code == 302 and response.url in ("/admin/", "/admin/login/"))
+
+
+def every_journeys_page(rules, channel, customer, pack_id: str | None = None) -> list[str]:
+    """The URLs of every Masa admin page (one of each kind, plus each given rule's own pages)."""
+    from django.urls import reverse
+
+    urls = [
+        "/admin/", reverse("wagtailsnippets_masa_rule:list"), reverse("wagtailsnippets_masa_rule:add"),
+        reverse("wagtailsnippets_masa_messagetemplate:list"), reverse("wagtailsnippets_masa_channel:list"),
+        reverse("wagtailsnippets_masa_channel:add"), reverse("wagtailsnippets_masa_channel:edit", args=[channel.pk]),
+        reverse("masa_channel_test", args=[channel.pk]), reverse("masa_packs"), reverse("masa_pack_import"),
+        reverse("masa_customers"), reverse("masa_customer", args=[customer.pk]), reverse("masa_results"),
+        reverse("masa_failures"),
+    ]
+    if pack_id:
+        urls += [reverse("masa_pack_upgrade", args=[pack_id]), reverse("masa_pack_parameters", args=[pack_id])]
+    for rule in rules:
+        urls += [reverse("wagtailsnippets_masa_rule:edit", args=[rule.pk]),
+                 reverse("wagtailsnippets_masa_rule:history", args=[rule.pk]),
+                 reverse("masa_rule_switch", args=[rule.pk]), reverse("masa_rule_simulate", args=[rule.pk])]
+    return urls
