@@ -16,7 +16,7 @@ from masa.models import (Channel, Customer, CustomerNote, Delivery, InboundDeliv
 from masa.packs import PackError, load_pack
 from masa.privacy import erase_customer
 from masa.rendering import TemplateMissing, check_template, merge_context, render
-from masa.signals import ratelimit
+from masa import ratelimit
 
 from .helpers import NOW, editor, place_order, viewer
 from .helpers import load_captured, post_webhook

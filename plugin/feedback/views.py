@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from .. import tracking
 from ..models import Delivery
 from ..eventstore import record_message_event
-from ..signals.ratelimit import rate_limited
+from ..ratelimit import rate_limited
 
 # The message is the shop's content on this site's origin: a sandboxed document without script,
 # forms, plugins or frames; only inline styles and images (https, data:) load.

@@ -25,6 +25,9 @@ from __future__ import annotations
 from django.dispatch import Signal, receiver
 from django.utils import timezone
 
+from ..events import Identity, NormalizedEvent
+from .normalize import order_events, summarize_lines
+
 order_placed = Signal()
 order_paid = Signal()
 order_fulfilled = Signal()
@@ -44,8 +47,6 @@ ORDER_SIGNALS = {
 
 
 def _identity(kwargs):
-    from ..events import Identity
-
     return Identity(
         store_id=str(kwargs["customer_id"]) if kwargs.get("customer_id") else None,
         email=(kwargs.get("email") or "").lower(),
@@ -72,6 +73,8 @@ def _lines(raw_lines) -> list[dict]:
 
 
 def _store(events):
+    # Imported here, not at the top: a store's own models module may import masa.signals before
+    # Django's app registry is ready, and the event store needs the models.
     from ..eventstore import store_events
 
     return store_events("django", events)
@@ -79,8 +82,6 @@ def _store(events):
 
 def _order_receiver(name):
     def handle(sender, order_id, **kwargs):
-        from .normalize import order_events, summarize_lines
-
         lines = _lines(kwargs.get("lines"))
         occurred_at = kwargs.get("occurred_at") or timezone.now()
         identity = _identity(kwargs)
@@ -105,9 +106,6 @@ for _name, _signal in ORDER_SIGNALS.items():
 
 @receiver(checkout_updated, dispatch_uid="masa-checkout_updated")
 def _checkout_updated(sender, checkout_id, **kwargs):
-    from ..events import NormalizedEvent
-    from .normalize import summarize_lines
-
     lines = _lines(kwargs.get("lines"))
     occurred_at = kwargs.get("occurred_at") or timezone.now()
     data = {"checkout_id": str(checkout_id), "total": float(kwargs.get("total", 0)),
@@ -118,8 +116,6 @@ def _checkout_updated(sender, checkout_id, **kwargs):
 
 def _customer_receiver(name):
     def handle(sender, customer_id, **kwargs):
-        from ..events import NormalizedEvent
-
         occurred_at = kwargs.get("occurred_at") or timezone.now()
         identity = _identity({**kwargs, "customer_id": customer_id})
         data = {"store_id": identity.store_id, "email": identity.email,
@@ -136,8 +132,6 @@ customer_updated.connect(_customer_receiver("customer_updated"), weak=False, dis
 
 
 def _form_submitted(sender, form, submission_id, **kwargs):
-    from ..events import NormalizedEvent
-
     occurred_at = kwargs.get("occurred_at") or timezone.now()
     answers = {str(k): v for k, v in (kwargs.get("answers") or {}).items() if isinstance(v, (str, int, float, bool))}
     return _store([NormalizedEvent("form_submitted", f"form_submitted:{form}:{submission_id}", occurred_at,
@@ -145,8 +139,6 @@ def _form_submitted(sender, form, submission_id, **kwargs):
 
 
 def _store_event(sender, name, event_id, **kwargs):
-    from ..events import NormalizedEvent
-
     occurred_at = kwargs.get("occurred_at") or timezone.now()
     event_name = name if name.startswith("custom.") else f"custom.{name}"
     return _store([NormalizedEvent(event_name, f"{event_name}:{event_id}", occurred_at, _identity(kwargs),

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from .. import conf
 from ..models import InboundDelivery
-from .ratelimit import client_address
+from ..ratelimit import client_address
 
 RECORDED_HEADERS = ("Saleor-Event", "Saleor-Domain", "Saleor-Api-Url", "Saleor-Signature", "Content-Type", "User-Agent")
 MAX_HEADER_CHARS = 200

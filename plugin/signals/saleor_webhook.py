@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from .. import conf
 from ..models import InboundDelivery
 from . import normalize
-from .ratelimit import rate_limited
+from ..ratelimit import rate_limited
 from ..eventstore import store_events
 from .rejections import header as _header, record_rejection, recorded_headers
 from .saleor_keys import KeysUnavailable, configured_store, key_for

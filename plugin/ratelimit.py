@@ -13,7 +13,7 @@ import time
 from django.core.cache import cache
 from django.http import JsonResponse
 
-from .. import conf
+from . import conf
 
 log = logging.getLogger(__name__)
 UNITS = {"s": 1, "m": 60, "h": 3600}
