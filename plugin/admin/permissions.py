@@ -32,10 +32,19 @@ def _permission(codename: str) -> Permission:
     return permission
 
 
+def _access_admin() -> Permission:
+    """Wagtail's "Can access Wagtail admin", made here if Wagtail's own post_migrate has not run yet
+    (apps listed before wagtail.admin migrate first, and a test database flush re-runs them all)."""
+    content_type = ContentType.objects.get_for_model(apps.get_model("wagtailadmin", "Admin"))
+    permission, _ = Permission.objects.get_or_create(content_type=content_type, codename="access_admin",
+                                                     defaults={"name": "Can access Wagtail admin"})
+    return permission
+
+
 def ensure_groups(**kwargs) -> None:
     """post_migrate: create the groups, or add permissions a newer Masa needs (never removes)."""
     ContentType.objects.clear_cache()
-    access_admin = Permission.objects.filter(content_type__app_label="wagtailadmin", codename="access_admin").first()
+    access_admin = _access_admin()
     for name, codenames in GROUPS.items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.add(*[_permission(codename) for codename in codenames],
