@@ -51,6 +51,15 @@ DEFAULTS = {
     # Channel kinds: kind → backend class (dotted path); None: email, sms and webhook
     # (masa.channels.DEFAULT_BACKENDS). A new kind is a ChannelBackend subclass named here.
     "CHANNEL_BACKENDS": None,
+    # The public metadata key (on the Saleor customer, else the checkout or order) that holds a
+    # customer's marketing consent ("true"/"false", "yes"/"no"), and the field of a submitted form
+    # (masa.signals.form_submitted) that gives it. Without consent a customer gets no marketing.
+    "CONSENT_METADATA_KEY": "marketing_consent",
+    # Saleor stores (their GraphQL API URLs) that may install Masa from their dashboard besides
+    # those of SALEOR_STORES, and the Fernet key their app tokens are encrypted with (None: derived
+    # from SECRET_KEY; rotating SECRET_KEY then means installing again).
+    "SALEOR_APP_API_URLS": [],
+    "TOKEN_ENCRYPTION_KEY": None,
     # Tracking links (open, click, unsubscribe, view…) stop working after this many seconds.
     "TRACKING_LINK_MAX_AGE": 400 * 24 * 3600,
     "CLIENT_IP_HEADER": None,

@@ -39,6 +39,8 @@ EVENT_TYPES: tuple[EventType, ...] = (
     EventType("order_paid", "saleor", ORDER_FIELDS, words=("Order paid #{number}", "Order paid #{order_id}")),
     EventType("order_fulfilled", "saleor", ORDER_FIELDS, words=("Order fulfilled #{number}", "Order fulfilled #{order_id}")),
     EventType("order_cancelled", "saleor", ORDER_FIELDS, words=("Order cancelled #{number}", "Order cancelled #{order_id}")),
+    EventType("order_refunded", "saleor", (*ORDER_FIELDS, "fully_refunded"),
+              words=("Order refunded #{number}", "Order refunded #{order_id}")),
     EventType("category_bought", "saleor", ("order_id", "number", "category", "product_id", "product_name",
                                             "quantity", "total"), purchase=True,
               words=("Bought {product_name}", "Bought {category}", "Bought {product_id}")),
@@ -58,12 +60,15 @@ EVENT_TYPES: tuple[EventType, ...] = (
     EventType("survey_answered", "feedback", (*MESSAGE_FIELDS, "answer"), message=True),
     EventType("list_joined", "feedback", (*MESSAGE_FIELDS, "list"), message=True),
     EventType("form_submitted", "django", ("form", "fields")),
+    EventType("marketing_opted_in", "feedback", (*MESSAGE_FIELDS, "source"), words=("Agreed to marketing",)),
     EventType("manual_trigger", "admin", ("rule", "by", "backfill_of"), words=("Rule {rule} started by {by}", "Rule {rule} started by staff")),
 )
 
 BY_NAME: dict[str, EventType] = {event.name: event for event in EVENT_TYPES}
 NAMES = frozenset(BY_NAME)
 PURCHASES = frozenset(event.name for event in EVENT_TYPES if event.purchase)
+# Events that take an order back: its purchase no longer counts in the customer's facts.
+REVERSALS = frozenset({"order_cancelled", "order_refunded"})
 FEEDBACK_BADGES = {event.name: event.feedback for event in EVENT_TYPES if event.feedback}
 # Masa's own bookkeeping events: stored and evaluated like the others, never a trigger in a pack.
 RULE_EFFECT = "rule_effect"

@@ -27,7 +27,10 @@ class Customer(models.Model):
     phone = models.CharField(max_length=32, blank=True)
     locale = models.CharField(max_length=16, blank=True)
     time_zone = models.CharField(max_length=64, blank=True)
-    marketing_consent = models.BooleanField(default=True)
+    marketing_consent = models.BooleanField(
+        default=False, help_text="Marketing needs it; given in the store (MASA['CONSENT_METADATA_KEY']) or by an opt-in")
+    marketing_consent_at = models.DateTimeField(null=True, blank=True, help_text="When consent was given or withdrawn")
+    marketing_consent_source = models.CharField(max_length=100, blank=True, help_text="Where consent came from")
     orders_count = models.PositiveIntegerField(default=0)
     total_spent = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     currency = models.CharField(max_length=3, blank=True)
@@ -295,6 +298,8 @@ class ScheduledAction(models.Model):
     due_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     cancel_reason = models.TextField(blank=True)
+    voided_by = models.ForeignKey(StoreEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="voided",
+                                  help_text="The purchase that cancelled it (restored if that order is cancelled)")
     outcome = models.TextField(blank=True, help_text="How a wait for an event ended")
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -373,3 +378,33 @@ class DeliveryAttempt(models.Model):
 
     class Meta:
         ordering = ["started_at"]
+
+
+class SaleorApp(models.Model):
+    """A Saleor store that installed Masa from its dashboard (the App manifest flow).
+
+    Saleor sends the app's token to Masa's register URL; it is kept encrypted at rest
+    (``saleor.installation``) and never shown. Stores named in ``MASA["SALEOR_STORES"]`` keep
+    working beside these.
+    """
+
+    class Status(models.TextChoices):
+        INSTALLED = "installed"
+        UNINSTALLED = "uninstalled"
+        TOKEN_REJECTED = "token_rejected", "Token rejected"
+
+    domain = models.CharField(max_length=255, help_text="What Saleor sends as Saleor-Domain")
+    api_url = models.URLField(unique=True, help_text="The store's GraphQL API")
+    app_id = models.CharField(max_length=255, blank=True, help_text="Masa's App id in that Saleor")
+    token_encrypted = models.TextField(blank=True, editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.INSTALLED)
+    installed_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = "Saleor store"
+
+    def __str__(self):
+        return f"{self.domain} ({self.get_status_display()})"

@@ -1,12 +1,15 @@
 from django.urls import path
 
 from .feedback import views as tracking_views
+from .signals import saleor_app
 from .signals.saleor_webhook import saleor_webhook
 
 app_name = "masa"
 
 urlpatterns = [
     path("webhooks/saleor/", saleor_webhook, name="saleor-webhook"),
+    path("saleor/manifest/", saleor_app.manifest, name="saleor-manifest"),
+    path("saleor/register/", saleor_app.register, name="saleor-register"),
     path("t/o/<str:token>.gif", tracking_views.opened, name="opened"),
     path("t/c/<str:token>", tracking_views.clicked, name="clicked"),
     path("t/u/<str:token>", tracking_views.unsubscribe, name="unsubscribe"),

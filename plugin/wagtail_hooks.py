@@ -26,6 +26,7 @@ class JourneysGroup(SnippetViewSetGroup):
         for order, (label, url_name, icon) in enumerate([
             ("Rule packs", "masa_packs", "folder-open-inverse"), ("Customers", "masa_customers", "user"),
             ("Results", "masa_results", "doc-full"), ("Needs attention", "masa_failures", "warning"),
+            ("Saleor stores", "masa_saleor_stores", "site"),
         ]):
             items.append(_MasaMenuItem(label, reverse_lazy(url_name), icon_name=icon, order=500 + order))
         return items

@@ -99,7 +99,8 @@ def post_signed(client, signer, event: str, payload: dict):
     return post_webhook(client, body, signer.headers(event, body, STORE_DOMAIN, STORE_API_URL))
 
 
-def order_payload(*, email="ruth@example.com", user_id="VXNlcjo5OQ==", lines=None, when=None, order_id=None):
+def order_payload(*, email="ruth@example.com", user_id="VXNlcjo5OQ==", lines=None, when=None, order_id=None,
+                  consent=True):
     number = next(_numbers)
     when = when or datetime.now(timezone.utc)
     lines = lines or [("Absorbent pads", "absorbent", 2, 40.0)]
@@ -114,7 +115,8 @@ def order_payload(*, email="ruth@example.com", user_id="VXNlcjo5OQ==", lines=Non
             "status": "UNFULFILLED",
             "chargeStatus": "NONE",
             "userEmail": email,
-            "user": {"id": user_id, "email": email, "privateMetadata": []},
+            "user": {"id": user_id, "email": email, "privateMetadata": [],
+                     "metadata": [{"key": "marketing_consent", "value": "true"}] if consent else []},
             "channel": {"slug": "default-channel"},
             "total": {"gross": {"amount": sum(l[3] for l in lines), "currency": "EUR"}},
             "lines": [
@@ -141,13 +143,16 @@ def order_payload(*, email="ruth@example.com", user_id="VXNlcjo5OQ==", lines=Non
     }
 
 
-def customer_payload(*, user_id="VXNlcjo5OQ==", email="ruth@example.com", first="Ruth", last="Levi", when=None):
+def customer_payload(*, user_id="VXNlcjo5OQ==", email="ruth@example.com", first="Ruth", last="Levi", when=None,
+                     consent=True):
+    """A CUSTOMER_CREATED body; the customer agreed to marketing in the store unless ``consent=False``."""
     when = when or datetime.now(timezone.utc)
     return {
         "__typename": "CustomerCreated",
         "issuedAt": when.isoformat(),
         "user": {"id": user_id, "email": email, "firstName": first, "lastName": last,
-                 "dateJoined": when.isoformat(), "metadata": [], "privateMetadata": []},
+                 "dateJoined": when.isoformat(), "privateMetadata": [],
+                 "metadata": [{"key": "marketing_consent", "value": "true"}] if consent else []},
     }
 
 

@@ -101,7 +101,8 @@ def run_scenario(scenario: dict) -> dict:
     with TestCase.captureOnCommitCallbacks(execute=True):
         signals.customer_created.send(sender=None, customer_id=customer["id"], email=customer["email"],
                                       first_name=customer["first_name"], phone=customer["phone"], occurred_at=START,
-                                      metadata=customer.get("metadata", {}))
+                                      metadata=customer.get("metadata", {}),
+                                      marketing_consent=customer.get("marketing_consent", True))
     for event in sorted(scenario.get("events", []), key=lambda e: offset(e["at"])):
         at = START + offset(event["at"])
         _run_clock_until(at)

@@ -123,6 +123,8 @@ MASA = {
         {
             "domain": os.environ.get("MASA_SALEOR_DOMAIN", "127.0.0.1:8000"),
             "api_url": os.environ.get("MASA_SALEOR_API_URL", "http://127.0.0.1:8000/graphql/"),
+            # The app's token (vouchers, metadata); a store installed from its dashboard keeps its own.
+            "app_token": os.environ.get("MASA_SALEOR_APP_TOKEN", ""),
         }
     ],
 }

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import conf
-from ..delivery.outcome import DEFERRED, DONE, FAILED, RETRY, Outcome
+from ..delivery.outcome import DEFERRED, DONE, FAILED, RETRY, SKIPPED, Outcome
 from ..models import ScheduledAction
 from . import abandonment
 from .guards import failed_guard
@@ -84,6 +84,8 @@ def record(action: ScheduledAction, outcome: Outcome, now) -> str:
         return defer(action, outcome.until, outcome.error)
     if outcome.status == RETRY:
         return reschedule_or_fail(action, now, outcome.error)
+    if outcome.status == SKIPPED:
+        return finish(action, Status.CANCELLED, now, cancel_reason=outcome.error)
     raise ValueError(f"unknown outcome {outcome.status!r}")
 
 

@@ -12,7 +12,7 @@ from typing import Callable
 
 from .. import conf
 from ..delivery import deliver
-from ..delivery.outcome import DEFERRED, DONE, FAILED, RETRY, Outcome
+from ..delivery.outcome import DEFERRED, DONE, FAILED, RETRY, SKIPPED, Outcome
 from ..delivery.prepare import resolve_channel
 from ..delivery.send import circuit_open
 from ..eventstore import store_events
@@ -60,6 +60,9 @@ def store_masa_event(action: ScheduledAction, now) -> Outcome:
 
 
 def sync_to_saleor(action: ScheduledAction, now) -> Outcome:
+    """Nothing to write for a guest (no Saleor account): skipped with the reason, not a failure."""
+    if not action.customer.store_id:
+        return Outcome(SKIPPED, "a guest: no Saleor customer account to write to")
     try:
         written = saleor_actions.write_customer_metadata(action.customer, action.params["facts"])
     except saleor_actions.ActionRefused as error:

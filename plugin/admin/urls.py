@@ -5,9 +5,10 @@ from .failures import failure_urls
 from .packs import pack_urls
 from .results import results_urls
 from .rules import switch_urls
+from .saleor_stores import saleor_urls
 from .simulate import simulate_urls
 
 
 def admin_urls():
     return [*switch_urls(), *simulate_urls(), *channel_urls(), *pack_urls(), *customer_urls(), *results_urls(),
-            *failure_urls()]
+            *failure_urls(), *saleor_urls()]

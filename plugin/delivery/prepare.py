@@ -47,7 +47,8 @@ def prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Delivery
     if action.params.get("recommend"):
         context["recommendation"] = action.params["recommend"]
     if action.params.get("reward"):
-        context["voucher"] = saleor_actions.issue_reward(action.params["reward"], action.idempotency_key, now)
+        context["voucher"] = saleor_actions.issue_reward(action.params["reward"], action.idempotency_key, now,
+                                                        customer)
     rendered = render(template, context)
     trusted = [context["recommendation"].get("url", "")]
     key = action.idempotency_key

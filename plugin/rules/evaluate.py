@@ -19,8 +19,8 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.utils import timezone
 
 from ..models import Customer, Rule, RuleFiring, RulePack, ScheduledAction, StoreEvent
-from ..actions import abandonment, awaiting, guards
-from ..events import PURCHASES, RULE_EFFECT
+from ..actions import abandonment, awaiting, guards, reversal
+from ..events import PURCHASES, REVERSALS, RULE_EFFECT
 from ..plans import CompiledRule
 from . import facts
 from .compiler import RuleDefinitionError
@@ -198,12 +198,12 @@ def _settle_pending(event: StoreEvent, customer: Customer, now, recheck_guards: 
     awaits = [pk for pk, kind, source, _, awaited in rows
               if kind == awaiting.KIND and awaited == event.name and source != event.pk]
     if guarded:
-        _cancel_voided_actions(guarded, customer, now)
+        _cancel_voided_actions(guarded, customer, now, event)
     if awaits:
         awaiting.resolve(event, customer, awaits)
 
 
-def _cancel_voided_actions(action_ids: list[int], customer: Customer, now) -> int:
+def _cancel_voided_actions(action_ids: list[int], customer: Customer, now, cause: StoreEvent) -> int:
     """Cancel those of these pending actions whose guard a new purchase has made fail."""
     cancelled = 0
     pending = ScheduledAction.objects.select_related("rule", "event").filter(
@@ -214,7 +214,7 @@ def _cancel_voided_actions(action_ids: list[int], customer: Customer, now) -> in
         reason = guards.failed_guard(action)
         if reason:
             cancelled += ScheduledAction.objects.filter(pk=action.pk, status=ScheduledAction.Status.PENDING).update(
-                status=ScheduledAction.Status.CANCELLED, cancel_reason=reason, completed_at=now
+                status=ScheduledAction.Status.CANCELLED, cancel_reason=reason, completed_at=now, voided_by=cause
             )
     return cancelled
 
@@ -299,6 +299,8 @@ def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int
     if changed:
         customer.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
     abandonment.on_event(event, customer, now)
+    if event.name in REVERSALS and (event.name == "order_cancelled" or event.data.get("fully_refunded")):
+        reversal.on_order_reversed(event, customer, now)
     _settle_pending(event, customer, now, recheck_guards=bool(changed) and event.name in PURCHASE_EVENTS)
     event.status, event.processed_at, event.error = StoreEvent.Status.PROCESSED, timezone.now(), ""
     event.save(update_fields=["status", "processed_at", "error", "attempts"])

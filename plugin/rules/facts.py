@@ -6,7 +6,9 @@ from decimal import Decimal
 
 from django.utils.dateparse import parse_datetime
 
+from .. import conf
 from ..durations import DAY, as_time, median_interval_days
+from ..events import REVERSALS
 from ..models import Customer, StoreEvent
 from . import factkeys
 
@@ -15,9 +17,94 @@ METADATA_PREFIX = "masa."
 LIST_TAG = Customer.LIST_TAG
 
 
+PURCHASE_FIELDS = ["orders_count", "total_spent", "currency", "first_order_at", "last_order_at", "order_times",
+                   "last_bought_product", "category_counts", "last_bought_category", "category_times"]
+CONSENT_WORDS = {"true": True, "yes": True, "1": True, "on": True, "y": True,
+                 "false": False, "no": False, "0": False, "off": False, "n": False}
+
+
 def apply_event(customer: Customer, event: StoreEvent) -> list[str]:
     """Update the customer's counters and profile from one event; return the changed field names."""
+    metadata_before = customer.store_metadata
+    consent = consent_in(event, customer)
+    changed = _apply_event(customer, event)
+    if customer.store_metadata is not metadata_before and "store_metadata" not in changed:
+        changed.append("store_metadata")
+    if consent is not None and consent[0] != customer.marketing_consent:
+        customer.marketing_consent, customer.marketing_consent_source = consent
+        customer.marketing_consent_at = event.occurred_at
+        changed += ["marketing_consent", "marketing_consent_source", "marketing_consent_at"]
+    return changed
+
+
+def consent_in(event: StoreEvent, customer: Customer) -> tuple[bool, str] | None:
+    """Marketing consent given or withdrawn by this event, with where it came from, or None.
+
+    In Saleor it is ``MASA["CONSENT_METADATA_KEY"]`` in the customer's public metadata (else the
+    checkout's or order's, for guests); Masa's own opt-in links and forms give it, an unsubscribe
+    withdraws it. A store value counts only when it is news (differs from the last one the store
+    sent, kept in ``store_metadata``): an order that repeats yesterday's "true" does not undo
+    today's unsubscribe."""
+    data, key = event.data, conf.get("CONSENT_METADATA_KEY")
+    if isinstance(data.get("marketing_consent"), bool):  # an in-process store says so (Django signals)
+        return data["marketing_consent"], "the store"
+    if event.name == "unsubscribed":
+        return False, "unsubscribe link"
+    if event.name == "marketing_opted_in":
+        return True, data.get("source") or "opt-in link"
+    if event.name == "form_submitted" and key and key in data:
+        value = _consent_word(data[key])
+        return (value, f"form {data.get('form', '')}".strip()) if value is not None else None
+    where = {"customer_created": "customer", "customer_updated": "customer"}.get(event.name)
+    places = [("metadata", f"Saleor {where} metadata")] if where else [
+        ("user_metadata", "Saleor customer metadata"),
+        ("metadata", f"Saleor {'checkout' if event.name == 'checkout_updated' else 'order'} metadata")]
+    for field, source in places:
+        raw = (data.get(field) or {}).get(key) if key else None
+        value = _consent_word(raw)
+        if value is None:
+            continue
+        known = customer.store_metadata or {}
+        if _consent_word(known.get(key)) == value:
+            return None
+        customer.store_metadata = {**known, key: raw}
+        return value, source
+    return None
+
+
+def _consent_word(value) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    return CONSENT_WORDS.get(str(value).strip().lower()) if value is not None else None
+
+
+def reversed_orders(customer: Customer) -> set[str]:
+    """The customer's orders that were cancelled or fully refunded."""
+    rows = StoreEvent.objects.filter(customer=customer, name__in=REVERSALS).values_list("name", "data")
+    return {data.get("order_id") for name, data in rows
+            if data.get("order_id") and (name == "order_cancelled" or data.get("fully_refunded"))}
+
+
+def recompute_purchases(customer: Customer) -> list[str]:
+    """The purchase facts again from the customer's orders that still stand (not cancelled or
+    fully refunded), in the order they were placed; returns the purchase fields."""
+    gone = reversed_orders(customer)
+    customer.orders_count, customer.total_spent = 0, Decimal("0")
+    customer.first_order_at = customer.last_order_at = None
+    customer.order_times, customer.last_bought_product = [], {}
+    customer.category_counts, customer.last_bought_category, customer.category_times = {}, {}, {}
+    purchases = (StoreEvent.objects.filter(customer=customer, name__in=("order_placed", "category_bought"))
+                 .exclude(status=StoreEvent.Status.FAILED).order_by("occurred_at", "pk"))
+    for purchase in purchases:
+        if purchase.data.get("order_id") not in gone:
+            _apply_event(customer, purchase)
+    return list(PURCHASE_FIELDS)
+
+
+def _apply_event(customer: Customer, event: StoreEvent) -> list[str]:
     data, when = event.data, event.occurred_at
+    if event.name in REVERSALS and (event.name == "order_cancelled" or data.get("fully_refunded")):
+        return recompute_purchases(customer)
     if event.name == "order_placed":
         customer.orders_count += 1
         customer.total_spent = Decimal(customer.total_spent) + Decimal(str(data.get("total", 0)))
@@ -57,9 +144,6 @@ def apply_event(customer: Customer, event: StoreEvent) -> list[str]:
             customer.facts = {**(customer.facts or {}), **new_facts}
             changed.append("facts")
         return changed
-    if event.name == "unsubscribed":
-        customer.marketing_consent = False
-        return ["marketing_consent"]
     if event.name == "list_joined" and data.get("list"):
         tag = LIST_TAG + data["list"]
         if tag not in (customer.tags or []):

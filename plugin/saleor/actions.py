@@ -13,9 +13,12 @@ import base64
 import hashlib
 from datetime import datetime, timedelta
 
+from contextlib import contextmanager
+
 from .. import conf
-from ..models import Customer
-from .client import SaleorClient, SaleorError, SaleorUnavailable
+from ..models import Customer, StoreEvent
+from . import installation
+from .client import SaleorClient, SaleorError, SaleorRequestError, SaleorUnavailable
 
 METADATA_PREFIX = "masa."
 
@@ -33,22 +36,43 @@ def voucher_code(idempotency_key: str, prefix: str = "MASA") -> str:
     return f"{prefix}-{base64.b32encode(digest).decode()[:10]}"
 
 
-def saleor_client() -> SaleorClient:
-    """A client for the first configured store that has an ``app_token`` (``retry_backoff``:
-    seconds before the first retry, default 0.5)."""
-    for store in conf.get("SALEOR_STORES"):
-        if store.get("app_token") and store.get("api_url"):
-            return SaleorClient(store["api_url"], store["app_token"], backoff=store.get("retry_backoff", 0.5))
-    raise ActionRefused("no store in MASA['SALEOR_STORES'] has an api_url and an app_token")
+def _store_domain(customer: Customer | None) -> str | None:
+    """The store the customer's latest webhook came from (several stores in one site)."""
+    if customer is None:
+        return None
+    return (StoreEvent.objects.filter(customer=customer).exclude(inbound=None).order_by("-pk")
+            .values_list("inbound__domain", flat=True).first())
 
 
-def issue_reward(reward: dict, idempotency_key: str, now: datetime) -> dict:
+@contextmanager
+def saleor_client(customer: Customer | None = None):
+    """A client for the customer's store with its app token: installed from the Saleor dashboard
+    (``installation``), else ``MASA["SALEOR_STORES"]`` with an ``app_token`` (``retry_backoff``:
+    seconds before the first retry, default 0.5). A token the store answers 401 to marks the
+    installed store *token rejected*."""
+    domain = _store_domain(customer)
+    found = installation.credentials(domain) or (installation.credentials() if domain else None)
+    if found is None:
+        raise ActionRefused("no Saleor store with a token: install Masa from the Saleor dashboard, "
+                            "or give a store in MASA['SALEOR_STORES'] an app_token")
+    api_url, token = found
+    backoff = next((s.get("retry_backoff", 0.5) for s in conf.get("SALEOR_STORES") if s.get("api_url") == api_url), 0.5)
+    try:
+        with SaleorClient(api_url, token, backoff=backoff) as client:
+            yield client
+    except SaleorRequestError as error:
+        if error.status == 401:
+            installation.token_rejected(api_url, str(error))
+        raise
+
+
+def issue_reward(reward: dict, idempotency_key: str, now: datetime, customer: Customer | None = None) -> dict:
     """Create the reward; returns the merge-tag values (``code``, ``value``, ``type``, ``valid_until``)."""
     spec = reward["voucher"]
     code = voucher_code(idempotency_key, spec.get("prefix", "MASA"))
     valid_until = (now + timedelta(days=spec["valid_days"])).date().isoformat() if spec.get("valid_days") else ""
     try:
-        with saleor_client() as client:
+        with saleor_client(customer) as client:
             client.vouchers.create_single_use(
                 code=code, name=spec.get("name") or f"Masa {code}", channel=spec["channel"], value=spec["value"],
                 value_type=spec.get("type", "percentage").upper(), end_date=f"{valid_until}T23:59:59+00:00" if valid_until else None,
@@ -83,7 +107,7 @@ def write_customer_metadata(customer: Customer, names: list[str]) -> dict:
         raise ActionRefused("the customer has no Saleor id (never seen in a Saleor webhook)")
     values = metadata_values(customer, names)
     try:
-        with saleor_client() as client:
+        with saleor_client(customer) as client:
             client.customers.update_private_metadata(customer.store_id, values)
     except SaleorUnavailable as error:
         raise ActionUnavailable(str(error)) from error

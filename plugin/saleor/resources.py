@@ -86,10 +86,11 @@ class Vouchers(_Resource):
             errors = (data.get("voucherCreate") or {}).get("errors") or []
             if errors and all(error.get("code") in ("ALREADY_EXISTS", "UNIQUE") for error in errors):
                 data = yield "voucher_by_code", {"code": code}
-                edges = data["vouchers"]["edges"]
-                if not edges:
+                # Saleor's search matches codes that contain the text: take the one that is it.
+                exact = [edge["node"] for edge in data["vouchers"]["edges"] if edge["node"].get("code") == code]
+                if not exact:
                     raise SaleorMutationError("voucherCreate", errors)
-                voucher_id = edges[0]["node"]["id"]
+                voucher_id = exact[0]["id"]
             else:
                 voucher_id = _payload(data, "voucherCreate")["voucher"]["id"]
             listing = {"addChannels": [{"channelId": found["id"], "discountValue": str(value)}]}
@@ -119,9 +120,23 @@ class GiftCards(_Resource):
 
 
 class Webhooks(_Resource):
+    def mine(self) -> list[dict]:
+        """The webhooks of the app whose token this client holds."""
+        def flow():
+            data = yield "app_webhooks", {}
+            return (data.get("app") or {}).get("webhooks") or []
+        return self._call(flow())
+
     def create(self, *, name: str, target_url: str, events: list[str], query: str, active: bool = True):
         def flow():
             data = yield "webhook_create", {"input": {"name": name, "targetUrl": target_url,
                                                       "asyncEvents": events, "query": query, "isActive": active}}
             return _payload(data, "webhookCreate")["webhook"]
+        return self._call(flow())
+
+    def update(self, webhook_id: str, *, name: str, target_url: str, events: list[str], query: str, active: bool = True):
+        def flow():
+            data = yield "webhook_update", {"id": webhook_id, "input": {
+                "name": name, "targetUrl": target_url, "asyncEvents": events, "query": query, "isActive": active}}
+            return _payload(data, "webhookUpdate")["webhook"]
         return self._call(flow())

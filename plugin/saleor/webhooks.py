@@ -24,5 +24,14 @@ def planned_webhooks(target_url: str) -> list[dict]:
 
 
 def register(client, target_url: str) -> list[dict]:
-    """Create Masa's webhooks through ``client`` (a SaleorClient); returns the created webhooks."""
-    return [client.webhooks.create(**webhook) for webhook in planned_webhooks(target_url)]
+    """Create Masa's webhooks through ``client`` (a SaleorClient), or update those the app has
+    already (found by name), so running it again changes the queries but never adds a second set.
+    Returns each webhook with ``"action"``: created or updated."""
+    existing = {webhook["name"]: webhook for webhook in client.webhooks.mine()}
+    done = []
+    for webhook in planned_webhooks(target_url):
+        if webhook["name"] in existing:
+            done.append({**client.webhooks.update(existing[webhook["name"]]["id"], **webhook), "action": "updated"})
+        else:
+            done.append({**client.webhooks.create(**webhook), "action": "created"})
+    return done

@@ -55,6 +55,12 @@ def _identity(kwargs):
     )
 
 
+def _consent(kwargs) -> dict:
+    """``marketing_consent=True/False`` given with a signal: the store's word on marketing consent."""
+    value = kwargs.get("marketing_consent")
+    return {"marketing_consent": value} if isinstance(value, bool) else {}
+
+
 def _lines(raw_lines) -> list[dict]:
     return [
         {
@@ -86,6 +92,7 @@ def _order_receiver(name):
         occurred_at = kwargs.get("occurred_at") or timezone.now()
         identity = _identity(kwargs)
         data = {
+            **_consent(kwargs),
             "order_id": str(order_id),
             "number": str(kwargs.get("number", order_id)),
             "total": float(kwargs.get("total", sum(line["total"] for line in lines))),
@@ -118,7 +125,7 @@ def _customer_receiver(name):
     def handle(sender, customer_id, **kwargs):
         occurred_at = kwargs.get("occurred_at") or timezone.now()
         identity = _identity({**kwargs, "customer_id": customer_id})
-        data = {"store_id": identity.store_id, "email": identity.email,
+        data = {**_consent(kwargs), "store_id": identity.store_id, "email": identity.email,
                 "first_name": identity.first_name, "last_name": identity.last_name,
                 "phone": kwargs.get("phone", ""), "metadata": kwargs.get("metadata", {}), "private_metadata": {}}
         source_id = f"{name}:{customer_id}" if name == "customer_created" else f"{name}:{customer_id}:{occurred_at.isoformat()}"

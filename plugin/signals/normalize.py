@@ -24,11 +24,15 @@ ORDER_EVENTS = {
     "order_paid": "order_paid",
     "order_fulfilled": "order_fulfilled",
     "order_cancelled": "order_cancelled",
+    "order_refunded": "order_refunded",
+    "order_fully_refunded": "order_refunded",
 }
+# A refund can come more than once for one order (partial refunds, then the full one).
+REPEATABLE_ORDER_EVENTS = {"order_refunded", "order_fully_refunded"}
 CHECKOUT_EVENTS = {"checkout_created", "checkout_updated"}
 CUSTOMER_EVENTS = {"customer_created": "customer_created", "customer_updated": "customer_updated"}
 # Delivered to us and stored, but no rule needs them: their content arrives in the events above.
-ACKNOWLEDGED_EVENTS = {"order_confirmed", "order_updated", "customer_metadata_updated"}
+ACKNOWLEDGED_EVENTS = {"order_confirmed", "order_updated", "customer_metadata_updated", "app_deleted"}
 SUPPORTED_EVENTS = set(ORDER_EVENTS) | CHECKOUT_EVENTS | set(CUSTOMER_EVENTS) | ACKNOWLEDGED_EVENTS
 
 
@@ -73,8 +77,9 @@ def _lines(lines, where) -> list[dict]:
         variant = line.get("variant") or {}
         product = variant.get("product") or {}
         category = product.get("category") or {}
-        parent = category.get("parent") or {}
+        ancestors = _ancestors(category)
         amount, _ = _money(line.get("totalPrice"))
+        unit_price, _ = _money(line.get("unitPrice")) if line.get("unitPrice") else (0.0, "")
         quantity = line.get("quantity", 1)
         if not isinstance(quantity, int) or quantity < 0:
             raise PayloadError(f"{where}.lines[{index}].quantity must be a whole number")
@@ -85,18 +90,34 @@ def _lines(lines, where) -> list[dict]:
             "sku": variant.get("sku") or line.get("productSku") or "",
             "quantity": quantity,
             "total": amount,
+            "unit_price": unit_price or (round(amount / quantity, 2) if quantity else 0.0),
             "category": category_key(category),
             "category_name": category.get("name") or "",
-            "parent_category": category_key(parent) if parent else "",
+            "parent_category": ancestors[0] if ancestors else "",
+            "ancestors": ancestors,
         })
     return out
+
+
+def _ancestors(category: dict) -> list[str]:
+    """The keys of a category's parent, its parent's parent…, nearest first."""
+    keys, parent, seen = [], (category or {}).get("parent"), 0
+    while isinstance(parent, dict) and parent and seen < 10:
+        keys.append(category_key(parent))
+        parent, seen = parent.get("parent"), seen + 1
+    return [key for key in keys if key]
+
+
+def line_categories(line: dict) -> list[str]:
+    """A line's category and every ancestor of it."""
+    return [key for key in [line.get("category"), *(line.get("ancestors") or [line.get("parent_category")])] if key]
 
 
 def summarize_lines(lines: list[dict]) -> dict:
     categories = []
     for line in lines:
-        for key in (line["category"], line["parent_category"]):
-            if key and key not in categories:
+        for key in line_categories(line):
+            if key not in categories:
                 categories.append(key)
     return {
         "categories": categories,
@@ -105,14 +126,15 @@ def summarize_lines(lines: list[dict]) -> dict:
     }
 
 
-def order_events(name: str, order_id: str, occurred_at: datetime, identity: Identity, data: dict) -> list[NormalizedEvent]:
+def order_events(name: str, order_id: str, occurred_at: datetime, identity: Identity, data: dict,
+                 source_id: str = "") -> list[NormalizedEvent]:
     """The order event itself and, for a placed order, one ``category_bought`` per category and
     one ``product_bought`` per line."""
-    events = [NormalizedEvent(name, f"{name}:{order_id}", occurred_at, identity, data)]
+    events = [NormalizedEvent(name, source_id or f"{name}:{order_id}", occurred_at, identity, data)]
     if name != "order_placed":
         return events
     for category in data["categories"]:
-        lines = [line for line in data["lines"] if category in (line["category"], line["parent_category"])]
+        lines = [line for line in data["lines"] if category in line_categories(line)]
         events.append(NormalizedEvent(
             "category_bought", f"category_bought:{order_id}:{category}", occurred_at, identity,
             {
@@ -136,7 +158,7 @@ def order_events(name: str, order_id: str, occurred_at: datetime, identity: Iden
                 "product_name": line["product_name"],
                 "sku": line["sku"],
                 "quantity": line["quantity"],
-                "categories": [c for c in (line["category"], line["parent_category"]) if c],
+                "categories": line_categories(line),
                 "products": [line["product_id"]],
                 "skus": [line["sku"]] if line["sku"] else [],
             },
@@ -162,10 +184,17 @@ def _order_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
         "total": total,
         "currency": currency,
         "phone": _phone(order.get("billingAddress")),
+        "locale": order.get("languageCode") or user.get("languageCode") or "",
+        "metadata": _pairs(order.get("metadata")),
+        "user_metadata": _pairs(user.get("metadata")),
         "lines": lines,
         **summarize_lines(lines),
     }
-    return order_events(name, order_id, occurred_at, identity, data)
+    source_id = ""
+    if event_type in REPEATABLE_ORDER_EVENTS:
+        data["fully_refunded"] = event_type == "order_fully_refunded"
+        source_id = f"{event_type}:{order_id}:{payload.get('issuedAt')}"
+    return order_events(name, order_id, occurred_at, identity, data, source_id)
 
 
 def _checkout_events(payload: dict) -> list[NormalizedEvent]:
@@ -182,6 +211,9 @@ def _checkout_events(payload: dict) -> list[NormalizedEvent]:
         "channel": (checkout.get("channel") or {}).get("slug", ""),
         "total": total,
         "currency": currency,
+        "locale": checkout.get("languageCode") or user.get("languageCode") or "",
+        "metadata": _pairs(checkout.get("metadata")),
+        "user_metadata": _pairs(user.get("metadata")),
         "lines": lines,
         **summarize_lines(lines),
     }
@@ -215,6 +247,7 @@ def _customer_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
         "first_name": identity.first_name,
         "last_name": identity.last_name,
         "phone": _phone(user.get("defaultBillingAddress"), user.get("defaultShippingAddress")),
+        "locale": user.get("languageCode") or "",
         "metadata": _pairs(user.get("metadata")),
         "private_metadata": _pairs(user.get("privateMetadata")),
     }
@@ -232,7 +265,7 @@ def normalize(event_type: str, payload) -> list[NormalizedEvent]:
         return _checkout_events(payload)
     if event_type in CUSTOMER_EVENTS:
         return _customer_events(event_type, payload)
-    if event_type == "customer_metadata_updated":
+    if event_type in ("customer_metadata_updated", "app_deleted"):
         return []
     if event_type in ACKNOWLEDGED_EVENTS:
         _require(payload, "order", "body")

@@ -16,6 +16,7 @@ from jwt import PyJWK, PyJWKSet
 from jwt.exceptions import PyJWKSetError
 
 from .. import conf
+from ..models import SaleorApp
 
 log = logging.getLogger(__name__)
 REFRESH_COOLDOWN_SECONDS = 60
@@ -43,10 +44,14 @@ class Store:
 
 
 def configured_store(domain: str) -> Store | None:
+    """The store with this domain: one of ``MASA["SALEOR_STORES"]``, else one installed from its
+    dashboard (``SaleorApp``, still installed)."""
     for entry in conf.get("SALEOR_STORES"):
         if entry.get("domain", "").lower() == (domain or "").lower():
             return Store(domain=entry["domain"], api_url=entry.get("api_url", ""), pinned_jwks=entry.get("jwks"))
-    return None
+    app = SaleorApp.objects.filter(domain__iexact=domain or "", status=SaleorApp.Status.INSTALLED).first() \
+        if domain else None
+    return Store(domain=app.domain, api_url=app.api_url) if app else None
 
 
 def _cache_key(store: Store) -> str:

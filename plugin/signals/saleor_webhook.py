@@ -25,6 +25,7 @@ from . import normalize
 from ..ratelimit import rate_limited
 from ..eventstore import store_events
 from .rejections import header as _header, record_rejection, recorded_headers
+from ..saleor import installation
 from .saleor_keys import KeysUnavailable, configured_store, key_for
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,10 @@ def saleor_webhook(request):
         return response
     else:
         try:
-            return _accept(request, event_type, domain, events)
+            response = _accept(request, event_type, domain, events)
+            if event_type == "app_deleted":
+                installation.uninstalled(domain, str((payload.get("app") or {}).get("id") or ""))
+            return response
         except DataError as error:
             rejection = Rejection(400, "wrong_shape", f"a value does not fit: {error}".strip())
         except (OperationalError, InterfaceError) as error:

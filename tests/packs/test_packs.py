@@ -217,6 +217,7 @@ def test_simulate_reports_what_the_pack_would_do_and_touches_nothing():
     start = datetime.now(timezone.utc) - timedelta(days=20)
     with TestCase.captureOnCommitCallbacks(execute=True):
         signals.order_placed.send(sender=None, order_id="s1", email="sim@example.com", occurred_at=start,
+                                  marketing_consent=True,
                                   lines=[{"product_id": "pads", "quantity": 1, "total": 9.0, "category": "absorbent"}])
     assert RuleFiring.objects.count() == 0
 

@@ -16,7 +16,7 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 def order(number, at, category="mugs"):
     with TestCase.captureOnCommitCallbacks(execute=True):
         signals.order_placed.send(sender=None, order_id=f"o{number}", customer_id="c1", email="c@example.com",
-                                  occurred_at=at, lines=[{"product_id": "p", "quantity": 1, "total": 5.0,
+                                  occurred_at=at, marketing_consent=True, lines=[{"product_id": "p", "quantity": 1, "total": 5.0,
                                                           "category": category}])
 
 

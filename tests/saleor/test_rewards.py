@@ -55,7 +55,9 @@ def test_saleor_down_reschedules_and_the_retry_reuses_the_voucher_an_earlier_att
         Channel=[*down, CHANNEL],
         VoucherCreate=[{"voucherCreate": {"voucher": None, "errors": [
             {"field": "addCodes", "message": "Voucher code already exists.", "code": "ALREADY_EXISTS"}]}}],
-        VoucherByCode={"vouchers": {"edges": [{"node": {"id": "Vm91Y2hlcjo5", "code": "x"}}]}},
+        # Saleor's search also finds codes that merely contain the one asked for: the exact one is taken.
+        VoucherByCode=lambda v: {"vouchers": {"edges": [{"node": {"id": "Vm91Y2hlcjo4", "code": v["code"] + "X"}},
+                                                        {"node": {"id": "Vm91Y2hlcjo5", "code": v["code"]}}]}},
         VoucherChannelListingUpdate=VOUCHER_LISTED)
 
     assert scheduling.sweep(now=DUE) == {"retry": 1}

@@ -39,7 +39,7 @@ def test_facts_and_per_category_counters_are_written_as_masa_private_metadata(cl
     assert "masa.tier=strong" in ScheduledAction.objects.get().outcome
 
 
-def test_saleor_down_retries_later_and_a_customer_unknown_to_saleor_fails_with_the_reason(
+def test_saleor_down_retries_later_and_a_guest_is_skipped_with_the_reason_not_failed(
         client, signing_store, tier_sync, saleor_app):
     fake = saleor_app(UpdatePrivateMetadata=[httpx.Response(502, text="bad gateway")] * 4 + [written])
     post_signed(client, signing_store, "order_created", order_payload(when=NOW, user_id="VXNlcjox"))
@@ -49,8 +49,10 @@ def test_saleor_down_retries_later_and_a_customer_unknown_to_saleor_fails_with_t
 
     Customer.objects.update(store_id=None)
     ScheduledAction.objects.update(status="pending", due_at=NOW)
-    assert scheduling.sweep(now=NOW + timedelta(hours=2)) == {"failed": 1}
-    assert "no Saleor id" in ScheduledAction.objects.get().last_error
+    assert scheduling.sweep(now=NOW + timedelta(hours=2)) == {"cancelled": 1}
+    action = ScheduledAction.objects.get()
+    assert action.status == "cancelled" and action.cancel_reason == "a guest: no Saleor customer account to write to"
+    assert len(fake.requests) == 5
 
 
 @pytest.mark.parametrize("argument", [[], "tier", ["Tier!"], [3]])

@@ -1,4 +1,5 @@
-"""Register Masa's webhooks in a Saleor (``webhookCreate`` with Masa's subscription queries)."""
+"""Register Masa's webhooks in a Saleor (``webhookCreate`` with Masa's subscription queries), or
+update them when the app has them already: running it twice leaves one set."""
 from django.core.management.base import BaseCommand, CommandError
 
 from ...saleor import SaleorClient, SaleorError
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         except SaleorError as error:
             raise CommandError(str(error)) from error
         for webhook in created:
-            self.stdout.write(f"created {webhook['name']} ({webhook['id']}, active: {webhook['isActive']})")
+            self.stdout.write(f"{webhook['action']} {webhook['name']} ({webhook['id']}, active: {webhook['isActive']})")
 
     @staticmethod
     def client(api_url: str, token: str) -> SaleorClient:

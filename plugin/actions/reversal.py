@@ -1,0 +1,32 @@
+"""An order taken back (cancelled, or fully refunded): what Masa planned because of it stops, and
+what it stopped comes back.
+
+Pending actions scheduled from the order's events (the thank-you, the refill reminder, the
+voucher offer) are cancelled with the reason; actions that a purchase in the order had cancelled
+("ordered again") are pending again, due when they were due (their guards are checked again when
+they fall due, now against the customer's recomputed facts). A voucher is created only when its
+message is prepared, so cancelling the order before then means no voucher is issued at all.
+"""
+from __future__ import annotations
+
+from ..models import ScheduledAction, StoreEvent
+
+Status = ScheduledAction.Status
+
+
+def on_order_reversed(event: StoreEvent, customer, now) -> tuple[int, int]:
+    """Cancel the order's pending actions and restore those it voided; returns (cancelled, restored)."""
+    order_id = event.data.get("order_id")
+    if not order_id:
+        return 0, 0
+    order_events = StoreEvent.objects.filter(customer=customer, data__order_id=order_id).exclude(pk=event.pk)
+    what = "cancelled" if event.name == "order_cancelled" else "refunded"
+    number = event.data.get("number") or order_id
+    cancelled = (ScheduledAction.objects
+                 .filter(customer=customer, status=Status.PENDING, event__in=order_events)
+                 .update(status=Status.CANCELLED, cancel_reason=f"order #{number} was {what}", completed_at=now))
+    restored = (ScheduledAction.objects
+                .filter(customer=customer, status=Status.CANCELLED, voided_by__in=order_events)
+                .update(status=Status.PENDING, cancel_reason="", completed_at=None, voided_by=None,
+                        outcome=f"restored: order #{number} was {what}"))
+    return cancelled, restored
