@@ -83,7 +83,7 @@ def merge_context(customer: Customer, event: StoreEvent | None) -> dict:
         "recommendation": {"name": "", "url": "", "price": "", "product": ""},
         "voucher": {"code": "", "value": "", "type": "", "valid_until": ""},
         "last_message": {"subject": "", "view_url": ""},
-        "unsubscribe_url": "", "view_url": "", "survey_url": "", "join_list_url": "",
+        "unsubscribe_url": "", "view_url": "", "survey_url": "", "join_list_url": "", "opt_in_url": "",
     }
 
 

@@ -87,6 +87,11 @@ def survey_url(delivery_key: str) -> str:
     return _url("answer", token(delivery_key, "answer")) + "?answer=" if conf.get("PUBLIC_URL") else ""
 
 
+def opt_in_url(delivery_key: str) -> str:
+    """A link that asks the recipient to agree to marketing (confirmed with a button press)."""
+    return _url("opt-in", token(delivery_key, "optin")) if conf.get("PUBLIC_URL") else ""
+
+
 def join_list_url(delivery_key: str) -> str:
     """Base of public-list sign-up links: a template appends the list (``{{ join_list_url }}gardening``)."""
     if not conf.get("PUBLIC_URL"):
@@ -98,7 +103,8 @@ def join_list_url(delivery_key: str) -> str:
 def message_links(delivery_key: str) -> dict:
     """The merge tags of Masa's own links for one message."""
     return {"unsubscribe_url": unsubscribe_url(delivery_key), "view_url": view_url(delivery_key),
-            "survey_url": survey_url(delivery_key), "join_list_url": join_list_url(delivery_key)}
+            "survey_url": survey_url(delivery_key), "join_list_url": join_list_url(delivery_key),
+            "opt_in_url": opt_in_url(delivery_key)}
 
 
 def _own_link(url: str) -> bool:

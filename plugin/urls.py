@@ -16,4 +16,5 @@ urlpatterns = [
     path("t/v/<str:token>", tracking_views.view, name="view"),
     path("t/a/<str:token>", tracking_views.answer, name="answer"),
     path("t/l/<str:token>/<slug:name>", tracking_views.join_list, name="join-list"),
+    path("t/i/<str:token>", tracking_views.opt_in, name="opt-in"),
 ]

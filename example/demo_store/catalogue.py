@@ -56,4 +56,6 @@ def customer_payload(user: dict, when: datetime | None = None) -> dict:
     when = when or datetime.now(timezone.utc)
     return {"__typename": "CustomerCreated", "issuedAt": when.isoformat(), "user": {
         "id": user["id"], "email": user["email"], "firstName": user["first"], "lastName": user["last"],
-        "dateJoined": when.isoformat(), "metadata": [], "privateMetadata": []}}
+        "dateJoined": when.isoformat(), "privateMetadata": [],
+        # The demo shop asked for marketing consent at sign-up (MASA["CONSENT_METADATA_KEY"]).
+        "metadata": [{"key": "marketing_consent", "value": "true"}]}}

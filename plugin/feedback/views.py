@@ -138,6 +138,21 @@ def answer(request, token):
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 @rate_limited("tracking")
+def opt_in(request, token):
+    """The recipient agrees to marketing messages (``{{ opt_in_url }}``), by pressing the button."""
+    delivery, _ = _delivery(token, "optin")
+    if delivery is None:
+        return HttpResponseBadRequest("This link is not valid.")
+    if request.method == "GET":
+        return _confirm_page("Stay in touch", "Send me news and offers by email and SMS?", "Yes, send me news")
+    record_message_event(delivery, "marketing_opted_in", f"marketing_opted_in:{delivery.idempotency_key}",
+                         source="opt-in link")
+    return _done_page("Thank you: you will hear from us.")
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@rate_limited("tracking")
 def join_list(request, token, name):
     """A sign-up to a public list (an interest) from a link in the message."""
     delivery, _ = _delivery(token, "list")

@@ -51,6 +51,8 @@ class _Base:
             body = response.json()
         except ValueError:
             raise SaleorRequestError(name, response.status_code, response.text) from None
+        if response.status_code in (401, 403):  # the token itself was refused, whatever the body says
+            raise SaleorRequestError(name, response.status_code, response.text)
         if body.get("errors"):
             raise SaleorGraphQLError(name, body["errors"])
         if response.is_error:

@@ -238,3 +238,31 @@ def test_a_jwks_outage_answers_503_with_retry_after(client, key_server):
     body, headers = load_captured("006_order_created")
     response = post_webhook(client, body, headers)
     assert response.status_code == 503 and response["Retry-After"] == "30"
+
+
+def test_masas_own_opt_in_link_gives_consent_after_a_button_press(client, settings):
+    from django.core import mail
+
+    from masa import tracking
+    from masa.models import Channel
+
+    settings.MASA = {**settings.MASA, "PUBLIC_URL": "https://cms.shop.example"}
+    customer = Customer.objects.create(email="ruth@example.com")
+    event = StoreEvent.objects.create(source="django", source_id="o", name="order_placed", customer=customer,
+                                      occurred_at=timezone.now(), status="processed")
+    Channel.objects.create(name="mail", kind="email")
+    MessageTemplate.objects.create(key="ask", subject="Stay in touch?", body="Say yes: {{ opt_in_url }}")
+    ScheduledAction.objects.create(idempotency_key="ask", customer=customer, event=event, step=0, kind="send",
+                                   params={"template": "ask", "channel": "mail", "class": "transactional"},
+                                   due_at=timezone.now())
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        sweep()
+    link = mail.outbox[0].body.split("Say yes: ")[1].strip()
+    assert link.startswith("https://cms.shop.example/masa/t/i/")
+    path = link.removeprefix("https://cms.shop.example")
+    assert b'<form method="post">' in client.get(path).content and not Customer.objects.get().marketing_consent
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert client.post(path).status_code == 200
+    customer.refresh_from_db()
+    assert customer.marketing_consent and customer.marketing_consent_source == "opt-in link"
+    assert tracking.read(path.split("/")[-1], "optin")["h"] == tracking.public_id("ask")
