@@ -9,13 +9,16 @@ class MasaConfig(AppConfig):
 
     def ready(self):
         """Connect the pipeline's receivers (the entry points of docs/architecture.md)."""
+        from django.core import checks
         from django.db.models.signals import post_migrate
 
+        from . import checks as masa_checks
         from . import eventstore, tasks
         from .admin.permissions import ensure_groups
         from .signals import django_signals  # noqa: F401  (connects the public receivers)
 
         post_migrate.connect(ensure_groups, sender=self, dispatch_uid="masa.ensure_groups")
+        checks.register(masa_checks.first_run, "masa")
         eventstore.events_stored.connect(tasks.enqueue_evaluation, dispatch_uid="masa.evaluate_stored_events")
 
         try:

@@ -60,6 +60,9 @@ DEFAULTS = {
     # from SECRET_KEY; rotating SECRET_KEY then means installing again).
     "SALEOR_APP_API_URLS": [],
     "TOKEN_ENCRYPTION_KEY": None,
+    # Who evaluates stored events: "celery" (a task per delivery, through the broker) or
+    # "embedded" (`manage.py masa_worker` polls the database); None: Celery if it has a broker.
+    "WORKER": None,
     # Tracking links (open, click, unsubscribe, view…) stop working after this many seconds.
     "TRACKING_LINK_MAX_AGE": 400 * 24 * 3600,
     "CLIENT_IP_HEADER": None,

@@ -408,3 +408,14 @@ class SaleorApp(models.Model):
 
     def __str__(self):
         return f"{self.domain} ({self.get_status_display()})"
+
+
+class WorkerHeartbeat(models.Model):
+    """The last time each kind of worker did a round (``masa_worker``, Celery's sweep): what the
+    first-run check and the Journeys panel read to say whether anything is evaluating events."""
+
+    name = models.CharField(max_length=64, unique=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
@@ -14,6 +14,7 @@ from . import conf
 from .actions.due import sweep
 from .models import StoreEvent
 from .rules import evaluate
+from .worker import beat
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,9 @@ def evaluate_events(event_ids: list[int]) -> list[str]:
 
 @shared_task(name="masa.sweep_due_actions")
 def sweep_due_actions() -> dict:
-    return sweep()
+    counts = sweep()
+    beat("celery")
+    return counts
 
 
 @shared_task(name="masa.sweep_outbox")
@@ -50,9 +53,21 @@ def sweep_outbox() -> int:
     return len(ids)
 
 
+def uses_celery() -> bool:
+    """``MASA["WORKER"]``: "celery" or "embedded" (masa_worker polls the database); by default
+    Celery when the site configured a broker for it, else embedded."""
+    mode = conf.get("WORKER")
+    if mode:
+        return mode == "celery"
+    return bool(current_app.conf.broker_url or current_app.conf.task_always_eager)
+
+
 def enqueue_evaluation(event_ids: list[int], **kwargs) -> None:
     """Hand the events to a worker as one task, evaluated in order; if the broker is down the
-    outbox sweep picks them up later. The receiver of ``eventstore.events_stored``."""
+    outbox sweep picks them up later. The receiver of ``eventstore.events_stored``. Without Celery
+    nothing is queued: ``masa_worker`` finds the stored events itself."""
+    if not uses_celery():
+        return
     try:
         evaluate_events.delay(list(event_ids))
     except Exception:

@@ -53,7 +53,7 @@ def sweep(now=None, limit: int | None = None) -> dict:
     """Claim and dispatch every due action; returns counts by outcome."""
     counts: dict[str, int] = {}
     for action_id in claim_due(now, limit):
-        outcome = dispatch(action_id, now=now)
+        outcome = str(dispatch(action_id, now=now))
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
 

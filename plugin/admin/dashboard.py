@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.utils import timezone
 from wagtail.admin.ui.components import Component
 
+from ..checks import missing
 from ..models import Delivery, StoreEvent
 from .failures import attention_counts
 
@@ -20,6 +21,7 @@ class JourneysPanel(Component):
             "events_today": StoreEvent.objects.filter(received_at__gte=start).count(),
             "sent_today": Delivery.objects.filter(sent_at__gte=start, status__in=Delivery.SENT_STATUSES).count(),
             "counts": counts,
+            "setup": [(message, hint) for _, message, hint in missing()],
             "attention": counts["failed_events"] + counts["failed_messages"] + counts["failed_actions"]
             + counts["open_circuits"],
         }

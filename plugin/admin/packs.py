@@ -14,20 +14,29 @@ from wagtail.log_actions import log
 from ..models import Rule, RulePack
 from ..packs.installer import export_pack, import_pack, upgrade_pack
 from ..packs.loader import MAX_PACK_BYTES, PackError, load_pack
+from ..packs.shipped import shipped_packs, shipped_source
 from ..rules.parameters import ParameterError, check_value
 from .base import MasaPage
 
 
 
 class PackSourceForm(forms.Form):
-    file = forms.FileField(required=False, label="Pack file (pack.yaml)")
+    shipped = forms.ChoiceField(required=False, label="A pack that comes with Masa")
+    file = forms.FileField(required=False, label="…or a pack file (pack.yaml)")
     source = forms.CharField(required=False, label="…or paste the pack",
                              widget=forms.Textarea(attrs={"rows": 10, "style": "font-family: monospace"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shipped"].choices = [("", "—"), *((name, name) for name in shipped_packs())]
 
     def clean(self):
         cleaned = super().clean()
         upload = cleaned.get("file")
-        if upload:
+        if cleaned.get("shipped"):
+            cleaned["source"] = shipped_source(cleaned["shipped"])
+            cleaned["filename"] = f"{cleaned['shipped']} (shipped with Masa)"
+        elif upload:
             if upload.size > MAX_PACK_BYTES:
                 raise forms.ValidationError(f"the file is larger than {MAX_PACK_BYTES // 1000} kB")
             try:
@@ -38,7 +47,7 @@ class PackSourceForm(forms.Form):
         elif cleaned.get("source", "").strip():
             cleaned["filename"] = "pasted pack"
         else:
-            raise forms.ValidationError("choose a pack file or paste one")
+            raise forms.ValidationError("choose a pack that comes with Masa, a pack file, or paste one")
         return cleaned
 
 

@@ -49,7 +49,7 @@ def test_a_broken_pack_shows_each_problem_and_writes_nothing(client):
 
 def test_not_yaml_and_nothing_at_all_get_clear_messages(client):
     client.force_login(editor())
-    assert "choose a pack file or paste one" in client.post(reverse("masa_pack_import"), {}).content.decode()
+    assert "choose a pack that comes with Masa, a pack file, or paste one" in client.post(reverse("masa_pack_import"), {}).content.decode()
     page = client.post(reverse("masa_pack_import"), {"source": "rules: [\n"}).content.decode()
     assert "pasted pack" in page and "problem" in page
 

@@ -238,3 +238,25 @@ def test_the_command_validates_every_shipped_pack(capsys):
     call_command("masa_pack", "validate", *map(str, PACKS.glob("*/pack.yaml")))
     out = capsys.readouterr().out
     assert "senior-care 1.0.0 is valid" in out and "ecommerce-starter 1.0.0 is valid" in out
+
+
+@pytest.mark.django_db
+def test_the_shipped_packs_come_inside_the_package_and_import_by_name(capsys):
+    from masa.packs.shipped import shipped_packs
+
+    assert set(shipped_packs()) == {"senior-care", "ecommerce-starter", "engagement"}
+    call_command("masa_pack", "import", "senior-care")
+    assert RulePack.objects.get().pack_id == "senior-care" and "senior-care" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_the_admin_imports_a_shipped_pack_from_a_choice(client):
+    from django.urls import reverse
+
+    from ..helpers import editor
+
+    client.force_login(editor())
+    page = client.get(reverse("masa_pack_import")).content.decode()
+    assert '<option value="engagement">engagement</option>' in page
+    response = client.post(reverse("masa_pack_import"), {"shipped": "engagement"})
+    assert response.status_code == 302 and RulePack.objects.get().pack_id == "engagement"

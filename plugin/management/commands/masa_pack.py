@@ -4,7 +4,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from ...models import RulePack
-from ...packs import PackError, load_pack_file
+from ...packs import PackError, load_pack, load_pack_file
+from ...packs.shipped import shipped_packs, shipped_source
 from ...packs.installer import export_pack, import_pack, upgrade_pack
 from ...packs.simulate import simulate
 
@@ -16,6 +17,14 @@ def _value(text: str):
         return text
 
 
+def _pack(file: str):
+    """A pack file, or a pack that ships with Masa named by its folder (``senior-care``)."""
+    from pathlib import Path
+
+    source = shipped_source(file) if not Path(file).exists() else None
+    return load_pack(source, f"{file} (shipped with Masa)") if source is not None else load_pack_file(file)
+
+
 class Command(BaseCommand):
     help = "Validate, import, export, upgrade or simulate Masa rule packs."
 
@@ -23,15 +32,15 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         validate = sub.add_parser("validate", help="check pack files; print every problem")
         validate.add_argument("files", nargs="+")
-        do_import = sub.add_parser("import", help="install a pack (atomic)")
-        do_import.add_argument("file")
+        do_import = sub.add_parser("import", help="install a pack (atomic): a file, or the name of a shipped pack")
+        do_import.add_argument("file", help=f"a pack.yaml, or one of: {', '.join(shipped_packs())}")
         do_import.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                                help="a parameter value for this shop (JSON or text)")
         export = sub.add_parser("export", help="write an installed pack as YAML")
         export.add_argument("pack_id")
         export.add_argument("-o", "--output")
         upgrade = sub.add_parser("upgrade", help="move an installed pack to a new version")
-        upgrade.add_argument("file")
+        upgrade.add_argument("file", help="a pack.yaml, or the name of a shipped pack")
         upgrade.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
         sim = sub.add_parser("simulate", help="what a pack would have done over the last N days")
         sim.add_argument("pack", help="a pack file, or the id of an installed pack")
@@ -59,7 +68,7 @@ class Command(BaseCommand):
         for item in set:
             name, _, text = item.partition("=")
             values[name] = _value(text)
-        self.stdout.write(str(import_pack(load_pack_file(file), values)))
+        self.stdout.write(str(import_pack(_pack(file), values)))
 
     def do_export(self, pack_id, output=None, **options):
         if not RulePack.objects.filter(pack_id=pack_id).exists():
@@ -73,7 +82,7 @@ class Command(BaseCommand):
             self.stdout.write(text)
 
     def do_upgrade(self, file, dry_run=False, **options):
-        self.stdout.write(str(upgrade_pack(load_pack_file(file), dry_run=dry_run)))
+        self.stdout.write(str(upgrade_pack(_pack(file), dry_run=dry_run)))
 
     def do_simulate(self, pack, days, **options):
         if RulePack.objects.filter(pack_id=pack).exists():

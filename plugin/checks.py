@@ -1,0 +1,43 @@
+"""The first-run check: what a new site still lacks for journeys to run (``manage.py check`` and
+the Journeys panel on the Wagtail home page say the same)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core import checks
+from django.db import DatabaseError
+from django.utils import timezone
+
+from . import conf
+from .models import Channel, SaleorApp, WorkerHeartbeat
+
+WORKER_SILENT_AFTER = timedelta(minutes=10)
+
+
+def missing() -> list[tuple[str, str, str]]:
+    """(id, what is missing, what to do) for each thing a working setup needs and this one lacks."""
+    problems = []
+    try:
+        if not conf.get("SALEOR_STORES") and not SaleorApp.objects.filter(status=SaleorApp.Status.INSTALLED).exists():
+            problems.append(("masa.W001", "No Saleor store is connected.",
+                             "Install Masa from the Saleor dashboard (Journeys → Saleor stores) or add one to "
+                             "MASA['SALEOR_STORES'] (in-process stores send masa.signals instead)."))
+        if not Channel.objects.filter(enabled=True).exists():
+            problems.append(("masa.W002", "No channel is set up, so no message can go out.",
+                             "Add one under Journeys → Channels (an email channel uses the site's EMAIL_BACKEND)."))
+        seen = WorkerHeartbeat.objects.order_by("-seen_at").values_list("seen_at", flat=True).first()
+        if seen is None or seen < timezone.now() - WORKER_SILENT_AFTER:
+            problems.append(("masa.W003", "No worker has run in the last 10 minutes: events wait unevaluated and "
+                                          "nothing is sent.",
+                             "Run `python manage.py masa_worker` (no broker needed), or Celery worker and beat."))
+    except DatabaseError:
+        return []  # not migrated yet: `migrate` runs the checks before the tables exist
+    if not conf.get("PUBLIC_URL"):
+        problems.append(("masa.W004", "MASA['PUBLIC_URL'] is not set: messages go out without tracking, "
+                                      "unsubscribe and view-in-browser links.",
+                         "Set it to the address customers reach this site at, e.g. https://cms.example.com."))
+    return problems
+
+
+def first_run(app_configs=None, **kwargs):
+    return [checks.Warning(message, hint=hint, id=check_id) for check_id, message, hint in missing()]

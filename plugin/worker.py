@@ -1,0 +1,85 @@
+"""The embedded worker: evaluation, due actions and retries in one process on the site's own
+database, no broker needed (``manage.py masa_worker``). Celery with Redis remains the way to spread
+the work over machines; both may run at once (every step is idempotent and claims rows with
+locks), and both leave a heartbeat the first-run check reads.
+
+A round evaluates the stored events still waiting (each delivery's events together, in order),
+then performs the due actions; ``run`` repeats rounds, sleeping ``poll`` seconds only when a round
+found nothing to do, so a new webhook is evaluated within about a second.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+
+from django.db import close_old_connections
+from django.utils import timezone
+
+from . import conf
+from .actions.due import sweep
+from .models import StoreEvent, WorkerHeartbeat
+from .rules.evaluate import evaluate_events
+
+log = logging.getLogger(__name__)
+EMBEDDED = "masa_worker"
+
+
+@dataclass
+class Round:
+    evaluated: int = 0
+    actions: dict = field(default_factory=dict)
+
+    @property
+    def idle(self) -> bool:
+        return not self.evaluated and not self.actions
+
+    def __str__(self) -> str:
+        done = ", ".join(f"{count} {status}" for status, count in sorted(self.actions.items())) or "no actions due"
+        return f"evaluated {self.evaluated} events; {done}"
+
+
+def beat(name: str) -> None:
+    WorkerHeartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
+
+
+def waiting_deliveries(limit: int) -> list[list[int]]:
+    """Ids of events not evaluated yet, oldest first, grouped by the delivery that brought them."""
+    rows = (StoreEvent.objects.filter(status=StoreEvent.Status.RECEIVED).order_by("pk")
+            .values_list("pk", "inbound_id")[:limit])
+    return [[pk for pk, _ in group] for _, group in itertools.groupby(rows, key=lambda row: row[1] or -row[0])]
+
+
+def run_once(now=None, limit: int | None = None) -> Round:
+    limit = limit or conf.get("SWEEP_BATCH_SIZE")
+    done = Round()
+    for event_ids in waiting_deliveries(limit):
+        evaluate_events(event_ids)
+        done.evaluated += len(event_ids)
+    done.actions = {str(status): count for status, count in sweep(now=now, limit=limit).items()}
+    beat(EMBEDDED)
+    return done
+
+
+def run(poll: float = 0.5, rounds: int | None = None, report=None, stop: threading.Event | None = None) -> None:
+    """Rounds until SIGTERM / SIGINT (or ``rounds`` of them, or ``stop`` is set)."""
+    stopping = []
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *args: stopping.append(True))
+    count = 0
+    while not stopping and (rounds is None or count < rounds) and not (stop and stop.is_set()):
+        close_old_connections()
+        try:
+            done = run_once()
+        except Exception:  # noqa: BLE001 - a failed round is logged and tried again; the worker lives
+            log.exception("A masa_worker round failed")
+            done = Round()
+        if report and not done.idle:
+            report(done)
+        count += 1
+        if done.idle and not stopping:
+            time.sleep(poll)
