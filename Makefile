@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 
 $(BIN)/.masa-installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	bash scripts/durable_rules.sh $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,bench]' $(EXTRA_REQUIREMENTS)
 	touch $@
 
