@@ -39,5 +39,19 @@ def missing() -> list[tuple[str, str, str]]:
     return problems
 
 
+def settings_errors() -> list[checks.Error]:
+    """Settings that cannot work, found at startup instead of by failing every evaluation."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .actions.abandonment import MINIMUM_QUIET, quiet_period
+
+    try:
+        quiet_period()
+    except (ImproperlyConfigured, ValueError) as error:
+        return [checks.Error(str(error), hint=f"Set MASA['CART_ABANDONED_AFTER'] to {MINIMUM_QUIET} or more "
+                                               "(e.g. \"1h\", the default).", id="masa.E001")]
+    return []
+
+
 def first_run(app_configs=None, **kwargs):
-    return [checks.Warning(message, hint=hint, id=check_id) for check_id, message, hint in missing()]
+    return [*settings_errors(), *(checks.Warning(message, hint=hint, id=check_id) for check_id, message, hint in missing())]

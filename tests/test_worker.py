@@ -98,3 +98,31 @@ def test_the_home_panel_lists_what_is_missing(client, settings):
     client.force_login(editor())
     page = client.get("/admin/").content.decode()
     assert "No channel is set up" in page and "No worker has run in the last 10 minutes" in page
+
+
+@pytest.mark.django_db
+def test_a_too_short_abandonment_wait_is_a_startup_error(settings):
+    from masa.checks import first_run
+
+    settings.MASA = {**settings.MASA, "CART_ABANDONED_AFTER": "5m"}
+    errors = [message for message in first_run() if message.id == "masa.E001"]
+    assert errors and "15m at least" in errors[0].msg
+
+
+@pytest.mark.django_db
+def test_an_sms_to_a_customer_without_a_phone_is_skipped_with_the_reason(provider):
+    from masa.models import Customer, ScheduledAction
+
+    customer = Customer.objects.create(email="ruth@example.com")
+    event = StoreEvent.objects.create(source="django", source_id="o", name="order_placed", customer=customer,
+                                      occurred_at=timezone.now(), status="processed")
+    Channel.objects.create(name="sms", kind="sms", config={"url": "https://sms.example/send"})
+    MessageTemplate.objects.create(key="hi", body="Hi")
+    action = ScheduledAction.objects.create(idempotency_key="hi", customer=customer, event=event, step=0,
+                                            params={"template": "hi", "channel": "sms", "class": "transactional"},
+                                            due_at=timezone.now())
+    from masa.actions.due import sweep
+
+    assert sweep() == {"cancelled": 1}
+    action.refresh_from_db()
+    assert action.cancel_reason == "the customer has no phone number for channel 'sms'" and not provider.requests

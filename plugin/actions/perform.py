@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .. import conf
+from ..channels import backend_class as _backend_class
 from ..delivery import deliver
 from ..delivery.outcome import DEFERRED, DONE, FAILED, RETRY, SKIPPED, Outcome
 from ..delivery.prepare import resolve_channel
@@ -29,6 +30,12 @@ def perform_message(action: ScheduledAction, now) -> Outcome:
     channel = resolve_channel(action.params.get("channel", "email"))
     if channel is None:
         return Outcome(FAILED, f"no enabled channel named or of kind {action.params.get('channel')!r}")
+    backend = _backend_class(channel.kind)
+    if action.kind != "notify_staff" and backend is not None:
+        field = backend.address_field
+        if not getattr(action.customer, field, ""):
+            words = {"phone": "phone number", "email": "email address"}.get(field, field)
+            return Outcome(SKIPPED, f"the customer has no {words} for channel {channel.name!r}")
     waiting = circuit_open(channel, now)
     if waiting is not None:
         return waiting
