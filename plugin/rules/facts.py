@@ -134,14 +134,20 @@ def _apply_event(customer: Customer, event: StoreEvent) -> list[str]:
             if value and getattr(customer, name) != value:
                 setattr(customer, name, value)
                 changed.append(name)
+        previous = customer.store_metadata or {}
         if data.get("metadata") is not None and customer.store_metadata != data["metadata"]:
             customer.store_metadata = data["metadata"]
             changed.append("store_metadata")
         profile = {k.removeprefix(METADATA_PREFIX): v for k, v in (data.get("metadata") or {}).items()
                    if k.startswith(METADATA_PREFIX) and v not in (None, "")}
         new_facts = {k: v for k, v in profile.items() if (customer.facts or {}).get(k) != v}
-        if new_facts:
-            customer.facts = {**(customer.facts or {}), **new_facts}
+        # A key the store removed or emptied takes its fact away (only when the metadata was sent).
+        cleared = {k.removeprefix(METADATA_PREFIX) for k, v in previous.items()
+                   if k.startswith(METADATA_PREFIX) and v not in (None, "")} - set(profile) \
+            if data.get("metadata") is not None else set()
+        cleared &= set(customer.facts or {})
+        if new_facts or cleared:
+            customer.facts = {k: v for k, v in {**(customer.facts or {}), **new_facts}.items() if k not in cleared}
             changed.append("facts")
         return changed
     if event.name == "list_joined" and data.get("list"):
@@ -162,6 +168,9 @@ def profile_changes(before: dict, customer: Customer) -> list[dict]:
             if before.get(name) is not None:
                 change["old"] = before[name]
             changes.append(change)
+    for name in sorted(set(before) - set(after)):
+        if isinstance(before[name], (str, int, float, bool)):
+            changes.append({"kind": "change", "fact": name, "new": "", "old": before[name], "removed": True})
     return changes
 
 

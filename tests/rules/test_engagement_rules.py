@@ -117,3 +117,28 @@ def test_a_template_used_only_inside_a_branch_must_be_defined():
     with pytest.raises(PackError) as raised:
         load_pack(pack_with([branch]), "pack.yaml")
     assert raised.value.problems == ["pack.yaml: rule 'nudge', steps: unknown template 'nowhere' (define it under templates)"]
+
+
+@pytest.mark.django_db
+def test_a_store_field_that_is_cleared_takes_its_fact_away_and_fact_triggers_see_it(client, signing_store):
+    """Issue 19, item 1: a removed or emptied ``masa.city`` is no fact any more."""
+    from masa.models import Customer, Rule, RuleFiring
+
+    from ..helpers import customer_payload, post_signed
+
+    Rule.objects.create(rule_id="city-changed", title="city changed",
+                        definition={"trigger": {"fact": "city"}, "steps": [{"tag": "city-changed"}]})
+    payload = customer_payload()
+    payload["user"]["metadata"].append({"key": "masa.city", "value": "haifa"})
+    post_signed(client, signing_store, "customer_created", payload)
+    assert Customer.objects.get().facts["city"] == "haifa"
+
+    for cleared in ([], [{"key": "masa.city", "value": ""}]):
+        Customer.objects.update(facts={"city": "haifa"}, store_metadata={"masa.city": "haifa"}, tags=[])
+        RuleFiring.objects.all().delete()
+        update = customer_payload(when=datetime.now(timezone.utc))
+        update["user"]["metadata"] = [{"key": "marketing_consent", "value": "true"}, *cleared]
+        post_signed(client, signing_store, "customer_updated", update)
+        customer = Customer.objects.get()
+        assert "city" not in customer.facts, cleared
+        assert customer.tags == ["city-changed"], "a plain {fact: city} trigger fires when the fact goes"
