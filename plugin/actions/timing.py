@@ -56,20 +56,32 @@ def next_anniversary(moment: datetime, date_text: str, hhmm: str, zone: ZoneInfo
     return None
 
 
+# The customer's own rhythm counts from this many purchases in the category, and is kept between
+# these fractions of the product's period (two orders minutes apart are no rhythm).
+OWN_RHYTHM_MIN_PURCHASES = 2
+OWN_RHYTHM_MIN_FRACTION, OWN_RHYTHM_MAX_FRACTION = 0.5, 2.0
+# A reminder never comes sooner than this fraction of the period after the purchase, however long
+# the lead: a lead as long as the period would otherwise make it due at once.
+EARLIEST_FRACTION = 0.5
+
+
 def refill_delay(refill: dict, event: StoreEvent, customer: Customer) -> timedelta:
     """Expected run-out minus the lead time.
 
-    From the customer's second purchase in the category on (``own_rhythm``), their own median
-    interval is the period; otherwise the product period, times the quantity bought.
+    The product period, times the quantity bought (``per_quantity``); from the customer's second
+    purchase in the category on (``own_rhythm``), their own median interval instead, kept between
+    half and twice the product period. Never sooner than half the period after the purchase.
     """
     category = refill.get("category") or event.data.get("category")
-    period = refill["period"]
-    own = median_interval_days(customer.category_times.get(category, [])) if refill["own_rhythm"] and category else None
+    product_period = refill["period"]
+    period = product_period
+    times = customer.category_times.get(category, []) if refill["own_rhythm"] and category else []
+    own = median_interval_days(times) if len(times) >= OWN_RHYTHM_MIN_PURCHASES else None
     if own is not None:
-        period = own * 86400
+        period = min(max(own * 86400, OWN_RHYTHM_MIN_FRACTION * product_period), OWN_RHYTHM_MAX_FRACTION * product_period)
     elif refill["per_quantity"]:
         period *= max(int(event.data.get("quantity", 1) or 1), 1)
-    return timedelta(seconds=max(period - refill["lead"], 0))
+    return timedelta(seconds=max(period - refill["lead"], EARLIEST_FRACTION * period))
 
 
 def due_at(waits, event: StoreEvent, customer: Customer, start: datetime | None = None) -> datetime:

@@ -107,3 +107,23 @@ def test_the_sweep_query_uses_the_partial_due_index(client, signing_store, refil
         plan = query.explain()
         cursor.execute("SET enable_seqscan = on")
     assert "masa_action_due" in plan
+
+
+def test_two_orders_minutes_apart_are_no_rhythm_and_a_long_lead_never_makes_a_reminder_due_at_once():
+    """Issue 19, item 4: the customer's rhythm is clamped to half..twice the product period, and a
+    reminder never comes sooner than half the period after the purchase."""
+    from datetime import datetime, timezone as tz
+
+    from masa.actions.timing import refill_delay
+    from masa.models import Customer, StoreEvent
+
+    day = 86400
+    refill = {"period": 30 * day, "lead": 5 * day, "per_quantity": True, "own_rhythm": True, "category": "pads"}
+    at = datetime(2026, 3, 1, 9, 0, tzinfo=tz.utc)
+    quick = Customer(category_times={"pads": [at.isoformat(), (at.replace(minute=14)).isoformat()]})
+    event = StoreEvent(name="category_bought", occurred_at=at, data={"category": "pads", "quantity": 1})
+    assert refill_delay(refill, event, quick).days == 10            # 15 days (half of 30) minus the 5-day lead
+    steady = Customer(category_times={"pads": [at.isoformat(), at.replace(month=3, day=21).isoformat()]})
+    assert refill_delay(refill, event, steady).days == 15           # her own 20 days minus 5
+    long_lead = {**refill, "lead": 40 * day, "own_rhythm": False}
+    assert refill_delay(long_lead, event, Customer()).days == 15    # never before half the period
