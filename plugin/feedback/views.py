@@ -103,6 +103,16 @@ def _done_page(text: str) -> HttpResponse:
     return HttpResponse(f'<!doctype html><meta charset="utf-8"><p>{escape(text)}</p>')
 
 
+def _confirmed(request, delivery, confirm: tuple[str, str, str], record, done: str) -> HttpResponse:
+    """GET asks with a button (mail scanners that fetch links change nothing); POST records."""
+    if delivery is None:
+        return HttpResponseBadRequest("This link is not valid.")
+    if request.method == "GET":
+        return _confirm_page(*confirm)
+    record()
+    return _done_page(done)
+
+
 @require_GET
 @rate_limited("tracking")
 def view(request, token):
@@ -141,13 +151,11 @@ def answer(request, token):
 def opt_in(request, token):
     """The recipient agrees to marketing messages (``{{ opt_in_url }}``), by pressing the button."""
     delivery, _ = _delivery(token, "optin")
-    if delivery is None:
-        return HttpResponseBadRequest("This link is not valid.")
-    if request.method == "GET":
-        return _confirm_page("Stay in touch", "Send me news and offers by email and SMS?", "Yes, send me news")
-    record_message_event(delivery, "marketing_opted_in", f"marketing_opted_in:{delivery.idempotency_key}",
-                         source="opt-in link")
-    return _done_page("Thank you: you will hear from us.")
+    return _confirmed(request, delivery, ("Stay in touch", "Send me news and offers by email and SMS?",
+                                          "Yes, send me news"),
+                      lambda: record_message_event(delivery, "marketing_opted_in",
+                                                   f"marketing_opted_in:{delivery.idempotency_key}", source="opt-in link"),
+                      "Thank you: you will hear from us.")
 
 
 @csrf_exempt
@@ -156,10 +164,8 @@ def opt_in(request, token):
 def join_list(request, token, name):
     """A sign-up to a public list (an interest) from a link in the message."""
     delivery, _ = _delivery(token, "list")
-    if delivery is None:
-        return HttpResponseBadRequest("This link is not valid.")
     label = name.replace("-", " ")
-    if request.method == "GET":
-        return _confirm_page("Join the list", f"Send me news about {label}?", "Yes, sign me up")
-    record_message_event(delivery, "list_joined", f"list_joined:{delivery.customer_id}:{name}", list=name)
-    return _done_page(f"Done: you will hear from us about {label}.")
+    return _confirmed(request, delivery, ("Join the list", f"Send me news about {label}?", "Yes, sign me up"),
+                      lambda: record_message_event(delivery, "list_joined", f"list_joined:{delivery.customer_id}:{name}",
+                                                   list=name),
+                      f"Done: you will hear from us about {label}.")
