@@ -25,8 +25,10 @@ class Customer(models.Model):
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     phone = models.CharField(max_length=32, blank=True)
-    locale = models.CharField(max_length=16, blank=True)
-    time_zone = models.CharField(max_length=64, blank=True)
+    locale = models.CharField(max_length=16, blank=True, help_text="e.g. he, en-us: picks a template's text")
+    locale_source = models.CharField(max_length=100, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True, help_text="An IANA name; empty: the site's")
+    time_zone_source = models.CharField(max_length=100, blank=True)
     marketing_consent = models.BooleanField(
         default=False, help_text="Marketing needs it; given in the store (MASA['CONSENT_METADATA_KEY']) or by an opt-in")
     marketing_consent_at = models.DateTimeField(null=True, blank=True, help_text="When consent was given or withdrawn")

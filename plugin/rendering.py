@@ -88,8 +88,10 @@ def merge_context(customer: Customer, event: StoreEvent | None) -> dict:
 
 
 def find_template(key: str, locale: str = "") -> MessageTemplate:
-    candidates = {t.locale: t for t in MessageTemplate.objects.filter(key=key, locale__in=[locale, ""])}
-    template = candidates.get(locale) or candidates.get("")
+    """The template's text for this locale (``he``, ``en-us``), else its language (``en``), else the default."""
+    language = locale.split("-", 1)[0]
+    candidates = {t.locale: t for t in MessageTemplate.objects.filter(key=key, locale__in=[locale, language, ""])}
+    template = candidates.get(locale) or candidates.get(language) or candidates.get("")
     if template is None:
         raise TemplateMissing(f"no message template {key!r}")
     return template

@@ -30,10 +30,44 @@ def apply_event(customer: Customer, event: StoreEvent) -> list[str]:
     changed = _apply_event(customer, event)
     if customer.store_metadata is not metadata_before and "store_metadata" not in changed:
         changed.append("store_metadata")
+    changed += _locale_and_zone(customer, event)
     if consent is not None and consent[0] != customer.marketing_consent:
         customer.marketing_consent, customer.marketing_consent_source = consent
         customer.marketing_consent_at = event.occurred_at
         changed += ["marketing_consent", "marketing_consent_source", "marketing_consent_at"]
+    return changed
+
+
+def language(code: str) -> str:
+    """Saleor's ``languageCode`` (``HE``, ``EN_US``) as a template locale (``he``, ``en-us``)."""
+    return (code or "").strip().lower().replace("_", "-")
+
+
+def _valid_zone(name) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return name if isinstance(name, str) and ("/" in name or name == "UTC") and ZoneInfo(name) else ""
+    except (ZoneInfoNotFoundError, ValueError):
+        return ""
+
+
+def _locale_and_zone(customer: Customer, event: StoreEvent) -> list[str]:
+    """The customer's language and time zone from what the store says: the account's language (an
+    order's or checkout's for a guest, never over the account's), ``masa.time_zone`` metadata (a
+    valid IANA name). Where each came from is kept beside it."""
+    changed, data = [], event.data
+    account = event.name in ("customer_created", "customer_updated")
+    code = language(data.get("locale", ""))
+    if code and (account or not customer.locale_source.startswith("Saleor customer")) and code != customer.locale:
+        customer.locale = code
+        customer.locale_source = "Saleor customer language" if account else "Saleor order or checkout language"
+        changed += ["locale", "locale_source"]
+    metadata = data.get("metadata") if account else data.get("user_metadata")
+    zone = _valid_zone((metadata or {}).get(f"{METADATA_PREFIX}time_zone"))
+    if zone and zone != customer.time_zone:
+        customer.time_zone, customer.time_zone_source = zone, f"Saleor metadata {METADATA_PREFIX}time_zone"
+        changed += ["time_zone", "time_zone_source"]
     return changed
 
 

@@ -1,0 +1,67 @@
+"""Issue 19, item 2: the customer's language and time zone come from the store, with where each
+came from; templates' locale texts and time-of-day waits use them."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from django.urls import reverse
+
+from masa.actions.timing import customer_zone, next_time_of_day
+from masa.models import Customer, MessageTemplate
+from masa.rendering import find_template
+
+from ..helpers import customer_payload, editor, order_payload, post_signed
+
+pytestmark = pytest.mark.django_db
+
+
+def hebrew_customer(when=None):
+    payload = customer_payload(when=when)
+    payload["user"]["languageCode"] = "HE"
+    payload["user"]["metadata"].append({"key": "masa.time_zone", "value": "Asia/Jerusalem"})
+    return payload
+
+
+def test_language_and_time_zone_come_from_the_saleor_customer(client, signing_store):
+    post_signed(client, signing_store, "customer_created", hebrew_customer())
+    customer = Customer.objects.get()
+    assert (customer.locale, customer.locale_source) == ("he", "Saleor customer language")
+    assert (customer.time_zone, customer.time_zone_source) == ("Asia/Jerusalem", "Saleor metadata masa.time_zone")
+    client.force_login(editor())
+    page = client.get(reverse("masa_customer", args=[customer.pk])).content.decode()
+    assert "from Saleor customer language" in page and "Asia/Jerusalem" in page
+
+
+def test_a_9_oclock_wait_is_9_oclock_where_the_customer_lives(client, signing_store):
+    post_signed(client, signing_store, "customer_created", hebrew_customer())
+    customer = Customer.objects.get()
+    moment = datetime(2026, 1, 10, 5, 0, tzinfo=timezone.utc)
+    assert next_time_of_day(moment, "09:00", None, customer_zone(customer)) == datetime(2026, 1, 10, 7, 0, tzinfo=timezone.utc)
+
+
+def test_an_orders_language_is_used_for_a_guest_but_never_over_the_accounts(client, signing_store):
+    post_signed(client, signing_store, "customer_created", hebrew_customer())
+    order = order_payload()
+    order["order"]["languageCode"] = "EN_US"
+    post_signed(client, signing_store, "order_created", order)
+    assert Customer.objects.get().locale == "he"
+
+    guest = order_payload(email="guest@example.com", user_id=None)
+    guest["order"]["user"] = None
+    guest["order"]["languageCode"] = "EN_US"
+    post_signed(client, signing_store, "order_created", guest)
+    assert Customer.objects.get(email="guest@example.com").locale == "en-us"
+
+
+def test_an_invalid_time_zone_is_ignored(client, signing_store):
+    payload = customer_payload()
+    payload["user"]["metadata"].append({"key": "masa.time_zone", "value": "../../etc/passwd"})
+    post_signed(client, signing_store, "customer_created", payload)
+    assert Customer.objects.get().time_zone == ""
+
+
+def test_a_template_text_is_chosen_by_locale_then_language_then_default():
+    MessageTemplate.objects.create(key="hi", body="Hello")
+    MessageTemplate.objects.create(key="hi", locale="he", body="שלום")
+    assert find_template("hi", "he").body == "שלום"
+    assert find_template("hi", "he-il").body == "שלום"
+    assert find_template("hi", "en-us").body == "Hello"
