@@ -22,6 +22,9 @@ DEFAULTS = {
     "CIRCUIT_OPEN_SECONDS": 300,
     "DEFAULT_FROM_EMAIL": None,
     # A checkout with no update for this long (and no order) becomes a cart_abandoned event.
+    # "customer" (default): one abandonment per customer, the latest checkout counts and an earlier
+    # pending check is cancelled with the reason; "checkout": one per open checkout.
+    "CART_ABANDONMENT_PER": "customer",
     # At least 15m (actions.abandonment.MINIMUM_QUIET); a shorter value is a system check error.
     "CART_ABANDONED_AFTER": "1h",
     # Who gets notify_staff messages.

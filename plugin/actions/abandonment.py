@@ -44,6 +44,9 @@ def on_event(event: StoreEvent, customer: Customer, now) -> None:
             _cancel(_pending(customer, checkout_id), "the cart was emptied", now)
             return
         due = event.occurred_at + quiet_period()
+        if conf.get("CART_ABANDONMENT_PER") != "checkout":  # one reminder per customer: the latest cart counts
+            _cancel(_pending(customer).exclude(params__checkout_id=checkout_id),
+                    f"a newer cart of the customer ({str(checkout_id)[-12:]}) is the one that counts", now)
         if not _pending(customer, checkout_id).update(event=event, due_at=due):
             ScheduledAction.objects.create(
                 idempotency_key=f"abandon:{checkout_id}:{event.pk}", customer=customer, event=event,

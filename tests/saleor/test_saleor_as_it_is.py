@@ -266,3 +266,23 @@ def test_masas_own_opt_in_link_gives_consent_after_a_button_press(client, settin
     customer.refresh_from_db()
     assert customer.marketing_consent and customer.marketing_consent_source == "opt-in link"
     assert tracking.read(path.split("/")[-1], "optin")["h"] == tracking.public_id("ask")
+
+
+def test_two_open_checkouts_give_one_cart_reminder_the_latest_counts(client, signing_store, settings):
+    """Issue 19, item 3: abandonment is per customer by default (per checkout if the shop asks)."""
+    base = as_masa_selects_it_now(body_of("038_checkout_updated"), body_of("039_order_created"))
+    first = json.loads(json.dumps(base))
+    second = json.loads(json.dumps(base))
+    second["checkout"]["id"] = "Q2hlY2tvdXQ6c2Vjb25k"
+    second["checkout"]["updatedAt"] = (parse_datetime(base["checkout"]["updatedAt"]) + timedelta(minutes=5)).isoformat()
+    post_signed(client, signing_store, "checkout_updated", first)
+    post_signed(client, signing_store, "checkout_updated", second)
+    checks = ScheduledAction.objects.filter(kind="confirm_abandonment").order_by("pk")
+    assert [c.status for c in checks] == ["cancelled", "pending"]
+    assert "a newer cart of the customer" in checks[0].cancel_reason
+
+    settings.MASA = {**settings.MASA, "CART_ABANDONMENT_PER": "checkout"}
+    third = json.loads(json.dumps(base))
+    third["checkout"]["id"] = "Q2hlY2tvdXQ6dGhpcmQ="
+    post_signed(client, signing_store, "checkout_updated", third)
+    assert ScheduledAction.objects.filter(kind="confirm_abandonment", status="pending").count() == 2
