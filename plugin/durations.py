@@ -3,7 +3,7 @@ weekdays, stored moments (ISO texts) and a customer's rhythm between orders. No 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from statistics import median
 

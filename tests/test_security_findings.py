@@ -8,11 +8,9 @@ import time
 import zlib
 from datetime import timedelta
 
-import httpx
 import pytest
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,7 +27,7 @@ from masa.rendering import check_template, merge_context, render
 from masa.signals import rejections
 
 from .helpers import denied, editor, every_journeys_page, place_order, viewer
-from .helpers import STORE_API_URL, STORE_DOMAIN, load_captured, post_signed, post_webhook, typename_for
+from .helpers import STORE_API_URL, STORE_DOMAIN, load_captured, post_signed, post_webhook
 from .helpers import customer_payload, order_payload
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,16 @@ SUBSCRIPTIONS = {
 }
 
 
+def event_name(typename: str) -> str:
+    """``OrderFullyPaid`` → ``order_fully_paid``: the event a Saleor payload type is (and, upper
+    case, the webhook event type that sends it)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", typename).lower()
+
+
 def subscription_events(query: str) -> list[str]:
     """The async event types a subscription query selects: ``... on OrderFullyPaid`` → ORDER_FULLY_PAID."""
     names = re.findall(r"\.\.\.\s*on\s+([A-Z]\w*)", query)
-    return [re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper() for name in dict.fromkeys(names)]
+    return [event_name(name).upper() for name in dict.fromkeys(names)]
 
 
 def planned_webhooks(target_url: str) -> list[dict]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from datetime import datetime, timedelta
 
 import jwt
@@ -26,6 +25,7 @@ from ..ratelimit import rate_limited
 from ..eventstore import store_events
 from .rejections import header as _header, record_rejection, recorded_headers
 from ..saleor import installation
+from ..saleor.webhooks import event_name
 from .saleor_keys import KeysUnavailable, configured_store, key_for
 
 log = logging.getLogger(__name__)
@@ -37,11 +37,6 @@ class Rejection(Exception):
     def __init__(self, status: int, code: str, detail: str):
         super().__init__(detail)
         self.status, self.code, self.detail = status, code, detail
-
-
-def event_for_typename(typename: str) -> str:
-    """``OrderFullyPaid`` → ``order_fully_paid``: the event a subscription payload says it is."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", typename).lower()
 
 
 def _depth(value) -> int:
@@ -63,7 +58,7 @@ def _check_signed_event(event_type: str, payload) -> None:
     if not isinstance(typename, str) or not typename:
         raise Rejection(400, "missing_typename",
                         "the body has no __typename: Masa's subscription queries select event { __typename … }")
-    signed_event = event_for_typename(typename)
+    signed_event = event_name(typename)
     if signed_event != event_type:
         raise Rejection(400, "event_mismatch",
                         f"Saleor-Event {event_type[:64]!r} does not match the signed body's __typename {typename[:64]!r}")

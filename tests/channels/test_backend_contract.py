@@ -72,7 +72,8 @@ def test_failures_are_transient_or_permanent(kind, transient, provider, monkeypa
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_message_sent_again_carries_the_same_id(kind, provider):
     backend = backend_class(kind)(channel(kind))
-    first, second = backend.send(message_for(kind)), backend.send(message_for(kind))
+    backend.send(message_for(kind))
+    backend.send(message_for(kind))
     if kind == "email":
         assert mail.outbox[0].extra_headers["Message-ID"] == mail.outbox[1].extra_headers["Message-ID"]
     else:

@@ -1,6 +1,6 @@
 """Issue 19, item 2: the customer's language and time zone come from the store, with where each
 came from; templates' locale texts and time-of-day waits use them."""
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from django.urls import reverse

@@ -15,7 +15,7 @@ from masa.saleor import (
     SaleorUnavailable,
 )
 from masa.saleor.client import DOCUMENTS
-from masa.saleor.webhooks import planned_webhooks, subscription_events
+from masa.saleor.webhooks import planned_webhooks
 
 from ..helpers import SHARED
 from ..saleor_fake import FakeSaleor, saleor_schema, schema_problems

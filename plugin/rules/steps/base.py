@@ -5,6 +5,7 @@ action stage's job (``actions.perform.PERFORMERS``, one performer per planned ki
 the rules room never sends, writes to Saleor or touches HTTP."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from ...plans import PlannedAction
@@ -38,14 +39,15 @@ class Build:
         self.plan.append(PlannedAction(self.index, kind, waits, params, list(self.guard), self.where))
 
 
-class StepKind:
+class StepKind(ABC):
     name = ""                  # the YAML key of the step
     plans: str | None = None   # the action kind it schedules (None: it shapes the steps after it)
     sends_message = False      # its action renders a message template
     example = None             # an argument that compiles (the contract tests use it)
 
+    @abstractmethod
     def compile(self, compiler, build: Build, argument) -> None:
-        raise NotImplementedError
+        """Validate ``argument`` (``compiler.fail`` names the field) and add to ``build``."""
 
     def templates(self, argument) -> set[str]:
         return set()
