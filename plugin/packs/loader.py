@@ -12,6 +12,7 @@ size of the pack.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +21,9 @@ from jsonschema import Draft202012Validator
 
 from .. import __version__
 from ..plans import CompiledRule
-from ..rules.compiler import RuleDefinitionError, used_templates
+from ..rules.compiler import RuleDefinitionError, overlaps, used_templates
 from ..rules.engine import rule_limit_problem
+from ..rules.parameters import TYPES as PARAMETER_TYPES
 from ..rules.parameters import ParameterError, check_value
 from ..rendering import template_problems
 from ..rules.segments import compile_definition, segment_problems
@@ -33,6 +35,7 @@ MAX_YAML_DEPTH = 32
 MAX_PACK_RULES = 1000
 MAX_PROBLEM_CHARS = 300
 MAX_PROBLEMS = 200
+VERSION = re.compile(r"\d+\.\d+\.\d+")
 
 
 class _PackYamlLoader(yaml.SafeLoader):
@@ -111,22 +114,41 @@ def _version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split("."))
 
 
-def _schema_problems(document, filename) -> list[str]:
+def _field_path(parts) -> str:
+    """["steps", 1, "wait"] → "steps[1].wait", the compiler's way of naming a field."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+@dataclass
+class _Problem:
+    text: str
+    rule_index: int | None = None
+    field_path: str = ""
+
+
+def _schema_problems(document, filename) -> list[_Problem]:
     problems = []
     for error in sorted(Draft202012Validator(SCHEMA).iter_errors(document), key=lambda e: list(e.path)):
         path = list(error.absolute_path)
-        where = ".".join(str(p) for p in path) or "(document)"
         if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
             rule = document["rules"][path[1]]
             rule_name = rule.get("id", f"#{path[1] + 1}") if isinstance(rule, dict) else f"#{path[1] + 1}"
-            field_path = ".".join(str(p) for p in path[2:]) or "(rule)"
-            problems.append(_short(f"{filename}: rule {str(rule_name)[:100]!r}, {field_path}: {error.message}"))
+            field_path = _field_path(path[2:]) or "(rule)"
+            problems.append(_Problem(_short(f"{filename}: rule {str(rule_name)[:100]!r}, {field_path}: {error.message}"),
+                                     path[1], field_path))
         else:
-            problems.append(_short(f"{filename}: {where}: {error.message}"))
-        if len(problems) >= MAX_PROBLEMS:
-            problems.append(f"{filename}: … and more problems (the first {MAX_PROBLEMS} are listed)")
+            problems.append(_Problem(_short(f"{filename}: {_field_path(path) or '(document)'}: {error.message}")))
+        if len(problems) > MAX_PROBLEMS:
             break
     return problems
+
+
+def _rule_problems(filename, rule_id, error: RuleDefinitionError) -> list[str]:
+    return [_short(f"{filename}: {problem}" if "parameter" not in problem.problem
+                   else f"{filename}: {problem} (declare it under parameters)") for problem in error.problems]
 
 
 def _change_name(effect: dict) -> str:
@@ -223,56 +245,80 @@ def _parse(source: str, filename: str):
 
 
 def load_pack(source: str, filename: str = "<pack>") -> Pack:
+    """The pack in ``source``, or PackError with every problem of it: the schema's, each
+    parameter's, segment's and template's, and every rule's (all of a rule's problems in one
+    run). Where the schema and the compiler speak of the same field, the compiler's words stay —
+    they name the value and what would be right."""
     document = _parse(source, filename)
     if not isinstance(document, dict):
         raise PackError([f"{filename}: (document): a pack is a mapping with id, version, title and rules"])
-    problems = _schema_problems(document, filename)
-    if problems:
-        raise PackError(problems)
-    if len(document["rules"]) > MAX_PACK_RULES:
-        raise PackError([f"{filename}: rules: {len(document['rules'])} rules; a pack holds at most {MAX_PACK_RULES} "
+    schema = _schema_problems(document, filename)
+    rules = document.get("rules") if isinstance(document.get("rules"), list) else []
+    if len(rules) > MAX_PACK_RULES:
+        raise PackError([f"{filename}: rules: {len(rules)} rules; a pack holds at most {MAX_PACK_RULES} "
                          f"(every event is matched against every enabled rule)"])
     pack = Pack(document=document, source=source, filename=filename)
-    for name, spec in pack.parameters.items():
-        try:
-            check_value(name, spec, spec["default"])
-        except ParameterError as error:
-            problems.append(f"{filename}: parameters.{name}.default: {error}")
-    problems += [f"{filename}: {problem}" for problem in segment_problems(pack.segments)]
-    for key, spec in pack.templates.items():
-        for variant, texts in [("", spec), *((f".locales.{locale}", v) for locale, v in spec.get("locales", {}).items())]:
-            texts = {name: texts.get(name, "") for name in ("subject", "body", "html_body") if isinstance(texts, dict)}
-            problems += [f"{filename}: templates.{key}{variant}.{problem}" for problem in template_problems(**texts)]
+    problems: list[str] = []
+    parameters = _mapping(document.get("parameters"))
+    defaults = {}
+    for name, spec in parameters.items():
+        if isinstance(spec, dict) and "default" in spec:
+            defaults[name] = spec["default"]
+            if spec.get("type", "string") not in PARAMETER_TYPES:
+                continue
+            try:
+                check_value(name, spec, spec["default"])
+            except ParameterError as error:
+                problems.append(f"{filename}: parameters.{name}.default: {error}")
+    segments = _mapping(document.get("segments"))
+    problems += [f"{filename}: {problem}" for problem in segment_problems(segments)]
+    for key, spec in _mapping(document.get("templates")).items():
+        if not isinstance(spec, dict):
+            continue
+        for variant, texts in [("", spec), *((f".locales.{locale}", v) for locale, v in
+                                             _mapping(spec.get("locales")).items())]:
+            if isinstance(texts, dict) and all(isinstance(texts.get(n, ""), str) for n in ("subject", "body", "html_body")):
+                texts = {name: texts.get(name, "") for name in ("subject", "body", "html_body")}
+                problems += [f"{filename}: templates.{key}{variant}.{problem}" for problem in template_problems(**texts)]
+    templates = set(_mapping(document.get("templates")))
     seen = set()
-    defaults = pack.defaults()
-    for index, rule in enumerate(pack.rules):
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, dict) or not isinstance(rule.get("id"), str):
+            continue
         if rule["id"] in seen:
             problems.append(f"{filename}: rules[{index}].id: rule id {rule['id']!r} is used twice")
         seen.add(rule["id"])
         definition = rule_definition(rule)
         try:
-            pack.compiled[rule["id"]] = compile_definition(rule["id"], definition, defaults, pack.segments)
+            pack.compiled[rule["id"]] = compile_definition(rule["id"], definition, defaults, segments)
         except RuleDefinitionError as error:
-            problems.append(_short(f"{filename}: {error}" if "parameter" not in error.problem
-                                   else f"{filename}: rule {rule['id']!r}: {error.problem} (declare it under parameters)"))
+            compiled_paths = [p.field_path for p in error.problems]
+            schema = [p for p in schema if p.rule_index != index
+                      or not any(overlaps(p.field_path, path) for path in compiled_paths)]
+            problems += _rule_problems(filename, rule["id"], error)
         else:
             limit = rule_limit_problem(pack.compiled[rule["id"]].condition)
             if limit:
                 problems.append(f"{filename}: rule {rule['id']!r}: {limit}")
-        for template in sorted(used_templates(definition) - set(pack.templates)):
+        for template in sorted(used_templates(definition) - templates):
             problems.append(f"{filename}: rule {rule['id']!r}, steps: unknown template {template!r} "
                             f"(define it under templates)")
+    problems = [p.text for p in schema] + problems
     if not problems:
         cycle = _cycle(pack.compiled)
         if cycle:
             problems.append(f"{filename}: rules form a cycle: {' → '.join(cycle)}")
     required = document.get("min_masa_version")
-    if required and _version_tuple(required) > _version_tuple(__version__):
+    if isinstance(required, str) and VERSION.fullmatch(required) and _version_tuple(required) > _version_tuple(__version__):
         problems.append(f"{filename}: min_masa_version: needs Masa {required}, this is {__version__}")
     if problems:
         raise PackError(problems[:MAX_PROBLEMS] + ([f"{filename}: … and {len(problems) - MAX_PROBLEMS} more problems"]
                                                   if len(problems) > MAX_PROBLEMS else []))
     return pack
+
+
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def load_pack_file(path) -> Pack:

@@ -30,20 +30,48 @@ ONCE_SCOPES = {"event", "order", "product", "customer"}
 
 
 class RuleDefinitionError(ValueError):
-    """A rule definition that cannot compile; the message names the rule and the field."""
+    """A rule definition that cannot compile; the message names the rule and the field.
+
+    ``problems`` lists every problem found in the rule (this one first): compiling goes on past
+    a bad trigger, condition or step, so one run reports them all.
+    """
 
     def __init__(self, rule_id: str, field_path: str, problem: str):
         super().__init__(f"rule {rule_id!r}, {field_path}: {problem}")
         self.rule_id, self.field_path, self.problem = rule_id, field_path, problem
+        self.problems: list[RuleDefinitionError] = [self]
+
+    @classmethod
+    def combined(cls, errors: list[RuleDefinitionError]) -> RuleDefinitionError:
+        first = errors[0]
+        error = cls(first.rule_id, first.field_path, first.problem)
+        error.problems = list(errors)
+        error.args = ("\n".join(str(e) for e in errors),)
+        return error
+
+
+def overlaps(path: str, other: str) -> bool:
+    """Whether two field paths name the same value or one lies inside the other."""
+    short, long = sorted((path, other), key=len)
+    return long == short or long.startswith((f"{short}.", f"{short}["))
 
 
 class _Compiler:
     def __init__(self, rule_id: str):
         self.rule_id = rule_id
         self.windows: set[int] = set()
+        self.problems: list[RuleDefinitionError] = []
 
     def fail(self, where: str, problem: str):
         raise RuleDefinitionError(self.rule_id, where, problem)
+
+    def attempt(self, compile_part, *args, default=None):
+        """``compile_part(*args)``, or ``default`` with its problem recorded: compiling goes on."""
+        try:
+            return compile_part(*args)
+        except RuleDefinitionError as error:
+            self.problems.extend(error.problems)
+            return default
 
     def duration(self, where: str, value) -> timedelta:
         try:
@@ -104,20 +132,27 @@ class _Compiler:
             return []
         if not isinstance(conditions, list):
             self.fail(where, "must be a list")
-        return [self.condition(c, f"{where}[{i}]") for i, c in enumerate(conditions)]
+        terms = [self.attempt(self.condition, c, f"{where}[{i}]") for i, c in enumerate(conditions)]
+        return [term for term in terms if term is not None]
 
     def top_conditions(self, conditions) -> list[tuple[dict, bool]]:
         """Each top-level condition with whether it tests the trigger fact (``event:``)."""
-        terms = self.conditions(conditions)
-        return [(term, isinstance(c, dict) and "event" in c) for term, c in zip(terms, conditions or [])]
+        if conditions in (None, []):
+            return []
+        if not isinstance(conditions, list):
+            self.fail("conditions", "must be a list")
+        compiled = [(self.attempt(self.condition, c, f"conditions[{i}]"), isinstance(c, dict) and "event" in c)
+                    for i, c in enumerate(conditions)]
+        return [(term, on_event) for term, on_event in compiled if term is not None]
 
     def condition(self, condition, where) -> dict:
         if not isinstance(condition, dict) or not condition:
             self.fail(where, "must be a mapping")
         if "any" in condition or "all" in condition:
             name = "any" if "any" in condition else "all"
+            known_problems = len(self.problems)
             options = self.conditions(condition[name], f"{where}.{name}")
-            if not options:
+            if not options and len(self.problems) == known_problems:
                 self.fail(f"{where}.{name}", "needs at least one condition")
             return {"$or" if name == "any" else "$and": options}
         if "segment" in condition:
@@ -207,17 +242,23 @@ class _Compiler:
         if not isinstance(steps, list) or (not steps and not branch):
             self.fail(prefix, "must be a non-empty list")
         build = Build(branch=branch, guard=list(guard or []))
+        known_problems = len(self.problems)
         for index, step in enumerate(steps):
             build.index, build.where, build.last = index, f"{prefix}[{index}]", index == len(steps) - 1
-            if not isinstance(step, dict) or len(step) != 1:
-                self.fail(build.where, f"must be exactly one of {STEP_NAMES}")
-            (kind, argument), = step.items()
-            if kind not in STEPS:
-                self.fail(f"{build.where}.{kind}", f"unknown step; one of {STEP_NAMES}")
-            STEPS[kind].compile(self, build, argument)
+            self.attempt(self.step, build, step)
+        if len(self.problems) > known_problems:
+            return build.effects, build.plan
         if not build.plan and not build.effects and not branch:
             self.fail(prefix, "has nothing to do (no send, effect, notify_staff, sync_to_saleor or emit step)")
         return build.effects, build.plan
+
+    def step(self, build: Build, step) -> None:
+        if not isinstance(step, dict) or len(step) != 1:
+            self.fail(build.where, f"must be exactly one of {STEP_NAMES}")
+        (kind, argument), = step.items()
+        if kind not in STEPS:
+            self.fail(f"{build.where}.{kind}", f"unknown step; one of {STEP_NAMES}")
+        STEPS[kind].compile(self, build, argument)
 
 
 def walk_steps(steps, path=("steps",)):
@@ -241,23 +282,25 @@ def used_templates(definition) -> set[str]:
 
 
 def compile_rule(rule_id: str, definition) -> CompiledRule:
+    """Compile a definition, or raise one RuleDefinitionError listing every problem in it."""
     compiler = _Compiler(rule_id)
     if not isinstance(definition, dict):
         compiler.fail("definition", "must be a mapping")
-    unknown = set(definition) - {"trigger", "conditions", "steps", "title", "description", "once", "enabled"}
-    if unknown:
-        compiler.fail(sorted(unknown)[0], "unknown field")
+    for name in sorted(set(definition) - {"trigger", "conditions", "steps", "title", "description", "once", "enabled"}):
+        compiler.problems.append(RuleDefinitionError(rule_id, name, "unknown field"))
     once = definition.get("once", "event")
     if once not in ONCE_SCOPES:
-        compiler.fail("once", f"one of {sorted(ONCE_SCOPES)}")
-    trigger = compiler.trigger(definition.get("trigger"))
+        compiler.problems.append(RuleDefinitionError(rule_id, "once", f"{once!r} is not one of {sorted(ONCE_SCOPES)}"))
+    trigger = compiler.attempt(compiler.trigger, definition.get("trigger"), default={"$and": []})
     customer_terms = []
-    for term, on_event in compiler.top_conditions(definition.get("conditions")):
+    for term, on_event in compiler.attempt(compiler.top_conditions, definition.get("conditions"), default=[]):
         (trigger["$and"] if on_event else customer_terms).append(term)
+    effects, plan = compiler.attempt(compiler.plan, definition.get("steps"), default=([], []))
+    if compiler.problems:
+        raise RuleDefinitionError.combined(compiler.problems)
     condition = [{"e": trigger}]
     if customer_terms:
         condition.append({"c": {"$and": [{"kind": "customer"}, *customer_terms]}})
-    effects, plan = compiler.plan(definition.get("steps"))
     return CompiledRule(rule_id, condition, effects, plan, once, frozenset(compiler.windows))
 
 

@@ -61,15 +61,27 @@ def placeholders(definition) -> set[str]:
     return found
 
 
-def resolve_parameters(definition, values: dict, rule_id: str):
+def resolve_parameters(definition, values: dict, rule_id: str, where: str = ""):
+    """``definition`` with every ``$name`` replaced; an unknown name raises, all of them at once
+    (a RuleDefinitionError per value, at its field path)."""
+    unknown: list[RuleDefinitionError] = []
+    resolved = _resolve(definition, values, rule_id, where, unknown)
+    if unknown:
+        raise RuleDefinitionError.combined(unknown)
+    return resolved
+
+
+def _resolve(definition, values: dict, rule_id: str, where: str, unknown: list):
     if isinstance(definition, dict):
-        return {key: resolve_parameters(value, values, rule_id) for key, value in definition.items()}
+        return {key: _resolve(value, values, rule_id, f"{where}.{key}" if where else str(key), unknown)
+                for key, value in definition.items()}
     if isinstance(definition, list):
-        return [resolve_parameters(value, values, rule_id) for value in definition]
+        return [_resolve(value, values, rule_id, f"{where}[{index}]", unknown) for index, value in enumerate(definition)]
     if isinstance(definition, str):
         match = PLACEHOLDER.fullmatch(definition)
         if match:
             if match.group(1) not in values:
-                raise RuleDefinitionError(rule_id, definition, f"unknown parameter {match.group(1)!r}")
+                unknown.append(RuleDefinitionError(rule_id, where or "definition", f"unknown parameter {match.group(1)!r}"))
+                return definition
             return values[match.group(1)]
     return definition

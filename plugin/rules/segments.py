@@ -9,13 +9,21 @@ from __future__ import annotations
 from .compiler import RuleDefinitionError
 
 
-def resolve_segments(definition: dict, segments: dict, rule_id: str) -> dict:
+def resolve_segments(definition: dict, segments: dict, rule_id: str, unknown: list | None = None) -> dict:
+    """``definition`` with its segments expanded. An unknown segment raises — or, given an
+    ``unknown`` list, is recorded there and left in place for the compiler to skip."""
     if not isinstance(definition, dict) or not definition.get("conditions"):
         return definition
-    return {**definition, "conditions": _expand(definition["conditions"], segments or {}, rule_id, "conditions")}
+    found: list[RuleDefinitionError] = []
+    expanded = {**definition, "conditions": _expand(definition["conditions"], segments or {}, rule_id, "conditions", found)}
+    if unknown is not None:
+        unknown.extend(found)
+    elif found:
+        raise RuleDefinitionError.combined(found)
+    return expanded
 
 
-def _expand(conditions, segments: dict, rule_id: str, where: str):
+def _expand(conditions, segments: dict, rule_id: str, where: str, unknown: list):
     if not isinstance(conditions, list):
         return conditions
     expanded = []
@@ -25,11 +33,14 @@ def _expand(conditions, segments: dict, rule_id: str, where: str):
             name = condition["segment"]
             if name not in segments:
                 known = ", ".join(sorted(segments)) or "none"
-                raise RuleDefinitionError(rule_id, f"{here}.segment", f"unknown segment {name!r}; the pack declares: {known}")
-            expanded.append({"all": segments[name]})
+                unknown.append(RuleDefinitionError(rule_id, f"{here}.segment",
+                                                   f"unknown segment {name!r}; the pack declares: {known}"))
+                expanded.append(condition)
+            else:
+                expanded.append({"all": segments[name]})
         elif isinstance(condition, dict) and ("any" in condition or "all" in condition):
             key = "any" if "any" in condition else "all"
-            expanded.append({**condition, key: _expand(condition[key], segments, rule_id, f"{here}.{key}")})
+            expanded.append({**condition, key: _expand(condition[key], segments, rule_id, f"{here}.{key}", unknown)})
         else:
             expanded.append(condition)
     return expanded
@@ -48,8 +59,20 @@ def segment_problems(segments: dict) -> list[str]:
 
 def compile_definition(rule_id: str, definition, parameters: dict, segments: dict):
     """A stored or shipped rule definition → CompiledRule: segments expanded, parameters resolved."""
-    from .compiler import compile_rule
+    from .compiler import compile_rule, overlaps
     from .parameters import resolve_parameters
 
-    expanded = resolve_segments(definition, segments, rule_id)
-    return compile_rule(rule_id, resolve_parameters(expanded, parameters, rule_id))
+    found: list[RuleDefinitionError] = []
+    expanded = resolve_segments(definition, segments, rule_id, found)
+    try:
+        resolved = resolve_parameters(expanded, parameters, rule_id)
+    except RuleDefinitionError as error:
+        found += error.problems
+        resolved = expanded
+    try:
+        compiled = compile_rule(rule_id, resolved)
+    except RuleDefinitionError as error:
+        found += [p for p in error.problems if not any(overlaps(p.field_path, f.field_path) for f in found)]
+    if found:
+        raise RuleDefinitionError.combined(found)
+    return compiled

@@ -54,6 +54,22 @@ def test_a_wrong_type_names_the_field():
     assert problems_of(data) == ["pack.yaml: rule 'sc-refill-supplements', enabled: 'yes' is not of type 'boolean'"]
 
 
+def test_every_problem_of_a_pack_is_reported_in_one_run():
+    """Issue 19, item 9: a bad ``once`` and a bad ``wait`` (and a bad condition, a bad send, an
+    unknown parameter and segment, a schema problem elsewhere) all in the first run."""
+    data = with_rule_change(3, once="always", conditions=[{"fact": "nope"}, {"segment": "nowhere"}],
+                            steps=[{"wait": "soonish"}, {"send": {"template": "refill-vitamins", "class": "sometimes"}},
+                                   {"wait": "$no_such"}])
+    data["rules"][1]["enabled"] = "yes"
+    problems = problems_of(data)
+    where = [problem.split(": ", 2)[1] for problem in problems]
+    assert where == ["rule 'sc-refill-absorbent', enabled", "rule 'sc-refill-vitamins', conditions[1].segment",
+                     "rule 'sc-refill-vitamins', steps[2].wait", "rule 'sc-refill-vitamins', once",
+                     "rule 'sc-refill-vitamins', conditions[0].fact", "rule 'sc-refill-vitamins', steps[0].wait",
+                     "rule 'sc-refill-vitamins', steps[1].send.class"]
+    assert "'soonish' is not a duration" in problems[5] and "'always' is not one of" in problems[3]
+
+
 def test_an_unknown_template_names_the_rule():
     data = document()
     del data["templates"]["howto-video"]
@@ -70,7 +86,7 @@ def test_a_bad_step_names_rule_and_field():
 def test_an_undeclared_parameter_is_named():
     data = with_rule_change(4, steps=[{"wait": "$no_such"}, {"send": {"template": "howto-video"}}])
     assert problems_of(data) == [
-        "pack.yaml: rule 'sc-howto-video': unknown parameter 'no_such' (declare it under parameters)"]
+        "pack.yaml: rule 'sc-howto-video', steps[0].wait: unknown parameter 'no_such' (declare it under parameters)"]
 
 
 def test_a_parameter_default_of_the_wrong_type_is_named():
