@@ -76,7 +76,7 @@ RULE_EFFECT = "rule_effect"
 
 def is_trigger(name) -> bool:
     """Whether a pack may trigger on (or wait for) this event: a listed type or ``custom.<name>``."""
-    return name in NAMES or (isinstance(name, str) and CUSTOM_EVENT.fullmatch(name) is not None)
+    return isinstance(name, str) and (name in NAMES or CUSTOM_EVENT.fullmatch(name) is not None)
 
 
 _FIELD = re.compile(r"{(\w+)}")

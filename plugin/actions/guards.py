@@ -79,10 +79,13 @@ def _marketing_paused(action: ScheduledAction) -> str | None:
 def _purchase_problem(argument) -> str | None:
     if not isinstance(argument, dict) or not set(argument) & {"category", "product"}:
         return "needs 'category' or 'product'"
-    return None
+    unknown = sorted(set(argument) - {"category", "product"}, key=str)
+    return f"unknown option {unknown[0]!r}; one of category, product" if unknown else None
 
 
 def _events_problem(argument) -> str | None:
+    if not _listify(argument):
+        return "name at least one event"
     unknown = [event for event in _listify(argument) if not is_trigger(event)]
     return f"unknown event {unknown[0]!r}" if unknown else None
 
@@ -98,7 +101,8 @@ GUARDS: dict[str, Guard] = {guard.name: guard for guard in (
     Guard("not_bought_since", _not_bought_since, _purchase_problem),
     Guard("not_bought", _not_bought, _purchase_problem),
     Guard("no_order_since", _no_order_since, lambda argument: None if argument is True else "write no_order_since: true"),
-    Guard("marketing_consent", _marketing_consent),
+    Guard("marketing_consent", _marketing_consent,
+          lambda argument: None if argument is True else "write marketing_consent: true"),
     Guard("no_event_since", _no_event_since, _events_problem),
 )}
 

@@ -26,6 +26,13 @@ CUSTOMER_FIELDS = {
     "median_order_interval_days",
 }
 SINCE_ANCHORS = {"last_order": "since__last_order", "first_order": "since__first_order"}
+# The options each kind of condition takes (its own key first: that is how a condition is recognised).
+CONDITION_OPTIONS = {
+    "any": ("any",), "all": ("all",), "segment": ("segment",), "bought": ("bought",), "not_bought": ("not_bought",),
+    "tagged": ("tagged",), "not_tagged": ("not_tagged",), "count": ("count", "op", "value"),
+    "orders": ("orders", "op", "value"), "since": ("since", "op", "value"), "fact": ("fact", "op", "value"),
+    "event": ("event", "op", "value"),
+}
 ONCE_SCOPES = {"event", "order", "product", "customer"}
 
 
@@ -65,6 +72,12 @@ class _Compiler:
     def fail(self, where: str, problem: str):
         raise RuleDefinitionError(self.rule_id, where, problem)
 
+    def only(self, where: str, argument: dict, allowed) -> None:
+        """Refuse options a mapping does not know (a typo must not be silently ignored)."""
+        unknown = sorted(set(argument) - set(allowed), key=str)
+        if unknown:
+            self.fail(f"{where}.{unknown[0]}", f"unknown option; one of {', '.join(allowed)}")
+
     def attempt(self, compile_part, *args, default=None):
         """``compile_part(*args)``, or ``default`` with its problem recorded: compiling goes on."""
         try:
@@ -93,6 +106,8 @@ class _Compiler:
             if name == "event":
                 continue
             if name in TRIGGER_LIST_FILTERS:
+                if not _listify(value) or not all(_is_name(item) for item in _listify(value)):
+                    self.fail(f"trigger.{name}", "must be a slug or a non-empty list of slugs")
                 choices = [{"$iany": {TRIGGER_LIST_FILTERS[name]: {"$i": str(item)}}} for item in _listify(value)]
                 terms.append(choices[0] if len(choices) == 1 else {"$or": choices})
             elif name in TRIGGER_FIELD_FILTERS:
@@ -148,6 +163,9 @@ class _Compiler:
     def condition(self, condition, where) -> dict:
         if not isinstance(condition, dict) or not condition:
             self.fail(where, "must be a mapping")
+        kind = next((k for k in CONDITION_OPTIONS if k in condition), None)
+        if kind is not None:
+            self.only(where, condition, CONDITION_OPTIONS[kind])
         if "any" in condition or "all" in condition:
             name = "any" if "any" in condition else "all"
             known_problems = len(self.problems)
@@ -164,29 +182,32 @@ class _Compiler:
             if negate:
                 return {"$and": [{"$nex": {k: 1}} for k in keys]} if len(keys) > 1 else {"$nex": {keys[0]: 1}}
             return {"$or": [{"$ex": {k: 1}} for k in keys]} if len(keys) > 1 else {"$ex": {keys[0]: 1}}
-        if "tagged" in condition:
-            return {"$ex": {factkeys.tag(condition["tagged"]): 1}}
-        if "not_tagged" in condition:
-            return {"$nex": {factkeys.tag(condition["not_tagged"]): 1}}
+        if "tagged" in condition or "not_tagged" in condition:
+            name = "tagged" if "tagged" in condition else "not_tagged"
+            if not isinstance(condition[name], str) or not condition[name]:
+                self.fail(f"{where}.{name}", "must be a tag name")
+            return {"$ex" if name == "tagged" else "$nex": {factkeys.tag(condition[name]): 1}}
         if "count" in condition:
             argument = condition["count"]
-            if not isinstance(argument, dict) or "category" not in argument:
+            if not isinstance(argument, dict) or not _is_name(argument.get("category")):
                 self.fail(f"{where}.count", "needs a 'category'")
+            self.only(f"{where}.count", argument, ("category",))
             return self.comparison(where, factkeys.category(argument["category"]), condition, missing_is_zero=True)
         if "orders" in condition:
             argument = condition["orders"]
             if not isinstance(argument, dict) or "within" not in argument:
                 self.fail(f"{where}.orders", "needs 'within' (a duration)")
+            self.only(f"{where}.orders", argument, ("within",))
             seconds = int(self.duration(f"{where}.orders.within", argument["within"]).total_seconds())
             self.windows.add(seconds)
             return self.comparison(where, factkeys.orders_within(seconds), condition, missing_is_zero=True)
         if "since" in condition:
             anchor = condition["since"]
-            if isinstance(anchor, dict) and "category" in anchor:
+            if isinstance(anchor, dict) and list(anchor) == ["category"] and _is_name(anchor["category"]):
                 fact_name = factkeys.since_category(anchor["category"])
-            elif isinstance(anchor, dict) and isinstance(anchor.get("fact"), str):
+            elif isinstance(anchor, dict) and list(anchor) == ["fact"] and isinstance(anchor["fact"], str) and anchor["fact"]:
                 fact_name = factkeys.since_fact(anchor["fact"])
-            elif anchor in SINCE_ANCHORS:
+            elif isinstance(anchor, str) and anchor in SINCE_ANCHORS:
                 fact_name = SINCE_ANCHORS[anchor]
             else:
                 self.fail(f"{where}.since", "one of last_order, first_order, {category: slug} or {fact: a date fact}")
@@ -202,6 +223,10 @@ class _Compiler:
     def purchase_keys(self, where, argument) -> list[str]:
         if not isinstance(argument, dict) or not set(argument) & {"category", "product"}:
             self.fail(where, "needs 'category' or 'product'")
+        self.only(where, argument, ("category", "product"))
+        for name in ("category", "product"):
+            if name in argument and (not _listify(argument[name]) or not all(_is_name(v) for v in _listify(argument[name]))):
+                self.fail(f"{where}.{name}", "must be a slug or a non-empty list of slugs")
         keys = [factkeys.category(c) for c in _listify(argument.get("category", []))]
         keys += [factkeys.product(p) for p in _listify(argument.get("product", []))]
         return keys
@@ -310,6 +335,11 @@ def _listify(value):
 
 def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_name(value) -> bool:
+    """A category, product or SKU as a rule names it: a text, or a number (an id)."""
+    return (isinstance(value, str) and bool(value)) or (_is_number(value))
 
 
 def _is_scalar(value) -> bool:

@@ -42,6 +42,7 @@ class Effect(StepKind):
             return {"op": kind, "fact": "tags", "value": argument}
         if not isinstance(argument, dict) or not isinstance(argument.get("fact"), str):
             compiler.fail(where, "needs a 'fact'")
+        compiler.only(where, argument, ("fact", "value") if kind == "set" else ("fact", "by"))
         if kind == "set":
             value = argument.get("value")
             if "value" not in argument or not isinstance(value, (str, int, float, bool)):

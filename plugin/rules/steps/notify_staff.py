@@ -13,6 +13,7 @@ class NotifyStaff(StepKind):
     def compile(self, compiler, build: Build, argument) -> None:
         if not isinstance(argument, dict) or not argument.get("template"):
             compiler.fail(f"{build.where}.notify_staff", "needs a 'template'")
+        compiler.only(f"{build.where}.notify_staff", argument, ("template", "channel"))
         build.schedule(self.plans, {"template": argument["template"], "channel": argument.get("channel", "email")})
 
     def templates(self, argument) -> set[str]:

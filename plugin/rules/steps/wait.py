@@ -11,6 +11,7 @@ from .base import Build, EditableField, StepKind
 
 TIME_OF_DAY = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 AWAIT = "await"
+REFILL_OPTIONS = ("period", "lead", "per_quantity", "own_rhythm", "category")
 WAIT_SHAPES = "a duration, {until: 'HH:MM', weekday: mon}, {anniversary: fact} or {refill: {...}}"
 
 
@@ -53,8 +54,15 @@ class Wait(StepKind):
             compiler.fail(where, WAIT_SHAPES)
         if "refill" in argument:
             refill = argument["refill"]
+            compiler.only(where, argument, ("refill",))
             if not isinstance(refill, dict) or "period" not in refill:
                 compiler.fail(f"{where}.refill", "needs a 'period'")
+            compiler.only(f"{where}.refill", refill, REFILL_OPTIONS)
+            for flag in ("per_quantity", "own_rhythm"):
+                if not isinstance(refill.get(flag, True), bool):
+                    compiler.fail(f"{where}.refill.{flag}", "must be true or false")
+            if refill.get("category") is not None and not isinstance(refill["category"], str):
+                compiler.fail(f"{where}.refill.category", "must be a category slug")
             return {"refill": {
                 "period": compiler.duration(f"{where}.refill.period", refill["period"]).total_seconds(),
                 "lead": compiler.duration(f"{where}.refill.lead", refill.get("lead", 0)).total_seconds(),
@@ -63,11 +71,14 @@ class Wait(StepKind):
                 "category": refill.get("category"),
             }}
         if "anniversary" in argument:
-            if not isinstance(argument["anniversary"], str) or not TIME_OF_DAY.fullmatch(str(argument.get("at", "09:00"))):
-                compiler.fail(f"{where}.anniversary", "names a date fact, with 'at' a time of day HH:MM")
+            compiler.only(where, argument, ("anniversary", "at"))
+            if not isinstance(argument["anniversary"], str) or not argument["anniversary"]:
+                compiler.fail(f"{where}.anniversary", "names a date fact (first_order or facts.<name>)")
+            if not TIME_OF_DAY.fullmatch(str(argument.get("at", "09:00"))):
+                compiler.fail(f"{where}.at", "must be a time of day, HH:MM")
             return {"anniversary": argument["anniversary"], "at": argument.get("at", "09:00")}
         if "until" in argument:
-            if not TIME_OF_DAY.fullmatch(str(argument["until"])):
+            if not isinstance(argument["until"], str) or not TIME_OF_DAY.fullmatch(argument["until"]):
                 compiler.fail(f"{where}.until", "must be a time of day, HH:MM")
             weekday = argument.get("weekday")
             if weekday is not None and weekday not in WEEKDAYS:
