@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from django.core import checks
 from django.db import DatabaseError
+from django.db.models import Q
 from django.utils import timezone
 
 from . import conf
-from .models import Channel, SaleorApp, WorkerHeartbeat
+from .models import Channel, MessageTemplate, SaleorApp, WorkerHeartbeat
 
 WORKER_SILENT_AFTER = timedelta(minutes=10)
 
@@ -30,13 +31,28 @@ def missing() -> list[tuple[str, str, str]]:
             problems.append(("masa.W003", "No worker has run in the last 10 minutes: events wait unevaluated and "
                                           "nothing is sent.",
                              "Run `python manage.py masa_worker` (no broker needed), or Celery worker and beat."))
+        if not conf.get("PUBLIC_URL"):
+            needing = _templates_needing_links()
+            sends = (f" Templates {', '.join(needing)} write one: their sends fail, and they are refused when "
+                     f"saved or imported." if needing else "")
+            problems.append(("masa.W004", "MASA['PUBLIC_URL'] is not set: messages go out without tracking, "
+                                          f"unsubscribe and view-in-browser links.{sends}",
+                             "Set it to the address customers reach this site at, e.g. https://cms.example.com."))
     except DatabaseError:
         return []  # not migrated yet: `migrate` runs the checks before the tables exist
-    if not conf.get("PUBLIC_URL"):
-        problems.append(("masa.W004", "MASA['PUBLIC_URL'] is not set: messages go out without tracking, "
-                                      "unsubscribe and view-in-browser links.",
-                         "Set it to the address customers reach this site at, e.g. https://cms.example.com."))
     return problems
+
+
+def _templates_needing_links(limit: int = 10) -> list[str]:
+    """Keys of stored templates that write one of Masa's links (which need PUBLIC_URL)."""
+    from .rendering import link_problems
+
+    keys = []
+    for template in MessageTemplate.objects.filter(
+            Q(body__contains="_url") | Q(subject__contains="_url") | Q(html_body__contains="_url")).order_by("key"):
+        if link_problems(subject=template.subject, body=template.body, html_body=template.html_body):
+            keys.append(template.key)
+    return list(dict.fromkeys(keys))[:limit]
 
 
 def settings_errors() -> list[checks.Error]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.template import Context, Engine, TemplateSyntaxError
 
+from . import conf
 from .models import Customer, MessageTemplate, StoreEvent
 from .template_sandbox import BUDGET, MAX_RENDER_CHARS, RenderBudget, RenderLimitExceeded
 
@@ -51,6 +52,34 @@ class TemplateTooCostly(TemplateError):
     pass
 
 
+class LinkUnavailable(TemplateError):
+    """A link the message writes out cannot be made: ``MASA["PUBLIC_URL"]`` is not set."""
+
+
+LINK_TAGS = ("unsubscribe_url", "view_url", "survey_url", "join_list_url", "opt_in_url", "last_message.view_url")
+
+
+class MissingLink:
+    """A link merge tag while ``MASA["PUBLIC_URL"]`` is unset. False in ``{% if survey_url %}``
+    (a template may leave the link out), an error where it is written out: a message never
+    goes with an empty link ("Yes: satisfied  No: unhappy")."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        raise LinkUnavailable(f"{{{{ {self.name} }}}} needs MASA['PUBLIC_URL'] (the address customers reach this "
+                              f"site at): without it the link would be empty")
+
+
+def links_or_missing(links: dict, prefix: str = "") -> dict:
+    """Each link as it is, or a MissingLink where it is empty."""
+    return {name: url or MissingLink(f"{prefix}{name}") for name, url in links.items()}
+
+
 @dataclass(frozen=True)
 class RenderedMessage:
     subject: str
@@ -82,8 +111,8 @@ def merge_context(customer: Customer, event: StoreEvent | None) -> dict:
         "event": {"name": event.name if event is not None else ""},
         "recommendation": {"name": "", "url": "", "price": "", "product": ""},
         "voucher": {"code": "", "value": "", "type": "", "valid_until": ""},
-        "last_message": {"subject": "", "view_url": ""},
-        "unsubscribe_url": "", "view_url": "", "survey_url": "", "join_list_url": "", "opt_in_url": "",
+        "last_message": {"subject": "", "view_url": MissingLink("last_message.view_url")},
+        **links_or_missing(dict.fromkeys(("unsubscribe_url", "view_url", "survey_url", "join_list_url", "opt_in_url"), "")),
     }
 
 
@@ -121,6 +150,8 @@ def render(template: MessageTemplate, context: dict) -> RenderedMessage:
         raise TemplateMissing(f"template {template.key!r} does not parse: {error}") from error
     except RenderLimitExceeded as error:
         raise TemplateTooCostly(f"template {template.key!r} was not sent: {error}") from error
+    except LinkUnavailable as error:
+        raise LinkUnavailable(f"template {template.key!r} was not sent: {error}") from error
 
 
 def active_markup(text: str) -> list[str]:
@@ -137,21 +168,38 @@ def active_markup(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def sample_context() -> dict:
-    """A merge context with every tag filled, for trying a template out before it is saved."""
+def sample_context(links: bool = True) -> dict:
+    """A merge context with every tag filled, for trying a template out before it is saved; with
+    ``links=False`` and no ``MASA["PUBLIC_URL"]``, Masa's links are missing, as a send would find them."""
     sample = Customer(email="sample@example.com", first_name="Sample", last_name="Customer", orders_count=3,
                       facts={"tier": "gold"}, tags=[f"{Customer.LIST_TAG}news", f"{Customer.LIST_TAG}offers"])
     event = StoreEvent(name="order_placed", data={
         "number": "1001", "total": "99.90", "currency": "USD", "product_name": "Sample product", "product_id": "1",
         "lines": [{"product_name": f"Product {n}"} for n in range(3)]})
-    return merge_context(sample, event)
+    context = merge_context(sample, event)
+    public = (conf.get("PUBLIC_URL") or ("https://shop.example" if links else "")).rstrip("/")
+    if public:
+        context.update({name: f"{public}/masa/sample/{name}/" for name in LINK_TAGS if "." not in name})
+        context["last_message"] = {"subject": "Sample subject", "view_url": context["view_url"]}
+    return context
 
 
 def template_problems(**texts: str) -> list[str]:
     """What keeps these texts (subject=…, body=…, html_body=…) from being templates, per field:
     syntax, markup that would run script, and a trial render over its bounds."""
+    return _trial(texts, sample_context())
+
+
+def link_problems(**texts: str) -> list[str]:
+    """Links these texts write out that this site cannot make (``MASA["PUBLIC_URL"]`` unset):
+    refused when a template is saved or a pack imported, as a send would fail on them."""
+    if conf.get("PUBLIC_URL"):
+        return []
+    return [problem for problem in _trial(texts, sample_context(links=False)) if "PUBLIC_URL" in problem]
+
+
+def _trial(texts: dict, context: dict) -> list[str]:
     problems = []
-    context = None
     for name, text in texts.items():
         problems += [f"{name}: {found}" for found in active_markup(text)]
         try:
@@ -159,10 +207,9 @@ def template_problems(**texts: str) -> list[str]:
         except TemplateSyntaxError as error:
             problems.append(f"{name}: {error}")
             continue
-        context = context or sample_context()
         try:
             render_text(text or "", context, as_html=name == "html_body")
-        except RenderLimitExceeded as error:
+        except (RenderLimitExceeded, LinkUnavailable) as error:
             problems.append(f"{name}: {error}")
         except Exception as error:  # noqa: BLE001 - any failure of a trial render is a problem to report
             problems.append(f"{name}: does not render: {error.__class__.__name__}: {error}")
@@ -172,7 +219,8 @@ def template_problems(**texts: str) -> list[str]:
 def check_template(template: MessageTemplate) -> None:
     """Raise ValidationError, per field, if this template cannot be saved (template_problems)."""
     errors: dict[str, list[str]] = {}
-    for problem in template_problems(subject=template.subject, body=template.body, html_body=template.html_body):
+    texts = {"subject": template.subject, "body": template.body, "html_body": template.html_body}
+    for problem in template_problems(**texts) or link_problems(**texts):
         name, _, text = problem.partition(":")
         errors.setdefault(name, []).append(text.strip())
     if errors:

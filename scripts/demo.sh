@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../example"
 PY=../.venv/bin/python
 PORT=${PORT:-8000}
 export MASA_SALEOR_DOMAIN="127.0.0.1:$PORT" MASA_SALEOR_API_URL="http://127.0.0.1:$PORT/graphql/"
-export WAGTAILADMIN_BASE_URL="http://127.0.0.1:$PORT"
+export WAGTAILADMIN_BASE_URL="http://127.0.0.1:$PORT" MASA_PUBLIC_URL="http://127.0.0.1:$PORT"
 mkdir -p .demo
 
 $PY manage.py migrate --noinput -v0

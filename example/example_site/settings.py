@@ -119,6 +119,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 MASA = {
+    # The address customers reach this site at: Masa's links (view in browser, survey answers,
+    # unsubscribe, tracking) are made from it; without it a template that writes one is refused.
+    "PUBLIC_URL": os.environ.get("MASA_PUBLIC_URL", ""),
     "SALEOR_STORES": [
         {
             "domain": os.environ.get("MASA_SALEOR_DOMAIN", "127.0.0.1:8000"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .. import conf
+from .. import conf, rehearsal
 from ..channels import backend_class as _backend_class
 from ..delivery import deliver
 from ..delivery.outcome import DEFERRED, DONE, FAILED, RETRY, SKIPPED, Outcome
@@ -70,6 +70,9 @@ def sync_to_saleor(action: ScheduledAction, now) -> Outcome:
     """Nothing to write for a guest (no Saleor account): skipped with the reason, not a failure."""
     if not action.customer.store_id:
         return Outcome(SKIPPED, "a guest: no Saleor customer account to write to")
+    if rehearsal.active():
+        values = saleor_actions.metadata_values(action.customer, action.params["facts"])
+        return Outcome(DONE, note="rehearsal: would write " + ", ".join(f"{k}={v}" for k, v in values.items()))
     try:
         written = saleor_actions.write_customer_metadata(action.customer, action.params["facts"])
     except saleor_actions.ActionRefused as error:

@@ -2,10 +2,10 @@
 tracked links, stored once per idempotency key before any channel is called."""
 from __future__ import annotations
 
-from .. import conf, tracking
+from .. import conf, rehearsal, tracking
 from ..channels import backend_for
 from ..models import Channel, Delivery, ScheduledAction
-from ..rendering import find_template, merge_context, render
+from ..rendering import MissingLink, find_template, links_or_missing, merge_context, render
 from ..saleor import actions as saleor_actions
 
 
@@ -28,8 +28,9 @@ def _last_message(action: ScheduledAction) -> dict:
     latest = sent.filter(action__firing=action.firing).first() if action.firing_id else None
     latest = latest or sent.first()
     if latest is None:
-        return {"subject": "", "view_url": ""}
-    return {"subject": latest.subject, "view_url": tracking.view_url(latest.idempotency_key)}
+        return {"subject": "", "view_url": MissingLink("last_message.view_url")}
+    return {"subject": latest.subject,
+            **links_or_missing({"view_url": tracking.view_url(latest.idempotency_key)}, "last_message.")}
 
 
 def prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Delivery:
@@ -41,14 +42,15 @@ def prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Delivery
     customer = action.customer
     template = find_template(action.params["template"], customer.locale)
     context = merge_context(customer, action.event)
-    context.update(tracking.message_links(action.idempotency_key))
+    context.update(links_or_missing(tracking.message_links(action.idempotency_key)))
     if "last_message" in f"{template.subject}{template.body}{template.html_body}":
         context["last_message"] = _last_message(action)
     if action.params.get("recommend"):
         context["recommendation"] = action.params["recommend"]
     if action.params.get("reward"):
-        context["voucher"] = saleor_actions.issue_reward(action.params["reward"], action.idempotency_key, now,
-                                                        customer)
+        render(template, context)  # a template that cannot be sent must not cost a voucher in Saleor
+        issue = saleor_actions.reward_values if rehearsal.active() else saleor_actions.issue_reward
+        context["voucher"] = issue(action.params["reward"], action.idempotency_key, now, customer)
     rendered = render(template, context)
     trusted = [context["recommendation"].get("url", "")]
     key = action.idempotency_key

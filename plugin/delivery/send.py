@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from django.db.models import F
 
-from .. import conf, tracking
-from ..channels import OutgoingMessage, PermanentChannelError, TransientChannelError, backend_for
+from .. import conf, rehearsal, tracking
+from ..channels import OutgoingMessage, PermanentChannelError, SendResult, TransientChannelError, backend_for
 from ..eventstore import record_message_event
 from ..models import Channel, Delivery, DeliveryAttempt, ScheduledAction
 from ..rendering import TemplateError
@@ -49,7 +49,7 @@ def _send(action: ScheduledAction, delivery: Delivery, channel: Channel, now) ->
     message = OutgoingMessage(to=delivery.to, subject=delivery.subject, body=delivery.body,
                               html_body=delivery.html_body, headers=headers, key=delivery.idempotency_key)
     try:
-        result = backend_for(channel).send(message)
+        result = SendResult(response=rehearsal.NOT_SENT) if rehearsal.active() else backend_for(channel).send(message)
     except TransientChannelError as error:
         _record_attempt(attempt, started, ok=False, response=str(error))
         _channel_failed(channel, now, str(error))

@@ -12,6 +12,7 @@ import yaml
 from django.db import transaction
 
 from ..models import MessageTemplate, Rule, RulePack
+from ..rendering import link_problems
 from ..rules.parameters import ParameterError, check_value
 from .loader import Pack, PackError, rule_definition
 
@@ -42,8 +43,15 @@ def _write_templates(pack: Pack) -> None:
     clash = foreign.values_list("key", "pack").first()
     if clash:
         raise PackError([f"{pack.filename}: templates.{clash[0]}: already belongs to pack {clash[1]!r}"])
+    rows = list(_template_rows(pack))
+    unlinked = [f"{pack.filename}: templates.{key}{f'.locales.{locale}' if locale else ''}.{problem}"
+                for key, locale, spec in rows
+                for problem in link_problems(subject=spec.get("subject", ""), body=spec["body"],
+                                             html_body=spec.get("html_body", ""))]
+    if unlinked:
+        raise PackError(unlinked)
     MessageTemplate.objects.filter(pack=pack.pack_id).exclude(key__in=pack.templates).delete()
-    for key, locale, spec in _template_rows(pack):
+    for key, locale, spec in rows:
         MessageTemplate.objects.update_or_create(key=key, locale=locale, defaults={
             "pack": pack.pack_id, "channel_kind": spec.get("channel", ""), "subject": spec.get("subject", ""),
             "body": spec["body"], "html_body": spec.get("html_body", ""),

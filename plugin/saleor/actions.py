@@ -68,9 +68,8 @@ def saleor_client(customer: Customer | None = None):
 
 def issue_reward(reward: dict, idempotency_key: str, now: datetime, customer: Customer | None = None) -> dict:
     """Create the reward; returns the merge-tag values (``code``, ``value``, ``type``, ``valid_until``)."""
-    spec = reward["voucher"]
-    code = voucher_code(idempotency_key, spec.get("prefix", "MASA"))
-    valid_until = (now + timedelta(days=spec["valid_days"])).date().isoformat() if spec.get("valid_days") else ""
+    values = reward_values(reward, idempotency_key, now)
+    spec, code, valid_until = reward["voucher"], values["code"], values["valid_until"]
     try:
         with saleor_client(customer) as client:
             client.vouchers.create_single_use(
@@ -81,7 +80,15 @@ def issue_reward(reward: dict, idempotency_key: str, now: datetime, customer: Cu
         raise ActionUnavailable(str(error)) from error
     except SaleorError as error:
         raise ActionRefused(str(error)) from error
-    return {"code": code, "value": spec["value"], "type": spec.get("type", "percentage"), "valid_until": valid_until}
+    return values
+
+
+def reward_values(reward: dict, idempotency_key: str, now: datetime, customer: Customer | None = None) -> dict:
+    """The merge-tag values of a reward, without creating it (what a rehearsal shows)."""
+    spec = reward["voucher"]
+    valid_until = (now + timedelta(days=spec["valid_days"])).date().isoformat() if spec.get("valid_days") else ""
+    return {"code": voucher_code(idempotency_key, spec.get("prefix", "MASA")), "value": spec["value"],
+            "type": spec.get("type", "percentage"), "valid_until": valid_until}
 
 
 def metadata_values(customer: Customer, names: list[str]) -> dict:

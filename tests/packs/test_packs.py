@@ -266,7 +266,8 @@ def test_the_shipped_packs_come_inside_the_package_and_import_by_name(capsys):
 
 
 @pytest.mark.django_db
-def test_the_admin_imports_a_shipped_pack_from_a_choice(client):
+def test_the_admin_imports_a_shipped_pack_from_a_choice(client, settings):
+    settings.MASA = {**settings.MASA, "PUBLIC_URL": "https://cms.shop.example"}  # engagement's links need it
     from django.urls import reverse
 
     from ..helpers import editor

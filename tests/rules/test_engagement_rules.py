@@ -99,7 +99,8 @@ def test_a_counter_reset_below_its_own_threshold_is_not_a_cycle_but_a_real_loop_
 
 
 @pytest.mark.django_db
-def test_segments_survive_import_and_export():
+def test_segments_survive_import_and_export(settings):
+    settings.MASA = {**settings.MASA, "PUBLIC_URL": "https://cms.shop.example"}  # the pack's links need it
     from masa.models import RulePack
     from masa.packs.installer import export_pack, import_pack
     from masa.packs.loader import load_pack_file

@@ -1,0 +1,298 @@
+"""A pack's scenarios (``scenarios.yaml``): given events at times → the messages, cancellations
+and facts the pack must produce. ``masa_pack test`` and the shipped packs' tests run them.
+
+Each scenario is a rehearsal (``rehearsal``): the pack installed, the store's events entering
+through Masa's public Django signals, the clock moved from one due action to the next on the
+live path (``playback``), nothing sent, and everything rolled back at the end. The format is in
+docs/rule-packs.md, "Scenarios".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+from django.conf import settings
+from django.db import transaction
+from django.test.utils import override_settings
+from django.utils.dateparse import parse_datetime
+
+from .. import conf, signals
+from ..durations import parse_duration
+from ..eventstore import record_message_event
+from ..models import Channel, Customer, Delivery, Rule, RulePack, ScheduledAction
+from ..rehearsal import rehearsing
+from .installer import import_pack
+from .loader import Pack
+from .playback import Clock
+
+START = datetime(2026, 1, 5, 8, 0, tzinfo=dt_timezone.utc)  # a Monday
+SITE_SETTINGS = {"TIME_ZONE"}
+ORDER_FOLLOW_UPS = {"order_paid": signals.order_paid, "order_fulfilled": signals.order_fulfilled,
+                    "order_cancelled": signals.order_cancelled}
+# What a recipient does with the latest sent message of a template: the event it records, its data.
+MESSAGE_ACTIONS = {
+    "open": ("message_opened", lambda e: {}),
+    "click": ("message_clicked", lambda e: {"url": e.get("url", "https://shop.example/")}),
+    "answer": ("survey_answered", lambda e: {"answer": e["choice"]}),
+    "join_list": ("list_joined", lambda e: {"list": e["list"]}),
+    "unsubscribe": ("unsubscribed", lambda e: {}),
+    "bounce": ("message_bounced", lambda e: {"reason": e.get("reason", "mailbox unavailable"), "esp": "scenario"}),
+}
+EVENT_KINDS = ("order", *ORDER_FOLLOW_UPS, "checkout", "customer", "form", "store_event", *MESSAGE_ACTIONS)
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be played (an unknown event, a bad time, an unknown setting)."""
+
+
+def moment(value, start: datetime) -> datetime:
+    """An ``at:`` — an offset from the start (``2d3h``, ``0``) or an ISO date-time."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt_timezone.utc)
+    if isinstance(value, str) and "T" in value:
+        parsed = parse_datetime(value)
+        if parsed is None:
+            raise ScenarioError(f"{value!r} is not an ISO date-time")
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt_timezone.utc)
+    if str(value).strip() in ("0", "0d", ""):
+        return start
+    try:
+        return start + parse_duration(value)
+    except ValueError as error:
+        raise ScenarioError(f"at: {error}") from None
+
+
+@dataclass
+class Outcome:
+    sent: list[dict] = field(default_factory=list)
+    staff: list[dict] = field(default_factory=list)
+    cancelled: list[dict] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+    tags: list = field(default_factory=list)
+    category_counts: dict = field(default_factory=dict)
+    start: datetime = START
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    problems: list[str]
+    outcome: Outcome
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def run_file(pack: Pack, document: dict) -> list[ScenarioResult]:
+    """Every scenario of a scenarios.yaml, each in its own rolled-back rehearsal."""
+    start = moment(document.get("start", START), START)
+    results = []
+    for scenario in document.get("scenarios") or []:
+        shop = {**(document.get("settings") or {}), **(scenario.get("settings") or {})}
+        try:
+            outcome = play(pack, scenario, start, shop)
+        except ScenarioError as error:
+            results.append(ScenarioResult(scenario.get("name", "?"), [str(error)], Outcome(start=start)))
+            continue
+        results.append(ScenarioResult(scenario.get("name", "?"), check(scenario.get("expect") or {}, outcome), outcome))
+    return results
+
+
+class _Rollback(Exception):
+    pass
+
+
+def play(pack: Pack, scenario: dict, start: datetime = START, shop: dict | None = None) -> Outcome:
+    """Play one scenario on the live path and roll it all back; returns what happened."""
+    outcome = Outcome(start=start)
+    try:
+        with _shop_settings(shop or {}), transaction.atomic(), rehearsing():
+            outcome = _play(pack, scenario, start)
+            raise _Rollback
+    except _Rollback:
+        pass
+    return outcome
+
+
+def _shop_settings(shop: dict):
+    unknown = sorted(set(shop) - set(conf.DEFAULTS) - SITE_SETTINGS)
+    if unknown:
+        raise ScenarioError(f"settings: unknown setting {unknown[0]!r}; a MASA setting or one of {sorted(SITE_SETTINGS)}")
+    masa = {**getattr(settings, "MASA", {}), **{k: v for k, v in shop.items() if k not in SITE_SETTINGS}}
+    return override_settings(MASA=masa, **{k: v for k, v in shop.items() if k in SITE_SETTINGS})
+
+
+def _play(pack: Pack, scenario: dict, start: datetime) -> Outcome:
+    _quiet_the_shop(pack)
+    import_pack(pack, scenario.get("parameters") or {})
+    if scenario.get("rules"):
+        chosen = set(scenario["rules"])
+        unknown = sorted(chosen - {rule["id"] for rule in pack.rules})
+        if unknown:
+            raise ScenarioError(f"rules: the pack has no rule {unknown[0]!r}")
+        Rule.objects.filter(pack=pack.pack_id).exclude(rule_id__in=chosen).update(enabled=False)
+    _channels()
+    clock = Clock(start)
+    customer = {"id": "scenario-customer", "email": "ruth@example.com", "first_name": "Ruth",
+                "phone": "+972500000001", **(scenario.get("customer") or {})}
+    signals.customer_created.send(sender=None, customer_id=customer["id"], email=customer["email"],
+                                  first_name=customer["first_name"], phone=customer["phone"], occurred_at=start,
+                                  metadata=customer.get("metadata", {}),
+                                  marketing_consent=customer.get("marketing_consent", True))
+    orders: list[dict] = []
+    timed = [(moment(event.get("at", 0), start), index, event) for index, event in enumerate(scenario.get("events") or [])]
+    for at, _, event in sorted(timed, key=lambda item: item[:2]):
+        clock.run_until(at)
+        _given(event, customer, at, orders)
+    clock.run_until(moment(scenario.get("until", "400d"), start))
+    return _outcome(Customer.objects.get(store_id=customer["id"]), start)
+
+
+def _quiet_the_shop(pack: Pack) -> None:
+    """Inside the rehearsal only: the shop's other packs off, its pending work out of the clock's way."""
+    Rule.objects.exclude(pack=pack.pack_id).update(enabled=False)
+    ScheduledAction.objects.filter(status__in=[ScheduledAction.Status.PENDING, ScheduledAction.Status.CLAIMED]) \
+        .update(status=ScheduledAction.Status.CANCELLED, cancel_reason="set aside for a scenario")
+    RulePack.objects.filter(pack_id=pack.pack_id).delete()
+    Rule.objects.filter(pack=pack.pack_id).delete()
+
+
+def _channels() -> None:
+    for kind, name, config in ((Channel.Kind.EMAIL, "Scenario email", {}),
+                               (Channel.Kind.SMS, "Scenario SMS", {"provider": "http", "url": "https://sms.example/send"})):
+        if not Channel.objects.filter(kind=kind, enabled=True).exists():
+            Channel.objects.create(name=name, kind=kind, config=config)
+
+
+def _given(event: dict, customer: dict, at: datetime, orders: list[dict]) -> None:
+    kinds = [kind for kind in EVENT_KINDS if kind in event]
+    if len(kinds) != 1:
+        raise ScenarioError(f"event {event}: name exactly one of {', '.join(EVENT_KINDS)}")
+    kind = kinds[0]
+    identity = {"customer_id": customer["id"], "email": customer["email"],
+                "first_name": customer.get("first_name", ""), "occurred_at": at}
+    if kind == "order":
+        number = len(orders) + 1
+        lines = [{"product_id": line.get("product", line.get("category", "")),
+                  "product_name": line.get("name", line.get("product", line.get("category", ""))),
+                  "quantity": line.get("quantity", 1), "total": line.get("price", 10.0),
+                  "category": line.get("category", "")} for line in event["order"]]
+        order = {"order_id": f"scenario-{number}", "number": str(number), "lines": lines, "currency": "EUR"}
+        orders.append(order)
+        signals.order_placed.send(sender=None, **order, **identity)
+    elif kind in ORDER_FOLLOW_UPS:
+        ORDER_FOLLOW_UPS[kind].send(sender=None, **_order(orders, event[kind]), **identity)
+    elif kind == "checkout":
+        lines = [{"product_id": line.get("product", line.get("category", "")), "quantity": line.get("quantity", 1),
+                  "total": line.get("price", 10.0), "category": line.get("category", "")} for line in event["checkout"]]
+        signals.checkout_updated.send(sender=None, checkout_id=event.get("checkout_id", "scenario-checkout"),
+                                      lines=lines, **identity)
+    elif kind == "customer":
+        signals.customer_updated.send(sender=None, metadata=(event["customer"] or {}).get("metadata", {}), **identity)
+    elif kind == "form":
+        answers = {k: v for k, v in event.items() if k not in ("at", "form")}
+        signals.form_submitted.send(sender=None, form=event["form"], submission_id=f"{event['form']}@{at.isoformat()}",
+                                    answers=answers, **identity)
+    elif kind == "store_event":
+        signals.store_event.send(sender=None, name=event["store_event"], event_id=f"{event['store_event']}@{at.isoformat()}",
+                                 data=event.get("data", {}), **identity)
+    else:
+        _message_action(kind, event, at)
+
+
+def _order(orders: list[dict], which) -> dict:
+    """``order_paid: 1`` is the scenario's first order; ``last`` (or true) its latest."""
+    if not orders:
+        raise ScenarioError("an order follow-up before any order")
+    if which in ("last", True, None):
+        return orders[-1]
+    if not isinstance(which, int) or not 1 <= which <= len(orders):
+        raise ScenarioError(f"there is no order {which!r}: the scenario placed {len(orders)} so far")
+    return orders[which - 1]
+
+
+def _message_action(kind: str, event: dict, at: datetime) -> None:
+    name, data = MESSAGE_ACTIONS[kind]
+    template = event[kind]
+    delivery = Delivery.objects.filter(template_key=template, status__in=Delivery.SENT_STATUSES).order_by("-sent_at").first()
+    if delivery is None:
+        raise ScenarioError(f"the scenario does {kind!r} on {template!r}, but no such message was sent by then")
+    record_message_event(delivery, name, f"{name}:{delivery.idempotency_key}:{at.isoformat()}", at=at, **data(event))
+
+
+def _outcome(customer: Customer, start: datetime) -> Outcome:
+    outcome = Outcome(facts=customer.facts or {}, tags=customer.tags or [],
+                      category_counts=customer.category_counts or {}, start=start)
+    for delivery in (Delivery.objects.filter(customer=customer, status__in=Delivery.SENT_STATUSES)
+                     .select_related("action").order_by("sent_at", "pk")):
+        message = {"template": delivery.template_key, "at": delivery.sent_at, "body": delivery.body,
+                   "subject": delivery.subject, "to": delivery.to}
+        (outcome.staff if delivery.action and delivery.action.kind == "notify_staff" else outcome.sent).append(message)
+    outcome.cancelled = [{"rule": a.rule.rule_id if a.rule else a.kind, "reason": a.cancel_reason}
+                         for a in ScheduledAction.objects.filter(customer=customer, status="cancelled")
+                         .select_related("rule").order_by("due_at", "pk")]
+    return outcome
+
+
+def check(expect: dict, outcome: Outcome) -> list[str]:
+    """Where what happened differs from ``expect``, one line each."""
+    start = outcome.start
+    problems = []
+    for key, messages in (("sent", outcome.sent), ("staff", outcome.staff)):
+        if key in expect:
+            problems += _check_messages(key, expect[key] or [], messages, start)
+    for wanted in expect.get("cancelled", []):
+        if not any(c["rule"] == wanted["rule"] and wanted.get("reason", "") in c["reason"] for c in outcome.cancelled):
+            problems.append(f"no cancelled {wanted['rule']!r} with reason {wanted.get('reason')!r}: {outcome.cancelled}")
+    for name, value in (expect.get("facts") or {}).items():
+        if outcome.facts.get(name) != value:
+            problems.append(f"fact {name!r} is {outcome.facts.get(name)!r}, expected {value!r}")
+    for tag in expect.get("tags", []):
+        if tag not in outcome.tags:
+            problems.append(f"tag {tag!r} missing: {outcome.tags}")
+    for tag in expect.get("not_tags", []):
+        if tag in outcome.tags:
+            problems.append(f"tag {tag!r} should not be there: {outcome.tags}")
+    for category, count in (expect.get("category_counts") or {}).items():
+        if outcome.category_counts.get(category) != count:
+            problems.append(f"category {category!r} count is {outcome.category_counts.get(category)}, expected {count}")
+    return problems
+
+
+def _check_messages(key: str, expected: list[dict], messages: list[dict], start: datetime) -> list[str]:
+    problems = []
+    got = [(m["template"], m["at"]) for m in messages]
+    if len(got) != len(expected):
+        problems.append(f"{key}: {len(got)} messages, expected {len(expected)}: {_describe(got, start)}")
+    for wanted, message in zip(expected, messages):
+        template, at = message["template"], message["at"]
+        if wanted["template"] != template:
+            problems.append(f"{key}: expected {wanted['template']!r}, sent {template!r} at {_since(at, start)}")
+            continue
+        if "at" in wanted and not _at_matches(wanted["at"], at, start):
+            problems.append(f"{key}: {template!r} sent at {_since(at, start)}, expected {wanted['at']}")
+        if wanted.get("contains", "") not in message["body"]:
+            problems.append(f"{key}: {template!r} does not say {wanted['contains']!r}: {message['body']!r}")
+        if wanted.get("excludes") and wanted["excludes"] in message["body"]:
+            problems.append(f"{key}: {template!r} should not say {wanted['excludes']!r}: {message['body']!r}")
+        if wanted.get("to") and wanted["to"] != message["to"]:
+            problems.append(f"{key}: {template!r} went to {message['to']!r}, expected {wanted['to']!r}")
+    return problems
+
+
+def _at_matches(wanted, at: datetime, start: datetime) -> bool:
+    if isinstance(wanted, list):
+        low, high = (moment(w, start) for w in wanted)
+        return low <= at <= high
+    return moment(wanted, start) == at
+
+
+def _since(at: datetime, start: datetime) -> str:
+    delta: timedelta = at - start
+    return f"{delta} ({at:%Y-%m-%d %H:%M %Z})"
+
+
+def _describe(got, start: datetime) -> str:
+    return ", ".join(f"{template}@{at - start}" for template, at in got) or "none"
