@@ -1,10 +1,13 @@
 """What a pack would have done over the stored events of the last N days, touching nothing.
 
-Everything runs inside one transaction that is always rolled back: the pack is installed (or
-upgraded) there, the other packs' rules are turned off, derived customer facts and firings are
-cleared, every stored event is evaluated again in order, and the actions this pack schedules for
-events in the window are rendered and returned. Rows it deletes stay locked until it ends, so run
-it outside the busiest hour on a large store.
+A rehearsal (``rehearsal``) on the live path (``playback``), inside one transaction that is
+always rolled back: the pack is installed (or upgraded) there, the other packs' rules are turned
+off, derived customer facts, firings, actions and Masa's own events are cleared, and the store's
+events are played again in time order with the clock moving through every action that falls due
+on the way — guards, consent, caps and quiet hours applied, messages rendered and recorded as
+sent (``message_sent`` included, so chains that follow a sent message show), nothing handed to
+a channel or written to Saleor. Rows it touches stay locked until it ends, so run it outside the
+busiest hour on a large store.
 """
 from __future__ import annotations
 
@@ -14,18 +17,21 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Customer, RuleFiring, RulePack, ScheduledAction, StoreEvent
+from ..models import Customer, Delivery, RuleFiring, RulePack, ScheduledAction, StoreEvent
+from ..rehearsal import rehearsing
 from ..rendering import TemplateError, find_template, merge_context, render
-from ..rules.evaluate import evaluate_event
 from ..rules.steps import MESSAGE_KINDS
 from .installer import import_pack, upgrade_pack
 from .loader import Pack
+from .playback import Clock
 
 DERIVED_FIELDS = {
     "orders_count": 0, "total_spent": 0, "first_order_at": None, "last_order_at": None,
     "category_counts": {}, "last_bought_category": {}, "last_bought_product": {}, "order_times": [],
     "category_times": {}, "facts": {}, "tags": [],
 }
+# Events the live path makes again as it replays: Masa's own and the record of each sent message.
+REGENERATED_SOURCES = ("masa", "delivery")
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ def simulate(pack_id: str, days: int, pack: Pack | None = None, now=None, rule_i
     now = now or timezone.now()
     results: list[WouldDo] = []
     try:
-        with transaction.atomic():
+        with transaction.atomic(), rehearsing():
             _install(pack)
             _replay(pack_id, now)
             results = _collect(pack_id, now - timedelta(days=days), now, rule_id)
@@ -76,30 +82,53 @@ def _replay(pack_id: str, now) -> None:
     Rule.objects.exclude(pack=pack_id).update(enabled=False)
     ScheduledAction.objects.all().delete()
     RuleFiring.objects.all().delete()
+    StoreEvent.objects.filter(source__in=REGENERATED_SOURCES).delete()
     Customer.objects.update(**DERIVED_FIELDS)
-    events = StoreEvent.objects.filter(occurred_at__lte=now).exclude(source="masa").order_by("occurred_at", "pk")
-    ids = list(events.values_list("pk", flat=True))
-    StoreEvent.objects.filter(pk__in=ids).update(status=StoreEvent.Status.RECEIVED)
-    for event_id in ids:
-        evaluate_event(event_id)
+    events = list(StoreEvent.objects.filter(occurred_at__lte=now).order_by("occurred_at", "pk")
+                  .values_list("pk", "occurred_at"))
+    StoreEvent.objects.filter(pk__in=[pk for pk, _ in events]).update(status=StoreEvent.Status.PROCESSED)
+    StoreEvent.objects.filter(occurred_at__gt=now).update(status=StoreEvent.Status.PROCESSED)
+    clock = Clock(events[0][1] if events else now, since_event=0)
+    for pk, occurred_at in events:
+        clock.run_until(occurred_at)
+        StoreEvent.objects.filter(pk=pk).update(status=StoreEvent.Status.RECEIVED)
+        clock.evaluate_waiting()
+    clock.run_until(now)
 
 
 def _collect(pack_id: str, since, now, rule_id: str | None) -> list[WouldDo]:
     actions = (ScheduledAction.objects.select_related("rule", "customer", "event")
-               .filter(rule__pack=pack_id, event__occurred_at__gte=since).order_by("due_at"))
+               .filter(rule__pack=pack_id, event__occurred_at__gte=since).order_by("due_at", "pk"))
     if rule_id:
         actions = actions.filter(rule__rule_id=rule_id)
+    deliveries = {d.action_id: d for d in Delivery.objects.filter(action__in=actions)}
     results = []
     for action in actions:
-        note = action.cancel_reason or ("would have been sent by now" if action.due_at <= now else "still to come")
+        delivery = deliveries.get(action.pk)
         subject = body = html_body = ""
-        if action.kind in MESSAGE_KINDS:
+        if delivery is not None:
+            subject, body, html_body = delivery.subject, delivery.body, delivery.html_body
+        elif action.kind in MESSAGE_KINDS and action.status == ScheduledAction.Status.PENDING:
             try:
                 rendered = render(find_template(action.params["template"], action.customer.locale),
                                   merge_context(action.customer, action.event))
                 subject, body, html_body = rendered.subject, rendered.body, rendered.html_body
             except TemplateError as error:
-                note = str(error)
-        results.append(WouldDo(action.rule.rule_id, action.customer.email, action.kind, action.due_at,
-                               action.status, note, subject, body, action.event_id, html_body))
+                body = str(error)
+        when = delivery.sent_at if delivery is not None and delivery.sent_at else action.due_at
+        results.append(WouldDo(action.rule.rule_id, action.customer.email, action.kind, when,
+                               action.status, _note(action, delivery), subject, body, action.event_id, html_body))
     return results
+
+
+def _note(action: ScheduledAction, delivery: Delivery | None) -> str:
+    Status = ScheduledAction.Status
+    if action.status == Status.PENDING:
+        return "still to come" + (f" ({action.outcome})" if action.outcome else "")
+    if action.status == Status.CANCELLED:
+        return action.cancel_reason
+    if action.status == Status.FAILED:
+        return f"would have failed: {action.last_error}"
+    if delivery is not None:
+        return "would have been sent by now"
+    return "would have been done by now" + (f": {action.outcome}" if action.outcome else "")

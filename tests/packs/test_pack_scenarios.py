@@ -31,9 +31,7 @@ def test_every_pack_ships_scenarios():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name, document, scenario", scenarios())
-def test_pack_scenario(name, document, scenario, settings):
-    settings.TIME_ZONE = "UTC"
-    settings.MASA = {**settings.MASA, "STAFF_EMAILS": ["staff@shop.example"]}
+def test_pack_scenario(name, document, scenario):
     pack = load_pack_file(PACKS / name / "pack.yaml")
     shop = {**(document.get("settings") or {}), **(scenario.get("settings") or {})}
     start = moment(document.get("start", START), START)
@@ -42,3 +40,28 @@ def test_pack_scenario(name, document, scenario, settings):
 
     assert check(scenario["expect"], outcome) == []
     assert not RulePack.objects.exists() and not Delivery.objects.exists(), "a scenario leaves nothing behind"
+
+
+@pytest.mark.django_db
+def test_masa_pack_test_plays_a_shipped_packs_scenarios_and_keeps_nothing(capsys):
+    from django.core.management import call_command
+
+    call_command("masa_pack", "test", "ecommerce-starter", "-k", "VIP")
+    out = capsys.readouterr().out
+    assert "ok    the fifth order in a year makes a VIP" in out and "1 of 1 scenarios pass" in out
+    assert not RulePack.objects.exists() and not Delivery.objects.exists()
+
+
+@pytest.mark.django_db
+def test_masa_pack_test_fails_and_says_where_a_scenario_differs(tmp_path, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    (tmp_path / "scenarios.yaml").write_text(yaml.safe_dump({"scenarios": [{
+        "name": "a thank-you the pack does not send",
+        "events": [{"at": "2026-01-05T09:00:00Z", "order": [{"category": "coffee-beans"}]}],
+        "until": "1d", "expect": {"sent": [{"template": "thank-you", "at": "1h"}]}}]}))
+    with pytest.raises(CommandError, match="0 of 1 scenarios pass"):
+        call_command("masa_pack", "test", str(PACKS / "ecommerce-starter" / "pack.yaml"),
+                     "--scenarios", str(tmp_path / "scenarios.yaml"))
+    assert "sent: 0 messages, expected 1" in capsys.readouterr().out

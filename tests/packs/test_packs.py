@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import TestCase
@@ -229,13 +230,17 @@ def test_export_round_trips_with_the_shops_values_flags_and_edits(tmp_path):
 
 
 @pytest.mark.django_db
-def test_simulate_reports_what_the_pack_would_do_and_touches_nothing():
+def test_simulate_reports_what_the_pack_would_do_and_touches_nothing(provider):
+    from masa.models import Channel, Delivery, StoreEvent
+
+    Channel.objects.create(name="Shop email", kind="email")
     start = datetime.now(timezone.utc) - timedelta(days=20)
     with TestCase.captureOnCommitCallbacks(execute=True):
         signals.order_placed.send(sender=None, order_id="s1", email="sim@example.com", occurred_at=start,
                                   marketing_consent=True,
                                   lines=[{"product_id": "pads", "quantity": 1, "total": 9.0, "category": "absorbent"}])
     assert RuleFiring.objects.count() == 0
+    events = sorted(StoreEvent.objects.values_list("pk", "status"))
 
     results = simulate("senior-care", days=30, pack=load_pack_file(SENIOR))
 
@@ -246,7 +251,33 @@ def test_simulate_reports_what_the_pack_would_do_and_touches_nothing():
     }
     assert next(r for r in results if r.rule_id == "sc-thank-you").subject == "Thank you for your order, there"
     assert (RulePack.objects.count(), Rule.objects.count(), RuleFiring.objects.count(),
-            ScheduledAction.objects.count()) == (0, 0, 0, 0)
+            ScheduledAction.objects.count(), Delivery.objects.count()) == (0, 0, 0, 0, 0)
+    assert sorted(StoreEvent.objects.values_list("pk", "status")) == events and not provider.requests and not mail.outbox
+
+
+@pytest.mark.django_db
+def test_simulate_runs_the_live_path_so_chains_after_a_sent_message_show(settings):
+    """Issue 19, item 8: a rule that follows ``message_sent`` (keep in touch after a thank-you)
+    shows in a simulation, as live: the sent message is recorded, only not handed to the channel."""
+    from masa.models import Channel, StoreEvent
+
+    Channel.objects.create(name="Shop email", kind="email")
+    chained = yaml.safe_load(SENIOR.read_text())
+    chained["templates"]["keep-in-touch"] = {"subject": "Still with us?", "body": "Hi {{ customer.first_name }}"}
+    chained["rules"].append({"id": "sc-keep-in-touch", "trigger": {"event": "message_sent"},
+                             "conditions": [{"event": "template", "value": "thank-you"}],
+                             "steps": [{"wait": "3d"}, {"send": {"template": "keep-in-touch"}}]})
+    start = datetime.now(timezone.utc) - timedelta(days=10)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        signals.order_placed.send(sender=None, order_id="s1", email="sim@example.com", occurred_at=start,
+                                  marketing_consent=True, first_name="Dana",
+                                  lines=[{"product_id": "pads", "quantity": 1, "total": 9.0, "category": "absorbent"}])
+
+    results = simulate("senior-care", days=30, pack=load_pack(yaml.safe_dump(chained, allow_unicode=True)))
+
+    keep = next(r for r in results if r.rule_id == "sc-keep-in-touch")
+    assert (keep.note, keep.subject, keep.due_at) == ("would have been sent by now", "Still with us?", start + timedelta(days=3))
+    assert not mail.outbox and StoreEvent.objects.filter(name="message_sent").count() == 0
 
 
 @pytest.mark.django_db

@@ -1,5 +1,8 @@
-"""Rule packs from the command line: validate, import, export, upgrade, simulate."""
+"""Rule packs from the command line: validate, test, import, export, upgrade, simulate."""
 import json
+from pathlib import Path
+
+import yaml
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -7,6 +10,7 @@ from ...models import RulePack
 from ...packs import PackError, load_pack, load_pack_file
 from ...packs.shipped import shipped_packs, shipped_source
 from ...packs.installer import export_pack, import_pack, upgrade_pack
+from ...packs.scenarios import run_file
 from ...packs.simulate import simulate
 
 
@@ -19,19 +23,38 @@ def _value(text: str):
 
 def _pack(file: str):
     """A pack file, or a pack that ships with Masa named by its folder (``senior-care``)."""
-    from pathlib import Path
-
     source = shipped_source(file) if not Path(file).exists() else None
     return load_pack(source, f"{file} (shipped with Masa)") if source is not None else load_pack_file(file)
 
 
+def _scenarios_text(file: str, scenarios: str | None) -> str:
+    if scenarios:
+        return Path(scenarios).read_text(encoding="utf-8")
+    if Path(file).exists():
+        beside = Path(file).with_name("scenarios.yaml")
+        if not beside.exists():
+            raise CommandError(f"{beside} does not exist: name the scenarios file with --scenarios")
+        return beside.read_text(encoding="utf-8")
+    from importlib import resources
+
+    shipped = resources.files("masa.shipped_packs") / file / "scenarios.yaml"
+    if not shipped.is_file():
+        raise CommandError(f"no scenarios for {file!r}: name the file with --scenarios")
+    return shipped.read_text(encoding="utf-8")
+
+
 class Command(BaseCommand):
-    help = "Validate, import, export, upgrade or simulate Masa rule packs."
+    help = "Validate, test, import, export, upgrade or simulate Masa rule packs."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         validate = sub.add_parser("validate", help="check pack files; print every problem")
         validate.add_argument("files", nargs="+")
+        test = sub.add_parser("test", help="play a pack's scenarios (its scenarios.yaml) on the live path, "
+                                           "sending nothing and keeping nothing")
+        test.add_argument("file", help="a pack.yaml, or the name of a shipped pack")
+        test.add_argument("--scenarios", help="the scenarios file (default: scenarios.yaml beside the pack)")
+        test.add_argument("-k", dest="only", help="only scenarios whose name contains this")
         do_import = sub.add_parser("import", help="install a pack (atomic): a file, or the name of a shipped pack")
         do_import.add_argument("file", help=f"a pack.yaml, or one of: {', '.join(shipped_packs())}")
         do_import.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
@@ -62,6 +85,22 @@ class Command(BaseCommand):
                 problems += error.problems
         if problems:
             raise PackError(problems)
+
+    def do_test(self, file, scenarios=None, only=None, **options):
+        pack = _pack(file)
+        document = yaml.safe_load(_scenarios_text(file, scenarios)) or {}
+        if only:
+            document["scenarios"] = [s for s in document.get("scenarios") or [] if only in s.get("name", "")]
+        results = run_file(pack, document)
+        for result in results:
+            self.stdout.write(f"{'ok  ' if result.passed else 'FAIL'}  {result.name}")
+            for problem in result.problems:
+                self.stdout.write(f"        {problem}")
+        failed = sum(not result.passed for result in results)
+        summary = f"{pack.pack_id} {pack.version}: {len(results) - failed} of {len(results)} scenarios pass"
+        if failed:
+            raise CommandError(summary)
+        self.stdout.write(summary)
 
     def do_import(self, file, set, **options):
         values = {}
