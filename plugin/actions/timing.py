@@ -68,20 +68,31 @@ EARLIEST_FRACTION = 0.5
 def refill_delay(refill: dict, event: StoreEvent, customer: Customer) -> timedelta:
     """Expected run-out minus the lead time.
 
-    The product period, times the quantity bought (``per_quantity``); from the customer's second
-    purchase in the category on (``own_rhythm``), their own median interval instead, kept between
-    half and twice the product period. Never sooner than half the period after the purchase.
+    What was bought lasts each product's period (``periods``, else ``period``) times its quantity
+    (``per_quantity``; off: one unit's period). From the customer's second purchase in the
+    category on (``own_rhythm``), their own median interval instead, kept between half and twice
+    the period of one unit. Never sooner than half that period after the purchase.
     """
     category = refill.get("category") or event.data.get("category")
-    product_period = refill["period"]
-    period = product_period
+    supply, unit = supply_period(refill, event.data)
+    period = supply if refill["per_quantity"] else unit
     times = customer.category_times.get(category, []) if refill["own_rhythm"] and category else []
     own = median_interval_days(times) if len(times) >= OWN_RHYTHM_MIN_PURCHASES else None
     if own is not None:
-        period = min(max(own * 86400, OWN_RHYTHM_MIN_FRACTION * product_period), OWN_RHYTHM_MAX_FRACTION * product_period)
-    elif refill["per_quantity"]:
-        period *= max(int(event.data.get("quantity", 1) or 1), 1)
+        period = min(max(own * 86400, OWN_RHYTHM_MIN_FRACTION * unit), OWN_RHYTHM_MAX_FRACTION * unit)
     return timedelta(seconds=max(period - refill["lead"], EARLIEST_FRACTION * period))
+
+
+def supply_period(refill: dict, data: dict) -> tuple[float, float]:
+    """(seconds what was bought lasts, seconds one unit of it lasts on average)."""
+    quantities = data.get("quantities") or ({data["product_id"]: data.get("quantity", 1)} if data.get("product_id") else {})
+    periods = refill.get("periods") or {}
+    if not periods or not quantities:
+        units = max(int(data.get("quantity", 1) or 1), 1)
+        return refill["period"] * units, refill["period"]
+    counted = {product: max(int(quantity or 1), 1) for product, quantity in quantities.items()}
+    supply = sum(periods.get(product, refill["period"]) * count for product, count in counted.items())
+    return supply, supply / sum(counted.values())
 
 
 def due_at(waits, event: StoreEvent, customer: Customer, start: datetime | None = None) -> datetime:

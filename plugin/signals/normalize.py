@@ -126,6 +126,15 @@ def summarize_lines(lines: list[dict]) -> dict:
     }
 
 
+def _quantities(lines: list[dict]) -> dict[str, int]:
+    """Product id → how many were bought (a refill with ``periods`` counts each product's own)."""
+    quantities: dict[str, int] = {}
+    for line in lines:
+        if line["product_id"]:
+            quantities[line["product_id"]] = quantities.get(line["product_id"], 0) + line["quantity"]
+    return quantities
+
+
 def order_events(name: str, order_id: str, occurred_at: datetime, identity: Identity, data: dict,
                  source_id: str = "") -> list[NormalizedEvent]:
     """The order event itself and, for a placed order, one ``category_bought`` per category and
@@ -143,6 +152,7 @@ def order_events(name: str, order_id: str, occurred_at: datetime, identity: Iden
                 "category": category,
                 "categories": [category],
                 "quantity": sum(line["quantity"] for line in lines),
+                "quantities": _quantities(lines),
                 "products": sorted({line["product_id"] for line in lines if line["product_id"]}),
             },
         ))

@@ -127,3 +127,26 @@ def test_two_orders_minutes_apart_are_no_rhythm_and_a_long_lead_never_makes_a_re
     assert refill_delay(refill, event, steady).days == 15           # her own 20 days minus 5
     long_lead = {**refill, "lead": 40 * day, "own_rhythm": False}
     assert refill_delay(long_lead, event, Customer()).days == 15    # never before half the period
+
+
+def test_a_category_of_mixed_products_runs_out_by_each_products_own_period():
+    """Issue 19, item 11: per-product quantities — one 30-day and two 60-day packs last 150 days."""
+    from masa.actions.timing import refill_delay
+    from masa.models import Customer, StoreEvent
+    from masa.signals.normalize import order_events
+    from masa.events import Identity
+
+    day = 86400
+    lines = [{"product_id": pid, "product_name": pid, "variant_id": "", "sku": "", "quantity": qty, "total": 10.0,
+              "category": "pads", "category_name": "", "parent_category": ""} for pid, qty in (("pads-30", 1), ("pads-60", 2))]
+    placed = order_events("order_placed", "o1", NOW, Identity(email="ruth@example.com"),
+                          {"number": "1", "lines": lines, "categories": ["pads"], "products": [], "skus": []})
+    bought = next(e for e in placed if e.name == "category_bought")
+    assert (bought.data["quantity"], bought.data["quantities"]) == (3, {"pads-30": 1, "pads-60": 2})
+    refill = {"period": 30 * day, "periods": {"pads-60": 60 * day}, "lead": 5 * day, "per_quantity": True,
+              "own_rhythm": True, "category": "pads"}
+    event = StoreEvent(name="category_bought", occurred_at=NOW, data=bought.data)
+    assert refill_delay(refill, event, Customer()).days == 145                 # 30 + 2 × 60, minus the lead
+    assert refill_delay({**refill, "per_quantity": False}, event, Customer()).days == 45   # one unit: 150 / 3
+    single = StoreEvent(name="product_bought", occurred_at=NOW, data={"product_id": "pads-60", "quantity": 1})
+    assert refill_delay(refill, single, Customer()).days == 55

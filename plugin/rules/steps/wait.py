@@ -11,7 +11,7 @@ from .base import Build, EditableField, StepKind
 
 TIME_OF_DAY = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 AWAIT = "await"
-REFILL_OPTIONS = ("period", "lead", "per_quantity", "own_rhythm", "category")
+REFILL_OPTIONS = ("period", "periods", "lead", "per_quantity", "own_rhythm", "category")
 WAIT_SHAPES = "a duration, {until: 'HH:MM', weekday: mon}, {anniversary: fact} or {refill: {...}}"
 
 
@@ -63,8 +63,13 @@ class Wait(StepKind):
                     compiler.fail(f"{where}.refill.{flag}", "must be true or false")
             if refill.get("category") is not None and not isinstance(refill["category"], str):
                 compiler.fail(f"{where}.refill.category", "must be a category slug")
+            periods = refill.get("periods", {})
+            if not isinstance(periods, dict):
+                compiler.fail(f"{where}.refill.periods", "maps product ids to how long one lasts, e.g. {pads-60: 60d}")
             return {"refill": {
                 "period": compiler.duration(f"{where}.refill.period", refill["period"]).total_seconds(),
+                "periods": {str(product): compiler.duration(f"{where}.refill.periods.{product}", value).total_seconds()
+                            for product, value in periods.items()},
                 "lead": compiler.duration(f"{where}.refill.lead", refill.get("lead", 0)).total_seconds(),
                 "per_quantity": bool(refill.get("per_quantity", True)),
                 "own_rhythm": bool(refill.get("own_rhythm", True)),
