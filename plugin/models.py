@@ -183,6 +183,8 @@ class RulePack(models.Model):
     parameters = models.JSONField(default=dict, blank=True, help_text="Declared parameters: name → type, default…")
     parameter_values = models.JSONField(default=dict, blank=True, help_text="This shop's values")
     segments = models.JSONField(default=dict, blank=True, help_text="Named condition lists: {segment: name}")
+    dosage = models.JSONField(default=dict, blank=True,
+                              help_text="The pack's own caps, quiet hours and keep-in-touch (docs/rule-packs.md)")
     source = models.TextField(blank=True, help_text="The pack document as imported")
     imported_at = models.DateTimeField(default=timezone.now)
 

@@ -7,7 +7,8 @@ and why; the scheduler moves the action and records the reason.
 
 Settings (``MASA``): ``MARKETING_CAPS`` — ``{"day": 1, "week": 4}`` over all channels;
 ``Channel.config["caps"]`` — the same per channel; ``QUIET_HOURS`` — ``{"start": "21:00",
-"end": "08:00"}``. All off when unset.
+"end": "08:00"}``. All off when unset. A pack's own ``dosage`` (caps, quiet hours) applies to
+its sends beside them: per window the lower cap counts, and both quiet hours keep.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 
 from .. import conf
-from ..models import Channel, Delivery, ScheduledAction
+from ..models import Channel, Delivery, RulePack, ScheduledAction
 
 WINDOWS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7),
            "month": timedelta(days=30)}
@@ -27,9 +28,24 @@ def defer_until(action: ScheduledAction, channel: Channel, now: datetime) -> tup
     """When this send may go out instead of now, with the reason; None when it may go now."""
     if not action.is_marketing_send:
         return None
-    return (_over_cap(action, channel, now, conf.get("MARKETING_CAPS") or {}, None)
+    pack = pack_dosage(action)
+    return (_over_cap(action, channel, now, stricter_caps(conf.get("MARKETING_CAPS") or {}, pack.get("caps") or {}), None)
             or _over_cap(action, channel, now, (channel.config or {}).get("caps") or {}, channel)
-            or _in_quiet_hours(action, now))
+            or _in_quiet_hours(action, now, conf.get("QUIET_HOURS"), "the shop's")
+            or _in_quiet_hours(action, now, pack.get("quiet_hours"), "the pack's"))
+
+
+def pack_dosage(action: ScheduledAction) -> dict:
+    """The dosage the action's pack declares (``packs.dosage``), or {}."""
+    if action.rule is None or not action.rule.pack:
+        return {}
+    return RulePack.objects.filter(pack_id=action.rule.pack).values_list("dosage", flat=True).first() or {}
+
+
+def stricter_caps(shop: dict, pack: dict) -> dict:
+    """Per window, the lower of the shop's and the pack's cap: a shop tightens a pack, never loosens it."""
+    return {window: min(limit for limit in (shop.get(window), pack.get(window)) if limit is not None)
+            for window in WINDOWS if window in shop or window in pack}
 
 
 def _over_cap(action, channel, now, caps: dict, only_channel: Channel | None):
@@ -47,8 +63,7 @@ def _over_cap(action, channel, now, caps: dict, only_channel: Channel | None):
     return None
 
 
-def _in_quiet_hours(action: ScheduledAction, now: datetime):
-    quiet = conf.get("QUIET_HOURS")
+def _in_quiet_hours(action: ScheduledAction, now: datetime, quiet: dict | None, whose: str):
     if not quiet:
         return None
     zone = _zone(action.customer.time_zone)
@@ -61,7 +76,7 @@ def _in_quiet_hours(action: ScheduledAction, now: datetime):
     ends = datetime.combine(local.date(), end, tzinfo=zone)
     if ends <= local:
         ends += timedelta(days=1)
-    return ends, f"quiet hours {quiet['start']}–{quiet['end']} ({zone.key})"
+    return ends, f"{whose} quiet hours {quiet['start']}–{quiet['end']} ({zone.key})"
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_datetime
 
 from ..durations import as_time
 from ..events import is_trigger
-from ..models import ScheduledAction, StoreEvent
+from ..models import Delivery, ScheduledAction, StoreEvent
 
 
 def _not_bought_since(action: ScheduledAction, argument: dict) -> str | None:
@@ -68,6 +68,18 @@ def _no_event_since(action: ScheduledAction, argument) -> str | None:
     return None
 
 
+def _no_message_since(action: ScheduledAction, argument) -> str | None:
+    """No message went to the customer after the triggering event (keep in touch); staff alerts
+    about the customer do not count."""
+    sent = (Delivery.objects.filter(customer=action.customer, status__in=Delivery.SENT_STATUSES,
+                                    sent_at__gt=action.event.occurred_at)
+            .exclude(action=action).exclude(action__kind="notify_staff")
+            .order_by("-sent_at").values_list("template_key", "sent_at").first())
+    if sent:
+        return f"a newer message ({sent[0]}) went on {sent[1]:%Y-%m-%d}"
+    return None
+
+
 def _marketing_paused(action: ScheduledAction) -> str | None:
     """A rule paused marketing for this customer (``pause_marketing``) past this send's time."""
     until = as_time((action.customer.facts or {}).get("marketing_paused_until"))
@@ -104,7 +116,12 @@ GUARDS: dict[str, Guard] = {guard.name: guard for guard in (
     Guard("marketing_consent", _marketing_consent,
           lambda argument: None if argument is True else "write marketing_consent: true"),
     Guard("no_event_since", _no_event_since, _events_problem),
+    Guard("no_message_since", _no_message_since,
+          lambda argument: None if argument is True else "write no_message_since: true"),
 )}
+# Guards a sent message can make fail: re-checked when ``message_sent`` is evaluated, as purchase
+# guards are when a purchase is.
+MESSAGE_GUARDS = frozenset({"no_message_since"})
 
 
 def failed_guard(action: ScheduledAction) -> str | None:

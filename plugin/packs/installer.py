@@ -14,6 +14,7 @@ from django.db import transaction
 from ..models import MessageTemplate, Rule, RulePack
 from ..rendering import link_problems
 from ..rules.parameters import ParameterError, check_value
+from .dosage import generated_rule_ids
 from .loader import Pack, PackError, rule_definition
 
 
@@ -71,7 +72,7 @@ def _pack_row_fields(pack: Pack) -> dict:
     return {
         "version": pack.version, "title": document["title"], "author": document.get("author", ""),
         "description": document.get("description", ""), "min_masa_version": document.get("min_masa_version", ""),
-        "parameters": pack.parameters, "segments": pack.segments, "source": pack.source,
+        "parameters": pack.parameters, "segments": pack.segments, "dosage": pack.dosage, "source": pack.source,
     }
 
 
@@ -209,10 +210,11 @@ def export_pack(pack_id: str) -> str:
         **({"min_masa_version": installed.min_masa_version} if installed.min_masa_version else {}),
         "parameters": parameters,
         **({"segments": installed.segments} if installed.segments else {}),
+        **({"dosage": installed.dosage} if installed.dosage else {}),
         "templates": templates,
         "rules": [
             {"id": rule.rule_id, "title": rule.title, "enabled": rule.enabled, **rule.definition}
-            for rule in Rule.objects.filter(pack=pack_id).order_by("pk")
+            for rule in Rule.objects.filter(pack=pack_id).exclude(rule_id__in=generated_rule_ids(pack_id)).order_by("pk")
         ],
     }
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)

@@ -27,6 +27,7 @@ from ..rules.parameters import TYPES as PARAMETER_TYPES
 from ..rules.parameters import ParameterError, check_value
 from ..rendering import template_problems
 from ..rules.segments import compile_definition, segment_problems
+from .dosage import generated_rules
 
 SCHEMA = json.loads((Path(__file__).with_name("pack.schema.json")).read_text())
 RULE_FIELDS = ("trigger", "conditions", "steps", "once")
@@ -98,8 +99,13 @@ class Pack:
         return self.document.get("templates", {})
 
     @property
+    def dosage(self) -> dict:
+        return self.document.get("dosage", {})
+
+    @property
     def rules(self) -> list[dict]:
-        return self.document["rules"]
+        """The pack's rules, and those its ``dosage`` stands for (``packs.dosage``)."""
+        return self.document["rules"] + generated_rules(self.pack_id, self.dosage)
 
     def defaults(self) -> dict:
         return {name: spec["default"] for name, spec in self.parameters.items()}
@@ -281,6 +287,14 @@ def load_pack(source: str, filename: str = "<pack>") -> Pack:
                 texts = {name: texts.get(name, "") for name in ("subject", "body", "html_body")}
                 problems += [f"{filename}: templates.{key}{variant}.{problem}" for problem in template_problems(**texts)]
     templates = set(_mapping(document.get("templates")))
+    dosage = _mapping(document.get("dosage"))
+    keep = _mapping(dosage.get("keep_in_touch"))
+    if keep.get("template") and keep["template"] not in templates:
+        problems.append(f"{filename}: dosage.keep_in_touch.template: unknown template {keep['template']!r} "
+                        f"(define it under templates)")
+    written = rules
+    if isinstance(document.get("id"), str):
+        rules = rules + generated_rules(document["id"], dosage)  # their template is dosage's, checked above
     seen = set()
     for index, rule in enumerate(rules):
         if not isinstance(rule, dict) or not isinstance(rule.get("id"), str):
@@ -300,7 +314,7 @@ def load_pack(source: str, filename: str = "<pack>") -> Pack:
             limit = rule_limit_problem(pack.compiled[rule["id"]].condition)
             if limit:
                 problems.append(f"{filename}: rule {rule['id']!r}: {limit}")
-        for template in sorted(used_templates(definition) - templates):
+        for template in sorted(used_templates(definition) - templates if index < len(written) else ()):
             problems.append(f"{filename}: rule {rule['id']!r}, steps: unknown template {template!r} "
                             f"(define it under templates)")
     problems = [p.text for p in schema] + problems

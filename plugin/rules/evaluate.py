@@ -186,15 +186,17 @@ class _Evaluation:
         return self.on_fire(Firing(rule_id, {"e": {"id": f"manual:{self.event.pk}"}})) or []
 
 
-def _settle_pending(event: StoreEvent, customer: Customer, now, recheck_guards: bool) -> None:
-    """Cancel pending actions whose guard now fails and resolve awaits this event answers.
+def _settle_pending(event: StoreEvent, customer: Customer, now, recheck_guards=()) -> None:
+    """Cancel pending actions whose guards named in ``recheck_guards`` now fail, and resolve awaits
+    this event answers.
 
     One narrow query lists the customer's pending actions; full rows are read only for those
     there is something to do with.
     """
     pending = ScheduledAction.objects.filter(customer=customer, status=ScheduledAction.Status.PENDING)
     rows = list(pending.values_list("pk", "kind", "event_id", "guard", "params__event"))
-    guarded = [pk for pk, _, _, guard, _ in rows if guard] if recheck_guards else []
+    guarded = [pk for pk, _, _, guard, _ in rows
+               if guard and any(name in recheck_guards for step in guard for name in step)]
     awaits = [pk for pk, kind, source, _, awaited in rows
               if kind == awaiting.KIND and awaited == event.name and source != event.pk]
     if guarded:
@@ -301,7 +303,9 @@ def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int
     abandonment.on_event(event, customer, now)
     if event.name in REVERSALS and (event.name == "order_cancelled" or event.data.get("fully_refunded")):
         reversal.on_order_reversed(event, customer, now)
-    _settle_pending(event, customer, now, recheck_guards=bool(changed) and event.name in PURCHASE_EVENTS)
+    recheck = guards.GUARDS.keys() if bool(changed) and event.name in PURCHASE_EVENTS else (
+        guards.MESSAGE_GUARDS if event.name == "message_sent" else ())
+    _settle_pending(event, customer, now, recheck_guards=recheck)
     event.status, event.processed_at, event.error = StoreEvent.Status.PROCESSED, timezone.now(), ""
     event.save(update_fields=["status", "processed_at", "error", "attempts"])
     return event.status

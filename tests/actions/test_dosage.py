@@ -76,3 +76,32 @@ def test_quiet_hours_defer_to_their_end_in_the_customer_s_time_zone(client, sign
     assert action.due_at == datetime(2026, 11, 4, 6, 0, tzinfo=timezone.utc)
     assert "quiet hours 21:00–08:00 (Asia/Jerusalem)" in action.outcome
     assert scheduling.sweep(now=action.due_at) == {"done": 1}
+
+
+def test_a_pack_cap_and_the_shops_combine_to_the_stricter_per_window():
+    """Issue 19, item 14: a shop tightens a pack's dosage, never loosens it."""
+    from masa.actions.dosage import stricter_caps
+
+    assert stricter_caps({"day": 5, "week": 4}, {"day": 2, "month": 8}) == {"day": 2, "week": 4, "month": 8}
+    assert stricter_caps({"day": 1}, {"day": 3}) == {"day": 1}
+    assert stricter_caps({}, {}) == {}
+
+
+def test_a_packs_keep_in_touch_needs_a_template_it_defines():
+    from masa.packs import PackError, load_pack
+
+    source = """
+masa_pack: 1
+id: quiet
+version: 1.0.0
+title: Quiet
+dosage: {caps: {day: 1}, keep_in_touch: {every: 60d, template: missing}}
+templates: {hello: {body: Hi}}
+rules: [{id: hi, trigger: {event: order_placed}, steps: [{send: {template: hello}}]}]
+"""
+    with pytest.raises(PackError) as refused:
+        load_pack(source, "quiet.yaml")
+    assert refused.value.problems == [
+        "quiet.yaml: dosage.keep_in_touch.template: unknown template 'missing' (define it under templates)"]
+    pack = load_pack(source.replace("template: missing", "template: hello"), "quiet.yaml")
+    assert [rule["id"] for rule in pack.rules] == ["hi", "quiet-keep-in-touch", "quiet-keep-in-touch-first"]

@@ -134,7 +134,7 @@ def test_a_broken_pack_imports_nothing(tmp_path):
 def test_import_installs_rules_templates_and_values_and_again_is_a_no_op():
     pack = load_pack_file(SENIOR)
     report = import_pack(pack, {"refill_lead": "7d"})
-    assert report.changed and "imported 12 rules" in str(report)
+    assert report.changed and "imported 14 rules" in str(report)   # 12 written, 2 from its dosage
     installed = RulePack.objects.get()
     assert installed.resolved_parameters()["refill_lead"] == "7d"
     assert installed.resolved_parameters()["absorbent_period"] == "30d"
@@ -162,7 +162,7 @@ def test_the_same_version_with_other_content_is_refused():
 
 
 def _version_2():
-    data = document(version="1.1.0")
+    data = document(version="1.2.0")
     data["parameters"]["refill_lead"]["default"] = "4d"
     data["parameters"]["reminder_hour"] = {"type": "string", "default": "09:00"}
     del data["parameters"]["introduce_after"]
@@ -174,7 +174,7 @@ def _version_2():
     data["rules"] = [r for r in data["rules"] if r["id"] != "sc-tier-lapse"]
     data["rules"].append({"id": "sc-review-request", "trigger": {"event": "order_fulfilled"},
                           "steps": [{"wait": "7d"}, {"send": {"template": "thank-you"}}]})
-    return load_pack(yaml.safe_dump(data, allow_unicode=True), "senior-care-1.1.0.yaml")
+    return load_pack(yaml.safe_dump(data, allow_unicode=True), "senior-care-1.2.0.yaml")
 
 
 @pytest.mark.django_db
@@ -190,7 +190,7 @@ def test_upgrade_keeps_values_flags_and_local_edits_and_reports_changes():
     text = str(report)
 
     installed = RulePack.objects.get()
-    assert installed.version == "1.1.0"
+    assert installed.version == "1.2.0"
     assert installed.parameter_values == {"refill_lead": "6d"}
     assert "parameter 'refill_lead': kept the shop's value '6d'" in text
     assert "parameter 'introduce_after': no longer in the pack; the shop's value '20d' is dropped" in text
@@ -211,7 +211,7 @@ def test_an_upgrade_preview_writes_nothing():
     import_pack(load_pack_file(SENIOR))
     report = upgrade_pack(_version_2(), dry_run=True)
     assert "rule 'sc-review-request': added" in str(report) and "(preview" in str(report)
-    assert RulePack.objects.get().version == "1.0.0"
+    assert RulePack.objects.get().version == "1.1.0"
     assert not Rule.objects.filter(rule_id="sc-review-request").exists()
 
 
@@ -226,7 +226,7 @@ def test_export_round_trips_with_the_shops_values_flags_and_edits(tmp_path):
     assert pack.templates["thank-you"]["locales"]["he"]["subject"].startswith("תודה")
     out = tmp_path / "out.yaml"
     call_command("masa_pack", "export", "senior-care", "-o", str(out))
-    assert load_pack_file(out).version == "1.0.0"
+    assert load_pack_file(out).version == "1.1.0"
 
 
 @pytest.mark.django_db
@@ -284,7 +284,7 @@ def test_simulate_runs_the_live_path_so_chains_after_a_sent_message_show(setting
 def test_the_command_validates_every_shipped_pack(capsys):
     call_command("masa_pack", "validate", *map(str, PACKS.glob("*/pack.yaml")))
     out = capsys.readouterr().out
-    assert "senior-care 1.0.0 is valid" in out and "ecommerce-starter 1.0.0 is valid" in out
+    assert "senior-care 1.1.0 is valid" in out and "ecommerce-starter 1.0.0 is valid" in out
 
 
 @pytest.mark.django_db
