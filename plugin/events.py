@@ -61,6 +61,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     EventType("list_joined", "feedback", (*MESSAGE_FIELDS, "list"), message=True),
     EventType("form_submitted", "django", ("form", "fields")),
     EventType("marketing_opted_in", "feedback", (*MESSAGE_FIELDS, "source"), words=("Agreed to marketing",)),
+    EventType("broadcast", "admin", ("rule", "broadcast", "send_at", "by"), words=("Broadcast of {rule}",)),
     EventType("manual_trigger", "admin", ("rule", "by", "backfill_of"), words=("Rule {rule} started by {by}", "Rule {rule} started by staff")),
 )
 

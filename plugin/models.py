@@ -423,3 +423,39 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Broadcast(models.Model):
+    """"To everyone in the rule's segment, now or at a date": a rule triggered by ``broadcast``,
+    fanned out as one ``broadcast`` event per customer (``rules.broadcast``), so each customer's
+    send is a scheduled action of their own — consent, caps, quiet hours and the rule's checks
+    applied when it falls due, never a scan of customers at send time."""
+
+    class Status(models.TextChoices):
+        FANNING_OUT = "fanning_out", "Reaching customers"
+        SCHEDULED = "scheduled", "Scheduled for every customer"
+        CANCELLED = "cancelled", "Cancelled"
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="broadcasts")
+    send_at = models.DateTimeField(help_text="When the messages go (now, or a later date)")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.FANNING_OUT)
+    customers_total = models.PositiveIntegerField(default=0)
+    customers_done = models.PositiveIntegerField(default=0)
+    customers_skipped = models.PositiveIntegerField(default=0, help_text="No marketing consent when reached")
+    last_customer_id = models.BigIntegerField(default=0)
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status"], name="masa_broadcast_status")]
+
+    def __str__(self):
+        return f"Broadcast of {self.rule.rule_id} at {self.send_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def progress(self) -> int:
+        """Percent of the shop's customers reached so far."""
+        return 100 if not self.customers_total else min(100, round(100 * self.customers_done / self.customers_total))

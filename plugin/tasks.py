@@ -13,7 +13,7 @@ from django.utils import timezone
 from . import conf
 from .actions.due import sweep
 from .models import StoreEvent
-from .rules import evaluate
+from .rules import broadcast, evaluate
 from .worker import beat
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,12 @@ def sweep_due_actions() -> dict:
     counts = sweep()
     beat("celery")
     return counts
+
+
+@shared_task(name="masa.fan_out_broadcasts")
+def fan_out_broadcasts() -> int:
+    """Reach the next customers of every broadcast in progress (``rules.broadcast``)."""
+    return broadcast.fan_out_due()
 
 
 @shared_task(name="masa.sweep_outbox")

@@ -25,7 +25,8 @@ class JourneysGroup(SnippetViewSetGroup):
         items = super().get_submenu_items()
         for order, (label, url_name, icon) in enumerate([
             ("Rule packs", "masa_packs", "folder-open-inverse"), ("Customers", "masa_customers", "user"),
-            ("Results", "masa_results", "doc-full"), ("Needs attention", "masa_failures", "warning"),
+            ("Results", "masa_results", "doc-full"), ("Broadcasts", "masa_broadcasts", "mail"),
+            ("Needs attention", "masa_failures", "warning"),
             ("Saleor stores", "masa_saleor_stores", "site"),
         ]):
             items.append(_MasaMenuItem(label, reverse_lazy(url_name), icon_name=icon, order=500 + order))
@@ -68,6 +69,8 @@ def register_masa_log_actions(actions):
         ("masa.rule.on", "Turn rule on", "Turned the rule on"),
         ("masa.rule.off", "Turn rule off", "Turned the rule off"),
         ("masa.rule.backfill", "Backfill rule", "Backfilled the rule over past events"),
+        ("masa.rule.broadcast", "Broadcast rule", "Started a broadcast of the rule"),
+        ("masa.broadcast.cancel", "Cancel broadcast", "Cancelled a broadcast"),
         ("masa.rule.trigger", "Start rule by hand", "Started a rule for this customer"),
         ("masa.action.cancel", "Cancel scheduled action", "Cancelled a scheduled action"),
         ("masa.pack.import", "Import pack", "Imported the pack"),

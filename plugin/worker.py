@@ -22,6 +22,7 @@ from django.utils import timezone
 from . import conf
 from .actions.due import sweep
 from .models import StoreEvent, WorkerHeartbeat
+from .rules.broadcast import fan_out_due
 from .rules.evaluate import evaluate_events
 
 log = logging.getLogger(__name__)
@@ -32,10 +33,11 @@ EMBEDDED = "masa_worker"
 class Round:
     evaluated: int = 0
     actions: dict = field(default_factory=dict)
+    reached: int = 0  # customers a broadcast reached
 
     @property
     def idle(self) -> bool:
-        return not self.evaluated and not self.actions
+        return not self.evaluated and not self.actions and not self.reached
 
     def __str__(self) -> str:
         done = ", ".join(f"{count} {status}" for status, count in sorted(self.actions.items())) or "no actions due"
@@ -56,6 +58,7 @@ def waiting_deliveries(limit: int) -> list[list[int]]:
 def run_once(now=None, limit: int | None = None) -> Round:
     limit = limit or conf.get("SWEEP_BATCH_SIZE")
     done = Round()
+    done.reached = fan_out_due()
     for event_ids in waiting_deliveries(limit):
         evaluate_events(event_ids)
         done.evaluated += len(event_ids)

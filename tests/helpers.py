@@ -197,12 +197,13 @@ def every_journeys_page(rules, channel, customer, pack_id: str | None = None) ->
         reverse("wagtailsnippets_masa_channel:add"), reverse("wagtailsnippets_masa_channel:edit", args=[channel.pk]),
         reverse("masa_channel_test", args=[channel.pk]), reverse("masa_packs"), reverse("masa_pack_import"),
         reverse("masa_customers"), reverse("masa_customer", args=[customer.pk]), reverse("masa_results"),
-        reverse("masa_failures"),
+        reverse("masa_failures"), reverse("masa_broadcasts"),
     ]
     if pack_id:
         urls += [reverse("masa_pack_upgrade", args=[pack_id]), reverse("masa_pack_parameters", args=[pack_id])]
     for rule in rules:
         urls += [reverse("wagtailsnippets_masa_rule:edit", args=[rule.pk]),
                  reverse("wagtailsnippets_masa_rule:history", args=[rule.pk]),
-                 reverse("masa_rule_switch", args=[rule.pk]), reverse("masa_rule_simulate", args=[rule.pk])]
+                 reverse("masa_rule_switch", args=[rule.pk]), reverse("masa_rule_simulate", args=[rule.pk]),
+                 reverse("masa_rule_broadcast", args=[rule.pk])]
     return urls

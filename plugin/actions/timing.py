@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 
 from ..models import Customer, StoreEvent
-from ..durations import WEEKDAYS, median_interval_days
+from ..durations import WEEKDAYS, as_time, median_interval_days
 
 
 def customer_zone(customer: Customer) -> ZoneInfo:
@@ -95,8 +95,14 @@ def supply_period(refill: dict, data: dict) -> tuple[float, float]:
     return supply, supply / sum(counted.values())
 
 
+def starting_point(event: StoreEvent) -> datetime:
+    """Where a rule's waits count from: the event's time, or a broadcast's date when later."""
+    send_at = as_time(event.data.get("send_at")) if event.name == "broadcast" else None
+    return max(event.occurred_at, send_at) if send_at else event.occurred_at
+
+
 def due_at(waits, event: StoreEvent, customer: Customer, start: datetime | None = None) -> datetime:
-    moment = start or event.occurred_at
+    moment = start or starting_point(event)
     for wait in waits:
         if "for" in wait:
             moment += timedelta(seconds=wait["for"])

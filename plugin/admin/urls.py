@@ -1,4 +1,5 @@
 """Admin URLs of Masa's own pages (the snippet view sets bring theirs)."""
+from .broadcasts import broadcast_urls
 from .channels import channel_urls
 from .customers import customer_urls
 from .failures import failure_urls
@@ -11,4 +12,4 @@ from .simulate import simulate_urls
 
 def admin_urls():
     return [*switch_urls(), *simulate_urls(), *channel_urls(), *pack_urls(), *customer_urls(), *results_urls(),
-            *failure_urls(), *saleor_urls()]
+            *failure_urls(), *saleor_urls(), *broadcast_urls()]

@@ -18,6 +18,7 @@ from .steps import NAMES as STEP_NAMES
 from .steps import STEPS, Build
 
 EVENT_NAMES = events.NAMES
+BROADCAST = "broadcast"
 TRIGGER_LIST_FILTERS = {"category": "categories", "product": "products", "sku": "skus"}
 TRIGGER_FIELD_FILTERS = {"min_total": ("$gte", "total"), "max_total": ("$lte", "total")}
 OPERATORS = {"==": None, "!=": "$neq", ">": "$gt", ">=": "$gte", "<": "$lt", "<=": "$lte"}
@@ -102,6 +103,8 @@ class _Compiler:
         if not events.is_trigger(event):
             self.fail("trigger.event", f"unknown event {event!r}; one of {sorted(EVENT_NAMES)} or custom.<name>")
         terms: list[dict] = [{"kind": "event"}, {"type": event}]
+        if event == BROADCAST:
+            terms.append({"rule": self.rule_id})  # a broadcast is for the rule that staff broadcast
         for name, value in trigger.items():
             if name == "event":
                 continue
