@@ -22,9 +22,10 @@ DEFAULTS = {
     "CIRCUIT_OPEN_SECONDS": 300,
     "DEFAULT_FROM_EMAIL": None,
     # A checkout with no update for this long (and no order) becomes a cart_abandoned event.
-    # "customer" (default): one abandonment per customer, the latest checkout counts and an earlier
-    # pending check is cancelled with the reason; "checkout": one per open checkout.
-    "CART_ABANDONMENT_PER": "customer",
+    # "customer": one abandonment per customer, the latest checkout counts and an earlier pending
+    # check is cancelled with the reason; "checkout": one per open checkout. None (default): per
+    # customer, unless an installed pack asks for per checkout (cart_abandonment: {per: checkout}).
+    "CART_ABANDONMENT_PER": None,
     # At least 15m (actions.abandonment.MINIMUM_QUIET); a shorter value is a system check error.
     "CART_ABANDONED_AFTER": "1h",
     # Who gets notify_staff messages.

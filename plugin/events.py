@@ -30,7 +30,7 @@ class EventType:
     feedback: str = ""               # the badge it puts on its message in the timeline
 
 
-ORDER_FIELDS = ("order_id", "number", "status", "charge_status", "channel", "total", "currency", "phone",
+ORDER_FIELDS = ("order_id", "number", "status", "charge_status", "channel", "total", "currency", "phone", "country",
                 "lines", "categories", "products", "skus")
 MESSAGE_FIELDS = ("delivery", "template", "rule")
 
@@ -47,11 +47,11 @@ EVENT_TYPES: tuple[EventType, ...] = (
     EventType("product_bought", "saleor", ("order_id", "number", "product_id", "product_name", "sku", "quantity",
                                            "categories", "products", "skus"), purchase=True,
               words=("Bought {product_name}", "Bought {category}", "Bought {product_id}")),
-    EventType("checkout_updated", "saleor", ("checkout_id", "channel", "total", "currency", "lines", "categories",
+    EventType("checkout_updated", "saleor", ("checkout_id", "channel", "total", "currency", "country", "lines", "categories",
                                              "products", "skus")),
     EventType("cart_abandoned", "masa", ("checkout_id", "total", "currency", "lines", "last_update_at")),
-    EventType("customer_created", "saleor", ("store_id", "email", "first_name", "last_name", "phone", "metadata")),
-    EventType("customer_updated", "saleor", ("store_id", "email", "first_name", "last_name", "phone", "metadata")),
+    EventType("customer_created", "saleor", ("store_id", "email", "first_name", "last_name", "phone", "country", "metadata")),
+    EventType("customer_updated", "saleor", ("store_id", "email", "first_name", "last_name", "phone", "country", "metadata")),
     EventType("message_sent", "delivery", (*MESSAGE_FIELDS, "channel", "class"), message=True),
     EventType("message_opened", "feedback", MESSAGE_FIELDS, message=True, feedback="opened"),
     EventType("message_clicked", "feedback", (*MESSAGE_FIELDS, "url"), message=True, feedback="clicked"),

@@ -185,6 +185,8 @@ class RulePack(models.Model):
     segments = models.JSONField(default=dict, blank=True, help_text="Named condition lists: {segment: name}")
     dosage = models.JSONField(default=dict, blank=True,
                               help_text="The pack's own caps, quiet hours and keep-in-touch (docs/rule-packs.md)")
+    cart_abandonment = models.CharField(max_length=16, blank=True,
+                                        help_text="'checkout': the pack asks for one abandonment per open checkout")
     source = models.TextField(blank=True, help_text="The pack document as imported")
     imported_at = models.DateTimeField(default=timezone.now)
 

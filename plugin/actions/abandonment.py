@@ -12,11 +12,21 @@ from datetime import timedelta
 from django.core.exceptions import ImproperlyConfigured
 
 from .. import conf
-from ..models import Customer, ScheduledAction, StoreEvent
+from ..models import Customer, RulePack, ScheduledAction, StoreEvent
 from ..durations import parse_duration
 
 KIND = "confirm_abandonment"
 MINIMUM_QUIET = timedelta(minutes=15)
+
+
+def per() -> str:
+    """"customer" (one abandonment per customer, the latest cart counts) or "checkout" (one per
+    open checkout): the shop's ``CART_ABANDONMENT_PER`` when set, else "checkout" if an installed
+    pack asks for it (``cart_abandonment: {per: checkout}``), else "customer"."""
+    chosen = conf.get("CART_ABANDONMENT_PER")
+    if chosen:
+        return chosen
+    return "checkout" if RulePack.objects.filter(cart_abandonment="checkout").exists() else "customer"
 
 
 def quiet_period() -> timedelta:
@@ -44,7 +54,7 @@ def on_event(event: StoreEvent, customer: Customer, now) -> None:
             _cancel(_pending(customer, checkout_id), "the cart was emptied", now)
             return
         due = event.occurred_at + quiet_period()
-        if conf.get("CART_ABANDONMENT_PER") != "checkout":  # one reminder per customer: the latest cart counts
+        if per() != "checkout":  # one reminder per customer: the latest cart counts
             _cancel(_pending(customer).exclude(params__checkout_id=checkout_id),
                     f"a newer cart of the customer ({str(checkout_id)[-12:]}) is the one that counts", now)
         if not _pending(customer, checkout_id).update(event=event, due_at=due):

@@ -73,6 +73,7 @@ def _pack_row_fields(pack: Pack) -> dict:
         "version": pack.version, "title": document["title"], "author": document.get("author", ""),
         "description": document.get("description", ""), "min_masa_version": document.get("min_masa_version", ""),
         "parameters": pack.parameters, "segments": pack.segments, "dosage": pack.dosage, "source": pack.source,
+        "cart_abandonment": (document.get("cart_abandonment") or {}).get("per", ""),
     }
 
 
@@ -211,6 +212,7 @@ def export_pack(pack_id: str) -> str:
         "parameters": parameters,
         **({"segments": installed.segments} if installed.segments else {}),
         **({"dosage": installed.dosage} if installed.dosage else {}),
+        **({"cart_abandonment": {"per": installed.cart_abandonment}} if installed.cart_abandonment else {}),
         "templates": templates,
         "rules": [
             {"id": rule.rule_id, "title": rule.title, "enabled": rule.enabled, **rule.definition}

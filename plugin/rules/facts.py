@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.utils.dateparse import parse_datetime
 
 from .. import conf
+from ..timezones import zone_of_country
 from ..durations import DAY, as_time, median_interval_days
 from ..events import REVERSALS
 from ..models import Customer, StoreEvent
@@ -55,7 +56,8 @@ def _valid_zone(name) -> str:
 def _locale_and_zone(customer: Customer, event: StoreEvent) -> list[str]:
     """The customer's language and time zone from what the store says: the account's language (an
     order's or checkout's for a guest, never over the account's), ``masa.time_zone`` metadata (a
-    valid IANA name). Where each came from is kept beside it."""
+    valid IANA name), else the address's country when it has one zone (never over the
+    metadata's). Where each came from is kept beside it."""
     changed, data = [], event.data
     account = event.name in ("customer_created", "customer_updated")
     code = language(data.get("locale", ""))
@@ -65,8 +67,12 @@ def _locale_and_zone(customer: Customer, event: StoreEvent) -> list[str]:
         changed += ["locale", "locale_source"]
     metadata = data.get("metadata") if account else data.get("user_metadata")
     zone = _valid_zone((metadata or {}).get(f"{METADATA_PREFIX}time_zone"))
+    source = f"Saleor metadata {METADATA_PREFIX}time_zone"
+    if not zone and not customer.time_zone_source.startswith("Saleor metadata"):
+        country = str(data.get("country") or "").upper()
+        zone, source = zone_of_country(country), f"the address country ({country})"
     if zone and zone != customer.time_zone:
-        customer.time_zone, customer.time_zone_source = zone, f"Saleor metadata {METADATA_PREFIX}time_zone"
+        customer.time_zone, customer.time_zone_source = zone, source
         changed += ["time_zone", "time_zone_source"]
     return changed
 

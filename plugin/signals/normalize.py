@@ -194,6 +194,7 @@ def _order_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
         "total": total,
         "currency": currency,
         "phone": _phone(order.get("billingAddress")),
+        "country": _country(order.get("shippingAddress"), order.get("billingAddress")),
         "locale": order.get("languageCode") or user.get("languageCode") or "",
         "metadata": _pairs(order.get("metadata")),
         "user_metadata": _pairs(user.get("metadata")),
@@ -221,6 +222,7 @@ def _checkout_events(payload: dict) -> list[NormalizedEvent]:
         "channel": (checkout.get("channel") or {}).get("slug", ""),
         "total": total,
         "currency": currency,
+        "country": _country(checkout.get("shippingAddress"), checkout.get("billingAddress")),
         "locale": checkout.get("languageCode") or user.get("languageCode") or "",
         "metadata": _pairs(checkout.get("metadata")),
         "user_metadata": _pairs(user.get("metadata")),
@@ -237,6 +239,13 @@ def _pairs(items) -> dict:
 def _phone(*addresses) -> str:
     """The first phone number of these Saleor addresses (for the SMS channel)."""
     return next((a["phone"] for a in addresses if isinstance(a, dict) and a.get("phone")), "")
+
+
+def _country(*addresses) -> str:
+    """The ISO country code of the first of these Saleor addresses that has one (the time zone
+    of a customer whose country has only one comes from it)."""
+    return next((str(a["country"]["code"]).upper() for a in addresses
+                 if isinstance(a, dict) and isinstance(a.get("country"), dict) and a["country"].get("code")), "")
 
 
 def _customer_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
@@ -257,6 +266,7 @@ def _customer_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
         "first_name": identity.first_name,
         "last_name": identity.last_name,
         "phone": _phone(user.get("defaultBillingAddress"), user.get("defaultShippingAddress")),
+        "country": _country(user.get("defaultShippingAddress"), user.get("defaultBillingAddress")),
         "locale": user.get("languageCode") or "",
         "metadata": _pairs(user.get("metadata")),
         "private_metadata": _pairs(user.get("privateMetadata")),

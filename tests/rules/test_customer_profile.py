@@ -65,3 +65,36 @@ def test_a_template_text_is_chosen_by_locale_then_language_then_default():
     assert find_template("hi", "he").body == "שלום"
     assert find_template("hi", "he-il").body == "שלום"
     assert find_template("hi", "en-us").body == "Hello"
+
+
+def test_the_time_zone_comes_from_the_address_country_when_it_has_one_zone(client, signing_store):
+    """Israel has one zone (Asia/Jerusalem); the United States has many, so its address says nothing."""
+    payload = customer_payload()
+    payload["user"]["defaultShippingAddress"] = {"phone": "", "country": {"code": "IL"}}
+    post_signed(client, signing_store, "customer_created", payload)
+    customer = Customer.objects.get()
+    assert (customer.time_zone, customer.time_zone_source) == ("Asia/Jerusalem", "the address country (IL)")
+
+    guest = order_payload(email="guest@example.com", user_id=None)
+    guest["order"]["user"] = None
+    guest["order"]["shippingAddress"] = {"country": {"code": "US"}}
+    post_signed(client, signing_store, "order_created", guest)
+    assert Customer.objects.get(email="guest@example.com").time_zone == ""
+
+
+def test_the_metadata_time_zone_wins_over_the_address_country(client, signing_store):
+    payload = hebrew_customer()
+    payload["user"]["metadata"][-1]["value"] = "Europe/Paris"
+    post_signed(client, signing_store, "customer_created", payload)
+    update = customer_payload()
+    update["__typename"] = "CustomerUpdated"
+    update["user"]["defaultShippingAddress"] = {"phone": "", "country": {"code": "IL"}}
+    post_signed(client, signing_store, "customer_updated", update)
+    assert Customer.objects.get().time_zone == "Europe/Paris"
+
+
+def test_a_country_with_one_zone_gives_it_and_one_with_many_gives_none():
+    from masa.timezones import zone_of_country
+
+    assert (zone_of_country("il"), zone_of_country("FR"), zone_of_country("US"), zone_of_country("")) == (
+        "Asia/Jerusalem", "Europe/Paris", "", "")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from masa.actions.due import sweep
-from masa.models import Customer, MessageTemplate, Rule, ScheduledAction, StoreEvent
+from masa.models import Customer, MessageTemplate, Rule, RulePack, ScheduledAction, StoreEvent
 
 from ..helpers import ROOT, SHARED, customer_payload, order_payload, post_signed, post_webhook
 
@@ -269,7 +269,8 @@ def test_masas_own_opt_in_link_gives_consent_after_a_button_press(client, settin
 
 
 def test_two_open_checkouts_give_one_cart_reminder_the_latest_counts(client, signing_store, settings):
-    """Issue 19, item 3: abandonment is per customer by default (per checkout if the shop asks)."""
+    """Issue 19, item 3: abandonment is per customer by default, per checkout if a pack asks
+    (``cart_abandonment: {per: checkout}``), and the shop's setting decides when given."""
     base = as_masa_selects_it_now(body_of("038_checkout_updated"), body_of("039_order_created"))
     first = json.loads(json.dumps(base))
     second = json.loads(json.dumps(base))
@@ -281,8 +282,14 @@ def test_two_open_checkouts_give_one_cart_reminder_the_latest_counts(client, sig
     assert [c.status for c in checks] == ["cancelled", "pending"]
     assert "a newer cart of the customer" in checks[0].cancel_reason
 
-    settings.MASA = {**settings.MASA, "CART_ABANDONMENT_PER": "checkout"}
+    RulePack.objects.create(pack_id="carts", version="1.0.0", title="Carts", cart_abandonment="checkout")
     third = json.loads(json.dumps(base))
     third["checkout"]["id"] = "Q2hlY2tvdXQ6dGhpcmQ="
     post_signed(client, signing_store, "checkout_updated", third)
-    assert ScheduledAction.objects.filter(kind="confirm_abandonment", status="pending").count() == 2
+    assert ScheduledAction.objects.filter(kind="confirm_abandonment", status="pending").count() == 2  # a pack asked
+
+    settings.MASA = {**settings.MASA, "CART_ABANDONMENT_PER": "customer"}   # the shop's word decides when given
+    fourth = json.loads(json.dumps(base))
+    fourth["checkout"]["id"] = "Q2hlY2tvdXQ6Zm91cnRo"
+    post_signed(client, signing_store, "checkout_updated", fourth)
+    assert ScheduledAction.objects.filter(kind="confirm_abandonment", status="pending").count() == 1
