@@ -16,10 +16,12 @@ class MasaConfig(AppConfig):
         from . import eventstore, tasks
         from .admin.permissions import ensure_groups
         from .signals import django_signals  # noqa: F401  (connects the public receivers)
+        from .signals import inbound
 
         post_migrate.connect(ensure_groups, sender=self, dispatch_uid="masa.ensure_groups")
         checks.register(masa_checks.first_run, "masa")
         eventstore.events_stored.connect(tasks.enqueue_evaluation, dispatch_uid="masa.evaluate_stored_events")
+        inbound.inbound_stored.connect(tasks.read_now_if_eager, dispatch_uid="masa.read_stored_deliveries")
 
         try:
             from anymail.signals import tracking

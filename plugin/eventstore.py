@@ -9,9 +9,12 @@ records an event imports evaluation.
 """
 from __future__ import annotations
 
+import json
 import logging
 
-from django.db import IntegrityError, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -27,18 +30,19 @@ events_stored = Signal()
 
 
 def resolve_customer(identity: Identity) -> Customer | None:
-    """The customer this identity names, created on first sight; None when it names nobody."""
+    """The customer this identity names, created on first sight; None when it names nobody.
+
+    One SELECT finds the customer by store id or, failing that, by e-mail (any case; the index
+    ``masa_customer_email_upper`` serves it); only a new customer costs more."""
     if not identity.store_id and not identity.email:
         return None
-    customer = None
-    if identity.store_id:
-        customer = Customer.objects.filter(store_id=identity.store_id).first()
-    if customer is None and identity.email:
-        customer = (
-            Customer.objects.filter(email__iexact=identity.email)
-            .order_by("store_id")
-            .first()
-        )
+    match = Q(store_id=identity.store_id) if identity.store_id else Q()
+    if identity.email:
+        match |= Q(email__iexact=identity.email)
+    found = list(Customer.objects.filter(match).order_by("store_id")[:3])
+    customer = next((c for c in found if identity.store_id and c.store_id == identity.store_id), None)
+    if customer is None:
+        customer = next((c for c in found if identity.email and c.email.lower() == identity.email.lower()), None)
         if customer is not None and identity.store_id and not customer.store_id:
             customer.store_id = identity.store_id
             customer.save(update_fields=["store_id", "updated_at"])
@@ -61,11 +65,11 @@ def store_events(
 ) -> list[StoreEvent]:
     """Store the events that are new; schedule their evaluation, in order, for after commit.
 
-    The usual case (nothing stored yet) is one customer lookup per identity and one multi-row
-    INSERT; if any event is already stored, each is inserted on its own and duplicates skipped.
+    One customer lookup per identity and one ``INSERT … ON CONFLICT DO NOTHING RETURNING``: an
+    event already stored (same source and source id) is skipped without a savepoint or an error.
     """
     customers: dict[Identity, Customer | None] = {}
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         rows = []
         for event in events:
             if event.identity not in customers:
@@ -73,11 +77,7 @@ def store_events(
             rows.append(StoreEvent(source=source, source_id=event.source_id, name=event.name,
                                    customer=customers[event.identity], inbound=inbound,
                                    occurred_at=event.occurred_at, data=event.data))
-        try:
-            with transaction.atomic():
-                stored = StoreEvent.objects.bulk_create(rows)
-        except IntegrityError:
-            stored = [row for row in rows if _insert_unless_stored(row)]
+        stored = _insert_new(rows)
         event_ids = [event.pk for event in stored]
         if event_ids:
             transaction.on_commit(lambda: events_stored.send(sender=StoreEvent, event_ids=event_ids))
@@ -96,11 +96,28 @@ def record_message_event(delivery: Delivery, name: str, source_id: str, at=None,
     )])
 
 
-def _insert_unless_stored(row: StoreEvent) -> bool:
-    try:
-        with transaction.atomic():
-            row.save(force_insert=True)
-        return True
-    except IntegrityError:
-        log.debug("Event %s:%s is already stored", row.source, row.source_id)
-        return False
+def _insert_new(rows: list[StoreEvent]) -> list[StoreEvent]:
+    """Insert the rows not stored yet, in one statement; returns them with their ids, in order."""
+    if not rows:
+        return []
+    now = timezone.now()
+    columns = ("source", "source_id", "name", "customer_id", "inbound_id", "occurred_at", "received_at", "data")
+    values = [(row.source, row.source_id, row.name, row.customer_id, row.inbound_id, row.occurred_at, now,
+               json.dumps(row.data, cls=DjangoJSONEncoder)) for row in rows]
+    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s::jsonb, 'received', '', 0)"] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {StoreEvent._meta.db_table} ({', '.join(columns)}, status, error, attempts) "
+            f"VALUES {placeholders} ON CONFLICT (source, source_id) DO NOTHING RETURNING id, source_id",
+            [value for row in values for value in row],
+        )
+        ids = dict((source_id, pk) for pk, source_id in cursor.fetchall())
+    stored = []
+    for row in rows:
+        if row.source_id in ids:
+            row.pk, row.received_at, row.status, row.attempts = ids[row.source_id], now, StoreEvent.Status.RECEIVED, 0
+            row._state.adding = False
+            stored.append(row)
+        else:
+            log.debug("Event %s:%s is already stored", row.source, row.source_id)
+    return stored

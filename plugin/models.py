@@ -6,6 +6,7 @@ InboundDelivery (raw request) → StoreEvent (normalized) → RuleFiring → Sch
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
+from django.db.models.functions import Upper
 from django.db.models import Q
 from django.utils import timezone
 from wagtail.models import DraftStateMixin, RevisionMixin
@@ -52,6 +53,8 @@ class Customer(models.Model):
     class Meta:
         ordering = ["email"]
         permissions = [("trigger_rule_customer", "Can trigger a rule for a customer by hand")]
+        # Intake finds a guest by e-mail, whatever its case (``email__iexact`` is UPPER(email) = UPPER(%s)).
+        indexes = [models.Index(Upper("email"), name="masa_customer_email_upper")]
 
     def __str__(self):
         return self.email
@@ -65,7 +68,9 @@ class InboundDelivery(models.Model):
     """One request that reached an intake endpoint, accepted or rejected, kept as received."""
 
     class Status(models.TextChoices):
-        ACCEPTED = "accepted"
+        RECEIVED = "received"    # verified and stored; its events are read by the worker
+        ACCEPTED = "accepted"    # its events are stored
+        FAILED = "failed"        # verified, but its events could not be read (the reason says why)
         DUPLICATE = "duplicate"
         REJECTED = "rejected"
 
@@ -87,6 +92,7 @@ class InboundDelivery(models.Model):
     class Meta:
         ordering = ["-received_at"]
         verbose_name_plural = "inbound deliveries"
+        indexes = [models.Index(fields=["id"], condition=models.Q(status="received"), name="masa_inbound_received")]
 
     def __str__(self):
         return f"{self.event_type or '?'} from {self.domain or '?'} ({self.status})"

@@ -14,6 +14,7 @@ from . import conf
 from .actions.due import sweep
 from .models import StoreEvent
 from .rules import broadcast, evaluate
+from .signals import inbound
 from .worker import beat
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,24 @@ def sweep_due_actions() -> dict:
 def fan_out_broadcasts() -> int:
     """Reach the next customers of every broadcast in progress (``rules.broadcast``)."""
     return broadcast.fan_out_due()
+
+
+@shared_task(name="masa.read_inbound")
+def read_inbound() -> int:
+    """Read the webhooks intake stored (``signals.inbound``) until none waits; beat runs it every second."""
+    read = total = inbound.read()
+    while read:
+        read = inbound.read()
+        total += read
+    return total
+
+
+def read_now_if_eager(inbound_ids: list[int], **kwargs) -> None:
+    """The receiver of ``inbound_stored``: with Celery running tasks in-process (tests, the demo)
+    the delivery is read at once; otherwise nothing is published per request — ``masa_worker``
+    or the ``masa.read_inbound`` beat task finds it within a second."""
+    if current_app.conf.task_always_eager:
+        inbound.read(ids=list(inbound_ids))
 
 
 @shared_task(name="masa.sweep_outbox")

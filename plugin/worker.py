@@ -23,6 +23,7 @@ from . import conf
 from .actions.due import sweep
 from .models import StoreEvent, WorkerHeartbeat
 from .rules.broadcast import fan_out_due
+from .signals.inbound import read
 from .rules.evaluate import evaluate_events
 
 log = logging.getLogger(__name__)
@@ -34,10 +35,11 @@ class Round:
     evaluated: int = 0
     actions: dict = field(default_factory=dict)
     reached: int = 0  # customers a broadcast reached
+    read: bool = False  # stored webhooks were read
 
     @property
     def idle(self) -> bool:
-        return not self.evaluated and not self.actions and not self.reached
+        return not self.evaluated and not self.actions and not self.reached and not self.read
 
     def __str__(self) -> str:
         done = ", ".join(f"{count} {status}" for status, count in sorted(self.actions.items())) or "no actions due"
@@ -59,6 +61,8 @@ def run_once(now=None, limit: int | None = None) -> Round:
     limit = limit or conf.get("SWEEP_BATCH_SIZE")
     done = Round()
     done.reached = fan_out_due()
+    while read(limit):
+        done.read = True
     for event_ids in waiting_deliveries(limit):
         evaluate_events(event_ids)
         done.evaluated += len(event_ids)

@@ -115,6 +115,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 1000
 CELERY_BEAT_SCHEDULE = {
     "masa-sweep-due-actions": {"task": "masa.sweep_due_actions", "schedule": 30.0},
+    "masa-read-inbound": {"task": "masa.read_inbound", "schedule": 1.0},
     "masa-sweep-outbox": {"task": "masa.sweep_outbox", "schedule": 60.0},
     "masa-fan-out-broadcasts": {"task": "masa.fan_out_broadcasts", "schedule": 5.0},
 }

@@ -24,6 +24,14 @@ def schedule_plan(plan: list[PlannedAction], *, rule: Rule, firing: RuleFiring |
                   event: StoreEvent, key_prefix: str, start: datetime | None = None) -> None:
     """Create the scheduled actions of a plan in one INSERT; a key already scheduled is kept as it
     is (idempotent: keys are rule, scope and step path)."""
+    rows = plan_rows(plan, rule=rule, firing=firing, customer=customer, event=event, key_prefix=key_prefix, start=start)
+    if rows:
+        ScheduledAction.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def plan_rows(plan: list[PlannedAction], *, rule: Rule, firing: RuleFiring | None, customer: Customer,
+              event: StoreEvent, key_prefix: str, start: datetime | None = None) -> list[ScheduledAction]:
+    """The scheduled actions of a plan, not written yet (an evaluation writes all of an event's at once)."""
     rows = []
     for planned in plan:
         params = {**planned.params, "key_prefix": key_prefix} if planned.kind == KIND else planned.params
@@ -32,8 +40,7 @@ def schedule_plan(plan: list[PlannedAction], *, rule: Rule, firing: RuleFiring |
             event=event, step=planned.step, kind=planned.kind, params=params, guard=planned.guard,
             due_at=timing.due_at(planned.waits, event, customer, start),
         ))
-    if rows:
-        ScheduledAction.objects.bulk_create(rows, ignore_conflicts=True)
+    return rows
 
 
 def _branch(action: ScheduledAction, name: str, start: datetime) -> None:

@@ -122,6 +122,8 @@ GUARDS: dict[str, Guard] = {guard.name: guard for guard in (
 # Guards a sent message can make fail: re-checked when ``message_sent`` is evaluated, as purchase
 # guards are when a purchase is.
 MESSAGE_GUARDS = frozenset({"no_message_since"})
+# Guards a purchase can make fail: re-checked the moment a purchase is evaluated.
+PURCHASE_GUARDS = frozenset({"not_bought_since", "not_bought", "no_order_since"})
 
 
 def failed_guard(action: ScheduledAction) -> str | None:

@@ -23,5 +23,5 @@ class JourneysPanel(Component):
             "counts": counts,
             "setup": [(message, hint) for _, message, hint in missing()],
             "attention": counts["failed_events"] + counts["failed_messages"] + counts["failed_actions"]
-            + counts["open_circuits"],
+            + counts["open_circuits"] + counts["unread_webhooks"],
         }

@@ -26,6 +26,7 @@ def attention_counts(now=None) -> dict:
         "rejected_webhooks": InboundDelivery.objects.filter(status=InboundDelivery.Status.REJECTED,
                                                             received_at__gte=now - timedelta(days=1)).count(),
         "open_circuits": Channel.objects.filter(circuit_open_until__gt=now).count(),
+        "unread_webhooks": InboundDelivery.objects.filter(status=InboundDelivery.Status.FAILED).count(),
     }
 
 
@@ -46,6 +47,7 @@ class FailuresView(MasaPage):
             .select_related("customer", "rule").order_by("-completed_at")[:50],
             inbound=InboundDelivery.objects.filter(status=InboundDelivery.Status.REJECTED)
             .defer("body", "headers")[:50],
+            unread=InboundDelivery.objects.filter(status=InboundDelivery.Status.FAILED).defer("body", "headers")[:50],
             circuits=Channel.objects.filter(circuit_open_until__gt=now),
             can_edit=self.request.user.has_perm("masa.change_rule"),
         )
@@ -60,6 +62,10 @@ class FailuresView(MasaPage):
                 StoreEvent.objects.filter(pk__in=ids).update(status=StoreEvent.Status.RECEIVED, error="")
                 transaction.on_commit(lambda: enqueue_evaluation(ids))
             messages.success(request, f"{len(ids)} events handed back to evaluation.")
+        elif request.POST.get("do") == "read_webhooks":
+            read_again = InboundDelivery.objects.filter(status=InboundDelivery.Status.FAILED).update(
+                status=InboundDelivery.Status.RECEIVED, reason="")
+            messages.success(request, f"{read_again} stored webhooks will be read again by the worker.")
         elif request.POST.get("do") == "retry_actions":
             retried = ScheduledAction.objects.filter(status=ScheduledAction.Status.FAILED).update(
                 status=ScheduledAction.Status.PENDING, due_at=timezone.now(), attempts=0, completed_at=None,

@@ -15,14 +15,14 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from ..models import Customer, Rule, RuleFiring, RulePack, ScheduledAction, StoreEvent
 from ..actions import abandonment, awaiting, guards, reversal
 from ..events import PURCHASES, REVERSALS, RULE_EFFECT
 from ..plans import CompiledRule
-from . import facts
+from . import facts, store
 from .compiler import RuleDefinitionError
 from .engine import MAX_FACT_PROPERTIES, ChainLimitError, EngineError, Firing, RuleSet, compile_ruleset, referenced_properties
 from .segments import compile_definition
@@ -113,8 +113,9 @@ def scope_key(once: str, rule: Rule, event: StoreEvent, trigger: dict, customer:
 class _Evaluation:
     """One event's run: fires rules, applies effects, schedules actions."""
 
-    def __init__(self, event: StoreEvent, customer: Customer, active: ActiveRules):
-        self.event, self.customer, self.active = event, customer, active
+    def __init__(self, event: StoreEvent, customer: Customer, active: ActiveRules, writes: _Writes):
+        self.event, self.customer, self.active, self.writes = event, customer, active, writes
+        self.planned: list[ScheduledAction] = []
         self.seen: set[tuple[str, str]] = set()
         self.values_seen: dict[tuple, str] = {}
         self.changes = itertools.count()
@@ -132,15 +133,13 @@ class _Evaluation:
         self.seen.add((rule.rule_id, trigger.get("id")))
         self._refuse_cycle(rule.rule_id, trigger)
         scope = scope_key(compiled.once, rule, self.event, trigger, self.customer)
-        try:
-            with transaction.atomic():
-                rule_firing = RuleFiring.objects.create(
-                    rule=rule, rule_version=rule.version, event=self.event, customer=self.customer, scope_key=scope
-                )
-        except IntegrityError:
-            return None
-        awaiting.schedule_plan(compiled.plan, rule=rule, firing=rule_firing, customer=self.customer,
-                               event=self.event, key_prefix=f"{rule.rule_id}:{scope}")
+        firing_id = store.insert_firing(rule_pk=rule.pk, rule_version=rule.version, event_pk=self.event.pk,
+                                        customer_pk=self.customer.pk, scope_key=scope, fired_at=timezone.now())
+        if firing_id is None:
+            return None  # fired in this scope already (once: order, product, customer)
+        rule_firing = RuleFiring(pk=firing_id, rule=rule)
+        self.planned += awaiting.plan_rows(compiled.plan, rule=rule, firing=rule_firing, customer=self.customer,
+                                           event=self.event, key_prefix=f"{rule.rule_id}:{scope}")
         return self.apply_effects(compiled.effects, rule_firing)
 
     def _refuse_cycle(self, rule_id: str, trigger: dict) -> None:
@@ -165,8 +164,7 @@ class _Evaluation:
             return []
         self.customer_changed = True
         if rule_firing is not None:
-            rule_firing.facts_set = {c["fact"]: c["new"] for c in new_facts}
-            rule_firing.save(update_fields=["facts_set"])
+            self.writes.facts_set[rule_firing.pk] = {c["fact"]: c["new"] for c in new_facts}
         return [*new_facts, self.customer_fact()]
 
     def initial_facts(self, profile_changes: list[dict]) -> list[dict]:
@@ -230,11 +228,47 @@ def evaluate_events(event_ids: list[int]) -> list[str]:
     """Evaluate stored events in order, each once; returns their resulting statuses.
 
     The events of one delivery share one transaction: their rows and their customers are locked
-    once (in primary-key order), the rule set is fetched once, and each event runs in its own
-    savepoint, so an event whose evaluation fails (an engine error, or any crash on odd data) is
-    rolled back alone and marked failed with the error; a lost database connection is raised
-    for the task to be retried.
+    once (in primary-key order), the rule set is fetched once, and what they write is written
+    together (``rules.store``): the customers, the firings' facts and the events' statuses once
+    for the delivery, each event's planned actions in one INSERT. If anything fails, the whole
+    delivery is evaluated again one event at a time, each in its own savepoint, so an event whose
+    evaluation fails (an engine error, or any crash on odd data) is rolled back alone and marked
+    failed with the error. A lost database connection is raised for the task to be retried.
     """
+    try:
+        return _evaluate(event_ids, one_at_a_time=False)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:  # noqa: BLE001 — find the event that fails, alone
+        log.info("Events %s failed evaluated together; evaluating them one at a time", event_ids)
+        return _evaluate(event_ids, one_at_a_time=True)
+
+
+@dataclass
+class _Writes:
+    """What a delivery's evaluation writes at its end (or, one event at a time, at each event's)."""
+
+    customers: dict = None
+    outcomes: dict = None
+    facts_set: dict = None
+
+    def __post_init__(self):
+        self.customers, self.outcomes, self.facts_set = {}, {}, {}
+
+    def customer_changed(self, customer: Customer, fields) -> None:
+        known = self.customers.setdefault(customer.pk, (customer, set()))[1]
+        known.update(fields)
+
+    def flush(self) -> None:
+        for customer, fields in self.customers.values():
+            if fields:
+                customer.save(update_fields=[*sorted(fields), "updated_at"])
+        store.record_facts_set(self.facts_set)
+        store.mark_evaluated(self.outcomes, timezone.now())
+        self.__post_init__()
+
+
+def _evaluate(event_ids: list[int], one_at_a_time: bool) -> list[str]:
     statuses: dict[int, str] = {}
     with transaction.atomic():
         events = list(StoreEvent.objects.select_for_update().filter(pk__in=event_ids).order_by("pk"))
@@ -250,23 +284,27 @@ def evaluate_events(event_ids: list[int]) -> list[str]:
             _fail_all(waiting, error if isinstance(error, EngineError) else EngineError(
                 f"the enabled rules cannot be loaded: {type(error).__name__}: {error}"), statuses)
             waiting = []
+        writes = _Writes()
         for event in waiting:
+            if not one_at_a_time:
+                statuses[event.pk] = _evaluate_locked(event, active, customers, writes)
+                continue
             try:
                 with transaction.atomic():
-                    statuses[event.pk] = _evaluate_locked(event, active, customers)
+                    statuses[event.pk] = _evaluate_locked(event, active, customers, writes)
+                    writes.flush()
             except (OperationalError, InterfaceError):
                 raise
             except Exception as error:  # noqa: BLE001 — any crash fails this event alone, recorded
                 if not isinstance(error, EngineError):
                     log.exception("Evaluation of event %s crashed", event.pk)
                     error = EngineError(f"{type(error).__name__}: {error}")
+                writes = _Writes()
                 customers.update(_lock_customers({event.customer_id} - {None}))
-                StoreEvent.objects.filter(pk=event.pk).update(
-                    status=StoreEvent.Status.FAILED, error=str(error), processed_at=timezone.now(),
-                    attempts=event.attempts,
-                )
+                store.mark_evaluated({event.pk: (StoreEvent.Status.FAILED, str(error))}, timezone.now())
                 log.error("Evaluation of event %s failed: %s", event.pk, error)
                 statuses[event.pk] = StoreEvent.Status.FAILED
+        writes.flush()
     return [statuses.get(event_id, "missing") for event_id in event_ids]
 
 
@@ -282,30 +320,27 @@ def _lock_customers(ids: set[int]) -> dict[int, Customer]:
     return {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
 
 
-def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int, Customer]) -> str:
+def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int, Customer], writes: _Writes) -> str:
     now = timezone.now()
-    event.attempts += 1
     if event.customer_id is None:
-        event.status, event.processed_at = StoreEvent.Status.IGNORED, now
-        event.error = "the event names no customer"
-        event.save(update_fields=["status", "processed_at", "error", "attempts"])
-        return event.status
+        writes.outcomes[event.pk] = (StoreEvent.Status.IGNORED, "the event names no customer")
+        return StoreEvent.Status.IGNORED
     customer = customers[event.customer_id]
     facts_before = dict(customer.facts or {})
     changed = facts.apply_event(customer, event)
-    evaluation = _Evaluation(event, customer, active)
+    evaluation = _Evaluation(event, customer, active, writes)
     initial = evaluation.initial_facts(facts.profile_changes(facts_before, customer))
     active.ruleset.run(initial, on_fire=evaluation.on_fire)
+    if evaluation.planned:
+        ScheduledAction.objects.bulk_create(evaluation.planned, ignore_conflicts=True)
     if evaluation.customer_changed:
         changed += ["facts", "tags"]
-    if changed:
-        customer.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+    writes.customer_changed(customer, changed)
     abandonment.on_event(event, customer, now)
     if event.name in REVERSALS and (event.name == "order_cancelled" or event.data.get("fully_refunded")):
         reversal.on_order_reversed(event, customer, now)
-    recheck = guards.GUARDS.keys() if bool(changed) and event.name in PURCHASE_EVENTS else (
+    recheck = guards.PURCHASE_GUARDS if bool(changed) and event.name in PURCHASE_EVENTS else (
         guards.MESSAGE_GUARDS if event.name == "message_sent" else ())
     _settle_pending(event, customer, now, recheck_guards=recheck)
-    event.status, event.processed_at, event.error = StoreEvent.Status.PROCESSED, timezone.now(), ""
-    event.save(update_fields=["status", "processed_at", "error", "attempts"])
-    return event.status
+    writes.outcomes[event.pk] = (StoreEvent.Status.PROCESSED, "")
+    return StoreEvent.Status.PROCESSED

@@ -2,7 +2,9 @@
 
 Every request is answered with JSON. A rejected request gets a 4xx with a reason code and is
 recorded (headers, a truncated body) for the admin; a key server or a database we cannot reach
-gets a 503 so that Saleor retries. An accepted request is stored before anything else runs.
+gets a 503 so that Saleor retries. An accepted request is one INSERT of its verified body
+(``inbox``); its events are stored and evaluated by the worker (``inbound``), so the answer does
+not wait for customers to be looked up or a broker to be reached.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import logging
 from datetime import datetime, timedelta
 
 import jwt
-from django.db import DataError, IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import DataError, InterfaceError, OperationalError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -20,9 +22,9 @@ from django.views.decorators.http import require_POST
 
 from .. import conf
 from ..models import InboundDelivery
-from . import normalize
+from . import inbox, normalize
+from .inbound import inbound_stored
 from ..ratelimit import rate_limited
-from ..eventstore import store_events
 from .rejections import header as _header, record_rejection, recorded_headers
 from ..saleor import installation
 from ..saleor.webhooks import event_name
@@ -192,17 +194,13 @@ def _database_unavailable(error) -> JsonResponse:
 
 
 def _accept(request, event_type, domain, events):
+    """One INSERT of the verified body and its headers; the worker reads its events (``inbound``)."""
     body = request.body
     dedupe_key = hashlib.sha256(b"\0".join([domain.encode(), event_type.encode(), body])).hexdigest()
-    try:
-        with transaction.atomic():
-            inbound = InboundDelivery.objects.create(
-                source="saleor", event_type=event_type, domain=domain,
-                status=InboundDelivery.Status.ACCEPTED, dedupe_key=dedupe_key,
-                headers=recorded_headers(request), body=body.decode("utf-8"),
-                remote_addr=request.META.get("REMOTE_ADDR"),
-            )
-            stored = store_events("saleor", events, inbound=inbound)
-    except IntegrityError:
+    stored = inbox.store(event_type=event_type, domain=domain, dedupe_key=dedupe_key,
+                         headers=recorded_headers(request), body=body.decode("utf-8"),
+                         remote_addr=request.META.get("REMOTE_ADDR"))
+    if stored is None:
         return JsonResponse({"status": "duplicate", "events": 0})
-    return JsonResponse({"status": "accepted", "events": len(stored)})
+    transaction.on_commit(lambda: inbound_stored.send(sender=InboundDelivery, inbound_ids=[stored]))
+    return JsonResponse({"status": "accepted", "events": len(events)})

@@ -51,6 +51,10 @@ class CuttableProxy:
                     pass
 
     def cut(self):
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept(), which frees the port
+        except OSError:
+            pass
         self.listener.close()
         for sock in self.sockets:
             try:

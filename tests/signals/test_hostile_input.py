@@ -47,7 +47,11 @@ def stored_whole_or_not_at_all(response):
         assert InboundDelivery.objects.get().status == "rejected"
     else:
         assert response.json()["status"] in ("accepted", "ignored", "duplicate")
-        assert events == response.json().get("events", events)
+        inbound = InboundDelivery.objects.first()
+        if inbound is not None and inbound.status == "failed":  # stored, and kept with why it cannot be read
+            assert events == 0 and inbound.body and "could not be read" in inbound.reason
+        else:
+            assert events == response.json().get("events", events)
 
 
 @PROPERTY
@@ -142,3 +146,23 @@ def test_a_pack_is_imported_whole_or_not_at_all(rules, text):
         else:
             assert Rule.objects.count() == len(rules)
     example()
+
+
+@pytest.mark.django_db
+def test_a_stored_webhook_whose_events_cannot_be_read_is_kept_failed_with_the_reason_and_read_again_later(
+        client, signing_store):
+    """Issue 20: intake only verifies and stores; a delivery the worker cannot read loses nothing."""
+    from masa.signals import inbound
+
+    from ..helpers import order_payload, post_signed
+
+    assert post_signed(client, signing_store, "order_created", order_payload()).json()["status"] == "accepted"
+    stored = InboundDelivery.objects.get()
+    StoreEvent.objects.all().delete()
+    InboundDelivery.objects.filter(pk=stored.pk).update(body='{"__typename": "OrderCreated", "order": {}}',
+                                                        status="received")
+    assert inbound.read() == 1
+    stored.refresh_from_db()
+    assert stored.status == "failed" and "could not be read" in stored.reason
+    InboundDelivery.objects.filter(pk=stored.pk).update(status="received")
+    assert inbound.read() == 1

@@ -1,0 +1,67 @@
+"""Reading stored deliveries: each verified webhook body, stored as received at intake
+(``inbox``), is normalized and its events stored (customers resolved) by the worker — so a
+webhook is answered after one INSERT, and nothing it carries is lost if reading it fails: the
+delivery is marked failed with the reason and shown under *Needs attention*.
+
+``inbound_stored`` is sent after a delivery is stored; with Celery running eagerly (tests, the
+demo) its receiver reads it at once; otherwise ``masa_worker`` (or the ``masa.read_inbound``
+beat task) polls for waiting rows.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from django.db import DataError, InterfaceError, OperationalError, transaction
+from django.dispatch import Signal
+
+from ..eventstore import store_events
+from ..models import InboundDelivery
+from . import inbox, normalize
+
+log = logging.getLogger(__name__)
+
+# Sent after commit with ``inbound_ids``: deliveries stored and waiting to be read.
+inbound_stored = Signal()
+
+
+def read(limit: int = 200, ids: list[int] | None = None) -> int:
+    """Normalize and store the events of up to ``limit`` waiting deliveries; returns how many were
+    read. They are stored together; if that fails, one at a time, so a delivery whose events
+    cannot be stored fails alone, with the reason."""
+    try:
+        return _read(limit, ids, one_at_a_time=False)
+    except (OperationalError, InterfaceError):
+        raise
+    except DataError:
+        return _read(limit, ids, one_at_a_time=True)
+
+
+def _read(limit: int, ids: list[int] | None, one_at_a_time: bool) -> int:
+    with transaction.atomic():
+        rows = inbox.claim(limit, ids)
+        accepted, failed = [], {}
+        for pk, event_type, body in rows:
+            try:
+                events = normalize.normalize(event_type, json.loads(body))
+            except (normalize.PayloadError, TypeError, AttributeError, ValueError, KeyError) as error:
+                failed[pk] = _failure(pk, error)
+                continue
+            if not one_at_a_time:
+                store_events("saleor", events, inbound=InboundDelivery(pk=pk))
+                accepted.append(pk)
+                continue
+            try:
+                with transaction.atomic():
+                    store_events("saleor", events, inbound=InboundDelivery(pk=pk))
+            except DataError as error:
+                failed[pk] = _failure(pk, error)
+            else:
+                accepted.append(pk)
+        inbox.finish(accepted, failed)
+    return len(rows)
+
+
+def _failure(pk: int, error: Exception) -> str:
+    log.error("Inbound delivery %s could not be read: %s", pk, error)
+    return f"its events could not be read: {type(error).__name__}: {error}"

@@ -1,0 +1,62 @@
+"""The intake's storage: a verified delivery is one INSERT of its raw body and headers, and the
+worker reads what waits. The SQL of intake's hot path is here; the rest of ``signals`` speaks in
+plain values.
+
+``store`` is ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id``: no savepoint, no
+exception on a repeat, and a delivery seen before (the same store, event and exact body) answers
+None. ``claim`` takes waiting rows with ``FOR UPDATE SKIP LOCKED``, so workers never read one
+twice; the partial index ``masa_inbound_received`` keeps it cheap however long the log grows.
+"""
+from __future__ import annotations
+
+import json
+
+from django.db import connection
+from django.utils import timezone
+
+from ..models import InboundDelivery
+
+_TABLE = InboundDelivery._meta.db_table
+RECEIVED = InboundDelivery.Status.RECEIVED
+
+
+def store(*, event_type: str, domain: str, dedupe_key: str, headers: dict, body: str, remote_addr: str | None) -> int | None:
+    """The new row's id, or None when this delivery is stored already."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_TABLE} (source, event_type, domain, status, reason, dedupe_key, headers, body, "
+            f"remote_addr, received_at, fingerprint, repeats) "
+            f"VALUES ('saleor', %s, %s, %s, '', %s, %s, %s, %s, %s, '', 1) "
+            f"ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+            [event_type, domain, RECEIVED, dedupe_key, json.dumps(headers), body, remote_addr, timezone.now()],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def claim(limit: int, ids: list[int] | None = None) -> list[tuple[int, str, str]]:
+    """(id, event type, body) of up to ``limit`` waiting deliveries, oldest first, locked for this
+    transaction (``ids``: only these)."""
+    only = "AND id = ANY(%s)" if ids is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, event_type, body FROM {_TABLE} WHERE status = %s {only} "
+            f"ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+            [RECEIVED, *([list(ids)] if ids is not None else []), limit],
+        )
+        return cursor.fetchall()
+
+
+def finish(accepted: list[int], failed: dict[int, str]) -> None:
+    """Mark deliveries read: their events stored, or failed with the reason."""
+    with connection.cursor() as cursor:
+        if accepted:
+            cursor.execute(f"UPDATE {_TABLE} SET status = %s WHERE id = ANY(%s)",
+                           [InboundDelivery.Status.ACCEPTED, accepted])
+        for pk, reason in failed.items():
+            cursor.execute(f"UPDATE {_TABLE} SET status = %s, reason = %s WHERE id = %s",
+                           [InboundDelivery.Status.FAILED, reason[:2000], pk])
+
+
+def waiting() -> int:
+    return InboundDelivery.objects.filter(status=RECEIVED).count()
