@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 import httpx
 
 from .common import ROOT, percentiles, report, reset_tables, setup_django
-from .site import WEBHOOK_PATH, celery_worker, gunicorn, signed_orders
+from .site import WEBHOOK_PATH, celery_worker, gunicorn, reader, signed_orders
 
 TARGET_P99_MS = 1000
 
@@ -89,7 +89,8 @@ def run_at(signer, rate: float, seconds: float, drain_s: float) -> dict:
     reset_tables()
     _install_pack()
     requests = signed_orders(signer, int(rate * seconds), customers=2000, run_tag=uuid.uuid4().hex[:8])
-    with gunicorn(signer.jwks, workers=2, threads=8) as url, celery_worker(signer.jwks, concurrency=2):
+    with gunicorn(signer.jwks, workers=2, threads=8) as url, celery_worker(signer.jwks, concurrency=2), \
+            reader(signer.jwks):
         time.sleep(3)
         started = time.perf_counter()
         sent, errors = asyncio.run(_send_at_rate(url, requests, rate))

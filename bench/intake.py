@@ -1,8 +1,8 @@
 """Intake speed: signed Saleor ORDER_CREATED deliveries posted over loopback to the example site
 served by gunicorn (several workers) on PostgreSQL, with Redis as the Celery broker.
 
-Each request is verified (JWS RS256, detached payload), stored (one StoreEvent per normalized
-event) and enqueued on commit; no worker consumes the queue here, so only intake is measured.
+Each request is verified (JWS RS256, detached payload) and stored (one INSERT of its body: an
+InboundDelivery waiting to be read); no worker reads them here, so only intake is measured.
 A closed-loop client keeps a fixed number of requests in flight; several concurrency levels
 are run and the best rate with zero errors is "the rate that holds".
 
@@ -62,7 +62,7 @@ def main(argv=None):
     if args.smoke:
         args.requests, args.runs, args.concurrency, args.workers = 60, 1, "4", 2
     setup_django()
-    from masa.models import StoreEvent
+    from masa.models import InboundDelivery
     from masa.signals.saleor_signing import SaleorSigner
 
     signer = SaleorSigner.generate(kid="masa-bench")
@@ -78,7 +78,7 @@ def main(argv=None):
             for run in range(args.runs):
                 reset_tables()
                 latencies, errors, elapsed = asyncio.run(_post_all(url, batches[concurrency, run], concurrency))
-                stored = StoreEvent.objects.filter(name="order_placed").count()
+                stored = InboundDelivery.objects.filter(status="received").count()
                 runs.append({"rps": len(latencies) / elapsed, "errors": errors, "stored": stored,
                              **{k: v for k, v in percentiles(latencies).items()}})
             median = {key: statistics.median(run[key] for run in runs) for key in ("rps", "p50", "p95", "p99")}

@@ -76,6 +76,21 @@ def celery_worker(jwks: dict, concurrency: int, output=None, **env: str):
             process.kill()
 
 
+@contextlib.contextmanager
+def reader(jwks: dict, every: float = 0.2, output=None, **env: str):
+    """``masa_sweep --loop``: reads the webhooks intake stored (as the ``masa.read_inbound`` beat task would)."""
+    process = subprocess.Popen([sys.executable, "example/manage.py", "masa_sweep", "--loop", str(every)], cwd=ROOT,
+                               env=process_env(jwks, **env), stdout=subprocess.DEVNULL, stderr=output)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

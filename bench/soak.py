@@ -97,16 +97,17 @@ async def _send(url: str, requests, rate: float) -> dict:
 
 
 def _sweeper(jwks: dict, broker: str, output) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "example/manage.py", "masa_sweep", "--loop", "2"], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "example/manage.py", "masa_sweep", "--loop", "0.5"], cwd=ROOT,
                             env=process_env(jwks, CELERY_BROKER_URL=broker), stdout=subprocess.DEVNULL, stderr=output)
 
 
 def _drain(deadline_s: float) -> float:
-    from masa.models import ScheduledAction, StoreEvent
+    from masa.models import InboundDelivery, ScheduledAction, StoreEvent
 
     started = time.perf_counter()
     while time.perf_counter() - started < deadline_s:
-        waiting = StoreEvent.objects.filter(status="received").count()
+        waiting = (StoreEvent.objects.filter(status="received").count()
+                   + InboundDelivery.objects.filter(status="received").count())
         due = ScheduledAction.objects.filter(status__in=["pending", "claimed"], due_at__lte=_now()).count()
         if not waiting and not due:
             return time.perf_counter() - started

@@ -3,8 +3,8 @@ database, no broker needed (``manage.py masa_worker``). Celery with Redis remain
 the work over machines; both may run at once (every step is idempotent and claims rows with
 locks), and both leave a heartbeat the first-run check reads.
 
-A round evaluates the stored events still waiting (each delivery's events together, in order),
-then performs the due actions; ``run`` repeats rounds, sleeping ``poll`` seconds only when a round
+A round reads the webhooks intake stored, evaluates the stored events still waiting (up to
+``EVALUATION_BATCH`` deliveries in one transaction, in order), then performs the due actions; ``run`` repeats rounds, sleeping ``poll`` seconds only when a round
 found nothing to do, so a new webhook is evaluated within about a second.
 """
 from __future__ import annotations
@@ -63,7 +63,10 @@ def run_once(now=None, limit: int | None = None) -> Round:
     done.reached = fan_out_due()
     while read(limit):
         done.read = True
-    for event_ids in waiting_deliveries(limit):
+    deliveries = waiting_deliveries(limit)
+    batch = max(1, conf.get("EVALUATION_BATCH"))
+    for start in range(0, len(deliveries), batch):
+        event_ids = [pk for delivery in deliveries[start:start + batch] for pk in delivery]
         evaluate_events(event_ids)
         done.evaluated += len(event_ids)
     done.actions = {str(status): count for status, count in sweep(now=now, limit=limit).items()}

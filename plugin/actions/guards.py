@@ -12,7 +12,7 @@ from typing import Any, Callable
 from django.utils.dateparse import parse_datetime
 
 from ..durations import as_time
-from ..events import is_trigger
+from ..events import PURCHASES, is_trigger
 from ..models import Delivery, ScheduledAction, StoreEvent
 
 
@@ -102,29 +102,45 @@ def _events_problem(argument) -> str | None:
     return f"unknown event {unknown[0]!r}" if unknown else None
 
 
+def _bought_in(argument, event: StoreEvent) -> bool:
+    """Whether this purchase event is of the category or product a guard names."""
+    if event.name not in PURCHASES or not isinstance(argument, dict):
+        return False
+    data = event.data
+    categories = {*(data.get("categories") or []), *([data["category"]] if data.get("category") else [])}
+    products = {str(p) for p in data.get("products") or []}
+    return bool(categories & {str(c) for c in _listify(argument.get("category", []))}
+                or products & {str(p) for p in _listify(argument.get("product", []))})
+
+
 @dataclass(frozen=True)
 class Guard:
     name: str
     check: Callable[[ScheduledAction, Any], str | None]
     problem: Callable[[Any], str | None] = lambda argument: None
+    # Whether an event of the customer may make the guard fail at once (it is then re-checked the
+    # moment the event is evaluated, so the timeline shows the cancellation when it happens).
+    voided_by: Callable[[Any, StoreEvent], bool] = lambda argument, event: False
 
 
 GUARDS: dict[str, Guard] = {guard.name: guard for guard in (
-    Guard("not_bought_since", _not_bought_since, _purchase_problem),
-    Guard("not_bought", _not_bought, _purchase_problem),
-    Guard("no_order_since", _no_order_since, lambda argument: None if argument is True else "write no_order_since: true"),
+    Guard("not_bought_since", _not_bought_since, _purchase_problem, _bought_in),
+    Guard("not_bought", _not_bought, _purchase_problem, _bought_in),
+    Guard("no_order_since", _no_order_since, lambda argument: None if argument is True else "write no_order_since: true",
+          lambda argument, event: event.name == "order_placed"),
     Guard("marketing_consent", _marketing_consent,
           lambda argument: None if argument is True else "write marketing_consent: true"),
     Guard("no_event_since", _no_event_since, _events_problem),
     Guard("no_message_since", _no_message_since,
-          lambda argument: None if argument is True else "write no_message_since: true"),
+          lambda argument: None if argument is True else "write no_message_since: true",
+          lambda argument, event: event.name == "message_sent"),
 )}
-# Guards a sent message can make fail: re-checked when ``message_sent`` is evaluated, as purchase
-# guards are when a purchase is.
-MESSAGE_GUARDS = frozenset({"no_message_since"})
-# Guards a purchase can make fail: re-checked the moment a purchase is evaluated.
-PURCHASE_GUARDS = frozenset({"not_bought_since", "not_bought", "no_order_since"})
 
+
+def voided_by(guard: list[dict], event: StoreEvent) -> bool:
+    """Whether ``event`` may make one of these guards fail now (``Guard.voided_by``)."""
+    return any(name in GUARDS and GUARDS[name].voided_by(argument, event) for step in guard or []
+               for name, argument in step.items())
 
 def failed_guard(action: ScheduledAction) -> str | None:
     if action.rule is not None and not action.rule.enabled:

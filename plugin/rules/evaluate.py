@@ -184,17 +184,17 @@ class _Evaluation:
         return self.on_fire(Firing(rule_id, {"e": {"id": f"manual:{self.event.pk}"}})) or []
 
 
-def _settle_pending(event: StoreEvent, customer: Customer, now, recheck_guards=()) -> None:
-    """Cancel pending actions whose guards named in ``recheck_guards`` now fail, and resolve awaits
-    this event answers.
+def _settle_pending(event: StoreEvent, customer: Customer, now) -> None:
+    """Cancel pending actions whose guard this event may void and now fails (a purchase of the
+    category a refill reminder waits on, an order for a win-back, a sent message for a
+    keep-in-touch), and resolve awaits this event answers.
 
     One narrow query lists the customer's pending actions; full rows are read only for those
     there is something to do with.
     """
     pending = ScheduledAction.objects.filter(customer=customer, status=ScheduledAction.Status.PENDING)
     rows = list(pending.values_list("pk", "kind", "event_id", "guard", "params__event"))
-    guarded = [pk for pk, _, _, guard, _ in rows
-               if guard and any(name in recheck_guards for step in guard for name in step)]
+    guarded = [pk for pk, _, source, guard, _ in rows if guard and source != event.pk and guards.voided_by(guard, event)]
     awaits = [pk for pk, kind, source, _, awaited in rows
               if kind == awaiting.KIND and awaited == event.name and source != event.pk]
     if guarded:
@@ -339,8 +339,6 @@ def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int
     abandonment.on_event(event, customer, now)
     if event.name in REVERSALS and (event.name == "order_cancelled" or event.data.get("fully_refunded")):
         reversal.on_order_reversed(event, customer, now)
-    recheck = guards.PURCHASE_GUARDS if bool(changed) and event.name in PURCHASE_EVENTS else (
-        guards.MESSAGE_GUARDS if event.name == "message_sent" else ())
-    _settle_pending(event, customer, now, recheck_guards=recheck)
+    _settle_pending(event, customer, now)
     writes.outcomes[event.pk] = (StoreEvent.Status.PROCESSED, "")
     return StoreEvent.Status.PROCESSED
