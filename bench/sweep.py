@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import time
-from datetime import timedelta
 
 from .common import report, reset_tables, setup_django
 

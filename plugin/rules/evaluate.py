@@ -192,8 +192,7 @@ def _settle_pending(event: StoreEvent, customer: Customer, now) -> None:
     One narrow query lists the customer's pending actions; full rows are read only for those
     there is something to do with.
     """
-    pending = ScheduledAction.objects.filter(customer=customer, status=ScheduledAction.Status.PENDING)
-    rows = list(pending.values_list("pk", "kind", "event_id", "guard", "params__event"))
+    rows = store.pending_actions(customer.pk)
     guarded = [pk for pk, _, source, guard, _ in rows if guard and source != event.pk and guards.voided_by(guard, event)]
     awaits = [pk for pk, kind, source, _, awaited in rows
               if kind == awaiting.KIND and awaited == event.name and source != event.pk]
@@ -331,8 +330,7 @@ def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int
     evaluation = _Evaluation(event, customer, active, writes)
     initial = evaluation.initial_facts(facts.profile_changes(facts_before, customer))
     active.ruleset.run(initial, on_fire=evaluation.on_fire)
-    if evaluation.planned:
-        ScheduledAction.objects.bulk_create(evaluation.planned, ignore_conflicts=True)
+    store.insert_actions(evaluation.planned)
     if evaluation.customer_changed:
         changed += ["facts", "tags"]
     writes.customer_changed(customer, changed)
