@@ -104,7 +104,8 @@ def _insert_new(rows: list[StoreEvent]) -> list[StoreEvent]:
     columns = ("source", "source_id", "name", "customer_id", "inbound_id", "occurred_at", "received_at", "data")
     values = [(row.source, row.source_id, row.name, row.customer_id, row.inbound_id, row.occurred_at, now,
                json.dumps(row.data, cls=DjangoJSONEncoder)) for row in rows]
-    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s::jsonb, 'received', '', 0)"] * len(rows))
+    json_value = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    placeholders = ", ".join([f"(%s, %s, %s, %s, %s, %s, %s, {json_value}, 'received', '', 0)"] * len(rows))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {StoreEvent._meta.db_table} ({', '.join(columns)}, status, error, attempts) "

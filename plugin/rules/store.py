@@ -1,7 +1,9 @@
 """The evaluation stage's SQL, in one place: firings recorded by ``INSERT … ON CONFLICT DO
-NOTHING RETURNING`` (no savepoint per firing, a scope already fired answers None), what each
+NOTHING RETURNING`` (no savepoint per firing, a scope already fired answers None), an event's
+planned actions in one INSERT, the customer's pending actions in one narrow SELECT, what each
 firing set written once per delivery, and the delivery's events marked evaluated in one
-statement per status. The rest of ``rules`` speaks in plain objects."""
+statement per status. The rest of ``rules`` speaks in plain objects. PostgreSQL is the
+production database; the same statements run on SQLite (the demo) where its dialect differs."""
 from __future__ import annotations
 
 import json
@@ -9,26 +11,13 @@ from datetime import datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from ..models import RuleFiring, ScheduledAction, StoreEvent
 
 _FIRINGS = RuleFiring._meta.db_table
-_EVENTS = StoreEvent._meta.db_table
 _ACTIONS = ScheduledAction._meta.db_table
-
-
-def pending_actions(customer_pk: int) -> list[tuple[int, str, int, list, str | None]]:
-    """(id, kind, event id, guard, awaited event) of the customer's pending actions: what an
-    evaluation judges cancellations and awaits from (served by the customer/status index)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, kind, event_id, guard, params ->> 'event' FROM {_ACTIONS} "
-            f"WHERE customer_id = %s AND status = %s ORDER BY due_at, id",
-            [customer_pk, ScheduledAction.Status.PENDING],
-        )
-        return [(pk, kind, event_id, json.loads(guard) if isinstance(guard, str) else guard, awaited)
-                for pk, kind, event_id, guard, awaited in cursor.fetchall()]
 
 
 def insert_firing(*, rule_pk: int, rule_version: int, event_pk: int, customer_pk: int, scope_key: str,
@@ -37,11 +26,26 @@ def insert_firing(*, rule_pk: int, rule_version: int, event_pk: int, customer_pk
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_FIRINGS} (rule_id, rule_version, event_id, customer_id, fired_at, scope_key, facts_set) "
-            f"VALUES (%s, %s, %s, %s, %s, %s, '{{}}'::jsonb) ON CONFLICT (rule_id, scope_key) DO NOTHING RETURNING id",
+            f"VALUES (%s, %s, %s, %s, %s, %s, {_json_literal('{}')}) "
+            f"ON CONFLICT (rule_id, scope_key) DO NOTHING RETURNING id",
             [rule_pk, rule_version, event_pk, customer_pk, fired_at, scope_key],
         )
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def pending_actions(customer_pk: int) -> list[tuple[int, str, int, list, str | None]]:
+    """(id, kind, event id, guard, awaited event) of the customer's pending actions: what an
+    evaluation judges cancellations and awaits from (served by the customer/status index)."""
+    awaited = "params ->> 'event'" if connection.vendor == "postgresql" else "json_extract(params, '$.event')"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, kind, event_id, guard, {awaited} FROM {_ACTIONS} "
+            f"WHERE customer_id = %s AND status = %s ORDER BY due_at, id",
+            [customer_pk, ScheduledAction.Status.PENDING],
+        )
+        return [(pk, kind, event_id, json.loads(guard) if isinstance(guard, str) else guard, event)
+                for pk, kind, event_id, guard, event in cursor.fetchall()]
 
 
 def insert_actions(rows: list[ScheduledAction]) -> None:
@@ -52,7 +56,8 @@ def insert_actions(rows: list[ScheduledAction]) -> None:
     values = [(r.idempotency_key, r.firing_id, r.rule_id, r.customer_id, r.event_id, r.step, r.kind,
                json.dumps(r.params, cls=DjangoJSONEncoder), json.dumps(r.guard, cls=DjangoJSONEncoder), r.due_at, now)
               for r in rows]
-    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, 'pending', '', '', 0, '', %s)"]
+    json_value = _json_value()
+    placeholders = ", ".join([f"(%s, %s, %s, %s, %s, %s, %s, {json_value}, {json_value}, %s, 'pending', '', '', 0, '', %s)"]
                              * len(rows))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -64,11 +69,15 @@ def insert_actions(rows: list[ScheduledAction]) -> None:
 
 
 def record_facts_set(facts_set: dict[int, dict]) -> None:
-    """What each firing set (firing id → {fact: value}), in one UPDATE."""
+    """What each firing set (firing id → {fact: value}), in one UPDATE on PostgreSQL."""
     if not facts_set:
         return
+    if connection.vendor != "postgresql":
+        for pk, values in facts_set.items():
+            RuleFiring.objects.filter(pk=pk).update(facts_set=values)
+        return
     ids = list(facts_set)
-    values = [json.dumps(facts_set[pk], default=str) for pk in ids]
+    values = [json.dumps(facts_set[pk], cls=DjangoJSONEncoder) for pk in ids]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_FIRINGS} AS f SET facts_set = v.facts::jsonb "
@@ -82,10 +91,14 @@ def mark_evaluated(outcomes: dict[int, tuple[str, str]], at: datetime) -> None:
     groups: dict[tuple[str, str], list[int]] = {}
     for pk, outcome in outcomes.items():
         groups.setdefault(outcome, []).append(pk)
-    with connection.cursor() as cursor:
-        for (status, error), ids in groups.items():
-            cursor.execute(
-                f"UPDATE {_EVENTS} SET status = %s, error = %s, processed_at = %s, attempts = attempts + 1 "
-                f"WHERE id = ANY(%s)",
-                [status, error, at, ids],
-            )
+    for (status, error), ids in groups.items():
+        StoreEvent.objects.filter(pk__in=ids).update(status=status, error=error, processed_at=at,
+                                                     attempts=F("attempts") + 1)
+
+
+def _json_value() -> str:
+    return "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+
+
+def _json_literal(text: str) -> str:
+    return f"'{text}'::jsonb" if connection.vendor == "postgresql" else f"'{text}'"

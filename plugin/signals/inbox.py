@@ -4,8 +4,9 @@ plain values.
 
 ``store`` is ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id``: no savepoint, no
 exception on a repeat, and a delivery seen before (the same store, event and exact body) answers
-None. ``claim`` takes waiting rows with ``FOR UPDATE SKIP LOCKED``, so workers never read one
-twice; the partial index ``masa_inbound_received`` keeps it cheap however long the log grows.
+None (PostgreSQL and SQLite ≥ 3.35 both take it). ``claim`` takes waiting rows with ``FOR UPDATE
+SKIP LOCKED``, so workers never read one twice; the partial index ``masa_inbound_received``
+keeps it cheap however long the log grows.
 """
 from __future__ import annotations
 
@@ -37,25 +38,18 @@ def store(*, event_type: str, domain: str, dedupe_key: str, headers: dict, body:
 def claim(limit: int, ids: list[int] | None = None) -> list[tuple[int, str, str]]:
     """(id, event type, body) of up to ``limit`` waiting deliveries, oldest first, locked for this
     transaction (``ids``: only these)."""
-    only = "AND id = ANY(%s)" if ids is not None else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, event_type, body FROM {_TABLE} WHERE status = %s {only} "
-            f"ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
-            [RECEIVED, *([list(ids)] if ids is not None else []), limit],
-        )
-        return cursor.fetchall()
+    waiting = InboundDelivery.objects.select_for_update(skip_locked=True).filter(status=RECEIVED)
+    if ids is not None:
+        waiting = waiting.filter(pk__in=ids)
+    return list(waiting.order_by("pk").values_list("pk", "event_type", "body")[:limit])
 
 
 def finish(accepted: list[int], failed: dict[int, str]) -> None:
     """Mark deliveries read: their events stored, or failed with the reason."""
-    with connection.cursor() as cursor:
-        if accepted:
-            cursor.execute(f"UPDATE {_TABLE} SET status = %s WHERE id = ANY(%s)",
-                           [InboundDelivery.Status.ACCEPTED, accepted])
-        for pk, reason in failed.items():
-            cursor.execute(f"UPDATE {_TABLE} SET status = %s, reason = %s WHERE id = %s",
-                           [InboundDelivery.Status.FAILED, reason[:2000], pk])
+    if accepted:
+        InboundDelivery.objects.filter(pk__in=accepted).update(status=InboundDelivery.Status.ACCEPTED)
+    for pk, reason in failed.items():
+        InboundDelivery.objects.filter(pk=pk).update(status=InboundDelivery.Status.FAILED, reason=reason[:2000])
 
 
 def waiting() -> int:
