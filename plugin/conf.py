@@ -11,9 +11,9 @@ DEFAULTS = {
     "MAX_WEBHOOK_BYTES": 1_048_576,
     # Claimed actions not finished after this many seconds are claimed again (crashed worker).
     "CLAIM_LEASE_SECONDS": 600,
-    # masa_worker evaluates up to this many waiting deliveries in one transaction (one at a time
-    # again if that fails); each customer's events stay in order.
-    "EVALUATION_BATCH": 10,
+    # masa_worker evaluates up to this many waiting events (about ten orders) in one transaction,
+    # one at a time again if that fails; each customer's events stay in order.
+    "EVALUATION_BATCH": 50,
     "SWEEP_BATCH_SIZE": 500,
     # Events still "received" after this many seconds are evaluated by the outbox sweep.
     "OUTBOX_GRACE_SECONDS": 30,

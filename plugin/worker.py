@@ -4,27 +4,29 @@ the work over machines; both may run at once (every step is idempotent and claim
 locks), and both leave a heartbeat the first-run check reads.
 
 A round reads the webhooks intake stored, evaluates the stored events still waiting (up to
-``EVALUATION_BATCH`` deliveries in one transaction, in order), then performs the due actions; ``run`` repeats rounds, sleeping ``poll`` seconds only when a round
+``EVALUATION_BATCH`` events in one transaction, of customers it has claimed: several workers share
+the work without waiting on each other, each customer's events in order), then performs the
+due actions; ``run`` repeats rounds, sleeping ``poll`` seconds only when a round
 found nothing to do, so a new webhook is evaluated within about a second.
 """
 from __future__ import annotations
 
-import itertools
 import logging
 import signal
 import threading
 import time
 from dataclasses import dataclass, field
 
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from . import conf
 from .actions.due import sweep
-from .models import StoreEvent, WorkerHeartbeat
+from .models import WorkerHeartbeat
 from .rules.broadcast import fan_out_due
 from .signals.inbound import read
 from .rules.evaluate import evaluate_events
+from .rules.store import claim_waiting_events
 
 log = logging.getLogger(__name__)
 EMBEDDED = "masa_worker"
@@ -50,11 +52,19 @@ def beat(name: str) -> None:
     WorkerHeartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
 
 
-def waiting_deliveries(limit: int) -> list[list[int]]:
-    """Ids of events not evaluated yet, oldest first, grouped by the delivery that brought them."""
-    rows = (StoreEvent.objects.filter(status=StoreEvent.Status.RECEIVED).order_by("pk")
-            .values_list("pk", "inbound_id")[:limit])
-    return [[pk for pk, _ in group] for _, group in itertools.groupby(rows, key=lambda row: row[1] or -row[0])]
+def evaluate_waiting(limit: int) -> int:
+    """Evaluate waiting events, ``EVALUATION_BATCH`` at a time, of customers this worker claims;
+    returns how many (at most about ``limit``)."""
+    batch, evaluated = max(1, conf.get("EVALUATION_BATCH")), 0
+    while evaluated < limit:
+        with transaction.atomic():
+            event_ids = claim_waiting_events(batch)
+            if event_ids:
+                evaluate_events(event_ids)
+        if not event_ids:
+            break
+        evaluated += len(event_ids)
+    return evaluated
 
 
 def run_once(now=None, limit: int | None = None) -> Round:
@@ -63,12 +73,7 @@ def run_once(now=None, limit: int | None = None) -> Round:
     done.reached = fan_out_due()
     while read(limit):
         done.read = True
-    deliveries = waiting_deliveries(limit)
-    batch = max(1, conf.get("EVALUATION_BATCH"))
-    for start in range(0, len(deliveries), batch):
-        event_ids = [pk for delivery in deliveries[start:start + batch] for pk in delivery]
-        evaluate_events(event_ids)
-        done.evaluated += len(event_ids)
+    done.evaluated = evaluate_waiting(limit)
     done.actions = {str(status): count for status, count in sweep(now=now, limit=limit).items()}
     beat(EMBEDDED)
     return done

@@ -126,3 +126,41 @@ def test_an_sms_to_a_customer_without_a_phone_is_skipped_with_the_reason(provide
     assert sweep() == {"cancelled": 1}
     action.refresh_from_db()
     assert action.cancel_reason == "the customer has no phone number for channel 'sms'" and not provider.requests
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_share_the_waiting_events_without_waiting_for_each_other():
+    """Issue 20: a worker claims customers with SKIP LOCKED — a customer another worker holds is
+    left to it (no lock wait), and each customer's events are evaluated in order by one worker."""
+    from django.db import connection, transaction
+
+    from masa.models import Customer
+
+    held, other = Customer.objects.create(email="held@example.com"), Customer.objects.create(email="free@example.com")
+    for customer in (held, other):
+        for n in range(3):
+            StoreEvent.objects.create(source="django", source_id=f"{customer.pk}-{n}", name="customer_updated",
+                                      customer=customer, occurred_at=timezone.now(), data={})
+    locked, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        with transaction.atomic():
+            Customer.objects.select_for_update().get(pk=held.pk)
+            locked.set()
+            release.wait(20)
+        connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    assert locked.wait(10)
+    started = time.monotonic()
+    worker.run_once()
+    assert time.monotonic() - started < 5, "the worker waited for the other worker's customer"
+    statuses = dict(StoreEvent.objects.values_list("customer__email").distinct().values_list("customer__email", "status"))
+    assert statuses == {"held@example.com": "received", "free@example.com": "processed"}
+    release.set()
+    thread.join()
+    worker.run_once()
+    held_events = StoreEvent.objects.filter(customer=held).order_by("pk")
+    assert [e.status for e in held_events] == ["processed"] * 3
+    assert [e.processed_at for e in held_events] == sorted(e.processed_at for e in held_events)

@@ -11,13 +11,31 @@ from datetime import datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
-from ..models import RuleFiring, ScheduledAction, StoreEvent
+from ..models import Customer, RuleFiring, ScheduledAction, StoreEvent
 
 _FIRINGS = RuleFiring._meta.db_table
 _ACTIONS = ScheduledAction._meta.db_table
+CLAIM_WINDOW = 4
+
+
+def claim_waiting_events(limit: int) -> list[int]:
+    """Ids of up to ``limit`` waiting events, oldest first, of customers this transaction has just
+    locked (``FOR UPDATE SKIP LOCKED``): another worker's customers are left to it, so workers never
+    wait on each other and each customer's events are evaluated in order by one of them. Events
+    that name no customer come along (they are only marked ignored)."""
+    waiting = StoreEvent.objects.filter(status=StoreEvent.Status.RECEIVED)
+    # The oldest waiting events' customers; a window wider than one batch, so a second worker
+    # finds customers the first has not taken.
+    candidates = set(waiting.order_by("pk").values_list("customer_id", flat=True)[:limit * CLAIM_WINDOW])
+    locked = set(Customer.objects.select_for_update(skip_locked=True).filter(pk__in=candidates - {None})
+                 .order_by("pk").values_list("pk", flat=True)[:limit])
+    if not locked and None not in candidates:
+        return []
+    mine = waiting.filter(Q(customer_id__in=locked) | Q(customer__isnull=True))
+    return list(mine.order_by("pk").values_list("pk", flat=True)[:limit])
 
 
 def insert_firing(*, rule_pk: int, rule_version: int, event_pk: int, customer_pk: int, scope_key: str,
