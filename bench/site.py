@@ -61,34 +61,31 @@ def gunicorn(jwks: dict, workers: int, threads: int = 1, output=None, **env: str
 
 
 @contextlib.contextmanager
+def _running(command: list[str], cwd, env: dict, stdout, stderr):
+    """A process of the example site for the length of the block; terminated (killed after 30 s) at its end."""
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=stdout, stderr=stderr)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def celery_worker(jwks: dict, concurrency: int, output=None, **env: str):
     """A Celery worker of the example site consuming the bench broker (its output to ``output``)."""
     command = [sys.executable, "-m", "celery", "--quiet", "-A", "example_site", "worker", "--loglevel", "warning",
                "--concurrency", str(concurrency), "--without-heartbeat", "--without-gossip", "--without-mingle"]
-    process = subprocess.Popen(command, env=process_env(jwks, **env), cwd=ROOT / "example", stdout=output, stderr=output)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    return _running(command, ROOT / "example", process_env(jwks, **env), output, output)
 
 
-@contextlib.contextmanager
 def reader(jwks: dict, every: float = 0.2, output=None, **env: str):
-    """``masa_sweep --loop``: reads the webhooks intake stored (as the ``masa.read_inbound`` beat task would)."""
-    process = subprocess.Popen([sys.executable, "example/manage.py", "masa_sweep", "--loop", str(every)], cwd=ROOT,
-                               env=process_env(jwks, **env), stdout=subprocess.DEVNULL, stderr=output)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    """``masa_sweep --loop``: reads the webhooks intake stored (as the ``masa.read_inbound`` beat
+    task would), evaluates events stranded by a lost broker, sends due actions."""
+    command = [sys.executable, "example/manage.py", "masa_sweep", "--loop", str(every)]
+    return _running(command, ROOT, process_env(jwks, **env), subprocess.DEVNULL, output)
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:

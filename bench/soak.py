@@ -21,15 +21,14 @@ import contextlib
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
 
 import httpx
 
-from .common import RESULTS, ROOT, report, reset_tables, setup_django
-from .site import WEBHOOK_PATH, celery_worker, free_port, gunicorn, process_env, signed_orders
+from .common import RESULTS, report, reset_tables, setup_django
+from .site import WEBHOOK_PATH, celery_worker, free_port, gunicorn, reader, signed_orders
 
 
 PROCESS_LOG = RESULTS / "soak-processes.log"
@@ -123,11 +122,6 @@ async def _send(url: str, requests, rate: float) -> dict:
     return tally
 
 
-def _sweeper(jwks: dict, broker: str, output) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "example/manage.py", "masa_sweep", "--loop", "0.5"], cwd=ROOT,
-                            env=process_env(jwks, CELERY_BROKER_URL=broker), stdout=subprocess.DEVNULL, stderr=output)
-
-
 def _drain(deadline_s: float) -> float:
     from masa.models import InboundDelivery, ScheduledAction, StoreEvent
 
@@ -186,10 +180,10 @@ def run(rate: float, seconds: float, drain_s: float) -> dict:
     with private_redis() as redis_server, open(PROCESS_LOG, "w") as output:
         broker = f"redis://127.0.0.1:{redis_server.port}/0"
         options = {"CELERY_BROKER_URL": broker, "output": output}
-        with gunicorn(signer.jwks, workers=2, threads=8, **options) as url:
+        with gunicorn(signer.jwks, workers=2, threads=8, **options) as url, \
+                reader(signer.jwks, every=0.5, **options):
             workers = [celery_worker(signer.jwks, concurrency=2, **options)]
             worker = workers[0].__enter__()
-            sweeper = _sweeper(signer.jwks, broker, output)
 
             def inject():
                 nonlocal worker
@@ -212,8 +206,6 @@ def run(rate: float, seconds: float, drain_s: float) -> dict:
             send_seconds = time.perf_counter() - started
             injector.join()
             drain_seconds = _drain(drain_s)
-            sweeper.terminate()
-            sweeper.wait(30)
             for context in reversed(workers):
                 context.__exit__(None, None, None)
     figures = _figures(tally)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from ..eventstore import store_events
@@ -82,18 +83,11 @@ def actions_of(broadcast: Broadcast):
 def progress(broadcast: Broadcast) -> dict:
     """What became of it: customers reached, and its actions by status (sent, waiting, cancelled…)."""
     counts = {status: 0 for status in ScheduledAction.Status.values}
-    for status, count in _count_by_status(actions_of(broadcast)):
-        counts[status] = count
+    counts.update(actions_of(broadcast).order_by().values("status").annotate(n=Count("pk")).values_list("status", "n"))
     events = StoreEvent.objects.filter(name=BROADCAST, source_id__startswith=f"{_key(broadcast)}:")
     return {"reached": broadcast.customers_done, "total": broadcast.customers_total,
             "skipped": broadcast.customers_skipped, "events": events.count(),
             "waiting_evaluation": events.filter(status=StoreEvent.Status.RECEIVED).count(), "actions": counts}
-
-
-def _count_by_status(actions):
-    from django.db.models import Count
-
-    return actions.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
 
 
 def _sends_marketing(rule: Rule) -> bool:

@@ -13,7 +13,7 @@ import itertools
 import json
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
@@ -247,12 +247,9 @@ def evaluate_events(event_ids: list[int]) -> list[str]:
 class _Writes:
     """What a delivery's evaluation writes at its end (or, one event at a time, at each event's)."""
 
-    customers: dict = None
-    outcomes: dict = None
-    facts_set: dict = None
-
-    def __post_init__(self):
-        self.customers, self.outcomes, self.facts_set = {}, {}, {}
+    customers: dict = field(default_factory=dict)   # customer pk → (customer, changed fields)
+    outcomes: dict = field(default_factory=dict)    # event pk → (status, error)
+    facts_set: dict = field(default_factory=dict)   # firing pk → {fact: value}
 
     def customer_changed(self, customer: Customer, fields) -> None:
         known = self.customers.setdefault(customer.pk, (customer, set()))[1]
@@ -264,7 +261,7 @@ class _Writes:
                 customer.save(update_fields=[*sorted(fields), "updated_at"])
         store.record_facts_set(self.facts_set)
         store.mark_evaluated(self.outcomes, timezone.now())
-        self.__post_init__()
+        self.customers, self.outcomes, self.facts_set = {}, {}, {}
 
 
 def _evaluate(event_ids: list[int], one_at_a_time: bool) -> list[str]:

@@ -50,7 +50,3 @@ def finish(accepted: list[int], failed: dict[int, str]) -> None:
         InboundDelivery.objects.filter(pk__in=accepted).update(status=InboundDelivery.Status.ACCEPTED)
     for pk, reason in failed.items():
         InboundDelivery.objects.filter(pk=pk).update(status=InboundDelivery.Status.FAILED, reason=reason[:2000])
-
-
-def waiting() -> int:
-    return InboundDelivery.objects.filter(status=RECEIVED).count()
