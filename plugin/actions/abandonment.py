@@ -47,6 +47,11 @@ def _cancel(actions, reason: str, now) -> int:
     return actions.update(status=ScheduledAction.Status.CANCELLED, cancel_reason=reason, completed_at=now)
 
 
+def concerns(event: StoreEvent, pending_kinds: set[str]) -> bool:
+    """Whether this event changes the customer's cart reminders, given the kinds of their pending actions."""
+    return event.name == "checkout_updated" or (event.name == "order_placed" and KIND in pending_kinds)
+
+
 def on_event(event: StoreEvent, customer: Customer, now) -> None:
     if event.name == "checkout_updated":
         checkout_id = event.data.get("checkout_id")

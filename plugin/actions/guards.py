@@ -1,5 +1,9 @@
 """Guards: conditions re-checked when an action falls due (and when a purchase may void it).
 
+A guard reads of an action its ``pk``, ``rule``, ``customer``, ``event.occurred_at``, ``due_at``,
+``guard`` and ``is_marketing_send``: a ``ScheduledAction`` when it falls due, the evaluation's
+``PendingAction`` view of one when a purchase may void it.
+
 ``GUARDS`` is the one registry: a rule's ``check`` step names guards from it (the compiler asks
 each guard what is wrong with its argument), and ``failed_guard`` runs them, returning the reason
 an action must not run, in words the timeline shows, or None. Adding a guard is one ``Guard``.
@@ -71,9 +75,11 @@ def _no_event_since(action: ScheduledAction, argument) -> str | None:
 def _no_message_since(action: ScheduledAction, argument) -> str | None:
     """No message went to the customer after the triggering event (keep in touch); staff alerts
     about the customer do not count."""
-    sent = (Delivery.objects.filter(customer=action.customer, status__in=Delivery.SENT_STATUSES,
-                                    sent_at__gt=action.event.occurred_at)
-            .exclude(action=action).exclude(action__kind="notify_staff")
+    sent = Delivery.objects.filter(customer=action.customer, status__in=Delivery.SENT_STATUSES,
+                                   sent_at__gt=action.event.occurred_at)
+    if action.pk is not None:
+        sent = sent.exclude(action_id=action.pk)
+    sent = (sent.exclude(action__kind="notify_staff")
             .order_by("-sent_at").values_list("template_key", "sent_at").first())
     if sent:
         return f"a newer message ({sent[0]}) went on {sent[1]:%Y-%m-%d}"

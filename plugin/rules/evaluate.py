@@ -13,7 +13,7 @@ import itertools
 import json
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
@@ -23,6 +23,7 @@ from ..actions import abandonment, awaiting, guards, reversal
 from ..events import PURCHASES, REVERSALS, RULE_EFFECT
 from ..plans import CompiledRule
 from . import facts, store
+from .batch import Batch, PendingAction
 from .compiler import RuleDefinitionError
 from .engine import MAX_FACT_PROPERTIES, ChainLimitError, EngineError, Firing, RuleSet, compile_ruleset, referenced_properties
 from .segments import compile_definition
@@ -40,6 +41,23 @@ class ActiveRules:
     ruleset: RuleSet
     windows: frozenset
     properties: frozenset = frozenset()
+
+    @property
+    def by_pk(self) -> dict[int, Rule]:
+        return {rule.pk: rule for rule in self.rules.values()}
+
+    def once_scopes(self, events: list[StoreEvent], customers: dict[int, Customer]) -> dict[int, set[str]]:
+        """For each rule that fires once per customer, order or product: the scopes these events could
+        fire it in (what ``Batch.prepare`` asks the database about)."""
+        scopes: dict[int, set[str]] = {}
+        for rule_id, compiled in self.compiled.items():
+            if compiled.once not in ("customer", "order", "product"):
+                continue
+            rule = self.rules[rule_id]
+            keys = {scope_key(compiled.once, rule, event, {}, customers[event.customer_id])
+                    for event in events if event.customer_id in customers}
+            scopes[rule.pk] = {key for key in keys if key.startswith("customer:")}
+        return scopes
 
 
 _cache_lock = threading.Lock()
@@ -113,8 +131,8 @@ def scope_key(once: str, rule: Rule, event: StoreEvent, trigger: dict, customer:
 class _Evaluation:
     """One event's run: fires rules, applies effects, schedules actions."""
 
-    def __init__(self, event: StoreEvent, customer: Customer, active: ActiveRules, writes: _Writes):
-        self.event, self.customer, self.active, self.writes = event, customer, active, writes
+    def __init__(self, event: StoreEvent, customer: Customer, active: ActiveRules, batch: Batch):
+        self.event, self.customer, self.active, self.batch = event, customer, active, batch
         self.planned: list[ScheduledAction] = []
         self.seen: set[tuple[str, str]] = set()
         self.values_seen: dict[tuple, str] = {}
@@ -133,11 +151,9 @@ class _Evaluation:
         self.seen.add((rule.rule_id, trigger.get("id")))
         self._refuse_cycle(rule.rule_id, trigger)
         scope = scope_key(compiled.once, rule, self.event, trigger, self.customer)
-        firing_id = store.insert_firing(rule_pk=rule.pk, rule_version=rule.version, event_pk=self.event.pk,
-                                        customer_pk=self.customer.pk, scope_key=scope, fired_at=timezone.now())
-        if firing_id is None:
+        if self.batch.fired(rule, scope):
             return None  # fired in this scope already (once: order, product, customer)
-        rule_firing = RuleFiring(pk=firing_id, rule=rule)
+        rule_firing = self.batch.fire(rule, self.event, self.customer, scope, timezone.now())
         self.planned += awaiting.plan_rows(compiled.plan, rule=rule, firing=rule_firing, customer=self.customer,
                                            event=self.event, key_prefix=f"{rule.rule_id}:{scope}")
         return self.apply_effects(compiled.effects, rule_firing)
@@ -164,7 +180,7 @@ class _Evaluation:
             return []
         self.customer_changed = True
         if rule_firing is not None:
-            self.writes.facts_set[rule_firing.pk] = {c["fact"]: c["new"] for c in new_facts}
+            rule_firing.facts_set.update({c["fact"]: c["new"] for c in new_facts})
         return [*new_facts, self.customer_fact()]
 
     def initial_facts(self, profile_changes: list[dict]) -> list[dict]:
@@ -184,38 +200,24 @@ class _Evaluation:
         return self.on_fire(Firing(rule_id, {"e": {"id": f"manual:{self.event.pk}"}})) or []
 
 
-def _settle_pending(event: StoreEvent, customer: Customer, now) -> None:
+def _settle_pending(event: StoreEvent, customer: Customer, now, batch: Batch) -> None:
     """Cancel pending actions whose guard this event may void and now fails (a purchase of the
     category a refill reminder waits on, an order for a win-back, a sent message for a
-    keep-in-touch), and resolve awaits this event answers.
-
-    One narrow query lists the customer's pending actions; full rows are read only for those
-    there is something to do with.
-    """
-    rows = store.pending_actions(customer.pk)
-    guarded = [pk for pk, _, source, guard, _ in rows if guard and source != event.pk and guards.voided_by(guard, event)]
-    awaits = [pk for pk, kind, source, _, awaited in rows
-              if kind == awaiting.KIND and awaited == event.name and source != event.pk]
-    if guarded:
-        _cancel_voided_actions(guarded, customer, now, event)
-    if awaits:
-        awaiting.resolve(event, customer, awaits)
-
-
-def _cancel_voided_actions(action_ids: list[int], customer: Customer, now, cause: StoreEvent) -> int:
-    """Cancel those of these pending actions whose guard a new purchase has made fail."""
-    cancelled = 0
-    pending = ScheduledAction.objects.select_related("rule", "event").filter(
-        pk__in=action_ids, status=ScheduledAction.Status.PENDING
-    )
-    for action in pending:
-        action.customer = customer
-        reason = guards.failed_guard(action)
+    keep-in-touch), and resolve awaits this event answers; judged from the customer's list of
+    pending actions (``Batch.pending``), which the delivery read once."""
+    for item in [item for item in batch.pending(customer)
+                 if item.guard and item.event.pk != event.pk and guards.voided_by(item.guard, event)]:
+        reason = guards.failed_guard(item)
         if reason:
-            cancelled += ScheduledAction.objects.filter(pk=action.pk, status=ScheduledAction.Status.PENDING).update(
-                status=ScheduledAction.Status.CANCELLED, cancel_reason=reason, completed_at=now, voided_by=cause
-            )
-    return cancelled
+            batch.cancel(item, reason, event, now)
+    if any(_awaits(item, event) for item in batch.pending(customer)):
+        batch.write_planned()
+        awaiting.resolve(event, customer, [item.pk for item in batch.pending(customer) if _awaits(item, event)])
+        batch.forget(customer)
+
+
+def _awaits(item: PendingAction, event: StoreEvent) -> bool:
+    return item.kind == awaiting.KIND and item.awaited == event.name and item.event.pk != event.pk
 
 
 def evaluate_event(event_id: int) -> str:
@@ -227,9 +229,10 @@ def evaluate_events(event_ids: list[int]) -> list[str]:
     """Evaluate stored events in order, each once; returns their resulting statuses.
 
     The events of one delivery share one transaction: their rows and their customers are locked
-    once (in primary-key order), the rule set is fetched once, and what they write is written
-    together (``rules.store``): the customers, the firings' facts and the events' statuses once
-    for the delivery, each event's planned actions in one INSERT. If anything fails, the whole
+    once (in primary-key order), the rule set is fetched once, the customers' pending actions and
+    fired scopes are listed once, and what they write is written together at the end
+    (``rules.batch``): all firings in one INSERT, all planned actions in one, the customers and the
+    events' statuses once. If anything fails, the whole
     delivery is evaluated again one event at a time, each in its own savepoint, so an event whose
     evaluation fails (an engine error, or any crash on odd data) is rolled back alone and marked
     failed with the error. A lost database connection is raised for the task to be retried.
@@ -243,27 +246,6 @@ def evaluate_events(event_ids: list[int]) -> list[str]:
         return _evaluate(event_ids, one_at_a_time=True)
 
 
-@dataclass
-class _Writes:
-    """What a delivery's evaluation writes at its end (or, one event at a time, at each event's)."""
-
-    customers: dict = field(default_factory=dict)   # customer pk → (customer, changed fields)
-    outcomes: dict = field(default_factory=dict)    # event pk → (status, error)
-    facts_set: dict = field(default_factory=dict)   # firing pk → {fact: value}
-
-    def customer_changed(self, customer: Customer, fields) -> None:
-        known = self.customers.setdefault(customer.pk, (customer, set()))[1]
-        known.update(fields)
-
-    def flush(self) -> None:
-        for customer, fields in self.customers.values():
-            if fields:
-                customer.save(update_fields=[*sorted(fields), "updated_at"])
-        store.record_facts_set(self.facts_set)
-        store.mark_evaluated(self.outcomes, timezone.now())
-        self.customers, self.outcomes, self.facts_set = {}, {}, {}
-
-
 def _evaluate(event_ids: list[int], one_at_a_time: bool) -> list[str]:
     statuses: dict[int, str] = {}
     with transaction.atomic():
@@ -271,6 +253,7 @@ def _evaluate(event_ids: list[int], one_at_a_time: bool) -> list[str]:
         waiting = [event for event in events if event.status == StoreEvent.Status.RECEIVED]
         statuses.update({event.pk: event.status for event in events if event not in waiting})
         customers = _lock_customers({event.customer_id for event in waiting} - {None})
+        active = None
         try:
             active = active_rules() if waiting else None
         except (OperationalError, InterfaceError):
@@ -280,28 +263,39 @@ def _evaluate(event_ids: list[int], one_at_a_time: bool) -> list[str]:
             _fail_all(waiting, error if isinstance(error, EngineError) else EngineError(
                 f"the enabled rules cannot be loaded: {type(error).__name__}: {error}"), statuses)
             waiting = []
-        writes = _Writes()
-        for event in waiting:
+        batch = _prepared(active, waiting, customers)
+        for position, event in enumerate(waiting):
             if not one_at_a_time:
-                statuses[event.pk] = _evaluate_locked(event, active, customers, writes)
+                statuses[event.pk] = _evaluate_locked(event, active, customers, batch)
                 continue
             try:
                 with transaction.atomic():
-                    statuses[event.pk] = _evaluate_locked(event, active, customers, writes)
-                    writes.flush()
+                    statuses[event.pk] = _evaluate_locked(event, active, customers, batch)
+                    batch.flush()
             except (OperationalError, InterfaceError):
                 raise
             except Exception as error:  # noqa: BLE001 — any crash fails this event alone, recorded
                 if not isinstance(error, EngineError):
                     log.exception("Evaluation of event %s crashed", event.pk)
                     error = EngineError(f"{type(error).__name__}: {error}")
-                writes = _Writes()
                 customers.update(_lock_customers({event.customer_id} - {None}))
+                batch = _prepared(active, waiting[position + 1:], customers)
                 store.mark_evaluated({event.pk: (StoreEvent.Status.FAILED, str(error))}, timezone.now())
                 log.error("Evaluation of event %s failed: %s", event.pk, error)
                 statuses[event.pk] = StoreEvent.Status.FAILED
-        writes.flush()
+        if batch is not None:
+            batch.flush()
     return [statuses.get(event_id, "missing") for event_id in event_ids]
+
+
+def _prepared(active: ActiveRules | None, events: list[StoreEvent], customers: dict[int, Customer]) -> Batch | None:
+    """A fresh evaluation state for these events, their customers' pending actions and fired scopes listed."""
+    if active is None:
+        return None
+    batch = Batch(rules=active.by_pk)
+    mine = {event.customer_id for event in events}
+    batch.prepare({pk: c for pk, c in customers.items() if pk in mine}, active.once_scopes(events, customers))
+    return batch
 
 
 def _fail_all(events: list[StoreEvent], error: Exception, statuses: dict[int, str]) -> None:
@@ -316,24 +310,28 @@ def _lock_customers(ids: set[int]) -> dict[int, Customer]:
     return {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
 
 
-def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int, Customer], writes: _Writes) -> str:
+def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int, Customer], batch: Batch) -> str:
     now = timezone.now()
     if event.customer_id is None:
-        writes.outcomes[event.pk] = (StoreEvent.Status.IGNORED, "the event names no customer")
+        batch.outcomes[event.pk] = (StoreEvent.Status.IGNORED, "the event names no customer")
         return StoreEvent.Status.IGNORED
     customer = customers[event.customer_id]
     facts_before = dict(customer.facts or {})
     changed = facts.apply_event(customer, event)
-    evaluation = _Evaluation(event, customer, active, writes)
+    evaluation = _Evaluation(event, customer, active, batch)
     initial = evaluation.initial_facts(facts.profile_changes(facts_before, customer))
     active.ruleset.run(initial, on_fire=evaluation.on_fire)
-    store.insert_actions(evaluation.planned)
+    batch.plan(evaluation.planned)
     if evaluation.customer_changed:
         changed += ["facts", "tags"]
-    writes.customer_changed(customer, changed)
-    abandonment.on_event(event, customer, now)
+    batch.customer_changed(customer, changed)
+    if abandonment.concerns(event, {item.kind for item in batch.pending(customer)}):
+        abandonment.on_event(event, customer, now)
+        batch.forget(customer)
     if event.name in REVERSALS and (event.name == "order_cancelled" or event.data.get("fully_refunded")):
+        batch.write_planned()
         reversal.on_order_reversed(event, customer, now)
-    _settle_pending(event, customer, now)
-    writes.outcomes[event.pk] = (StoreEvent.Status.PROCESSED, "")
+        batch.forget(customer)
+    _settle_pending(event, customer, now, batch)
+    batch.outcomes[event.pk] = (StoreEvent.Status.PROCESSED, "")
     return StoreEvent.Status.PROCESSED

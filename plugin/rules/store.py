@@ -1,8 +1,7 @@
-"""The evaluation stage's SQL, in one place: firings recorded by ``INSERT … ON CONFLICT DO
-NOTHING RETURNING`` (no savepoint per firing, a scope already fired answers None), an event's
-planned actions in one INSERT, the customer's pending actions in one narrow SELECT, what each
-firing set written once per delivery, and the delivery's events marked evaluated in one
-statement per status. The rest of ``rules`` speaks in plain objects. PostgreSQL is the
+"""The evaluation stage's SQL, in one place. Per delivery (or batch of deliveries): the
+customers' pending actions listed in one SELECT and the ``once`` scopes already fired in another;
+at the end all firings in one INSERT (with what each set), all planned actions in one, and the
+events marked evaluated in one statement per status. No savepoint per event or firing. The rest of ``rules`` speaks in plain objects. PostgreSQL is the
 production database; the same statements run on SQLite (the demo) where its dialect differs."""
 from __future__ import annotations
 
@@ -13,11 +12,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from ..models import Customer, RuleFiring, ScheduledAction, StoreEvent
 
 _FIRINGS = RuleFiring._meta.db_table
 _ACTIONS = ScheduledAction._meta.db_table
+_EVENTS = StoreEvent._meta.db_table
 CLAIM_WINDOW = 4
 
 
@@ -38,70 +39,97 @@ def claim_waiting_events(limit: int) -> list[int]:
     return list(mine.order_by("pk").values_list("pk", flat=True)[:limit])
 
 
-def insert_firing(*, rule_pk: int, rule_version: int, event_pk: int, customer_pk: int, scope_key: str,
-                  fired_at: datetime) -> int | None:
-    """The new firing's id, or None when the rule already fired in this scope (``once``)."""
+def fired_scopes(rule_pks: set[int], scope_keys: set[str]) -> set[tuple[int, str]]:
+    """Which of these (rule, scope) pairs already fired: the ``once`` scopes (a customer, an order,
+    a product) a delivery's events could fire in, asked once for the delivery (served by the unique
+    (rule, scope) index)."""
+    if not rule_pks or not scope_keys:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rule_id, scope_key FROM {_FIRINGS} WHERE {_in('rule_id', rule_pks)} AND {_in('scope_key', scope_keys)}",
+            [*rule_pks, *scope_keys],
+        )
+        return set(cursor.fetchall())
+
+
+def insert_firings(firings: list[RuleFiring]) -> None:
+    """A delivery's firings (unsaved, ``facts_set`` filled) in one INSERT; each gets its id.
+
+    The evaluation has already judged the ``once`` scopes (``fired_scopes``) under the customer's
+    lock, so a conflict means the rules' bookkeeping is wrong: it is raised, not skipped, and the
+    event fails visibly instead of applying its effects twice."""
+    if not firings:
+        return
+    json_value = _json_value()
+    placeholders = ", ".join([f"(%s, %s, %s, %s, %s, %s, {json_value})"] * len(firings))
+    values = [value for f in firings for value in (
+        f.rule_id, f.rule_version, f.event_id, f.customer_id, f.fired_at, f.scope_key,
+        json.dumps(f.facts_set, cls=DjangoJSONEncoder))]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_FIRINGS} (rule_id, rule_version, event_id, customer_id, fired_at, scope_key, facts_set) "
-            f"VALUES (%s, %s, %s, %s, %s, %s, {_json_literal('{}')}) "
-            f"ON CONFLICT (rule_id, scope_key) DO NOTHING RETURNING id",
-            [rule_pk, rule_version, event_pk, customer_pk, fired_at, scope_key],
+            f"VALUES {placeholders} ON CONFLICT (rule_id, scope_key) DO NOTHING RETURNING id, rule_id, scope_key",
+            values,
         )
-        row = cursor.fetchone()
-    return row[0] if row else None
+        ids = {(rule_pk, scope): pk for pk, rule_pk, scope in cursor.fetchall()}
+    for firing in firings:
+        firing.pk = ids.get((firing.rule_id, firing.scope_key))
+        if firing.pk is None:
+            raise RuntimeError(f"rule {firing.rule_id} fired in scope {firing.scope_key!r} already")
 
 
-def pending_actions(customer_pk: int) -> list[tuple[int, str, int, list, str | None]]:
-    """(id, kind, event id, guard, awaited event) of the customer's pending actions: what an
-    evaluation judges cancellations and awaits from (served by the customer/status index)."""
-    awaited = "params ->> 'event'" if connection.vendor == "postgresql" else "json_extract(params, '$.event')"
+def pending_actions(customer_pks: set[int]) -> list[tuple]:
+    """(id, customer id, kind, event id, event time, guard, awaited event, message class, rule id,
+    due time) of these customers' pending actions: what an evaluation judges cancellations and
+    awaits from, listed once per delivery (the customer/status index serves it)."""
+    if not customer_pks:
+        return []
+    awaited, message_class = (("a.params ->> 'event'", "a.params ->> 'class'") if connection.vendor == "postgresql"
+                              else ("json_extract(a.params, '$.event')", "json_extract(a.params, '$.class')"))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, kind, event_id, guard, {awaited} FROM {_ACTIONS} "
-            f"WHERE customer_id = %s AND status = %s ORDER BY due_at, id",
-            [customer_pk, ScheduledAction.Status.PENDING],
+            f"SELECT a.id, a.customer_id, a.kind, a.event_id, e.occurred_at, a.guard, {awaited}, {message_class}, "
+            f"a.rule_id, a.due_at FROM {_ACTIONS} a JOIN {_EVENTS} e ON e.id = a.event_id "
+            f"WHERE {_in('a.customer_id', customer_pks)} AND a.status = %s ORDER BY a.due_at, a.id",
+            [*customer_pks, ScheduledAction.Status.PENDING],
         )
-        return [(pk, kind, event_id, json.loads(guard) if isinstance(guard, str) else guard, event)
-                for pk, kind, event_id, guard, event in cursor.fetchall()]
+        rows = cursor.fetchall()
+    return [(pk, customer, kind, event, _as_datetime(at), json.loads(guard) if isinstance(guard, str) else guard,
+             awaited_event, message_class, rule, _as_datetime(due))
+            for pk, customer, kind, event, at, guard, awaited_event, message_class, rule, due in rows]
 
 
 def insert_actions(rows: list[ScheduledAction]) -> None:
-    """An event's planned actions in one INSERT; a key already scheduled is kept as it is."""
+    """Planned actions in one INSERT, each row given its id; a key already scheduled is kept as it
+    is (that row keeps no id). A row may already be cancelled (a later event of the same delivery
+    voided it): it is written so, with its reason."""
     if not rows:
         return
     now = timezone.now()
     values = [(r.idempotency_key, r.firing_id, r.rule_id, r.customer_id, r.event_id, r.step, r.kind,
-               json.dumps(r.params, cls=DjangoJSONEncoder), json.dumps(r.guard, cls=DjangoJSONEncoder), r.due_at, now)
+               json.dumps(r.params, cls=DjangoJSONEncoder), json.dumps(r.guard, cls=DjangoJSONEncoder), r.due_at,
+               r.status, r.cancel_reason, r.completed_at, r.voided_by_id, now)
               for r in rows]
     json_value = _json_value()
-    placeholders = ", ".join([f"(%s, %s, %s, %s, %s, %s, %s, {json_value}, {json_value}, %s, 'pending', '', '', 0, '', %s)"]
-                             * len(rows))
+    placeholders = ", ".join(
+        [f"(%s, %s, %s, %s, %s, %s, %s, {json_value}, {json_value}, %s, %s, %s, %s, %s, '', 0, '', %s)"] * len(rows))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_ACTIONS} (idempotency_key, firing_id, rule_id, customer_id, event_id, step, kind, params, "
-            f"guard, due_at, status, cancel_reason, outcome, attempts, last_error, created_at) VALUES {placeholders} "
-            f"ON CONFLICT (idempotency_key) DO NOTHING",
+            f"guard, due_at, status, cancel_reason, completed_at, voided_by_id, outcome, attempts, last_error, "
+            f"created_at) VALUES {placeholders} ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key",
             [value for row in values for value in row],
         )
+        ids = dict((key, pk) for pk, key in cursor.fetchall())
+    for row in rows:
+        row.pk = ids.get(row.idempotency_key)
 
 
-def record_facts_set(facts_set: dict[int, dict]) -> None:
-    """What each firing set (firing id → {fact: value}), in one UPDATE on PostgreSQL."""
-    if not facts_set:
-        return
-    if connection.vendor != "postgresql":
-        for pk, values in facts_set.items():
-            RuleFiring.objects.filter(pk=pk).update(facts_set=values)
-        return
-    ids = list(facts_set)
-    values = [json.dumps(facts_set[pk], cls=DjangoJSONEncoder) for pk in ids]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_FIRINGS} AS f SET facts_set = v.facts::jsonb "
-            f"FROM unnest(%s::bigint[], %s::text[]) AS v(id, facts) WHERE f.id = v.id",
-            [ids, values],
-        )
+def cancel_action(pk: int, reason: str, at: datetime, cause_pk: int) -> int:
+    """Cancel one pending action a purchase has voided (``voided_by``: restored if that order is cancelled)."""
+    return ScheduledAction.objects.filter(pk=pk, status=ScheduledAction.Status.PENDING).update(
+        status=ScheduledAction.Status.CANCELLED, cancel_reason=reason, completed_at=at, voided_by_id=cause_pk)
 
 
 def mark_evaluated(outcomes: dict[int, tuple[str, str]], at: datetime) -> None:
@@ -112,6 +140,15 @@ def mark_evaluated(outcomes: dict[int, tuple[str, str]], at: datetime) -> None:
     for (status, error), ids in groups.items():
         StoreEvent.objects.filter(pk__in=ids).update(status=status, error=error, processed_at=at,
                                                      attempts=F("attempts") + 1)
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(['%s'] * len(values))})"
+
+
+def _as_datetime(value):
+    """SQLite hands timestamps back as text through a raw cursor; PostgreSQL as datetimes."""
+    return parse_datetime(value) if isinstance(value, str) else value
 
 
 def _json_value() -> str:

@@ -1,0 +1,140 @@
+"""What one transaction of evaluation knows and writes: the delivery's customers' pending actions
+and the ``once`` scopes their rules already fired in, each listed once at the start; the firings,
+planned actions, customers and events' statuses written once at the end (SQL: ``rules.store``).
+
+The customers are locked for the whole transaction, so what was listed stays true except where
+this evaluation changes it, and it keeps the lists up to date itself: a planned action joins its
+customer's list at once (written with the rest at the end, or cancelled before it is ever written
+if a later event of the same delivery voids it). Code that reads or writes actions in the database
+itself (awaits resolved, an order reversed, a cart abandoned) runs after ``write_planned`` and the
+customer's list is then read again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
+
+from django.utils import timezone
+
+from ..models import Customer, Rule, RuleFiring, ScheduledAction, StoreEvent
+from . import store
+
+
+class EventRef(NamedTuple):
+    pk: int
+    occurred_at: datetime
+
+
+@dataclass
+class PendingAction:
+    """A pending action as an evaluation judges it: what guards read (``actions.guards``) and what
+    awaits are matched on. ``planned`` is the row while it is not written yet."""
+
+    pk: int | None
+    kind: str
+    rule: Rule | None
+    customer: Customer
+    event: EventRef
+    guard: list
+    due_at: datetime
+    is_marketing_send: bool
+    awaited: str | None
+    planned: ScheduledAction | None = None
+
+    @classmethod
+    def of_planned(cls, row: ScheduledAction) -> PendingAction:
+        return cls(pk=None, kind=row.kind, rule=row.rule, customer=row.customer,
+                   event=EventRef(row.event.pk, row.event.occurred_at), guard=row.guard or [], due_at=row.due_at,
+                   is_marketing_send=row.is_marketing_send, awaited=row.params.get("event"), planned=row)
+
+
+@dataclass
+class Batch:
+    """One transaction's evaluation state; ``rules`` maps rule pk → the live rule."""
+
+    rules: dict[int, Rule]
+    customers: dict = field(default_factory=dict)   # customer pk → (customer, changed fields)
+    outcomes: dict = field(default_factory=dict)    # event pk → (status, error)
+    firings: list[RuleFiring] = field(default_factory=list)
+    actions: list[ScheduledAction] = field(default_factory=list)
+    _pending: dict[int, list[PendingAction]] = field(default_factory=dict)
+    _fired: set[tuple[int, str]] = field(default_factory=set)
+
+    def prepare(self, customers: dict[int, Customer], once_scopes: dict[int, set[str]]) -> None:
+        """List these customers' pending actions, and which of these (rule pk → scope keys) fired."""
+        self._load_pending(customers)
+        keys = set().union(*once_scopes.values()) if once_scopes else set()
+        self._fired |= store.fired_scopes(set(once_scopes), keys)
+
+    def _load_pending(self, customers: dict[int, Customer]) -> None:
+        rows = store.pending_actions(set(customers))
+        missing = {row[8] for row in rows if row[8] is not None and row[8] not in self.rules}
+        rules = {**Rule.objects.in_bulk(missing), **self.rules} if missing else self.rules
+        for pk in customers:
+            self._pending[pk] = []
+        for pk, customer_pk, kind, event_pk, occurred_at, guard, awaited, message_class, rule_pk, due_at in rows:
+            self._pending[customer_pk].append(PendingAction(
+                pk=pk, kind=kind, rule=rules.get(rule_pk), customer=customers[customer_pk],
+                event=EventRef(event_pk, occurred_at), guard=guard or [], due_at=due_at,
+                is_marketing_send=kind == "send" and (message_class or "marketing") == "marketing", awaited=awaited))
+
+    def pending(self, customer: Customer) -> list[PendingAction]:
+        if customer.pk not in self._pending:
+            self._load_pending({customer.pk: customer})
+        return self._pending[customer.pk]
+
+    def forget(self, customer: Customer) -> None:
+        """Something else changed this customer's actions in the database: list them again when asked."""
+        self._pending.pop(customer.pk, None)
+
+    def fired(self, rule: Rule, scope: str) -> bool:
+        return (rule.pk, scope) in self._fired
+
+    def fire(self, rule: Rule, event: StoreEvent, customer: Customer, scope: str, at: datetime) -> RuleFiring:
+        firing = RuleFiring(rule=rule, rule_version=rule.version, event=event, customer=customer, scope_key=scope,
+                            fired_at=at, facts_set={})
+        self._fired.add((rule.pk, scope))
+        self.firings.append(firing)
+        return firing
+
+    def plan(self, rows: list[ScheduledAction]) -> None:
+        self.actions += rows
+        pending = self.pending(rows[0].customer) if rows else []
+        pending += [PendingAction.of_planned(row) for row in rows]
+
+    def cancel(self, item: PendingAction, reason: str, cause: StoreEvent, at: datetime) -> None:
+        if item.planned is not None:
+            item.planned.status = ScheduledAction.Status.CANCELLED
+            item.planned.cancel_reason, item.planned.completed_at, item.planned.voided_by = reason, at, cause
+        else:
+            store.cancel_action(item.pk, reason, at, cause.pk)
+        self._pending[item.customer.pk].remove(item)
+
+    def customer_changed(self, customer: Customer, fields) -> None:
+        self.customers.setdefault(customer.pk, (customer, set()))[1].update(fields)
+
+    def write_planned(self) -> None:
+        """Write the firings and planned actions so far; planned actions on the lists get their ids."""
+        store.insert_firings(self.firings)
+        for row in self.actions:
+            if row.firing is not None:
+                row.firing_id = row.firing.pk
+        store.insert_actions(self.actions)
+        for pending in self._pending.values():
+            for item in list(pending):
+                if item.planned is None:
+                    continue
+                if item.planned.pk is None:  # its key was scheduled before: that row is the one listed
+                    pending.remove(item)
+                    continue
+                item.pk, item.planned = item.planned.pk, None
+        self.firings, self.actions = [], []
+
+    def flush(self) -> None:
+        self.write_planned()
+        for customer, fields in self.customers.values():
+            if fields:
+                customer.save(update_fields=[*sorted(fields), "updated_at"])
+        store.mark_evaluated(self.outcomes, timezone.now())
+        self.customers, self.outcomes = {}, {}
