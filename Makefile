@@ -5,7 +5,7 @@ VENV ?= .venv
 EXTRA_REQUIREMENTS ?=
 BIN := $(VENV)/bin
 
-.PHONY: demo test install bench soak
+.PHONY: demo test install bench soak messages
 
 $(BIN)/.masa-installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,7 @@ bench: install
 soak: install
 	bash scripts/services.sh
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
+
+# The admin's translations (plugin/locale): compile the .po files after editing them (needs gettext's msgfmt).
+messages:
+	cd plugin && for po in locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "$${po%.po}.mo" "$$po"; done

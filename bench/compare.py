@@ -24,6 +24,7 @@ from pathlib import Path
 from .common import ROOT
 
 REF_DATABASE = "masa_bench_ref"
+SETTINGS = {"target", "target_rps", "firings", "events_per_run", "runs", "workers", "threads"}  # sizes, not figures
 
 
 def export(ref: str, into: Path) -> Path:
@@ -74,7 +75,7 @@ def side_by_side(ref_figures: dict, now_figures: dict) -> list[str]:
     ref = dict(numbers(figures(ref_figures)))
     lines = []
     for path, value in numbers(figures(now_figures)):
-        if path in ref and not path[-1].isdigit():
+        if path in ref and not path[-1].isdigit() and path[-1] not in SETTINGS:
             before = ref[path]
             ratio = f"{value / before:6.2f}×" if before else "     —"
             lines.append(f"  {'.'.join(path):<60} ref {before:>12,.2f}   now {value:>12,.2f}   {ratio}")

@@ -1,5 +1,7 @@
-"""End to end at a steady rate: signed Saleor orders → gunicorn → PostgreSQL → Redis → Celery
-worker → evaluation → ScheduledAction committed, with the senior-care pack installed.
+"""End to end at a steady rate: signed Saleor orders → gunicorn → PostgreSQL → the worker reads
+them → evaluation → ScheduledAction committed, with the senior-care pack installed. The worker is
+one ``masa_worker`` (batches, no broker) or, with ``--worker celery``, ``masa_sweep`` reading and
+a Celery task per delivery (Redis as broker).
 
 An open-loop client sends orders at a fixed rate whatever the answers; each delivery's latency is
 from the moment it was sent to the moment the last of its events (order_placed, category_bought,
@@ -7,11 +9,13 @@ product_bought) was evaluated and committed (``StoreEvent.processed_at``, same c
 
     python -m bench.e2e                 # 200, 40 and 20 deliveries/s, 20 s each
     python -m bench.e2e --rates 40 --seconds 60
+    python -m bench.e2e --worker celery # Celery (a task per delivery) instead of one masa_worker
     python -m bench.e2e --smoke         # seconds, for CI
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import asyncio
 import time
 import uuid
@@ -19,7 +23,7 @@ import uuid
 import httpx
 
 from .common import ROOT, percentiles, report, reset_tables, setup_django
-from .site import WEBHOOK_PATH, celery_worker, gunicorn, reader, signed_orders
+from .site import WEBHOOK_PATH, celery_worker, gunicorn, masa_worker, reader, signed_orders
 
 TARGET_P99_MS = 1000
 
@@ -81,14 +85,25 @@ def _latencies(sent: dict) -> tuple[list[float], int]:
     return latencies, len(sent) - len(latencies)
 
 
-def run_at(signer, rate: float, seconds: float, drain_s: float) -> dict:
+def evaluating(jwks: dict, worker: str):
+    """What reads and evaluates: ``embedded`` — one ``masa_worker`` (batches of deliveries per
+    transaction, no broker); ``celery`` — ``masa_sweep --loop`` reading, a Celery task per delivery."""
+    if worker == "embedded":
+        return masa_worker(jwks)
+    stack = contextlib.ExitStack()
+    stack.enter_context(celery_worker(jwks, concurrency=2))
+    stack.enter_context(reader(jwks))
+    return stack
+
+
+def run_at(signer, rate: float, seconds: float, drain_s: float, worker: str = "embedded") -> dict:
     from masa.models import ScheduledAction, StoreEvent
 
     reset_tables()
     _install_pack()
     requests = signed_orders(signer, int(rate * seconds), customers=2000, run_tag=uuid.uuid4().hex[:8])
-    with gunicorn(signer.jwks, workers=2, threads=8) as url, celery_worker(signer.jwks, concurrency=2), \
-            reader(signer.jwks):
+    env = {"MASA_BENCH_WORKER": "embedded"} if worker == "embedded" else {}
+    with gunicorn(signer.jwks, workers=2, threads=8, **env) as url, evaluating(signer.jwks, worker):
         time.sleep(3)
         started = time.perf_counter()
         sent, errors = asyncio.run(_send_at_rate(url, requests, rate))
@@ -97,7 +112,7 @@ def run_at(signer, rate: float, seconds: float, drain_s: float) -> dict:
         total_seconds = time.perf_counter() - started
     latencies, unfinished = _latencies(sent)
     events = StoreEvent.objects.count()
-    return {"rate": rate, "seconds": seconds, "deliveries": len(requests), "errors": errors,
+    return {"rate": rate, "worker": worker, "seconds": seconds, "deliveries": len(requests), "errors": errors,
             "send_seconds": round(send_seconds, 1), "store_events": events,
             "store_events_per_s_offered": round(rate * events / max(1, len(requests) - errors), 1),
             "evaluated_per_s": round(StoreEvent.objects.filter(status="processed").count() / total_seconds, 1),
@@ -125,6 +140,8 @@ def main(argv=None):
     parser.add_argument("--rates", default="200,40,20", help="deliveries per second, one run each")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--drain", type=float, default=600, help="longest wait for the backlog to drain")
+    parser.add_argument("--worker", choices=("embedded", "celery"), default="embedded",
+                        help="embedded: one masa_worker, batched (default); celery: a task per delivery")
     args = parser.parse_args(argv)
     if args.smoke:
         args.rates, args.seconds, args.drain = "10", 3, 120
@@ -135,11 +152,11 @@ def main(argv=None):
     lines, figures = [], {"smoke": args.smoke, "target_p99_ms": TARGET_P99_MS, "runs": []}
     for rate in (float(r) for r in args.rates.split(",")):
         _flush_broker()
-        result = run_at(signer, rate, args.seconds, args.drain)
+        result = run_at(signer, rate, args.seconds, args.drain, args.worker)
         figures["runs"].append(result)
         p = result["latency_ms"]
         lines.append(
-            f"{rate:>5.0f} deliveries/s ({result['store_events_per_s_offered']:,.0f} store events/s) for "
+            f"{args.worker}: {rate:>5.0f} deliveries/s ({result['store_events_per_s_offered']:,.0f} store events/s) for "
             f"{args.seconds:.0f} s: p50 {p.get('p50', 0):,.0f} ms  p95 {p.get('p95', 0):,.0f} ms  "
             f"p99 {p.get('p99', 0):,.0f} ms  (target p99 < {TARGET_P99_MS} ms)   evaluated {result['evaluated_per_s']:,.0f}/s   "
             f"refused {result['errors']}  not evaluated {result['unfinished']}  actions {result['scheduled_actions']}")

@@ -22,6 +22,8 @@ MASA = {
         "api_url": "http://bench.saleor.local/graphql/",
         "jwks": __import__("json").loads(os.environ.get("MASA_BENCH_JWKS", '{"keys": []}')),
     }],
+    # "embedded": masa_worker reads and evaluates (bench.e2e's default); unset: Celery, as configured.
+    "WORKER": os.environ.get("MASA_BENCH_WORKER") or None,
     # The load generator is one client address: the benchmarks measure intake, not the limiter.
     "RATE_LIMITS": {},
 }

@@ -31,7 +31,8 @@ def process_env(jwks: dict, **extra: str) -> dict:
     env = dict(os.environ)
     env.update({
         "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "example")]),
+        # A PYTHONPATH already set comes first: bench.compare runs a ref's ``masa`` through it.
+        "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT), str(ROOT / "example")])),
         "MASA_DB": "postgres",
         "MASA_BENCH_JWKS": json.dumps(jwks),
         **extra,
@@ -79,6 +80,13 @@ def celery_worker(jwks: dict, concurrency: int, output=None, **env: str):
     command = [sys.executable, "-m", "celery", "--quiet", "-A", "example_site", "worker", "--loglevel", "warning",
                "--concurrency", str(concurrency), "--without-heartbeat", "--without-gossip", "--without-mingle"]
     return _running(command, ROOT / "example", process_env(jwks, **env), output, output)
+
+
+def masa_worker(jwks: dict, poll: float = 0.1, output=None, **env: str):
+    """``masa_worker`` without a broker (``MASA_BENCH_WORKER=embedded``): reads stored webhooks and
+    evaluates waiting events in batches of ``EVALUATION_BATCH``, as a site without Celery runs it."""
+    command = [sys.executable, "example/manage.py", "masa_worker", "--poll", str(poll)]
+    return _running(command, ROOT, process_env(jwks, MASA_BENCH_WORKER="embedded", **env), subprocess.DEVNULL, output)
 
 
 def reader(jwks: dict, every: float = 0.2, output=None, **env: str):

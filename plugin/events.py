@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.utils.translation import gettext_lazy as _
+
 CUSTOM_EVENT = re.compile(r"custom\.[a-z0-9_.-]+")
 
 
@@ -28,6 +30,7 @@ class EventType:
                                      # (none: its name, "Message opened")
     message: bool = False            # about one message (its data names the delivery)
     feedback: str = ""               # the badge it puts on its message in the timeline
+    when: str = ""                   # what it is in a rule's sentence: "When {when}: …" (translated)
 
 
 ORDER_FIELDS = ("order_id", "number", "status", "charge_status", "channel", "total", "currency", "phone", "country",
@@ -35,34 +38,56 @@ ORDER_FIELDS = ("order_id", "number", "status", "charge_status", "channel", "tot
 MESSAGE_FIELDS = ("delivery", "template", "rule")
 
 EVENT_TYPES: tuple[EventType, ...] = (
-    EventType("order_placed", "saleor", ORDER_FIELDS, purchase=True, words=("Order placed #{number}", "Order placed #{order_id}")),
-    EventType("order_paid", "saleor", ORDER_FIELDS, words=("Order paid #{number}", "Order paid #{order_id}")),
-    EventType("order_fulfilled", "saleor", ORDER_FIELDS, words=("Order fulfilled #{number}", "Order fulfilled #{order_id}")),
-    EventType("order_cancelled", "saleor", ORDER_FIELDS, words=("Order cancelled #{number}", "Order cancelled #{order_id}")),
+    EventType("order_placed", "saleor", ORDER_FIELDS, purchase=True, words=("Order placed #{number}", "Order placed #{order_id}"),
+              when=_("a customer places an order")),
+    EventType("order_paid", "saleor", ORDER_FIELDS, words=("Order paid #{number}", "Order paid #{order_id}"),
+              when=_("an order of the customer is paid")),
+    EventType("order_fulfilled", "saleor", ORDER_FIELDS, words=("Order fulfilled #{number}", "Order fulfilled #{order_id}"),
+              when=_("an order of the customer is shipped")),
+    EventType("order_cancelled", "saleor", ORDER_FIELDS, words=("Order cancelled #{number}", "Order cancelled #{order_id}"),
+              when=_("an order of the customer is cancelled")),
     EventType("order_refunded", "saleor", (*ORDER_FIELDS, "fully_refunded"),
-              words=("Order refunded #{number}", "Order refunded #{order_id}")),
+              words=("Order refunded #{number}", "Order refunded #{order_id}"),
+              when=_("an order of the customer is refunded")),
     EventType("category_bought", "saleor", ("order_id", "number", "category", "categories", "quantity", "quantities",
                                             "products"), purchase=True,
-              words=("Bought {product_name}", "Bought {category}", "Bought {product_id}")),
+              words=("Bought {product_name}", "Bought {category}", "Bought {product_id}"),
+              when=_("a customer buys from a category")),
     EventType("product_bought", "saleor", ("order_id", "number", "product_id", "product_name", "sku", "quantity",
                                            "categories", "products", "skus"), purchase=True,
-              words=("Bought {product_name}", "Bought {category}", "Bought {product_id}")),
+              words=("Bought {product_name}", "Bought {category}", "Bought {product_id}"),
+              when=_("a customer buys a product")),
     EventType("checkout_updated", "saleor", ("checkout_id", "channel", "total", "currency", "country", "lines", "categories",
-                                             "products", "skus")),
-    EventType("cart_abandoned", "masa", ("checkout_id", "total", "currency", "lines", "last_update_at")),
-    EventType("customer_created", "saleor", ("store_id", "email", "first_name", "last_name", "phone", "country", "metadata")),
-    EventType("customer_updated", "saleor", ("store_id", "email", "first_name", "last_name", "phone", "country", "metadata")),
-    EventType("message_sent", "delivery", (*MESSAGE_FIELDS, "channel", "class"), message=True),
-    EventType("message_opened", "feedback", MESSAGE_FIELDS, message=True, feedback="opened"),
-    EventType("message_clicked", "feedback", (*MESSAGE_FIELDS, "url"), message=True, feedback="clicked"),
-    EventType("message_bounced", "feedback", (*MESSAGE_FIELDS, "reason", "esp"), message=True, feedback="bounced"),
-    EventType("unsubscribed", "feedback", MESSAGE_FIELDS, message=True, feedback="unsubscribed"),
-    EventType("survey_answered", "feedback", (*MESSAGE_FIELDS, "answer"), message=True),
-    EventType("list_joined", "feedback", (*MESSAGE_FIELDS, "list"), message=True),
-    EventType("form_submitted", "django", ("form", "fields")),
-    EventType("marketing_opted_in", "feedback", (*MESSAGE_FIELDS, "source"), words=("Agreed to marketing",)),
-    EventType("broadcast", "admin", ("rule", "broadcast", "send_at", "by"), words=("Broadcast of {rule}",)),
-    EventType("manual_trigger", "admin", ("rule", "by", "backfill_of"), words=("Rule {rule} started by {by}", "Rule {rule} started by staff")),
+                                             "products", "skus"),
+              when=_("a customer changes their cart")),
+    EventType("cart_abandoned", "masa", ("checkout_id", "total", "currency", "lines", "last_update_at"),
+              when=_("a customer leaves a cart without ordering")),
+    EventType("customer_created", "saleor", ("store_id", "email", "first_name", "last_name", "phone", "country", "metadata"),
+              when=_("a customer signs up")),
+    EventType("customer_updated", "saleor", ("store_id", "email", "first_name", "last_name", "phone", "country", "metadata"),
+              when=_("a customer's details change")),
+    EventType("message_sent", "delivery", (*MESSAGE_FIELDS, "channel", "class"), message=True,
+              when=_("a message goes to the customer")),
+    EventType("message_opened", "feedback", MESSAGE_FIELDS, message=True, feedback="opened",
+              when=_("the customer opens a message")),
+    EventType("message_clicked", "feedback", (*MESSAGE_FIELDS, "url"), message=True, feedback="clicked",
+              when=_("the customer clicks a link in a message")),
+    EventType("message_bounced", "feedback", (*MESSAGE_FIELDS, "reason", "esp"), message=True, feedback="bounced",
+              when=_("a message to the customer bounces")),
+    EventType("unsubscribed", "feedback", MESSAGE_FIELDS, message=True, feedback="unsubscribed",
+              when=_("the customer unsubscribes")),
+    EventType("survey_answered", "feedback", (*MESSAGE_FIELDS, "answer"), message=True,
+              when=_("the customer answers a survey")),
+    EventType("list_joined", "feedback", (*MESSAGE_FIELDS, "list"), message=True,
+              when=_("the customer joins a list")),
+    EventType("form_submitted", "django", ("form", "fields"),
+              when=_("the customer sends a form")),
+    EventType("marketing_opted_in", "feedback", (*MESSAGE_FIELDS, "source"), words=("Agreed to marketing",),
+              when=_("the customer agrees to marketing")),
+    EventType("broadcast", "admin", ("rule", "broadcast", "send_at", "by"), words=("Broadcast of {rule}",),
+              when=_("a broadcast is sent")),
+    EventType("manual_trigger", "admin", ("rule", "by", "backfill_of"), words=("Rule {rule} started by {by}", "Rule {rule} started by staff"),
+              when=_("staff start the rule for a customer")),
 )
 
 BY_NAME: dict[str, EventType] = {event.name: event for event in EVENT_TYPES}

@@ -49,6 +49,10 @@ class StepKind(ABC):
     def compile(self, compiler, build: Build, argument) -> None:
         """Validate ``argument`` (``compiler.fail`` names the field) and add to ``build``."""
 
+    @abstractmethod
+    def describe(self, argument, words) -> str:
+        """This step as a part of its rule's sentence, e.g. "wait 5 days" (``rules.sentences``)."""
+
     def templates(self, argument) -> set[str]:
         return set()
 

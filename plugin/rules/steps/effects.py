@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext as _
+
+from .. import sentences
 from .base import Build, StepKind
 
 FACT_NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -27,6 +30,21 @@ class Effect(StepKind):
             build.schedule(EFFECT, effect)
         else:
             build.effects.append(effect)
+
+    def describe(self, argument, words) -> str:
+        kind, argument = self.name, words.value(argument)
+        if kind == "tag":
+            return words.say(_("tag them {tag}"), tag=words.name(argument))
+        if kind == "untag":
+            return words.say(_("remove their tag {tag}"), tag=words.name(argument))
+        if kind == "stamp":
+            return words.say(_("note the time as {fact}"), fact=words.fact(argument))
+        if kind == "pause_marketing":
+            return words.say(_("pause marketing to them for {duration}"), duration=words.duration(argument))
+        what = sentences.fact_name(argument["fact"], words)
+        if kind == "set":
+            return words.say(_("set {what} to {value}"), what=what, value=words.name(words.value(argument.get("value"))))
+        return words.say(_("add {by} to {what}"), what=what, by=words.name(words.value(argument.get("by", 1))))
 
     def effect(self, compiler, where, argument) -> dict:
         kind = self.name

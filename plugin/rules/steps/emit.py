@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from ...events import CUSTOM_EVENT
+from django.utils.translation import gettext as _
+
 from .base import Build, StepKind
 
 
@@ -14,6 +16,9 @@ class Emit(StepKind):
         if not isinstance(argument, str) or not CUSTOM_EVENT.fullmatch(f"custom.{argument}"):
             compiler.fail(f"{build.where}.emit", "must be an event name of letters, digits, '.', '_' or '-'")
         build.schedule(self.plans, {"event": f"custom.{argument}"})
+
+    def describe(self, argument, words) -> str:
+        return words.say(_("announce {event} (rules may start on it)"), event=words.name(words.value(argument)))
 
 
 KINDS = [Emit()]

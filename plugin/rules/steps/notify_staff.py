@@ -1,6 +1,8 @@
 """``notify_staff``: a message to the shop's staff (``MASA["STAFF_EMAILS"]``) about the customer."""
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from .base import Build, EditableField, StepKind
 
 
@@ -15,6 +17,9 @@ class NotifyStaff(StepKind):
             compiler.fail(f"{build.where}.notify_staff", "needs a 'template'")
         compiler.only(f"{build.where}.notify_staff", argument, ("template", "channel"))
         build.schedule(self.plans, {"template": argument["template"], "channel": argument.get("channel", "email")})
+
+    def describe(self, argument, words) -> str:
+        return words.say(_("tell the shop's staff with {template}"), template=words.template(argument["template"]))
 
     def templates(self, argument) -> set[str]:
         return {argument["template"]} if isinstance(argument, dict) and isinstance(argument.get("template"), str) else set()

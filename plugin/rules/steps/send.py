@@ -2,6 +2,8 @@
 cross-sell recommendation; marketing (consent, caps, quiet hours) unless ``class: transactional``."""
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from .base import Build, EditableField, StepKind
 
 MESSAGE_CLASSES = {"marketing", "transactional"}
@@ -34,6 +36,26 @@ class Send(StepKind):
         if "recommend" in argument:
             params["recommend"] = self.recommend(compiler, f"{where}.recommend", argument["recommend"])
         build.schedule(self.plans, params)
+
+    def describe(self, argument, words) -> str:
+        channel = argument.get("channel", "email")
+        template = words.template(argument["template"])
+        phrase = {"email": _("email {template}"), "sms": _("text {template}"),
+                  "webhook": _("call the shop's webhook with {template}")}.get(channel)
+        phrase = words.say(phrase, template=template) if phrase else words.say(
+            _("send {template} through {channel}"), template=template, channel=words.name(channel))
+        if "voucher" in argument:
+            voucher = argument["voucher"]
+            value = words.value(voucher.get("value"))
+            amount = f"{value:g}%" if voucher.get("type", "percentage") == "percentage" and isinstance(value, (int, float)) \
+                else str(value)
+            phrase = words.say(_("{phrase} with a single-use {amount} voucher"), phrase=phrase, amount=words.name(amount))
+        if "recommend" in argument:
+            phrase = words.say(_("{phrase} recommending {product}"), phrase=phrase,
+                               product=words.name(argument["recommend"].get("name", "")))
+        if words.value(argument.get("class", "marketing")) == "transactional":
+            phrase = words.say(_("{phrase} (a service message: sent without marketing consent)"), phrase=phrase)
+        return phrase
 
     @staticmethod
     def recommend(compiler, where, argument) -> dict:

@@ -1,6 +1,8 @@
 """``sync_to_saleor``: write these customer facts to the customer's private metadata in Saleor."""
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from .base import Build, StepKind
 from .effects import FACT_NAME
 
@@ -15,6 +17,10 @@ class SyncToSaleor(StepKind):
                 isinstance(name, str) and FACT_NAME.fullmatch(name) for name in argument):
             compiler.fail(f"{build.where}.sync_to_saleor", "must be a list of fact names, e.g. [tier, category_counts]")
         build.schedule(self.plans, {"facts": list(argument)})
+
+    def describe(self, argument, words) -> str:
+        return words.say(_("copy {facts} to the customer in Saleor"), facts=words.join(
+            [words.fact(fact) for fact in argument or []]))
 
 
 KINDS = [SyncToSaleor()]

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import re
 
-from ...durations import WEEKDAYS
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ...durations import WEEKDAYS, parse_duration
 from ...events import is_trigger
 from ...plans import plan_to_dict
+from .. import sentences
 from .base import Build, EditableField, StepKind
 
 TIME_OF_DAY = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 AWAIT = "await"
 REFILL_OPTIONS = ("period", "periods", "lead", "per_quantity", "own_rhythm", "category")
+WEEKDAY_NAMES = {"mon": gettext_lazy("Monday"), "tue": gettext_lazy("Tuesday"), "wed": gettext_lazy("Wednesday"),
+                 "thu": gettext_lazy("Thursday"), "fri": gettext_lazy("Friday"), "sat": gettext_lazy("Saturday"),
+                 "sun": gettext_lazy("Sunday")}
+
+
+def parse_lead(value) -> float:
+    return value if isinstance(value, (int, float)) else parse_duration(value).total_seconds()
+
+
 WAIT_SHAPES = "a duration, {until: 'HH:MM', weekday: mon}, {anniversary: fact} or {refill: {...}}"
 
 
@@ -93,6 +106,44 @@ class Wait(StepKind):
                 compiler.fail(f"{where}.{sorted(unknown)[0]}", "unknown option")
             return {"until": argument["until"], "weekday": weekday}
         compiler.fail(where, WAIT_SHAPES)
+
+    def describe(self, argument, words) -> str:
+        argument = words.value(argument)
+        if isinstance(argument, (str, int, float)):
+            return words.say(_("wait {duration}"), duration=words.duration(argument))
+        if "event" in argument:
+            parts = [words.say(_("wait up to {within} to see whether {event}"), within=words.duration(argument.get("within", 0)),
+                               event=sentences.event_phrase(argument["event"], words))]
+            if argument.get("on_event"):
+                parts.append(words.say(_("if it comes: {steps}"), steps=sentences.steps_phrase(argument["on_event"], words)))
+            if argument.get("on_timeout"):
+                parts.append(words.say(_("if not: {steps}"), steps=sentences.steps_phrase(argument["on_timeout"], words)))
+            return words.concat(parts, "; ")
+        if "refill" in argument:
+            refill = argument["refill"]
+            period = words.say(_("one lasts {period}"), period=words.duration(refill["period"]))
+            if words.value(refill.get("per_quantity", True)):
+                period = words.say(_("{period}, times the quantity bought"), period=period)
+            if words.value(refill.get("own_rhythm", True)):
+                period = words.say(_("{period}; their own rhythm once they have ordered a few times"), period=period)
+            lead = refill.get("lead")
+            if lead and parse_lead(words.value(lead)):
+                return words.say(_("wait until {lead} before they should run out ({period})"),
+                                 lead=words.duration(lead), period=period)
+            return words.say(_("wait until they should run out ({period})"), period=period)
+        if "anniversary" in argument:
+            what = _("their first order") if argument["anniversary"] == "first_order" else sentences.fact_name(
+                argument["anniversary"], words)
+            return words.say(_("wait until the next anniversary of {what}, at {time} their time"), what=what,
+                             time=words.name(argument.get("at", "09:00")))
+        if "until" in argument:
+            weekday = words.value(argument.get("weekday"))
+            if weekday:
+                return words.say(_("wait until the next {weekday} at {time}, their time"),
+                                 weekday=words.name(WEEKDAY_NAMES.get(weekday, weekday)),
+                                 time=words.name(words.value(argument["until"])))
+            return words.say(_("wait until {time}, their time"), time=words.name(words.value(argument["until"])))
+        return words.name(str(argument))
 
     def fields(self, argument) -> list[EditableField]:
         if isinstance(argument, str):
