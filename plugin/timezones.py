@@ -7,6 +7,9 @@ import zoneinfo
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
 
 
 @lru_cache(maxsize=1)
@@ -36,3 +39,13 @@ def _zone_tab() -> str:
         return (resources.files("tzdata") / "zoneinfo" / "zone.tab").read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError):
         return ""
+
+
+def customer_zone(customer) -> ZoneInfo:
+    """The customer's time zone: theirs if valid, else the site's, else UTC."""
+    for name in (customer.time_zone, settings.TIME_ZONE, "UTC"):
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            continue
+    return ZoneInfo("UTC")

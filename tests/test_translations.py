@@ -19,6 +19,7 @@ def po_entries(path: Path):
 def test_every_message_is_translated_and_compiled(po):
     with open(po.with_suffix(".mo"), "rb") as compiled:
         catalog = gettext.GNUTranslations(compiled)
+    assert "fuzzy" not in po.read_text(encoding="utf-8"), f"{po} has fuzzy entries: msgfmt leaves them out"
     entries = list(po_entries(po))
     assert len(entries) > 100
     for msgid, plural, strings in entries:

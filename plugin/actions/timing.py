@@ -2,21 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from django.conf import settings
+from zoneinfo import ZoneInfo
 
 from ..models import Customer, StoreEvent
 from ..durations import WEEKDAYS, as_time, median_interval_days
-
-
-def customer_zone(customer: Customer) -> ZoneInfo:
-    for name in (customer.time_zone, settings.TIME_ZONE, "UTC"):
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
-            continue
-    return ZoneInfo("UTC")
+from ..timezones import customer_zone  # noqa: F401 — where the waits find it
 
 
 def next_time_of_day(moment: datetime, hhmm: str, weekday: str | None, zone: ZoneInfo) -> datetime:

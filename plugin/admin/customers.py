@@ -15,6 +15,7 @@ from ..models import Customer, CustomerNote, Rule, ScheduledAction
 from ..privacy import erase_customer
 from ..rules.manual import trigger_by_hand
 from ..reports.timeline import timeline
+from .wording import describer
 from .base import MasaPage
 
 
@@ -76,7 +77,7 @@ class CustomerTimelineView(MasaPage):
         user = self.request.user
         customer = self.customer
         context.update(
-            customer=customer, entries=timeline(customer),
+            customer=customer, entries=timeline(customer, describe=describer()),
             facts=sorted((customer.facts or {}).items()),
             can_edit=user.has_perm("masa.change_customer"),
             can_trigger=user.has_perm("masa.trigger_rule_customer"),
@@ -114,7 +115,7 @@ class CustomerTimelineView(MasaPage):
         if cancelled:
             log(instance=self.customer, action="masa.action.cancel", user=request.user,
                 data={"action": action.pk, "kind": action.kind, "template": action.params.get("template", "")})
-            messages.success(request, f"Cancelled: {action.kind} {action.params.get('template', '')}.")
+            messages.success(request, f"Cancelled: {describer()(action)}.")
         else:
             messages.warning(request, "That action is no longer pending.")
         return redirect("masa_customer", pk=self.customer.pk)

@@ -18,6 +18,7 @@ from ..rules.steps import STEPS, EditableField
 from ..durations import parse_duration
 from ..rules.parameters import ParameterError
 from ..rules.segments import compile_definition
+from ..rules.sentences import Words, rule_sentence
 
 SEND_CLASSES = [("marketing", "Marketing (needs consent, caps, quiet hours)"), ("transactional", "Transactional")]
 
@@ -237,6 +238,8 @@ class DefinitionPanel(Panel):
             context["raw"] = self.form["raw_definition"]
             context["templates"] = [(key, template_edit_url(key)) for key in keys]
             context["trigger"] = definition.get("trigger")
+            context["sentence"] = rule_sentence(definition, Words.for_pack(self.instance.pack, html=True)) \
+                if definition else ""
             can_simulate = self.instance.pk and self.request and self.request.user.has_perm("masa.change_rule")
             context["simulate_url"] = reverse("masa_rule_simulate", args=[self.instance.pk]) if can_simulate else ""
             is_broadcast = isinstance(context["trigger"], dict) and context["trigger"].get("event") == "broadcast"

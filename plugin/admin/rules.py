@@ -16,6 +16,7 @@ from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from ..models import Rule
+from ..rules.sentences import Words, rule_sentence, trigger_phrase
 from ..rules.switch import pending_actions, set_enabled
 from .base import MasaPage, safe_next
 from .rule_form import DefinitionPanel, RuleEditHandler, RuleForm
@@ -34,7 +35,12 @@ def trigger_label(definition: dict) -> str:
 
 
 def _trigger_choices():
-    return sorted({(label, label) for label in map(trigger_label, Rule.objects.values_list("definition", flat=True)) if label})
+    words, choices = Words(), {}
+    for definition in Rule.objects.values_list("definition", flat=True):
+        label = trigger_label(definition)
+        if label:
+            choices[label] = str(trigger_phrase(definition["trigger"], words)).capitalize()
+    return sorted(choices.items(), key=lambda choice: choice[1])
 
 
 def _pack_choices():
@@ -55,6 +61,26 @@ class RuleFilterSet(WagtailFilterSet):
         return queryset.filter(**{f"definition__trigger__{kind}": target})
 
 
+class SentenceColumn(Column):
+    """What the rule does, in one sentence (``rules.sentences``); a pack's words are read once per page."""
+
+    def get_value(self, instance):
+        return ""
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        request = parent_context.get("request")
+        cache = getattr(request, "_masa_words", None) if request is not None else None
+        if cache is None:
+            cache = {}
+            if request is not None:
+                request._masa_words = cache
+        if instance.pack not in cache:
+            cache[instance.pack] = Words.for_pack(instance.pack, html=True)
+        context["value"] = rule_sentence(instance.definition, cache[instance.pack])
+        return context
+
+
 class SwitchColumn(Column):
     cell_template_name = "masa/admin/rule_switch_cell.html"
 
@@ -70,7 +96,7 @@ class RuleViewSet(SnippetViewSet):
     icon = "cogs"
     menu_label = "Rules"
     filterset_class = RuleFilterSet
-    list_display = ["title", "rule_id", "pack", Column("trigger", label="Trigger", accessor=lambda r: trigger_label(r.definition)),
+    list_display = ["title", SentenceColumn("sentence", label="What it does"), "pack",
                     SwitchColumn("enabled", label="On/off"), UpdatedAtColumn()]
     list_per_page = 50
     edit_handler = RuleEditHandler([

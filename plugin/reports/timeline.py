@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
 from .. import events
 from ..models import Customer, CustomerNote, Delivery, RuleFiring, ScheduledAction, StoreEvent
+from ..timezones import customer_zone
 
 FEEDBACK_EVENTS = events.FEEDBACK_BADGES
 
@@ -37,6 +41,10 @@ def _effect_title(effect: dict) -> str:
     return f"{fact} → {value}"
 
 
+def _fact_words(name: str) -> str:
+    return f"tag {name[4:]}" if name.startswith("tag:") else name.replace("_", " ")
+
+
 def _event_detail(event: StoreEvent) -> str:
     data = event.data
     if "total" in data:
@@ -57,35 +65,53 @@ def feedback_by_delivery(customer: Customer) -> dict[str, list[str]]:
     return statuses
 
 
-def _action_entry(action: ScheduledAction) -> Entry:
-    rule = action.rule.rule_id if action.rule else "masa"
-    what = action.params.get("template") or action.params.get("event") or action.kind
+def when(at: datetime, customer: Customer) -> str:
+    """A time in the customer's zone and, when it differs, the admin's: "26 Dec, 21:19 their time (19:19 yours)"."""
+    theirs = at.astimezone(customer_zone(customer))
+    yours = timezone.localtime(at)
+    text = _("{date} their time").format(date=f"{theirs:%d %b, %H:%M}")
+    if theirs.utcoffset() != yours.utcoffset():
+        text = _("{text} ({time} yours)").format(text=text, time=f"{yours:%H:%M}")
+    return text
+
+
+def _plainly(action: ScheduledAction) -> str:
+    return f"{action.kind} {action.params.get('template') or action.params.get('event') or ''}".strip()
+
+
+def _action_entry(action: ScheduledAction, describe) -> Entry:
+    rule = action.rule.title if action.rule else _("Masa")
+    what = describe(action)
     if action.status == ScheduledAction.Status.PENDING:
-        detail = " — ".join(filter(None, [f"due {action.due_at:%Y-%m-%d %H:%M}", action.outcome, action.last_error]))
-        return Entry(action.due_at, "scheduled", f"{action.kind} {what} ({rule})", detail, "pending", action)
+        detail = " — ".join(filter(None, [action.outcome, action.last_error]))
+        title = _("Will {what} on {when} ({rule})").format(what=what, when=when(action.due_at, action.customer), rule=rule)
+        return Entry(action.due_at, "scheduled", title, detail, "pending", action)
     if action.status == ScheduledAction.Status.CANCELLED:
-        return Entry(action.completed_at or action.due_at, "skipped", f"{action.kind} {what} ({rule}) skipped",
-                     action.cancel_reason, "cancelled", action)
+        return Entry(action.completed_at or action.due_at, "skipped",
+                     _("Skipped: {what} ({rule})").format(what=what, rule=rule), action.cancel_reason, "cancelled", action)
     if action.status == ScheduledAction.Status.FAILED:
-        return Entry(action.completed_at or action.due_at, "failed", f"{action.kind} {what} ({rule}) failed",
-                     action.last_error, "failed", action)
-    return Entry(action.completed_at or action.due_at, "action", f"{action.kind} {what} ({rule}) done",
+        return Entry(action.completed_at or action.due_at, "failed",
+                     _("Failed: {what} ({rule})").format(what=what, rule=rule), action.last_error, "failed", action)
+    return Entry(action.completed_at or action.due_at, "action", _("Done: {what} ({rule})").format(what=what, rule=rule),
                  action.outcome, action.status, action)
 
 
-def timeline(customer: Customer, limit: int = 300) -> list[Entry]:
+def timeline(customer: Customer, limit: int = 300, describe=_plainly) -> list[Entry]:
+    """``describe`` says what an action does ("email “Running low…”"; the admin passes its rules' words)."""
     entries: list[Entry] = []
     for event in customer.events.order_by("-occurred_at")[:limit]:
         entries.append(Entry(event.occurred_at, "event", _event_title(event), _event_detail(event), event.status, event))
     firings = RuleFiring.objects.filter(customer=customer).select_related("rule", "event").order_by("-fired_at")
     for firing in firings[:limit]:
-        facts = ", ".join(f"{name} → {value}" for name, value in firing.facts_set.items())
+        facts = ", ".join(f"{_fact_words(name)} → {value}" for name, value in firing.facts_set.items())
         cause = f"on {_event_title(firing.event).lower()}"
         entries.append(Entry(firing.fired_at, "firing", f"Rule fired: {firing.rule}",
                              f"{cause}; sets {facts}" if facts else cause, f"v{firing.rule_version}", firing))
     actions = (ScheduledAction.objects.filter(customer=customer).select_related("rule")
                .exclude(kind="send", status=ScheduledAction.Status.DONE).order_by("-due_at")[:limit])
-    entries += [_action_entry(action) for action in actions]
+    for action in actions:
+        action.customer = customer
+        entries.append(_action_entry(action, describe))
     feedback = feedback_by_delivery(customer)
     for delivery in Delivery.objects.filter(customer=customer).select_related("channel").order_by("-created_at")[:limit]:
         channel = delivery.channel.name if delivery.channel else "?"

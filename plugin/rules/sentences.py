@@ -3,229 +3,27 @@ until 5 days before they should run out (…); if they have not bought from *Abs
 email *“Running low on pads, {first name}?”*."
 
 Each step kind says its own part (``StepKind.describe``), each event type its "when" (the
-``events`` registry), so a new kind cannot be left unworded. Strings go through Django's
-translation (``plugin/locale``; Hebrew ships). ``Words`` knows what the sentence names things by
-(the pack's template subjects, its parameters) and whether it writes HTML: names are emphasized
-and everything is escaped; plain text is for the timeline's titles and tests.
+``events`` registry), so a new kind cannot be left unworded; the phrases they share are in
+``rules.wording``.
 """
 from __future__ import annotations
 
-import re
-from datetime import timedelta
-
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from ..durations import parse_duration
-from ..events import BY_NAME, CUSTOM_EVENT
+from . import wording
+from .steps import STEPS
+from .wording import condition_phrase, trigger_phrase
 
-_MERGE_TAG = re.compile(r"{{\s*([a-z_]+)\.([a-z_]+)[^}]*}}")
-_PARAMETER = re.compile(r"^\$([a-z][a-z0-9_]*)$")
-
-
-class Words:
-    """How a sentence names things: ``templates`` maps a template key to its subject (or text),
-    ``parameters`` the pack's resolved values (``$name``)."""
-
-    def __init__(self, templates: dict[str, str] | None = None, parameters: dict | None = None, html: bool = False):
-        self.templates, self.parameters, self.html = templates or {}, parameters or {}, html
-
-    @classmethod
-    def for_pack(cls, pack_id: str, html: bool = True) -> Words:
-        from ..models import MessageTemplate, RulePack
-
-        templates = {}
-        rows = MessageTemplate.objects.filter(locale="").values_list("key", "subject", "body")
-        for key, subject, body in rows:
-            lines = body.strip().splitlines()
-            templates[key] = subject or (lines[0] if lines else key)
-        pack = RulePack.objects.filter(pack_id=pack_id).first() if pack_id else None
-        return cls(templates, pack.resolved_parameters() if pack else {}, html)
-
-    def value(self, value):
-        """A ``$parameter`` replaced by the shop's value for it."""
-        if isinstance(value, str):
-            match = _PARAMETER.match(value)
-            if match and match.group(1) in self.parameters:
-                return self.parameters[match.group(1)]
-        return value
-
-    def say(self, message: str, **parts) -> str:
-        """``message`` (translated, with ``{part}`` placeholders) with its parts filled in; parts
-        already written by ``name`` or ``say`` are kept as they are, others escaped in HTML."""
-        if self.html:
-            return format_html(message, **parts)
-        return message.format(**parts)
-
-    def name(self, text) -> str:
-        """Something the shop named (a category, a fact, a value), emphasized."""
-        text = str(self.value(text))
-        return format_html("<em>{}</em>", text) if self.html else text
-
-    def fact(self, name: str) -> str:
-        """A fact's name as words: ``welcomed_at`` → *welcomed at*."""
-        return self.name(_humanize(str(self.value(name)).removeprefix("facts.")).lower())
-
-    def names(self, value) -> str:
-        value = self.value(value)
-        values = value if isinstance(value, list) else [value]
-        return self.join([self.name(_humanize(self.value(v))) for v in values], _("or"))
-
-    def template(self, key: str) -> str:
-        subject = _MERGE_TAG.sub(lambda m: "{" + m.group(2).replace("_", " ") + "}", self.templates.get(key, key))
-        quoted = f"“{subject}”"
-        return format_html("<em>{}</em>", quoted) if self.html else quoted
-
-    def duration(self, value) -> str:
-        value = self.value(value)
-        seconds = value if isinstance(value, (int, float)) else parse_duration(value).total_seconds()
-        return self.name(duration_words(timedelta(seconds=seconds)))
-
-    def join(self, parts: list[str], word: str | None = None) -> str:
-        word = word or _("and")
-        if not parts:
-            return ""
-        if len(parts) == 1:
-            return parts[0]
-        head = self.concat(parts[:-1], ", ")
-        return self.concat([head, parts[-1]], f" {word} ")
-
-    def concat(self, parts: list[str], separator: str) -> str:
-        if self.html:
-            return mark_safe(conditional_escape(separator).join(conditional_escape(p) for p in parts))
-        return separator.join(str(p) for p in parts)
+__all__ = ["Words", "rule_sentence", "rule_sentence_html", "steps_phrase", "trigger_phrase"]
 
 
-def duration_words(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    for unit, size, word in (("week", 604800, None), ("day", 86400, None), ("hour", 3600, None), ("minute", 60, None)):
-        if seconds and seconds % size == 0 and (unit != "week" or seconds >= 2 * 604800 and seconds % 604800 == 0):
-            count = seconds // size
-            return {
-                "week": ngettext("%(n)d week", "%(n)d weeks", count),
-                "day": ngettext("%(n)d day", "%(n)d days", count),
-                "hour": ngettext("%(n)d hour", "%(n)d hours", count),
-                "minute": ngettext("%(n)d minute", "%(n)d minutes", count),
-            }[unit] % {"n": count}
-    return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
-
-
-def _humanize(value) -> str:
-    return str(value).replace("-", " ").replace("_", " ").capitalize() if isinstance(value, str) else str(value)
-
-
-def event_phrase(name: str, words: Words) -> str:
-    """What happening to a customer this event is: "a customer places an order"."""
-    event = BY_NAME.get(name)
-    if event is not None and event.when:
-        return str(event.when)
-    if isinstance(name, str) and CUSTOM_EVENT.fullmatch(name):
-        return words.say(_("the store reports {event}"), event=words.name(name.removeprefix("custom.")))
-    return words.say(_("{event} happens"), event=words.name(name))
-
-
-def comparison(what: str, op: str, value, words: Words, shown: str | None = None) -> str:
-    template = {
-        "==": _("{what} is {value}"), "!=": _("{what} is not {value}"), ">": _("{what} is more than {value}"),
-        ">=": _("{what} is at least {value}"), "<": _("{what} is less than {value}"),
-        "<=": _("{what} is at most {value}"), "in": _("{what} is one of {value}"),
-        "not_in": _("{what} is none of {value}"), "exists": _("{what} is known"),
-        "missing": _("{what} is not known"),
-    }.get(op or "==", _("{what} is {value}"))
-    if shown is None:
-        shown = words.names(value) if isinstance(value, list) else words.name(words.value(value))
-    return words.say(template, what=what, value=shown)
-
-
-def fact_name(fact: str, words: Words) -> str:
-    known = {"orders_count": _("their number of orders"), "total_spent": _("what they have spent"),
-             "marketing_consent": _("their marketing consent"), "locale": _("their language"),
-             "time_zone": _("their time zone"), "email": _("their email address"),
-             "median_order_interval_days": _("their usual days between orders")}
-    if fact in known:
-        return known[fact]
-    return words.say(_("their {fact}"), fact=words.fact(fact))
-
-
-def purchase(argument: dict, words: Words) -> str:
-    parts = []
-    if argument.get("category"):
-        parts.append(words.say(_("from {category}"), category=words.names(argument["category"])))
-    if argument.get("product"):
-        parts.append(words.names(argument["product"]))
-    return words.join(parts, _("or"))
-
-
-def condition_phrase(condition: dict, words: Words) -> str:
-    op, value = condition.get("op", "=="), condition.get("value")
-    if "fact" in condition:
-        return comparison(fact_name(condition["fact"], words), op, value, words)
-    if "event" in condition:
-        return comparison(words.say(_("the event's {field}"), field=words.name(condition["event"])), op, value, words)
-    if "bought" in condition:
-        return words.say(_("they have bought {what}"), what=purchase(condition["bought"], words))
-    if "not_bought" in condition:
-        return words.say(_("they have never bought {what}"), what=purchase(condition["not_bought"], words))
-    if "count" in condition:
-        what = words.say(_("the number of their orders from {category}"), category=words.names(condition["count"]["category"]))
-        return comparison(what, op, value, words)
-    if "orders" in condition:
-        what = words.say(_("the number of their orders in the last {window}"), window=words.duration(condition["orders"]["within"]))
-        return comparison(what, op, value, words)
-    if "since" in condition:
-        since = condition["since"]
-        what = {"last_order": _("the time since their last order"), "first_order": _("the time since their first order")}.get(
-            since) if isinstance(since, str) else words.say(_("the time since {what}"), what=words.names(
-                since.get("category") or since.get("fact")))
-        shown = words.duration(value) if isinstance(value, (str, int, float)) and op not in ("exists", "missing") else None
-        return comparison(what, op, value, words, shown)
-    if "segment" in condition:
-        return words.say(_("they are in the segment {segment}"), segment=words.name(condition["segment"]))
-    if "tagged" in condition:
-        return words.say(_("they are tagged {tag}"), tag=words.name(condition["tagged"]))
-    if "not_tagged" in condition:
-        return words.say(_("they are not tagged {tag}"), tag=words.name(condition["not_tagged"]))
-    if "any" in condition:
-        return words.say(_("either {choices}"), choices=words.join(
-            [condition_phrase(c, words) for c in condition["any"]], _("or")))
-    if "all" in condition:
-        return words.join([condition_phrase(c, words) for c in condition["all"]])
-    return words.name(str(condition))
-
-
-def trigger_phrase(trigger: dict, words: Words) -> str:
-    if "fact" in trigger:
-        fact = trigger["fact"]
-        if fact.startswith("tag:"):
-            return words.say(_("a customer is tagged {tag}"), tag=words.name(fact[4:]))
-        what = fact_name(fact, words)
-        if "to" in trigger:
-            return words.say(_("{what} becomes {value}"), what=what, value=words.name(words.value(trigger["to"])))
-        if "above" in trigger:
-            return words.say(_("{what} reaches {value}"), what=what, value=words.name(words.value(trigger["above"])))
-        return words.say(_("{what} changes"), what=what)
-    event = trigger.get("event", "")
-    if event in ("category_bought", "product_bought") and (trigger.get("category") or trigger.get("product")):
-        phrase = words.say(_("a customer buys {what}"), what=purchase(trigger, words))
-    elif trigger.get("category") or trigger.get("product"):
-        phrase = words.say(_("{event} with something {what}"), event=event_phrase(event, words),
-                           what=purchase(trigger, words))
-    else:
-        phrase = event_phrase(event, words)
-    if trigger.get("sku"):
-        phrase = words.say(_("{phrase} (SKU {sku})"), phrase=phrase, sku=words.names(trigger["sku"]))
-    if trigger.get("min_total") is not None:
-        phrase = words.say(_("{phrase} of at least {total}"), phrase=phrase, total=words.name(words.value(trigger["min_total"])))
-    if trigger.get("max_total") is not None:
-        phrase = words.say(_("{phrase} of at most {total}"), phrase=phrase, total=words.name(words.value(trigger["max_total"])))
-    return phrase
+class Words(wording.Words):
+    def steps(self, steps: list) -> str:
+        return steps_phrase(steps, self)
 
 
 def steps_phrase(steps: list, words: Words) -> str:
-    from .steps import STEPS
-
     text = ""
     for position, step in enumerate(steps or []):
         (name, argument), = step.items() if isinstance(step, dict) and len(step) == 1 else ((None, None),)

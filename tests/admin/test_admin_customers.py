@@ -9,6 +9,7 @@ from wagtail.models import ModelLogEntry
 from masa.models import Customer, CustomerNote, Delivery, RuleFiring, ScheduledAction, StoreEvent
 from masa.actions.due import sweep
 from masa.eventstore import record_message_event as record
+from masa.timezones import customer_zone
 
 from ..helpers import NOW, denied, editor, place_order, viewer
 
@@ -35,8 +36,9 @@ def test_timeline_shows_the_order_the_firing_and_the_scheduled_reminder(client, 
     page = client.get(reverse("masa_customer", args=[customer.pk])).content.decode()
     assert f"Order placed #{payload['order']['number']}" in page
     assert "Rule fired: Absorbent products refill" in page
-    due = ScheduledAction.objects.get().due_at
-    assert f"due {due:%Y-%m-%d %H:%M}" in page
+    due = ScheduledAction.objects.get().due_at.astimezone(customer_zone(customer))
+    assert f"Will email “Time to restock, {{first name}}?” on {due:%d %b, %H:%M} their time " \
+           f"(Absorbent products refill)" in page
     assert "masa-cancel" not in page
 
 
@@ -59,7 +61,7 @@ def test_an_editor_cancels_a_scheduled_action_and_it_is_logged(client, ruth):
     client.force_login(user)
     action = ScheduledAction.objects.get()
     response = client.post(reverse("masa_customer", args=[customer.pk]), {"do": "cancel", "action": action.pk}, follow=True)
-    assert "Cancelled: send refill-absorbent" in response.content.decode()
+    assert "Cancelled: email “Time to restock, {first name}?”." in response.content.decode()
     action.refresh_from_db()
     assert (action.status, action.cancel_reason) == ("cancelled", "cancelled by edna")
     assert ModelLogEntry.objects.get(action="masa.action.cancel").user == user
@@ -122,7 +124,7 @@ def test_score_changes_show_their_cause_and_the_band_is_listed(client, ruth, dja
     client.force_login(viewer())
     page = client.get(reverse("masa_customer", args=[customer.pk])).content.decode()
     assert "Rule fired: Score: a link clicked" in page and "on message clicked; sets score → 3" in page
-    assert "on message clicked; sets score_band → warm" in page
+    assert "on message clicked; sets score band → warm" in page
     listing = client.get(reverse("masa_customers"), {"band": "warm"}).content.decode()
     assert "ruth@example.com" in listing and "3 (warm)" in listing
     assert "No customers yet" in client.get(reverse("masa_customers"), {"band": "hot"}).content.decode()

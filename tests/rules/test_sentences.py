@@ -21,11 +21,9 @@ def pack_words(pack, html=False):
     return Words(templates, parameters, html=html)
 
 
-def shipped_rules():
-    for path in sorted(PACKS.glob("*/pack.yaml")):
-        pack = load_pack_file(path)
-        for rule in pack.rules:
-            yield pytest.param(pack, rule, id=rule["id"])
+def shipped_rules() -> list:
+    return [pytest.param(pack, rule, id=rule["id"]) for pack in map(load_pack_file, sorted(PACKS.glob("*/pack.yaml")))
+            for rule in pack.rules]
 
 
 @pytest.mark.parametrize("pack, rule", shipped_rules())

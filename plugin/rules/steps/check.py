@@ -4,22 +4,22 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from ...actions.guards import GUARDS
-from .. import sentences
+from .. import wording
 from .base import Build, StepKind
 
 
 def guard_words(name: str, argument, words) -> str:
     """One guard as the sentence says it; every guard of ``GUARDS`` has its words here."""
     if name == "not_bought_since":
-        return words.say(_("they have not bought {what} since"), what=sentences.purchase(argument, words))
+        return words.say(_("they have not bought {what} since"), what=wording.purchase(argument, words))
     if name == "not_bought":
-        return words.say(_("they have never bought {what}"), what=sentences.purchase(argument, words))
+        return words.say(_("they have never bought {what}"), what=wording.purchase(argument, words))
     if name == "no_order_since":
         return _("they have not ordered again since")
     if name == "no_event_since":
         events = argument if isinstance(argument, list) else [argument]
         return words.say(_("none of these came since: {events}"), events=words.join(
-            [sentences.event_phrase(event, words) for event in events], _("or")))
+            [wording.event_phrase(event, words) for event in events], _("or")))
     if name == "marketing_consent":
         return _("they agree to marketing")
     if name == "no_message_since":

@@ -7,7 +7,7 @@ import re
 
 from django.utils.translation import gettext as _
 
-from .. import sentences
+from .. import wording
 from .base import Build, StepKind
 
 FACT_NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -41,7 +41,7 @@ class Effect(StepKind):
             return words.say(_("note the time as {fact}"), fact=words.fact(argument))
         if kind == "pause_marketing":
             return words.say(_("pause marketing to them for {duration}"), duration=words.duration(argument))
-        what = sentences.fact_name(argument["fact"], words)
+        what = wording.fact_name(argument["fact"], words)
         if kind == "set":
             return words.say(_("set {what} to {value}"), what=what, value=words.name(words.value(argument.get("value"))))
         return words.say(_("add {by} to {what}"), what=what, by=words.name(words.value(argument.get("by", 1))))

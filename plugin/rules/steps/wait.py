@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from ...durations import WEEKDAYS, parse_duration
 from ...events import is_trigger
 from ...plans import plan_to_dict
-from .. import sentences
+from .. import wording
 from .base import Build, EditableField, StepKind
 
 TIME_OF_DAY = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
@@ -113,11 +113,11 @@ class Wait(StepKind):
             return words.say(_("wait {duration}"), duration=words.duration(argument))
         if "event" in argument:
             parts = [words.say(_("wait up to {within} to see whether {event}"), within=words.duration(argument.get("within", 0)),
-                               event=sentences.event_phrase(argument["event"], words))]
+                               event=wording.event_phrase(argument["event"], words))]
             if argument.get("on_event"):
-                parts.append(words.say(_("if it comes: {steps}"), steps=sentences.steps_phrase(argument["on_event"], words)))
+                parts.append(words.say(_("if it comes: {steps}"), steps=words.steps(argument["on_event"])))
             if argument.get("on_timeout"):
-                parts.append(words.say(_("if not: {steps}"), steps=sentences.steps_phrase(argument["on_timeout"], words)))
+                parts.append(words.say(_("if not: {steps}"), steps=words.steps(argument["on_timeout"])))
             return words.concat(parts, "; ")
         if "refill" in argument:
             refill = argument["refill"]
@@ -132,7 +132,7 @@ class Wait(StepKind):
                                  lead=words.duration(lead), period=period)
             return words.say(_("wait until they should run out ({period})"), period=period)
         if "anniversary" in argument:
-            what = _("their first order") if argument["anniversary"] == "first_order" else sentences.fact_name(
+            what = _("their first order") if argument["anniversary"] == "first_order" else wording.fact_name(
                 argument["anniversary"], words)
             return words.say(_("wait until the next anniversary of {what}, at {time} their time"), what=what,
                              time=words.name(argument.get("at", "09:00")))
