@@ -15,6 +15,7 @@ from ..models import Rule, RulePack
 from ..packs.installer import export_pack, import_pack, upgrade_pack
 from ..packs.loader import MAX_PACK_BYTES, PackError, load_pack
 from ..packs.shipped import shipped_packs, shipped_source
+from ..rules.sentences import Words, rule_sentence
 from ..rules.parameters import ParameterError, check_value
 from .base import MasaPage
 
@@ -86,12 +87,18 @@ class _PackFormView(MasaPage):
 
 
 class PackImportView(_PackFormView):
+    """Upload → preview: each rule in one sentence (nothing written) → import; the source travels
+    with the confirmation."""
+
     template_name = "masa/admin/pack_import.html"
     page_title = "Import a rule pack"
 
     def post(self, request, *args, **kwargs):
         form = PackSourceForm(request.POST, request.FILES)
         pack, problems = self._load(form)
+        if pack is not None and request.POST.get("confirm") != "1":
+            return self.render_to_response(self.get_context_data(
+                form=form, pack=pack, rules=preview_sentences(pack), source=form.cleaned_data["source"]))
         if pack is not None:
             try:
                 report = import_pack(pack)
@@ -104,6 +111,16 @@ class PackImportView(_PackFormView):
                 messages.success(request, f"{pack.pack_id} {pack.version}: {'; '.join(report.lines)}")
                 return redirect("masa_pack_parameters", pack_id=pack.pack_id)
         return self.render_to_response(self.get_context_data(form=form, problems=problems))
+
+
+def preview_sentences(pack) -> list[tuple[dict, str]]:
+    """(rule, sentence) for each rule of a pack not installed yet: its own templates and defaults."""
+    templates = {}
+    for key, template in (pack.templates or {}).items():
+        lines = str(template.get("body", "")).strip().splitlines()
+        templates[key] = template.get("subject") or (lines[0] if lines else key)
+    words = Words(templates, {name: spec.get("default") for name, spec in (pack.parameters or {}).items()}, html=True)
+    return [(rule, rule_sentence(rule, words)) for rule in pack.rules]
 
 
 class PackUpgradeView(_PackFormView):

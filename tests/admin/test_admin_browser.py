@@ -95,7 +95,7 @@ def test_shop_admin_journey_in_the_browser(browser_page, live_server, signing_st
     document["rules"][0]["steps"].insert(0, {"wait": "in a while"})
     page.goto("/admin/masa/packs/import/")
     page.fill("#id_source", yaml.safe_dump(document, sort_keys=False))
-    page.click("button:has-text('Validate and import')")
+    page.click("button:has-text('Preview the import')")
     problems = page.locator(".masa-problems")
     problems.wait_for()
     shot(page, "04-pack-import-error")

@@ -32,9 +32,18 @@ def broken(text):
 @pytest.fixture
 def imported(client):
     client.force_login(editor())
-    response = client.post(reverse("masa_pack_import"), {"file": upload(STARTER)})
+    preview = client.post(reverse("masa_pack_import"), {"file": upload(STARTER)})
+    assert preview.status_code == 200 and not RulePack.objects.exists()
+    response = client.post(reverse("masa_pack_import"), {"source": STARTER, "confirm": "1"})
     assert response.status_code == 302
     return RulePack.objects.get(pack_id="ecommerce-starter")
+
+
+def test_the_import_preview_says_what_each_rule_does_and_writes_nothing(client):
+    client.force_login(editor())
+    page = client.post(reverse("masa_pack_import"), {"file": upload(STARTER)}).content.decode()
+    assert "When a customer buys from <em>Coffee beans</em>: wait until <em>3 days</em> before they should run out" in page
+    assert "Import the pack" in page and not Rule.objects.exists()
 
 
 def test_a_broken_pack_shows_each_problem_and_writes_nothing(client):

@@ -306,5 +306,7 @@ def test_the_admin_imports_a_shipped_pack_from_a_choice(client, settings):
     client.force_login(editor())
     page = client.get(reverse("masa_pack_import")).content.decode()
     assert '<option value="engagement">engagement</option>' in page
-    response = client.post(reverse("masa_pack_import"), {"shipped": "engagement"})
+    preview = client.post(reverse("masa_pack_import"), {"shipped": "engagement"})
+    assert "Import the pack" in preview.content.decode() and not RulePack.objects.exists()
+    response = client.post(reverse("masa_pack_import"), {"shipped": "engagement", "confirm": "1"})
     assert response.status_code == 302 and RulePack.objects.get().pack_id == "engagement"
