@@ -79,6 +79,8 @@ def test_shop_admin_journey_in_the_browser(browser_page, live_server, signing_st
 
     page.goto("/admin/snippets/masa/rule/")
     shot(page, "02-rules")
+    assert "When a customer places an order with something from Absorbent: wait 25 days; if they have not bought " \
+           "from Absorbent since, email “Time to restock, {first name}?”." in page.locator("main").inner_text()
     page.click(f"a.masa-switch[data-rule={refill_rule.rule_id}]")
     page.check("input[name=pending][value=keep]") if page.locator("input[name=pending][type=radio]").count() else None
     shot(page, "03-rule-switch")
@@ -112,8 +114,9 @@ def test_shop_admin_journey_in_the_browser(browser_page, live_server, signing_st
     shot(page, "05-customer-timeline")
     timeline = page.locator(".masa-timeline").inner_text()
     assert "Order placed #" in timeline and "Rule fired: Absorbent products refill" in timeline
+    assert "Will email “Time to restock, {first name}?” on " in timeline
     page.click(".masa-cancel button")
-    page.get_by_text("Cancelled: send refill-absorbent").wait_for()
+    page.get_by_text("Cancelled: email “Time to restock, {first name}?”.").wait_for()
     assert ScheduledAction.objects.get(rule=refill_rule).status == "cancelled"
 
     page.goto("/admin/masa/results/")
