@@ -114,12 +114,8 @@ class PackImportView(_PackFormView):
 
 
 def preview_sentences(pack) -> list[tuple[dict, str]]:
-    """(rule, sentence) for each rule of a pack not installed yet: its own templates and defaults."""
-    templates = {}
-    for key, template in (pack.templates or {}).items():
-        lines = str(template.get("body", "")).strip().splitlines()
-        templates[key] = template.get("subject") or (lines[0] if lines else key)
-    words = Words(templates, {name: spec.get("default") for name, spec in (pack.parameters or {}).items()}, html=True)
+    """(rule, sentence) for each rule of a pack not installed yet."""
+    words = Words.for_pack_file(pack)
     return [(rule, rule_sentence(rule, words)) for rule in pack.rules]
 
 

@@ -6,6 +6,7 @@ for triggers, conditions, purchases and facts are here; each step kind says its 
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from datetime import timedelta
 
 from django.utils.html import conditional_escape, format_html
@@ -20,13 +21,20 @@ _MERGE_TAG = re.compile(r"{{\s*([a-z_]+)\.([a-z_]+)[^}]*}}")
 _PARAMETER = re.compile(r"^\$([a-z][a-z0-9_]*)$")
 
 
-class Words:
-    """How a sentence names things: ``templates`` maps a template key to its subject (or text),
-    ``parameters`` the pack's resolved values (``$name``)."""
+def template_title(key: str, subject: str, body: str) -> str:
+    """What a sentence calls a message: its subject, else its first line (an SMS), else its key."""
+    lines = str(body or "").strip().splitlines()
+    return subject or (lines[0] if lines else key)
 
+
+class Words(ABC):
+    """How a sentence names things: ``templates`` maps a template key to its subject (or text),
+    ``parameters`` the pack's resolved values (``$name``). ``rules.sentences.Words`` is the one to
+    use: it knows the step kinds, which this module (imported by them) cannot."""
+
+    @abstractmethod
     def steps(self, steps: list) -> str:
-        """A list of steps (a branch of a wait) said in order: ``rules.sentences.Words`` knows the step kinds."""
-        raise NotImplementedError
+        """A list of steps (a branch of a wait) said in order."""
 
     def __init__(self, templates: dict[str, str] | None = None, parameters: dict | None = None, html: bool = False):
         self.templates, self.parameters, self.html = templates or {}, parameters or {}, html
@@ -35,13 +43,17 @@ class Words:
     def for_pack(cls, pack_id: str, html: bool = True) -> Words:
         from ..models import MessageTemplate, RulePack
 
-        templates = {}
-        rows = MessageTemplate.objects.filter(locale="").values_list("key", "subject", "body")
-        for key, subject, body in rows:
-            lines = body.strip().splitlines()
-            templates[key] = subject or (lines[0] if lines else key)
+        templates = {key: template_title(key, subject, body) for key, subject, body
+                     in MessageTemplate.objects.filter(locale="").values_list("key", "subject", "body")}
         pack = RulePack.objects.filter(pack_id=pack_id).first() if pack_id else None
         return cls(templates, pack.resolved_parameters() if pack else {}, html)
+
+    @classmethod
+    def for_pack_file(cls, pack, html: bool = True) -> Words:
+        """A pack not installed yet (an import preview): its own templates and parameter defaults."""
+        templates = {key: template_title(key, t.get("subject", ""), t.get("body", ""))
+                     for key, t in (pack.templates or {}).items()}
+        return cls(templates, {name: spec.get("default") for name, spec in (pack.parameters or {}).items()}, html)
 
     def value(self, value):
         """A ``$parameter`` replaced by the shop's value for it."""
@@ -97,17 +109,19 @@ class Words:
         return separator.join(str(p) for p in parts)
 
 
+_UNITS = (  # (seconds, how many of them are said); weeks only from two whole weeks on
+    (604800, lambda n: ngettext("%(n)d week", "%(n)d weeks", n)),
+    (86400, lambda n: ngettext("%(n)d day", "%(n)d days", n)),
+    (3600, lambda n: ngettext("%(n)d hour", "%(n)d hours", n)),
+    (60, lambda n: ngettext("%(n)d minute", "%(n)d minutes", n)),
+)
+
+
 def duration_words(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
-    for unit, size, word in (("week", 604800, None), ("day", 86400, None), ("hour", 3600, None), ("minute", 60, None)):
-        if seconds and seconds % size == 0 and (unit != "week" or seconds >= 2 * 604800 and seconds % 604800 == 0):
-            count = seconds // size
-            return {
-                "week": ngettext("%(n)d week", "%(n)d weeks", count),
-                "day": ngettext("%(n)d day", "%(n)d days", count),
-                "hour": ngettext("%(n)d hour", "%(n)d hours", count),
-                "minute": ngettext("%(n)d minute", "%(n)d minutes", count),
-            }[unit] % {"n": count}
+    for size, say in _UNITS:
+        if seconds and seconds % size == 0 and (size != 604800 or seconds >= 2 * size):
+            return say(seconds // size) % {"n": seconds // size}
     return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
 
 
