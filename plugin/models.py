@@ -88,6 +88,7 @@ class InboundDelivery(models.Model):
     fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
     repeats = models.PositiveIntegerField(default=1)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True, help_text="A refusal the admin has dismissed")
 
     class Meta:
         ordering = ["-received_at"]
@@ -304,6 +305,7 @@ class ScheduledAction(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="actions")
     event = models.ForeignKey(StoreEvent, on_delete=models.CASCADE, related_name="actions")
     step = models.PositiveIntegerField()
+    path = models.CharField(max_length=200, blank=True, help_text="The step in its rule: steps[2], steps[3].wait.on_event[0]")
     kind = models.CharField(max_length=32, default="send")
     params = models.JSONField(default=dict, help_text="What to do: channel, template…")
     guard = models.JSONField(default=list, blank=True, help_text="Conditions re-checked at due time")
@@ -325,6 +327,7 @@ class ScheduledAction(models.Model):
             models.Index(fields=["due_at"], condition=Q(status="pending"), name="masa_action_due"),
             models.Index(fields=["claimed_at"], condition=Q(status="claimed"), name="masa_action_claimed"),
             models.Index(fields=["customer", "status"], name="masa_action_customer"),
+            models.Index(fields=["rule", "path", "status"], name="masa_action_rule_step"),
         ]
 
     def __str__(self):

@@ -200,10 +200,11 @@ def every_journeys_page(rules, channel, customer, pack_id: str | None = None) ->
         reverse("masa_failures"), reverse("masa_broadcasts"),
     ]
     if pack_id:
-        urls += [reverse("masa_pack_upgrade", args=[pack_id]), reverse("masa_pack_parameters", args=[pack_id])]
+        urls += [reverse("masa_pack_upgrade", args=[pack_id]), reverse("masa_pack_parameters", args=[pack_id]),
+                 reverse("masa_pack_journey", args=[pack_id])]
     for rule in rules:
         urls += [reverse("wagtailsnippets_masa_rule:edit", args=[rule.pk]),
                  reverse("wagtailsnippets_masa_rule:history", args=[rule.pk]),
                  reverse("masa_rule_switch", args=[rule.pk]), reverse("masa_rule_simulate", args=[rule.pk]),
-                 reverse("masa_rule_broadcast", args=[rule.pk])]
+                 reverse("masa_rule_broadcast", args=[rule.pk]), reverse("masa_rule_journey", args=[rule.rule_id])]
     return urls

@@ -37,7 +37,7 @@ def plan_rows(plan: list[PlannedAction], *, rule: Rule, firing: RuleFiring | Non
         params = {**planned.params, "key_prefix": key_prefix} if planned.kind == KIND else planned.params
         rows.append(ScheduledAction(
             idempotency_key=f"{key_prefix}:{planned.key}", firing=firing, rule=rule, customer=customer,
-            event=event, step=planned.step, kind=planned.kind, params=params, guard=planned.guard,
+            event=event, step=planned.step, path=planned.key, kind=planned.kind, params=params, guard=planned.guard,
             due_at=timing.due_at(planned.waits, event, customer, start),
         ))
     return rows

@@ -15,6 +15,7 @@ from ..models import Customer, CustomerNote, Rule, ScheduledAction
 from ..privacy import erase_customer
 from ..rules.manual import trigger_by_hand
 from ..reports.timeline import timeline
+from .journey_customers import step_filter
 from .wording import describer
 from .base import MasaPage
 
@@ -39,11 +40,21 @@ class CustomerIndexView(MasaPage):
         band = self.request.GET.get("band", "")
         if band:
             customers = customers.filter(facts__score_band=band)
+        at_step = step_filter(self.request.GET)
+        if at_step is not None:
+            customers = customers.filter(pk__in=at_step.customers)
         page = Paginator(customers, 50).get_page(self.request.GET.get("p"))
         bands = sorted(filter(None, Customer.objects.exclude(facts__score_band=None)
                               .values_list("facts__score_band", flat=True).distinct()))
-        context.update(query=query, page=page, band=band, bands=bands)
+        context.update(query=query, page=page, band=band, bands=bands, at_step=at_step,
+                       filters=self.request.GET.urlencode() and _without_page(self.request.GET))
         return context
+
+
+def _without_page(query) -> str:
+    kept = query.copy()
+    kept.pop("p", None)
+    return kept.urlencode()
 
 
 class NoteForm(forms.Form):

@@ -6,7 +6,7 @@ from wagtail.admin.ui.components import Component
 
 from ..checks import missing
 from ..models import Delivery, StoreEvent
-from .failures import attention_counts
+from .attention import attention
 
 
 class JourneysPanel(Component):
@@ -16,12 +16,9 @@ class JourneysPanel(Component):
 
     def get_context_data(self, parent_context=None):
         start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-        counts = attention_counts()
         return {
             "events_today": StoreEvent.objects.filter(received_at__gte=start).count(),
             "sent_today": Delivery.objects.filter(sent_at__gte=start, status__in=Delivery.SENT_STATUSES).count(),
-            "counts": counts,
+            "counts": attention(),
             "setup": [(message, hint) for _, message, hint in missing()],
-            "attention": counts["failed_events"] + counts["failed_messages"] + counts["failed_actions"]
-            + counts["open_circuits"] + counts["unread_webhooks"],
         }

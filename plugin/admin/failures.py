@@ -1,9 +1,7 @@
-"""What needs attention: events that failed evaluation, messages that could not be delivered,
-rejected webhooks, channels whose circuit is open. Failed events and failed actions can be retried
-(a retried send reuses its Delivery, so it is still sent at most once)."""
+"""The *Needs attention* page (what it counts: ``admin.attention``). Failed events and failed
+actions can be retried (a retried send reuses its Delivery, so it is still sent at most once);
+refused requests are grouped by reason and can be dismissed."""
 from __future__ import annotations
-
-from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -14,20 +12,9 @@ from django.utils import timezone
 
 from ..models import Channel, Delivery, InboundDelivery, ScheduledAction, StoreEvent
 from ..tasks import enqueue_evaluation
+from .attention import attention, dismiss_rejections, rejection_groups
 from .base import MasaPage
-
-
-def attention_counts(now=None) -> dict:
-    now = now or timezone.now()
-    return {
-        "failed_events": StoreEvent.objects.filter(status=StoreEvent.Status.FAILED).count(),
-        "failed_messages": Delivery.objects.filter(status__in=[Delivery.Status.FAILED, Delivery.Status.DEAD]).count(),
-        "failed_actions": ScheduledAction.objects.filter(status=ScheduledAction.Status.FAILED).count(),
-        "rejected_webhooks": InboundDelivery.objects.filter(status=InboundDelivery.Status.REJECTED,
-                                                            received_at__gte=now - timedelta(days=1)).count(),
-        "open_circuits": Channel.objects.filter(circuit_open_until__gt=now).count(),
-        "unread_webhooks": InboundDelivery.objects.filter(status=InboundDelivery.Status.FAILED).count(),
-    }
+from .wording import describer
 
 
 class FailuresView(MasaPage):
@@ -35,23 +22,33 @@ class FailuresView(MasaPage):
     header_icon = "warning"
     page_title = "Needs attention"
 
+    def get_page_title(self):
+        return f"Needs attention ({self.counts.total})"
+
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
         now = timezone.now()
+        self.counts = attention(now)
+        context = super().get_context_data(**kwargs)
         context.update(
-            counts=attention_counts(now),
+            counts=self.counts, groups=rejection_groups(now),
             events=StoreEvent.objects.filter(status=StoreEvent.Status.FAILED).select_related("customer")[:50],
             deliveries=Delivery.objects.filter(status__in=[Delivery.Status.FAILED, Delivery.Status.DEAD])
             .select_related("customer", "channel")[:50],
-            actions=ScheduledAction.objects.filter(status=ScheduledAction.Status.FAILED)
-            .select_related("customer", "rule").order_by("-completed_at")[:50],
-            inbound=InboundDelivery.objects.filter(status=InboundDelivery.Status.REJECTED)
-            .defer("body", "headers")[:50],
+            actions=self.failed_actions(),
             unread=InboundDelivery.objects.filter(status=InboundDelivery.Status.FAILED).defer("body", "headers")[:50],
             circuits=Channel.objects.filter(circuit_open_until__gt=now),
             can_edit=self.request.user.has_perm("masa.change_rule"),
         )
         return context
+
+    @staticmethod
+    def failed_actions():
+        actions = list(ScheduledAction.objects.filter(status=ScheduledAction.Status.FAILED)
+                       .select_related("customer", "rule").order_by("-completed_at")[:50])
+        describe = describer()
+        for action in actions:
+            action.phrase = describe(action)
+        return actions
 
     def post(self, request, *args, **kwargs):
         if not request.user.has_perm("masa.change_rule"):
@@ -74,6 +71,9 @@ class FailuresView(MasaPage):
                                     action__status=ScheduledAction.Status.PENDING).update(
                 status=Delivery.Status.PENDING, error="")
             messages.success(request, f"{retried} failed actions will be tried again at the next sweep.")
+        elif request.POST.get("do") == "dismiss_rejections":
+            dismissed = dismiss_rejections(request.POST.get("code", ""))
+            messages.success(request, f"{dismissed} refusals dismissed; a new one will count again.")
         return redirect("masa_failures")
 
 

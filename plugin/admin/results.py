@@ -56,22 +56,24 @@ class ResultsView(MasaPage):
         since = datetime.combine(values["since"], time.min, tzinfo=zone)
         until = datetime.combine(values["until"] + timedelta(days=1), time.min, tzinfo=zone)
         window = timedelta(days=values["window"])
-        rows = (results.pack_results if values["by"] == "pack" else results.rule_results)(since, until, window)
+        of_period = results.pack_results if values["by"] == "pack" else results.rule_results
+        rows = results.compared(of_period(since, until, window), of_period(since - (until - since), since, window))
         selected = self.request.GET.get("rule") or ""
         rule_ids = [selected] if selected else None
         if values["by"] == "pack" and self.request.GET.get("pack"):
             rule_ids = list(Rule.objects.filter(pack=self.request.GET["pack"]).values_list("rule_id", flat=True))
-        context.update(form=form, rows=rows, by=values["by"], chart=chart(results.daily(since, until, rule_ids)),
+        context.update(form=form, rows=rows, period_days=(until - since).days, previous_since=since - (until - since),
+                       previous_until=since - timedelta(days=1), by=values["by"], chart=chart(results.daily(since, until, rule_ids)),
                        selected=selected, totals=_totals(rows))
         return context
 
 
 def _totals(rows) -> results.Result:
-    total = results.Result("all", "All")
+    total, previous = results.Result("all", "All"), results.Result("all", "All")
     for row in rows:
-        for metric in (*results.METRICS, "revenue"):
-            setattr(total, metric, getattr(total, metric) + getattr(row, metric))
-        total.currency = total.currency or row.currency
+        total.add(row)
+        previous.add(row.previous)
+    total.previous = previous
     return total
 
 

@@ -242,6 +242,8 @@ class DefinitionPanel(Panel):
                 if definition else ""
             can_simulate = self.instance.pk and self.request and self.request.user.has_perm("masa.change_rule")
             context["simulate_url"] = reverse("masa_rule_simulate", args=[self.instance.pk]) if can_simulate else ""
+            context["journey_url"] = reverse("masa_rule_journey", args=[self.instance.rule_id]) \
+                if self.instance.pk else ""
             is_broadcast = isinstance(context["trigger"], dict) and context["trigger"].get("event") == "broadcast"
             context["broadcast_url"] = reverse("masa_rule_broadcast", args=[self.instance.pk]) \
                 if can_simulate and is_broadcast else ""

@@ -3,6 +3,7 @@ from .broadcasts import broadcast_urls
 from .channels import channel_urls
 from .customers import customer_urls
 from .failures import failure_urls
+from .journey import journey_urls
 from .packs import pack_urls
 from .results import results_urls
 from .rules import switch_urls
@@ -12,4 +13,5 @@ from .simulate import simulate_urls
 
 def admin_urls():
     return [*switch_urls(), *simulate_urls(), *channel_urls(), *pack_urls(), *customer_urls(), *results_urls(),
-            *failure_urls(), *saleor_urls(), *broadcast_urls()]
+            *failure_urls(), *saleor_urls(), *broadcast_urls(),
+            *journey_urls()]

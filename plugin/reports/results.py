@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 
 from django.db.models import Count
 
 from ..models import Delivery, Rule, RuleFiring, ScheduledAction, StoreEvent
+from ..money import Amounts
 
 METRICS = ("fired", "scheduled", "sent", "opened", "clicked", "converted")
 
@@ -28,8 +28,36 @@ class Result:
     opened: int = 0
     clicked: int = 0
     converted: int = 0
-    revenue: Decimal = Decimal(0)
-    currency: str = ""
+    revenue: Amounts = field(default_factory=Amounts)
+    currency: str = ""           # the store's, to say a zero in
+    previous: "Result | None" = None
+
+    def add(self, other: "Result") -> None:
+        for metric in METRICS:
+            setattr(self, metric, getattr(self, metric) + getattr(other, metric))
+        self.revenue = self.revenue + other.revenue
+        self.currency = self.currency or other.currency
+
+    @property
+    def revenue_text(self) -> str:
+        return self.revenue.format(self.currency)
+
+    def change(self, metric: str) -> str:
+        """Against the previous period of the same length: "+3", "−2", "±0" ("" when not compared)."""
+        if self.previous is None:
+            return ""
+        difference = getattr(self, metric) - getattr(self.previous, metric)
+        return "±0" if not difference else (f"+{difference}" if difference > 0 else f"−{-difference}")
+
+    @property
+    def revenue_change(self) -> str:
+        if self.previous is None:
+            return ""
+        difference = self.revenue - self.previous.revenue
+        if difference.is_zero:
+            return "±0"
+        return " ".join(("+" if amount > 0 else "") + Amounts({code: amount}).format()
+                        for code, amount in sorted(difference.items()) if amount)
 
     def rate(self, metric: str) -> str:
         return f"{100 * getattr(self, metric) / self.sent:.0f}%" if self.sent else "–"
@@ -47,30 +75,33 @@ class Result:
         return self.rate("converted")
 
 
-def _money(value) -> Decimal:
-    try:
-        return Decimal(str(value or 0))
-    except InvalidOperation:
-        return Decimal(0)
-
-
 @dataclass(frozen=True)
-class _Sent:
+class Sent:
+    """A message a rule sent: ``rule_id`` and ``path`` name the rule and its step."""
+
     rule_id: str
     delivery_key: str
     customer_id: int
     sent_at: datetime
+    path: str = ""
+
+    @property
+    def step(self) -> tuple[str, str]:
+        return self.rule_id, self.path
 
 
-def _sent_messages(since, until) -> list[_Sent]:
-    rows = (Delivery.objects.filter(status__in=Delivery.SENT_STATUSES, sent_at__gte=since, sent_at__lt=until,
-                                    action__rule__isnull=False)
-            .values_list("action__rule__rule_id", "idempotency_key", "customer_id", "sent_at"))
-    return [_Sent(*row) for row in rows]
+def sent_messages(since, until, rule_ids: list[str] | None = None) -> list[Sent]:
+    rows = Delivery.objects.filter(status__in=Delivery.SENT_STATUSES, sent_at__gte=since, sent_at__lt=until,
+                                   action__rule__isnull=False)
+    if rule_ids is not None:
+        rows = rows.filter(action__rule__rule_id__in=rule_ids)
+    return [Sent(*row) for row in rows.values_list("action__rule__rule_id", "idempotency_key", "customer_id",
+                                                   "sent_at", "action__path")]
 
 
-def _feedback_counts(name: str, sent: list[_Sent]) -> dict[str, int]:
-    keys = {message.delivery_key: message.rule_id for message in sent}
+def feedback_counts(name: str, sent: list[Sent], by=lambda message: message.rule_id) -> dict:
+    """How many of these messages got a ``name`` event (message_opened…), per ``by`` of the message."""
+    keys = {message.delivery_key: by(message) for message in sent}
     seen = set(StoreEvent.objects.filter(name=name, customer_id__in={m.customer_id for m in sent})
                .values_list("data__delivery", flat=True))
     counts: dict[str, int] = defaultdict(int)
@@ -79,30 +110,30 @@ def _feedback_counts(name: str, sent: list[_Sent]) -> dict[str, int]:
     return counts
 
 
-def _conversions(sent: list[_Sent], window: timedelta) -> tuple[dict[str, int], dict[str, Decimal], str]:
-    by_customer: dict[int, list[_Sent]] = defaultdict(list)
+def conversions(sent: list[Sent], window: timedelta, by=lambda message: message.rule_id) -> tuple[dict, dict]:
+    """Orders within ``window`` after a message, each for the latest message before it (last
+    touch): counts and revenue per ``by`` of that message."""
+    by_customer: dict[int, list[Sent]] = defaultdict(list)
     for message in sorted(sent, key=lambda m: m.sent_at):
         by_customer[message.customer_id].append(message)
     if not by_customer:
-        return {}, {}, ""
+        return {}, {}
     first = min(m.sent_at for m in sent)
     orders = StoreEvent.objects.filter(
         name="order_placed", customer_id__in=by_customer, occurred_at__gt=first,
         occurred_at__lte=max(m.sent_at for m in sent) + window,
     ).values_list("customer_id", "occurred_at", "data__total", "data__currency")
-    converted: dict[str, int] = defaultdict(int)
-    revenue: dict[str, Decimal] = defaultdict(Decimal)
-    currency = ""
+    converted: dict = defaultdict(int)
+    revenue: dict = defaultdict(Amounts)
     for customer_id, at, total, order_currency in orders:
         messages = by_customer[customer_id]
         index = bisect_left([m.sent_at for m in messages], at) - 1
         if index < 0 or at - messages[index].sent_at > window:
             continue
-        rule_id = messages[index].rule_id
-        converted[rule_id] += 1
-        revenue[rule_id] += _money(total)
-        currency = currency or order_currency or ""
-    return converted, revenue, currency
+        key = by(messages[index])
+        converted[key] += 1
+        revenue[key].add(total, order_currency or "")
+    return converted, revenue
 
 
 def rule_results(since, until, window: timedelta = timedelta(days=7)) -> list[Result]:
@@ -116,15 +147,16 @@ def rule_results(since, until, window: timedelta = timedelta(days=7)) -> list[Re
                                                           rule__isnull=False, kind="send")
                            .values_list("rule__rule_id").annotate(n=Count("pk"))):
         results[rule_id].scheduled = count
-    sent = _sent_messages(since, until)
+    sent = sent_messages(since, until)
     for message in sent:
         results[message.rule_id].sent += 1
     for metric, name in (("opened", "message_opened"), ("clicked", "message_clicked")):
-        for rule_id, count in _feedback_counts(name, sent).items():
+        for rule_id, count in feedback_counts(name, sent).items():
             setattr(results[rule_id], metric, count)
-    converted, revenue, currency = _conversions(sent, window)
+    converted, revenue = conversions(sent, window)
     for rule_id, count in converted.items():
         results[rule_id].converted, results[rule_id].revenue = count, revenue[rule_id]
+    currency = store_currency()
     for result in results.values():
         result.currency = currency
     return sorted((r for r in results.values() if r.fired or r.sent or r.scheduled or rules[r.key].enabled),
@@ -136,15 +168,28 @@ def pack_results(since, until, window: timedelta = timedelta(days=7)) -> list[Re
     totals: dict[str, Result] = {}
     for result in rule_results(since, until, window):
         pack = packs[result.key]
-        total = totals.setdefault(pack, Result(pack, pack, currency=result.currency))
-        for metric in (*METRICS, "revenue"):
-            setattr(total, metric, getattr(total, metric) + getattr(result, metric))
+        totals.setdefault(pack, Result(pack, pack, currency=result.currency)).add(result)
     return sorted(totals.values(), key=lambda r: (-r.sent, r.key))
+
+
+def store_currency() -> str:
+    """The currency of the store's latest order, to say zero revenue in."""
+    latest = (StoreEvent.objects.filter(name="order_placed").exclude(data__currency="")
+              .order_by("-occurred_at").values_list("data__currency", flat=True)[:1])
+    return next(iter(latest), "") or ""
+
+
+def compared(rows: list[Result], previous: list[Result]) -> list[Result]:
+    """``rows`` with each one's ``previous`` (the same key in the previous period, else zeros)."""
+    before = {row.key: row for row in previous}
+    for row in rows:
+        row.previous = before.get(row.key) or Result(row.key, row.label, currency=row.currency)
+    return rows
 
 
 def daily(since, until, rule_ids: list[str] | None = None) -> list[tuple[date, int, int, int]]:
     """(day, sent, opened, clicked) for each day of the period, for a chart."""
-    sent = [m for m in _sent_messages(since, until) if rule_ids is None or m.rule_id in rule_ids]
+    sent = sent_messages(since, until, rule_ids)
     keys = {m.delivery_key: m.sent_at.date() for m in sent}
     days: dict[date, list[int]] = {}
     day = since.date()

@@ -2,6 +2,7 @@
 from django import template
 
 from ..admin.message_content import message_content
+from ..money import format_money
 
 register = template.Library()
 
@@ -10,3 +11,15 @@ register = template.Library()
 def masa_message(subject="", body="", html_body="", limit=None):
     """``{% masa_message obj.subject obj.body obj.html_body %}``: see admin.message_content."""
     return message_content(subject, body, html_body, limit=limit)
+
+
+@register.filter
+def change(result, metric: str) -> str:
+    """A Result's change in ``metric`` against the previous period: "+3", "−2", "±0"."""
+    return result.change(metric)
+
+
+@register.simple_tag
+def money(amount, currency=""):
+    """``{% money customer.total_spent customer.currency %}``: "₪1,234.50"."""
+    return format_money(amount, currency)

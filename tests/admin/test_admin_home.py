@@ -37,14 +37,40 @@ def test_a_user_outside_the_groups_sees_no_journeys(client, django_user_model):
 def test_home_panel_counts_today_and_what_needs_attention(client, signing_store, refill_rule):
     place_order(client, signing_store)
     StoreEvent.objects.filter(name="product_bought").update(status="failed", error="boom")
-    InboundDelivery.objects.create(status="rejected", reason="bad signature", event_type="ORDER_CREATED")
+    InboundDelivery.objects.create(status="rejected", reason="bad_signature: no", event_type="ORDER_CREATED",
+                                   repeats=3, last_seen_at=timezone.now())
     Channel.objects.create(name="SMS", kind="sms", circuit_open_until=timezone.now() + timezone.timedelta(minutes=5))
     client.force_login(viewer())
     home = client.get("/admin/").content.decode()
     panel = home[home.index("masa-dashboard"):]
     assert "<span>4</span> store events today" in panel
-    assert "<span>2</span> failures need attention" in panel
-    assert "1 rejected webhooks (24 h)" in panel
+    assert "<span>5</span> need attention" in panel
+    assert "1 event failed evaluation · 1 channel paused after failures · 3 requests refused (24 hours)" in panel
+    page = client.get(reverse("masa_failures")).content.decode()
+    assert "Needs attention (5)" in page, "the page and the panel count the same"
+
+
+def test_refused_requests_are_grouped_by_reason_with_what_to_do_and_can_be_dismissed(client):
+    now = timezone.now()
+    for domain, address in (("shop.example", "10.0.0.1"), ("evil.example", "10.0.0.2")):
+        InboundDelivery.objects.create(status="rejected", reason=f"unknown_domain: Saleor-Domain {domain!r} is not",
+                                       domain=domain, remote_addr=address, repeats=2, last_seen_at=now)
+    InboundDelivery.objects.create(status="rejected", reason="too_old: issued at 2026-01-01", last_seen_at=now)
+    InboundDelivery.objects.create(status="rejected", reason="bad_signature: old", last_seen_at=now - timezone.timedelta(days=2))
+    client.force_login(viewer())
+    page = client.get(reverse("masa_failures")).content.decode()
+    section = page[page.index("Requests refused"):]
+    assert "Requests refused in the last 24 hours (5)" in section
+    assert section.index("From a store Masa does not know.") < section.index("Sent too long ago")
+    assert "install Masa in it (Saleor stores)" in section and "Check the server clocks" in section
+    assert "evil.example, shop.example" in section or "shop.example, evil.example" in section
+    assert "signature does not match" not in section, "older than 24 hours: not counted"
+    assert "Dismiss" not in section, "a viewer changes nothing"
+    assert denied(client.post(reverse("masa_failures"), {"do": "dismiss_rejections", "code": "unknown_domain"}))
+    client.force_login(editor())
+    client.post(reverse("masa_failures"), {"do": "dismiss_rejections", "code": "unknown_domain"})
+    page = client.get(reverse("masa_failures")).content.decode()
+    assert "Needs attention (1)" in page and "From a store Masa does not know." not in page
 
 
 def test_failures_page_lists_and_an_editor_retries_failed_events(client, signing_store, refill_rule,

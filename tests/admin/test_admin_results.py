@@ -40,13 +40,14 @@ def journey(client, signing_store, refill_rule, email_channel):
 def test_a_rule_result_counts_each_stage_once(journey):
     row = next(r for r in results.rule_results(*PERIOD) if r.key == journey.rule_id)
     assert (row.fired, row.scheduled, row.sent, row.opened, row.clicked, row.converted) == (2, 2, 1, 1, 1, 1)
-    assert row.revenue == Decimal("55.5") and row.currency == "EUR"
+    assert row.revenue == {"EUR": Decimal("55.5")} and row.revenue_text == "€55.50"
     assert (row.open_rate, row.click_rate, row.conversion_rate) == ("100%", "100%", "100%")
 
 
 def test_an_order_outside_the_window_is_not_a_conversion(journey):
     row = next(r for r in results.rule_results(*PERIOD, window=timedelta(days=1)) if r.key == journey.rule_id)
-    assert (row.sent, row.converted, row.revenue) == (1, 0, Decimal(0))
+    assert (row.sent, row.converted, row.revenue.is_zero) == (1, 0, True)
+    assert row.revenue_text == "€0.00", "zero is said in the store's currency"
 
 
 def test_a_period_before_the_message_has_no_sends(journey):
@@ -71,9 +72,34 @@ def test_results_page_shows_the_numbers_and_a_chart(client, journey):
     query = {"since": PERIOD[0].date().isoformat(), "until": PERIOD[1].date().isoformat(), "by": "rule", "window": 7}
     page = client.get(reverse("masa_results"), query).content.decode()
     assert "Absorbent products refill (local)" in page
-    assert "55.5 EUR" in page and '<svg class="masa-chart"' in page
+    assert "€55.50" in page and '<svg class="masa-chart"' in page
     assert page.count("<rect") >= 40
     by_pack = client.get(reverse("masa_results"), {**query, "by": "pack"}).content.decode()
     assert ">local<" in by_pack
     bad = client.get(reverse("masa_results"), {**query, "since": "2027-01-01"}).content.decode()
     assert "the period ends before it starts" in bad
+
+
+def test_results_compare_the_period_with_the_one_before(client, journey):
+    client.force_login(viewer())
+    day_25 = (NOW + timedelta(days=25)).date()
+    query = {"since": (day_25 - timedelta(days=4)).isoformat(), "until": (day_25 + timedelta(days=5)).isoformat(),
+             "by": "rule", "window": 7}
+    page = client.get(reverse("masa_results"), query).content.decode()
+    row = page[page.index("Absorbent products refill (local)"):page.index("</tr>", page.index("Absorbent products refill (local)"))]
+    assert "+1" in row and "+€55.50" in row, "one more message and its revenue than the ten days before"
+    assert "against the previous 10 days" in page
+    later = {**query, "since": (day_25 + timedelta(days=10)).isoformat(), "until": (day_25 + timedelta(days=19)).isoformat()}
+    page = client.get(reverse("masa_results"), later).content.decode()
+    row = page[page.index("Absorbent products refill (local)"):page.index("</tr>", page.index("Absorbent products refill (local)"))]
+    assert "−1" in row and "−€55.50" in row
+
+
+def test_money_is_said_in_its_currency_and_kept_apart_per_currency():
+    from masa.money import Amounts, format_money
+
+    assert format_money("1234.5", "ILS") == "₪1,234.50"
+    assert format_money(3, "NOK") == "3.00 NOK"
+    total = Amounts({"ILS": Decimal(10)}) + Amounts({"EUR": Decimal("2.5"), "ILS": Decimal(5)})
+    assert total.format() == "€2.50 + ₪15.00"
+    assert Amounts().format("ILS") == "₪0.00"

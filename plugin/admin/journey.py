@@ -1,0 +1,313 @@
+"""A rule, or a whole pack, drawn as a journey (server-drawn SVG, no front-end build): the trigger,
+then each step in order — waits, checks, sends and effects, a wait for an event with its two
+branches indented — and on each step its live numbers, each a link to the customers behind it.
+A pack's page also draws how its rules chain: a fact or event one rule sets that starts another.
+"""
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import Rule, RulePack
+from ..reports.journey import JourneyCounts, StepCounts, journey_counts
+from ..rules.sentences import Words, trigger_phrase
+from ..rules.steps import STEPS
+from ..rules.wording import condition_phrase
+from .base import MasaPage
+
+WIDTH, BOX, INDENT, LINE, GAP, CHARS = 760, 470, 36, 16, 18, 66
+LABELS = {"wait": "Wait", "check": "Check", "send": "Send", "notify_staff": "Tell the staff",
+          "sync_to_saleor": "Update Saleor", "emit": "Start other rules"}
+
+
+@dataclass
+class Chip:
+    label: str
+    count: int | str
+    url: str = ""
+
+
+@dataclass
+class Node:
+    label: str
+    text: str
+    depth: int = 0
+    chips: list = field(default_factory=list)
+    x: float = 0
+    y: float = 0
+    lines: list = field(default_factory=list)
+
+    @property
+    def height(self) -> int:
+        return max(30 + LINE * len(self.lines), 12 + LINE * len(self.chips))
+
+    @property
+    def width(self) -> int:
+        return BOX - self.depth * INDENT
+
+    def chip_rows(self) -> list[dict]:
+        return [{"chip": chip, "y": self.y + 20 + LINE * index} for index, chip in enumerate(self.chips)]
+
+    def text_rows(self) -> list[dict]:
+        return [{"text": line, "y": self.y + 38 + LINE * index} for index, line in enumerate(self.lines)]
+
+
+@dataclass
+class Drawing:
+    rule: Rule
+    nodes: list
+    width: int = WIDTH
+    height: int = 0
+    arrows: list = field(default_factory=list)
+
+
+def _single(step) -> tuple[str | None, object]:
+    return next(iter(step.items())) if isinstance(step, dict) and len(step) == 1 else (None, None)
+
+
+def facts_set(steps) -> set[str]:
+    """What a rule's steps change that a trigger can name: ``fact`` names, ``tag:x``, ``custom.x``."""
+    found = set()
+    for step in steps or []:
+        kind, argument = _single(step)
+        if kind in ("set", "increment") and isinstance(argument, dict):
+            found.add(str(argument.get("fact")))
+        elif kind == "stamp":
+            found.add(str(argument))
+        elif kind == "tag":
+            found.add(f"tag:{argument}")
+        elif kind == "emit":
+            found.add(f"custom.{str(argument).removeprefix('custom.')}")
+        elif kind == "wait" and isinstance(argument, dict):
+            found |= facts_set(argument.get("on_event")) | facts_set(argument.get("on_timeout"))
+    return found
+
+
+def started_by(trigger: dict) -> str:
+    return str(trigger.get("fact") or trigger.get("event") or "")
+
+
+class Journey:
+    """Builds the drawing of one rule from its definition and the counts of its steps."""
+
+    def __init__(self, rule: Rule, words: Words, counts: JourneyCounts, period: dict, rules: list[Rule]):
+        self.rule, self.words, self.counts, self.period = rule, words, counts, period
+        self.chains = _chains(rules)
+        self.setters = {name: [r for r in rules if name in facts_set((r.definition or {}).get("steps"))]
+                        for name in self.chains}
+        self.nodes: list[Node] = []
+
+    def link(self, path: str, state: str, reason: str = "") -> str:
+        query = {"rule": self.rule.rule_id, "step": path, "state": state, **self.period}
+        if reason:
+            query["reason"] = reason
+        return f"{reverse('masa_customers')}?{urlencode(query)}"
+
+    def draw(self) -> Drawing:
+        definition = self.rule.definition or {}
+        trigger = definition.get("trigger") or {}
+        when = trigger_phrase(trigger, self.words)
+        conditions = [condition_phrase(c, self.words) for c in definition.get("conditions") or []]
+        if conditions:
+            when = self.words.say(_("{when}, if {conditions}"), when=when, conditions=self.words.join(conditions))
+        start = Node(_("When"), str(when), chips=[Chip(_("started"), self.counts.started.get(self.rule.rule_id, 0),
+                                                       self.link("", "started"))])
+        start.chips += [Chip(_("started by {rule}").format(rule=setter.title), "←", f"#rule-{setter.rule_id}")
+                        for setter in self.setters.get(started_by(trigger), []) if setter.pk != self.rule.pk]
+        self.nodes.append(start)
+        self.steps(definition.get("steps") or [], "steps", 0)
+        return layout(self.rule, self.nodes)
+
+    def steps(self, steps: list, prefix: str, depth: int) -> None:
+        wait_node = check_node = None
+        for index, step in enumerate(steps):
+            where = f"{prefix}[{index}]"
+            kind, argument = _single(step)
+            step_kind = STEPS.get(kind)
+            if step_kind is None:
+                continue
+            if kind == "wait" and isinstance(argument, dict) and "event" in argument:
+                header = {k: v for k, v in argument.items() if k not in ("on_event", "on_timeout")}
+                counts = self.counts.at(self.rule.rule_id, where)
+                self.nodes.append(Node(_("Wait for"), str(step_kind.describe(header, self.words)), depth, chips=[
+                    Chip(_("waiting now"), counts.waiting, self.link(where, "waiting")),
+                    Chip(_("answered or timed out"), counts.done, self.link(where, "done"))]))
+                self.reached(wait_node, check_node, counts, where)
+                for branch, label in (("on_event", _("If it comes")), ("on_timeout", _("If not"))):
+                    if argument.get(branch):
+                        self.nodes.append(Node(label, "", depth + 1))
+                        self.steps(argument[branch], f"{where}.wait.{branch}", depth + 1)
+                continue
+            node = Node(_(LABELS.get(kind, "Change the customer")), str(step_kind.describe(argument, self.words)),
+                        depth)
+            self.nodes.append(node)
+            if kind == "wait":
+                wait_node = node
+                continue
+            if kind == "check":
+                check_node = node
+                continue
+            counts = self.counts.at(self.rule.rule_id, where)
+            immediate = step_kind.plans == "effect" and not wait_node and depth == 0
+            if immediate:
+                node.chips.append(Chip(_("done"), self.counts.started.get(self.rule.rule_id, 0), self.link("", "started")))
+            else:
+                self.reached(wait_node, check_node, counts, where, node)
+                node.chips.extend(self.outcome_chips(kind, counts, where))
+            node.chips += [Chip(_("starts {rule}").format(rule=other.title), "→", f"#rule-{other.rule_id}")
+                           for fact in sorted(facts_set([step])) for other in self.chains.get(fact, [])
+                           if other.pk != self.rule.pk]
+            wait_node = check_node = None
+
+    def reached(self, wait_node, check_node, counts: StepCounts, where: str, node: Node | None = None) -> None:
+        """Waits before an action show who waits for it; checks before it, who passed and who was
+        skipped by reason (without a check, the action itself shows its skips)."""
+        if wait_node is not None:
+            wait_node.chips.append(Chip(_("waiting now"), counts.waiting, self.link(where, "waiting")))
+        elif node is not None:
+            node.chips.append(Chip(_("due"), counts.waiting, self.link(where, "waiting")))
+        skips = [Chip(_("skipped: {reason}").format(reason=reason), n, self.link(where, "skipped", reason))
+                 for reason, n in sorted(counts.skipped.items(), key=lambda item: -item[1])]
+        if check_node is not None:
+            check_node.chips.append(Chip(_("passed"), counts.reached, self.link(where, "reached")))
+            check_node.chips.extend(skips or [Chip(_("skipped"), 0)])
+        elif node is not None:
+            node.chips.extend(skips)
+
+    def outcome_chips(self, kind: str, counts: StepCounts, where: str) -> list[Chip]:
+        chips = []
+        if STEPS[kind].sends_message:
+            chips += [Chip(_("sent"), counts.sent, self.link(where, "sent")),
+                      Chip(_("opened"), counts.opened, self.link(where, "opened")),
+                      Chip(_("clicked"), counts.clicked, self.link(where, "clicked")),
+                      Chip(_("converted"), counts.converted, self.link(where, "converted"))]
+            if not counts.revenue.is_zero:
+                chips.append(Chip(_("revenue"), counts.revenue.format()))
+        else:
+            chips.append(Chip(_("done"), counts.done, self.link(where, "done")))
+        if counts.failed:
+            chips.append(Chip(_("failed"), counts.failed, self.link(where, "failed")))
+        return chips
+
+
+def layout(rule: Rule, nodes: list[Node]) -> Drawing:
+    """Positions: one column, branches indented; each node's text wrapped to its box."""
+    y = 10
+    arrows = []
+    for node in nodes:
+        node.x = 10 + node.depth * INDENT
+        node.lines = textwrap.wrap(node.text, CHARS - node.depth * 5) if node.text else []
+        node.y = y
+        y += node.height + GAP
+    for before, after in zip(nodes, nodes[1:]):
+        x = 10 + min(before.depth, after.depth) * INDENT + 14
+        arrows.append({"x": x, "y1": before.y + before.height, "y2": after.y})
+    return Drawing(rule, nodes, WIDTH, y, arrows)
+
+
+def _chains(rules) -> dict:
+    """fact or event name → the rules it starts, for names that another rule sets."""
+    set_somewhere = set().union(*[facts_set((r.definition or {}).get("steps")) for r in rules]) if rules else set()
+    chains: dict[str, list[Rule]] = {}
+    for rule in rules:
+        name = started_by((rule.definition or {}).get("trigger") or {})
+        if name in set_somewhere:
+            chains.setdefault(name, []).append(rule)
+    return chains
+
+
+class PeriodForm(forms.Form):
+    since = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def period(request) -> tuple[PeriodForm, datetime, datetime, dict]:
+    today = timezone.localdate()
+    initial = {"since": today - timedelta(days=29), "until": today}
+    form = PeriodForm({**initial, **{k: v for k, v in request.GET.items() if k in initial}})
+    values = form.cleaned_data if form.is_valid() and form.cleaned_data["since"] <= form.cleaned_data["until"] else initial
+    zone = timezone.get_current_timezone()
+    since = datetime.combine(values["since"], time.min, tzinfo=zone)
+    until = datetime.combine(values["until"] + timedelta(days=1), time.min, tzinfo=zone)
+    return form, since, until, {"since": values["since"].isoformat(), "until": values["until"].isoformat()}
+
+
+def drawings(rules: list[Rule], request, chain_rules: list[Rule] | None = None) -> tuple[PeriodForm, list[Drawing]]:
+    form, since, until, query = period(request)
+    counts = journey_counts([rule.rule_id for rule in rules], since, until)
+    words = {}
+    result = []
+    for rule in rules:
+        words.setdefault(rule.pack, Words.for_pack(rule.pack, html=False))
+        result.append(Journey(rule, words[rule.pack], counts, query, chain_rules or rules).draw())
+    return form, result
+
+
+class RuleJourneyView(MasaPage):
+    template_name = "masa/admin/journey.html"
+    header_icon = "cogs"
+    object_model, object_name = Rule, "rule"
+
+    def get_page_title(self):
+        return f"Journey: {self.rule.title}"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        pack_rules = list(Rule.objects.filter(pack=self.rule.pack))
+        form, drawn = drawings([self.rule], self.request, pack_rules)
+        context.update(form=form, drawings=drawn, pack=RulePack.objects.filter(pack_id=self.rule.pack).first(),
+                       overview=None)
+        return context
+
+
+class PackJourneyView(MasaPage):
+    template_name = "masa/admin/journey.html"
+    header_icon = "folder-open-inverse"
+
+    def get_page_title(self):
+        return f"Journeys of {self.pack_title}"
+
+    def get_context_data(self, **kwargs):
+        pack_id = self.kwargs["pack_id"]
+        rules = list(Rule.objects.filter(pack=pack_id).order_by("pk"))
+        if not rules:
+            raise Http404("no rules in this pack")
+        pack = RulePack.objects.filter(pack_id=pack_id).first()
+        self.pack_title = pack.title if pack else pack_id
+        context = super().get_context_data(**kwargs)
+        form, drawn = drawings(rules, self.request)
+        context.update(form=form, drawings=drawn, pack=pack, overview=overview(rules))
+        return context
+
+
+def overview(rules: list[Rule]) -> dict:
+    """The pack's rules as boxes in a column, an arrow from each rule to the rules it starts."""
+    chains = _chains(rules)
+    row, height = 34, 26
+    boxes = [{"rule": rule, "y": 10 + index * row, "anchor": f"rule-{rule.rule_id}"} for index, rule in enumerate(rules)]
+    position = {box["rule"].pk: box for box in boxes}
+    arrows = []
+    for rule in rules:
+        for fact in sorted(facts_set((rule.definition or {}).get("steps"))):
+            for other in chains.get(fact, []):
+                if other.pk == rule.pk:
+                    continue
+                y1, y2 = position[rule.pk]["y"] + height / 2, position[other.pk]["y"] + height / 2
+                bend = 420 + 24 * (len(arrows) % 6) + min(abs(y2 - y1) / 4, 120)
+                arrows.append({"d": f"M 400 {y1} C {bend} {y1}, {bend} {y2}, 400 {y2}", "label": fact,
+                               "lx": bend - 8, "ly": (y1 + y2) / 2})
+    return {"boxes": boxes, "arrows": arrows, "height": 20 + len(rules) * row, "box_height": height,
+            "width": 720}
+
+
+def journey_urls():
+    return [path("masa/rules/<slug:rule_id>/journey/", RuleJourneyView.as_view(), name="masa_rule_journey"),
+            path("masa/packs/<slug:pack_id>/journey/", PackJourneyView.as_view(), name="masa_pack_journey")]

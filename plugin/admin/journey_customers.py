@@ -1,0 +1,95 @@
+"""The customers behind a figure of a journey drawing: ``?rule=…&step=steps[2]&state=waiting``
+(with the drawing's period, and a skip ``reason``), as a subquery of customer ids."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db.models import QuerySet
+from django.db.models.fields.json import KT
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from ..models import Delivery, Rule, RuleFiring, ScheduledAction, StoreEvent
+from ..reports.journey import reason_kind
+
+STATES = {
+    "started": "started the rule", "waiting": "are waiting at this step now", "reached": "passed the checks",
+    "done": "went through this step", "skipped": "were skipped here", "failed": "failed here",
+    "sent": "were sent this message", "opened": "opened this message", "clicked": "clicked in this message",
+    "converted": "ordered within a week of this message",
+}
+
+
+@dataclass
+class StepFilter:
+    rule: Rule
+    step: str
+    state: str
+    reason: str
+    customers: QuerySet
+
+    @property
+    def description(self) -> str:
+        said = STATES[self.state]
+        return f"Customers who {said}{f' ({self.reason})' if self.reason else ''} — {self.rule.title}"
+
+
+def _period(query) -> tuple[datetime, datetime] | None:
+    since, until = parse_date(query.get("since") or ""), parse_date(query.get("until") or "")
+    if not since or not until:
+        return None
+    zone = timezone.get_current_timezone()
+    return datetime.combine(since, time.min, tzinfo=zone), datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
+
+
+def step_filter(query) -> StepFilter | None:
+    state = query.get("state", "")
+    rule = Rule.objects.filter(rule_id=query.get("rule", "")).first()
+    if rule is None or state not in STATES:
+        return None
+    step, reason, period = query.get("step", ""), query.get("reason", ""), _period(query)
+    if state == "started":
+        firings = RuleFiring.objects.filter(rule=rule)
+        if period:
+            firings = firings.filter(fired_at__gte=period[0], fired_at__lt=period[1])
+        return StepFilter(rule, step, state, "", firings.values("customer_id"))
+    actions = ScheduledAction.objects.filter(rule=rule, path=step)
+    if state == "waiting":
+        return StepFilter(rule, step, state, "", actions.filter(status=ScheduledAction.Status.PENDING)
+                          .values("customer_id"))
+    if state in ("sent", "opened", "clicked", "converted"):
+        deliveries = Delivery.objects.filter(action__in=actions, status__in=Delivery.SENT_STATUSES)
+        if period:
+            deliveries = deliveries.filter(sent_at__gte=period[0], sent_at__lt=period[1])
+        if state in ("opened", "clicked"):
+            reported = (StoreEvent.objects.filter(name=f"message_{state}").annotate(key=KT("data__delivery"))
+                        .values("key"))
+            deliveries = deliveries.filter(idempotency_key__in=reported)
+        if state == "converted":
+            return StepFilter(rule, step, state, "", _converted(deliveries))
+        return StepFilter(rule, step, state, "", deliveries.values("customer_id"))
+    if period:
+        actions = actions.filter(completed_at__gte=period[0], completed_at__lt=period[1])
+    status = {"reached": [ScheduledAction.Status.DONE, ScheduledAction.Status.FAILED],
+              "done": [ScheduledAction.Status.DONE], "failed": [ScheduledAction.Status.FAILED],
+              "skipped": [ScheduledAction.Status.CANCELLED]}[state]
+    actions = actions.filter(status__in=status)
+    if state == "skipped" and reason:
+        ids = [pk for pk, text in actions.values_list("pk", "cancel_reason") if reason_kind(text) == reason]
+        actions = actions.filter(pk__in=ids)
+    return StepFilter(rule, step, state, reason, actions.values("customer_id"))
+
+
+def _converted(deliveries) -> list[int]:
+    """Customers with an order within a week of one of these messages (the journey's window)."""
+    customers = set()
+    sent = list(deliveries.values_list("customer_id", "sent_at"))
+    orders = StoreEvent.objects.filter(name="order_placed", customer_id__in={c for c, _ in sent})
+    placed = {}
+    for customer_id, at in orders.values_list("customer_id", "occurred_at"):
+        placed.setdefault(customer_id, []).append(at)
+    for customer_id, sent_at in sent:
+        if any(sent_at < at <= sent_at + timedelta(days=7) for at in placed.get(customer_id, [])):
+            customers.add(customer_id)
+    return sorted(customers)
