@@ -176,12 +176,16 @@ def sample_context(links: bool = True) -> dict:
     event = StoreEvent(name="order_placed", data={
         "number": "1001", "total": "99.90", "currency": "USD", "product_name": "Sample product", "product_id": "1",
         "lines": [{"product_name": f"Product {n}"} for n in range(3)]})
-    context = merge_context(sample, event)
+    return {**merge_context(sample, event), **sample_links(links)}
+
+
+def sample_links(links: bool = True) -> dict:
+    """Masa's links pointing at a sample page (a preview must not make real tracked links)."""
     public = (conf.get("PUBLIC_URL") or ("https://shop.example" if links else "")).rstrip("/")
-    if public:
-        context.update({name: f"{public}/masa/sample/{name}/" for name in LINK_TAGS if "." not in name})
-        context["last_message"] = {"subject": "Sample subject", "view_url": context["view_url"]}
-    return context
+    if not public:
+        return {}
+    made = {name: f"{public}/masa/sample/{name}/" for name in LINK_TAGS if "." not in name}
+    return {**made, "last_message": {"subject": "Sample subject", "view_url": made["view_url"]}}
 
 
 def template_problems(**texts: str) -> list[str]:

@@ -77,5 +77,6 @@ def register_masa_log_actions(actions):
         ("masa.pack.upgrade", "Upgrade pack", "Upgraded the pack"),
         ("masa.pack.parameters", "Change pack parameters", "Changed the pack's parameters"),
         ("masa.channel.test", "Test channel", "Sent a test message"),
+        ("masa.message.test", "Test a message", "Sent a test of the message to oneself"),
     ]:
         actions.register_action(action, label, message)

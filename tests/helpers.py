@@ -199,6 +199,9 @@ def every_journeys_page(rules, channel, customer, pack_id: str | None = None) ->
         reverse("masa_customers"), reverse("masa_customer", args=[customer.pk]), reverse("masa_results"),
         reverse("masa_failures"), reverse("masa_broadcasts"),
     ]
+    from masa.models import MessageTemplate
+
+    urls += [reverse("masa_message_preview", args=[template.pk]) for template in MessageTemplate.objects.all()[:3]]
     if pack_id:
         urls += [reverse("masa_pack_upgrade", args=[pack_id]), reverse("masa_pack_parameters", args=[pack_id]),
                  reverse("masa_pack_journey", args=[pack_id])]

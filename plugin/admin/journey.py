@@ -20,8 +20,9 @@ from ..models import Rule, RulePack
 from ..reports.journey import JourneyCounts, StepCounts, journey_counts
 from ..rules.sentences import Words, trigger_phrase
 from ..rules.steps import STEPS
-from ..rules.wording import condition_phrase
+from ..rules.wording import condition_phrase, fact_name
 from .base import MasaPage
+from .preview import preview_url
 
 WIDTH, BOX, INDENT, LINE, GAP, CHARS = 760, 470, 36, 16, 18, 66
 LABELS = {"wait": "Wait", "check": "Check", "send": "Send", "notify_staff": "Tell the staff",
@@ -161,7 +162,7 @@ class Journey:
                 node.chips.append(Chip(_("done"), self.counts.started.get(self.rule.rule_id, 0), self.link("", "started")))
             else:
                 self.reached(wait_node, check_node, counts, where, node)
-                node.chips.extend(self.outcome_chips(kind, counts, where))
+                node.chips.extend(self.outcome_chips(kind, argument, counts, where))
             node.chips += [Chip(_("starts {rule}").format(rule=other.title), "→", f"#rule-{other.rule_id}")
                            for fact in sorted(facts_set([step])) for other in self.chains.get(fact, [])
                            if other.pk != self.rule.pk]
@@ -182,7 +183,7 @@ class Journey:
         elif node is not None:
             node.chips.extend(skips)
 
-    def outcome_chips(self, kind: str, counts: StepCounts, where: str) -> list[Chip]:
+    def outcome_chips(self, kind: str, argument, counts: StepCounts, where: str) -> list[Chip]:
         chips = []
         if STEPS[kind].sends_message:
             chips += [Chip(_("sent"), counts.sent, self.link(where, "sent")),
@@ -191,6 +192,10 @@ class Journey:
                       Chip(_("converted"), counts.converted, self.link(where, "converted"))]
             if not counts.revenue.is_zero:
                 chips.append(Chip(_("revenue"), counts.revenue.format()))
+            preview = preview_url(str(self.words.value(argument.get("template", ""))), self.rule.pack) \
+                if isinstance(argument, dict) else ""
+            if preview:
+                chips.append(Chip(_("preview it for a customer"), "▸", preview))
         else:
             chips.append(Chip(_("done"), counts.done, self.link(where, "done")))
         if counts.failed:
@@ -284,11 +289,20 @@ class PackJourneyView(MasaPage):
         self.pack_title = pack.title if pack else pack_id
         context = super().get_context_data(**kwargs)
         form, drawn = drawings(rules, self.request)
-        context.update(form=form, drawings=drawn, pack=pack, overview=overview(rules))
+        context.update(form=form, drawings=drawn, pack=pack, overview=overview(rules, Words.for_pack(pack_id, html=False)))
         return context
 
 
-def overview(rules: list[Rule]) -> dict:
+def chain_name(name: str, words: Words) -> str:
+    """What links two rules, in words: "loyalty tier", "tagged vip", "birthday greeted"."""
+    if name.startswith("custom."):
+        return name.removeprefix("custom.").replace("-", " ")
+    if name.startswith("tag:"):
+        return _("tagged {tag}").format(tag=name[4:])
+    return str(fact_name(name, words))
+
+
+def overview(rules: list[Rule], words: Words) -> dict:
     """The pack's rules as boxes in a column, an arrow from each rule to the rules it starts."""
     chains = _chains(rules)
     row, height = 34, 26
@@ -302,10 +316,10 @@ def overview(rules: list[Rule]) -> dict:
                     continue
                 y1, y2 = position[rule.pk]["y"] + height / 2, position[other.pk]["y"] + height / 2
                 bend = 420 + 24 * (len(arrows) % 6) + min(abs(y2 - y1) / 4, 120)
-                arrows.append({"d": f"M 400 {y1} C {bend} {y1}, {bend} {y2}, 400 {y2}", "label": fact,
-                               "lx": bend - 8, "ly": (y1 + y2) / 2})
+                arrows.append({"d": f"M 400 {y1} C {bend} {y1}, {bend} {y2}, 400 {y2}",
+                               "label": chain_name(fact, words), "lx": bend - 6, "ly": (y1 + y2) / 2 + 4})
     return {"boxes": boxes, "arrows": arrows, "height": 20 + len(rules) * row, "box_height": height,
-            "width": 720}
+            "width": WIDTH}
 
 
 def journey_urls():

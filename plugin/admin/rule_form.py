@@ -19,6 +19,7 @@ from ..durations import parse_duration
 from ..rules.parameters import ParameterError
 from ..rules.segments import compile_definition
 from ..rules.sentences import Words, rule_sentence
+from .preview import preview_url
 
 SEND_CLASSES = [("marketing", "Marketing (needs consent, caps, quiet hours)"), ("transactional", "Transactional")]
 
@@ -236,7 +237,7 @@ class DefinitionPanel(Panel):
             keys = sorted(used_templates(definition))
             context["values"] = [self.form[value.name] for value in getattr(self.form, "editable", [])]
             context["raw"] = self.form["raw_definition"]
-            context["templates"] = [(key, template_edit_url(key)) for key in keys]
+            context["templates"] = [(key, template_edit_url(key), preview_url(key, self.instance.pack)) for key in keys]
             context["trigger"] = definition.get("trigger")
             context["sentence"] = rule_sentence(definition, Words.for_pack(self.instance.pack, html=True)) \
                 if definition else ""

@@ -3,7 +3,10 @@ that does not render, holds active markup or goes over a render's bounds can be 
 (``rendering.check_template``)."""
 from django.core.exceptions import ValidationError
 from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.panels import FieldPanel, ObjectList
+from django.urls import reverse
+from django.utils.html import format_html
+from wagtail.admin.panels import FieldPanel, HelpPanel, ObjectList
+from wagtail.admin.ui.tables import Column
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from ..models import MessageTemplate
@@ -23,12 +26,28 @@ class MessageTemplateForm(WagtailAdminModelForm):
         return cleaned
 
 
+class PreviewColumn(Column):
+    def get_value(self, instance):
+        return format_html('<a href="{}">Preview for a customer</a>', reverse("masa_message_preview", args=[instance.pk]))
+
+
+class PreviewPanel(HelpPanel):
+    """On the edit page: a link to the preview for a real customer (once the text is saved)."""
+
+    class BoundPanel(HelpPanel.BoundPanel):
+        def render_html(self, parent_context=None):
+            if not self.instance.pk:
+                return ""
+            return format_html('<p><a href="{}">Preview for a real customer and send a test to yourself</a></p>',
+                               reverse("masa_message_preview", args=[self.instance.pk]))
+
+
 class MessageTemplateViewSet(SnippetViewSet):
     model = MessageTemplate
     icon = "doc-full"
     menu_label = "Messages"
-    list_display = ["key", "locale", "pack", "channel_kind", "subject"]
+    list_display = ["key", "locale", "pack", "channel_kind", "subject", PreviewColumn("preview", label="Preview")]
     list_filter = ["pack", "locale", "channel_kind"]
-    edit_handler = ObjectList([FieldPanel("key"), FieldPanel("pack"), FieldPanel("channel_kind"), FieldPanel("locale"),
+    edit_handler = ObjectList([PreviewPanel(), FieldPanel("key"), FieldPanel("pack"), FieldPanel("channel_kind"), FieldPanel("locale"),
                                FieldPanel("subject"), FieldPanel("body"), FieldPanel("html_body")],
                               base_form_class=MessageTemplateForm)

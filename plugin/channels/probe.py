@@ -17,10 +17,11 @@ class ProbeFailed(Exception):
         super().__init__(f"{channel.name}: {kind} failure: {error}")
 
 
-def send_test_message(channel: Channel, to: str, text: str = DEFAULT_TEXT) -> SendResult:
+def send_test_message(channel: Channel, to: str, text: str = DEFAULT_TEXT, subject: str = "Masa test message",
+                      html_body: str = "") -> SendResult:
     now = timezone.now()
     try:
-        result = backend_for(channel).send(OutgoingMessage(to=to, subject="Masa test message", body=text))
+        result = backend_for(channel).send(OutgoingMessage(to=to, subject=subject, body=text, html_body=html_body))
     except (TransientChannelError, PermanentChannelError) as error:
         Channel.objects.filter(pk=channel.pk).update(last_error_at=now, last_error=f"test send: {error}")
         raise ProbeFailed(channel, "temporary" if isinstance(error, TransientChannelError) else "permanent",

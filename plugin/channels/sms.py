@@ -8,12 +8,41 @@ Channel.config: ``provider`` (``http`` or ``twilio``), ``from_number``; for ``ht
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import httpx
 
 from . import http
 from .base import ChannelBackend, OutgoingMessage, PermanentChannelError, SendResult
 
 TWILIO_API = "https://api.twilio.com"
+# The GSM 03.38 default alphabet, and its extension table (each of those takes two septets).
+GSM_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+                "¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM_EXTENSION = set("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class SmsParts:
+    """How a text goes as SMS: GSM-7 (160 a message, 153 a part) or UCS-2 for anything else, Hebrew
+    included (70 a message, 67 a part)."""
+
+    encoding: str
+    length: int
+    segments: int
+
+
+def sms_parts(text: str) -> SmsParts:
+    if all(c in GSM_BASIC or c in GSM_EXTENSION for c in text):
+        length = sum(2 if c in GSM_EXTENSION else 1 for c in text)
+        single, part = 160, 153
+        encoding = "GSM-7"
+    else:
+        length = sum(2 if ord(c) > 0xFFFF else 1 for c in text)
+        single, part = 70, 67
+        encoding = "UCS-2"
+    segments = 0 if not length else 1 if length <= single else -(-length // part)
+    return SmsParts(encoding, length, segments)
 
 
 class SmsChannel(ChannelBackend):

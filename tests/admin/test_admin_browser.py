@@ -115,6 +115,23 @@ def test_shop_admin_journey_in_the_browser(browser_page, live_server, signing_st
     timeline = page.locator(".masa-timeline").inner_text()
     assert "Order placed #" in timeline and "Rule fired: Absorbent products refill" in timeline
     assert "Will email “Time to restock, {first name}?” on " in timeline
+
+    page.goto(f"/admin/masa/rules/{refill_rule.rule_id}/journey/")
+    page.locator(".masa-journey svg").wait_for()
+    shot(page, "05b-rule-journey")
+    drawn = page.locator(".masa-journey svg").text_content()
+    assert "Time to restock, {first name}?" in drawn and "waiting now" in drawn
+    page.locator(".masa-journey svg a", has_text="waiting now").first.click()
+    page.get_by_text("are waiting at this step now").wait_for()
+    assert "Ruth Levi" in page.locator("main").inner_text()
+    page.goto(f"/admin/masa/rules/{refill_rule.rule_id}/journey/")
+    page.locator(".masa-journey svg a", has_text="preview it for a customer").first.click()
+    page.get_by_text("Send a test to me").first.wait_for()
+    shot(page, "05c-message-preview")
+    assert "Time to restock, Ruth?" in page.locator(".masa-preview").inner_text()
+    page.click("button:has-text('Send a test to me')")
+    page.get_by_text("Sent a test of").wait_for()
+    page.goto(f"/admin/masa/customers/{ScheduledAction.objects.get(rule=refill_rule).customer_id}/")
     page.click(".masa-cancel button")
     page.get_by_text("Cancelled: email “Time to restock, {first name}?”.").wait_for()
     assert ScheduledAction.objects.get(rule=refill_rule).status == "cancelled"
@@ -140,9 +157,24 @@ def test_shop_admin_journey_in_the_browser(browser_page, live_server, signing_st
         (f"/admin/masa/channels/{email_channel.pk}/test/", "09-channel-test", "Send a test message"),
         ("/admin/masa/packs/", "10-packs", "No pack is installed yet"),
         (f"/admin/masa/rules/{refill_rule.pk}/simulate/?days=30", "11-simulate", "it would have produced"),
-        ("/admin/masa/failures/", "12-needs-attention", "Rejected webhooks"),
+        ("/admin/masa/failures/", "12-needs-attention", "Requests refused in the last 24 hours"),
         ("/admin/", "13-dashboard-after", "store events today"),
     ]:
         page.goto(path)
         page.get_by_text(marker).first.wait_for()
         shot(page, name)
+
+
+def test_a_shipped_pack_journey_in_the_browser(browser_page, settings):
+    from masa.packs.installer import import_pack
+    from masa.packs.loader import load_pack_file
+
+    import_pack(load_pack_file(str(STARTER)))
+    page = browser_page
+    log_in(page)
+    page.goto("/admin/masa/packs/")
+    page.click("a:has-text('Journey')")
+    page.get_by_text("How the rules connect").wait_for()
+    shot(page, "14-pack-journey")
+    assert page.locator("section.masa-journey").count() == Rule.objects.filter(pack="ecommerce-starter").count()
+    assert "started by" in page.locator("main").inner_text()

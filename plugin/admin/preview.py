@@ -1,0 +1,142 @@
+"""A message as a real customer would get it: their data, their language's text, the order that
+would have started it (their latest), shown as subject, text, HTML in a sandboxed frame and, for
+SMS, its length and parts — and *Send a test to me* through any channel that can carry it.
+
+Nothing here makes a Delivery, a tracked link or a voucher: links point at the sample page and a
+voucher reads as a sample code, so a preview costs the shop nothing and counts nowhere.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from wagtail.log_actions import log
+
+from ..channels import backend_for
+from ..channels.probe import ProbeFailed, send_test_message
+from ..channels.sms import SmsParts, sms_parts
+from ..models import Channel, Customer, MessageTemplate, StoreEvent
+from ..rendering import RenderedMessage, TemplateError, find_template, merge_context, render, sample_links
+from ..rules.wording import template_title
+from .base import MasaPage
+
+SAMPLE_VOUCHER = {"code": "PREVIEW-0000", "value": "10", "type": "percentage", "valid_until": ""}
+TEST_PREFIX = "[Test] "
+
+
+@dataclass
+class Preview:
+    customer: Customer
+    template: MessageTemplate | None
+    event: StoreEvent | None
+    message: RenderedMessage | None = None
+    error: str = ""
+
+    @property
+    def sms(self) -> SmsParts | None:
+        return sms_parts(self.message.body) if self.message else None
+
+
+def preview(key: str, customer: Customer) -> Preview:
+    """The message ``key`` rendered for ``customer`` with their latest order (or latest event)."""
+    events = StoreEvent.objects.filter(customer=customer).order_by("-occurred_at")
+    event = events.filter(name="order_placed").first() or events.first()
+    try:
+        template = find_template(key, customer.locale)
+    except TemplateError as error:
+        return Preview(customer, None, event, error=str(error))
+    context = {**merge_context(customer, event), **sample_links(), "voucher": SAMPLE_VOUCHER}
+    try:
+        return Preview(customer, template, event, render(template, context))
+    except TemplateError as error:
+        return Preview(customer, template, event, error=str(error))
+
+
+def channels_for(template: MessageTemplate) -> list[Channel]:
+    enabled = Channel.objects.filter(enabled=True).order_by("name")
+    return list(enabled.filter(kind=template.channel_kind) if template.channel_kind else enabled)
+
+
+class TestForm(forms.Form):
+    channel = forms.ModelChoiceField(queryset=Channel.objects.none(), label="Channel")
+    to = forms.CharField(max_length=255, label="Send to", help_text="Your address or phone number")
+
+    def __init__(self, *args, channels=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].queryset = Channel.objects.filter(pk__in=[c.pk for c in channels])
+
+
+class MessagePreviewView(MasaPage):
+    template_name = "masa/admin/message_preview.html"
+    permission = "view_customer"
+    header_icon = "doc-full"
+    object_model, object_name = MessageTemplate, "message_template"
+
+    def get_page_title(self):
+        template = self.message_template
+        return f"Preview: {template_title(template.key, template.subject, template.body)}"
+
+    def customer(self) -> Customer | None:
+        chosen = self.request.GET.get("customer") or self.request.POST.get("customer")
+        if chosen and chosen.isdigit():
+            return Customer.objects.filter(pk=chosen).first()
+        return Customer.objects.order_by("-updated_at").first()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.get("q", "").strip()
+        found = Customer.objects.filter(Q(email__icontains=query) | Q(first_name__icontains=query)
+                                        | Q(last_name__icontains=query)).order_by("-updated_at")[:10] if query else []
+        customer = self.customer()
+        shown = preview(self.message_template.key, customer) if customer else None
+        channels = channels_for(self.message_template)
+        to = "" if self.message_template.channel_kind == "sms" else self.request.user.email
+        context.update(
+            template=self.message_template, query=query, found=found, customer=customer, preview=shown,
+            can_test=self.request.user.has_perm("masa.change_channel") and bool(channels),
+            form=kwargs.get("form") or TestForm(channels=channels, initial={"to": to, "channel": channels[0].pk
+                                                                               if channels else None}),
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm("masa.change_channel"):
+            raise PermissionDenied
+        form = TestForm(request.POST, channels=channels_for(self.message_template))
+        customer = self.customer()
+        if not form.is_valid() or customer is None:
+            return self.render_to_response(self.get_context_data(form=form))
+        shown = preview(self.message_template.key, customer)
+        channel, to = form.cleaned_data["channel"], form.cleaned_data["to"]
+        if shown.message is None:
+            messages.error(request, f"Nothing was sent: {shown.error}")
+        else:
+            html_body = shown.message.html_body if backend_for(channel).kind == "email" else ""
+            try:
+                send_test_message(channel, to, shown.message.body, subject=TEST_PREFIX + shown.message.subject,
+                                  html_body=html_body)
+                messages.success(request, f"Sent a test of “{shown.message.subject or self.message_template.key}” "
+                                          f"to {to} through {channel.name}.")
+                ok = True
+            except ProbeFailed as error:
+                messages.error(request, str(error))
+                ok = False
+            log(instance=self.message_template, action="masa.message.test", user=request.user,
+                data={"channel": channel.name, "to": to, "customer": customer.pk, "ok": ok})
+        return redirect(f"{reverse('masa_message_preview', args=[self.message_template.pk])}?customer={customer.pk}")
+
+
+def preview_url(key: str, pack: str = "") -> str:
+    """The preview page of a template key (its pack's default-locale text), or ""."""
+    template = (MessageTemplate.objects.filter(key=key, locale="", pack__in=[pack, ""]).order_by("-pack").first()
+                or MessageTemplate.objects.filter(key=key).order_by("locale").first())
+    return reverse("masa_message_preview", args=[template.pk]) if template else ""
+
+
+def preview_urls():
+    return [path("masa/messages/<int:pk>/preview/", MessagePreviewView.as_view(), name="masa_message_preview")]
