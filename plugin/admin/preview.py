@@ -22,6 +22,7 @@ from ..channels.probe import ProbeFailed, send_test_message
 from ..channels.sms import SmsParts, sms_parts
 from ..models import Channel, Customer, MessageTemplate, StoreEvent
 from ..rendering import RenderedMessage, TemplateError, find_template, merge_context, render, sample_links
+from ..rules.sentences import Words
 from ..rules.wording import template_title
 from .base import MasaPage
 
@@ -79,7 +80,8 @@ class MessagePreviewView(MasaPage):
 
     def get_page_title(self):
         template = self.message_template
-        return f"Preview: {template_title(template.key, template.subject, template.body)}"
+        words = Words({template.key: template_title(template.key, template.subject, template.body)}, html=False)
+        return f"Preview: {words.template(template.key)}"
 
     def customer(self) -> Customer | None:
         chosen = self.request.GET.get("customer") or self.request.POST.get("customer")
