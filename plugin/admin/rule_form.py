@@ -15,7 +15,8 @@ from ..models import MessageTemplate, RulePack
 from ..packs.loader import RULE_FIELDS
 from ..rules.compiler import RuleDefinitionError, used_templates, walk_steps
 from ..rules.steps import STEPS, EditableField
-from ..durations import parse_duration
+from ..durations import WEEKDAYS, parse_duration
+from ..events import EVENT_TYPES
 from ..rules.parameters import ParameterError
 from ..rules.segments import compile_definition
 from ..rules.sentences import Words, rule_sentence
@@ -57,8 +58,8 @@ def _duration(value: str) -> str:
 class EditableValue:
     """One value inside the definition the form edits, found by its path."""
 
-    def __init__(self, path: tuple, label: str, field: forms.Field, is_duration: bool = False):
-        self.path, self.label, self.field, self.is_duration = path, label, field, is_duration
+    def __init__(self, path: tuple, label: str, field: forms.Field, is_duration: bool = False, default=None):
+        self.path, self.label, self.field, self.is_duration, self.default = path, label, field, is_duration, default
 
     PREFIX = "d__"
 
@@ -67,9 +68,45 @@ class EditableValue:
         return self.PREFIX + "__".join(str(part) for part in self.path)
 
 
-def _editable_values(definition: dict) -> list[EditableValue]:
+DURATION_KEYS = {"within", "period", "lead"}
+TRIGGER_KEYS = ("event", "category", "product", "sku", "fact", "to", "above", "min_total", "max_total")
+WEEKDAY_CHOICES = [("", "any day"), *[(day, day.capitalize()) for day in WEEKDAYS]]
+
+
+def _label(path: tuple) -> str:
+    """('steps', 0, 'wait', 'refill', 'lead') → 'Step 1: wait — refill lead'."""
+    where = _where(path)
+    names = [str(part) for part in path if isinstance(part, str) and part not in ("steps", "on_event", "on_timeout",
+                                                                                  "conditions")]
+    kind, rest = (names[0], names[1:]) if names else ("", [])
+    what = " ".join(rest).replace("_", " ")
+    return f"{where}: {kind.replace('_', ' ')}{f' — {what}' if what else ''}" if where else what
+
+
+def _leaves(value, path: tuple):
+    """Every scalar inside a step's argument (lists of scalars whole), with its path."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key in ("on_event", "on_timeout"):
+                continue
+            yield from _leaves(inner, (*path, key))
+    elif isinstance(value, (str, int, float, bool)) or (isinstance(value, list) and value
+                                                       and all(isinstance(v, (str, int, float)) for v in value)):
+        yield path, value
+
+
+def _editable_values(definition: dict, pack: str = "") -> list[EditableValue]:
+    """A field for every value of the definition: the trigger's, each condition's, and every value
+    of every step, branches included. Step kinds name their special fields (``StepKind.fields``:
+    messages, channels, classes, durations); every other value is a text, number or yes/no field."""
     values = []
-    template_keys = sorted(set(MessageTemplate.objects.values_list("key", flat=True)))
+    template_keys = pack_templates(pack)
+    trigger = definition.get("trigger") if isinstance(definition.get("trigger"), dict) else {}
+    for key in TRIGGER_KEYS:
+        if key in trigger and _is_value(trigger[key]):
+            path = ("trigger", key)
+            field = forms.ChoiceField(choices=_event_choices(trigger[key])) if key == "event" else _plain_field(trigger[key])
+            values.append(EditableValue(path, f"When: {key.replace('_', ' ')}", field))
     for index, condition in enumerate(definition.get("conditions") or []):
         if isinstance(condition, dict) and "value" in condition and isinstance(condition["value"], (str, int, float)):
             path = ("conditions", index, "value")
@@ -80,13 +117,58 @@ def _editable_values(definition: dict) -> list[EditableValue]:
         for kind, argument in step.items():
             if kind not in STEPS:
                 continue
+            declared = set()
             for editable in STEPS[kind].fields(argument):
                 full_path = (*path, *editable.path)
+                declared.add(editable.path)
                 current = _get(step, editable.path[:-1]).get(editable.path[-1], "") if editable.path[:-1] else argument
                 values.append(EditableValue(full_path, f"{_where(path)}: {editable.label}",
                                             _form_field(editable, current, template_keys),
-                                            is_duration=editable.kind == "duration"))
+                                            is_duration=editable.kind == "duration", default=editable.default))
+            for inner, current in _leaves(argument, (kind,)):
+                if inner in declared:
+                    continue
+                is_duration = inner[-1] in DURATION_KEYS and not isinstance(current, bool)
+                values.append(EditableValue((*path, *inner), _label((*path, *inner)),
+                                            _leaf_field(inner[-1], current), is_duration=is_duration))
     return values
+
+
+def _is_value(value) -> bool:
+    return isinstance(value, (str, int, float, bool)) or (
+        isinstance(value, list) and bool(value) and all(isinstance(v, (str, int, float)) for v in value))
+
+
+def _event_choices(current: str) -> list[tuple[str, str]]:
+    choices = [(event.name, f"{event.when} ({event.name})" if event.when else event.name) for event in EVENT_TYPES
+               if event.name]
+    if current and current not in {name for name, _ in choices}:
+        choices.append((current, current))
+    return choices
+
+
+def _plain_field(current) -> forms.Field:
+    if isinstance(current, bool):
+        return forms.BooleanField(required=False)
+    if isinstance(current, list):
+        return forms.CharField(max_length=500, help_text="Separate several with commas")
+    return forms.CharField(max_length=200)
+
+
+def _leaf_field(key: str, current) -> forms.Field:
+    if key == "weekday":
+        return forms.ChoiceField(choices=WEEKDAY_CHOICES, required=False)
+    if key in ("until", "at"):
+        return forms.CharField(max_length=50, help_text="A time of day, HH:MM, or a parameter")
+    if key in DURATION_KEYS and not isinstance(current, bool):
+        return forms.CharField(max_length=50, help_text="e.g. 30d, 36h, or a parameter such as $refill_lead")
+    return _plain_field(current)
+
+
+def pack_templates(pack: str) -> list[str]:
+    """The messages a rule of ``pack`` may send: its pack's, and the shop's own (no pack)."""
+    return sorted(set(MessageTemplate.objects.filter(pack__in=[pack, ""] if pack else [""])
+                      .values_list("key", flat=True)))
 
 
 def _form_field(editable: EditableField, current, template_keys: list[str]) -> forms.Field:
@@ -96,6 +178,8 @@ def _form_field(editable: EditableField, current, template_keys: list[str]) -> f
         return forms.ChoiceField(choices=choices)
     if editable.kind == "message_class":
         return forms.ChoiceField(choices=SEND_CLASSES)
+    if editable.kind == "boolean":
+        return forms.BooleanField(required=False, help_text=editable.help)
     if editable.kind == "channel":
         return forms.CharField(max_length=100, required=False, help_text=editable.help)
     return forms.CharField(max_length=50, help_text=editable.help)
@@ -108,13 +192,24 @@ def _get(definition, path):
 
 
 def _typed(original, text):
-    """Keep numbers numbers: a condition value 3 edited to '4' is stored as 4."""
+    """Keep numbers numbers (a condition value 3 edited to '4' is stored as 4) and lists lists."""
+    if isinstance(original, list) and isinstance(text, str):
+        return [_typed(original[0] if original else "", part.strip()) for part in text.split(",") if part.strip()]
     if isinstance(original, bool) or not isinstance(original, (int, float)) or not isinstance(text, str):
         return text
     try:
         return int(text) if isinstance(original, int) else float(text)
     except ValueError:
         return text
+
+
+def pack_choices(current: str = "") -> list[tuple[str, str]]:
+    choices = [("local", "This shop's own rules (local)"),
+               *[(pack_id, f"{title} ({pack_id})") for pack_id, title in
+                 RulePack.objects.order_by("title").values_list("pack_id", "title")]]
+    if current and current not in {value for value, _ in choices}:
+        choices.append((current, current))
+    return choices
 
 
 class RuleForm(WagtailAdminModelForm):
@@ -129,12 +224,18 @@ class RuleForm(WagtailAdminModelForm):
         super().__init__(*args, **kwargs)
         definition = self.instance.definition or {}
         self.initial["raw_definition"] = self._dump(definition)
-        self.editable = _editable_values(definition) if definition else []
+        self.editable = _editable_values(definition, self.instance.pack) if definition else []
         for value in self.editable:
             key = value.path[-1]
             value.field.label = value.label
-            value.field.initial = _get(definition, value.path[:-1]).get(key, "marketing" if key == "class" else "")
+            default = value.default if value.default is not None else "marketing" if key == "class" else ""
+            current = _get(definition, value.path[:-1]).get(key, default)
+            value.field.initial = ", ".join(map(str, current)) if isinstance(current, list) else current
             self.fields[value.name] = value.field
+        if "pack" in self.fields:
+            self.fields["pack"] = forms.ChoiceField(choices=pack_choices(self.instance.pack), label="Pack",
+                                                    help_text="Which pack the rule belongs to; its messages and "
+                                                              "parameters are that pack's.")
         if self.instance.pk and "rule_id" in self.fields:
             self.fields["rule_id"].disabled = True
 

@@ -1,10 +1,17 @@
 """Rules in the Wagtail admin: the switch and what it does to pending actions, bulk switching,
 drafts and publishing with revisions, the audit log, and definitions that must compile."""
+import copy
+
 import pytest
+from django import forms
 from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
-from masa.models import Rule, ScheduledAction
+from masa.models import MessageTemplate, Rule, ScheduledAction
+from masa.packs.installer import import_pack
+from masa.packs.loader import load_pack_file
+from masa.packs.shipped import shipped_packs
+from masa.rules.compiler import walk_steps
 
 from ..helpers import denied, editor, place_order, viewer
 
@@ -101,7 +108,9 @@ def test_rule_list_filters_by_pack_trigger_and_switch(client, refill_rule):
 def edit_form(rule, **changes):
     data = {"title": rule.title, "rule_id": rule.rule_id, "pack": rule.pack,
             "d__steps__0__wait": "25d", "d__steps__2__send__template": "refill-absorbent",
-            "d__steps__2__send__channel": "email", "d__steps__2__send__class": "marketing"}
+            "d__steps__2__send__channel": "email", "d__steps__2__send__class": "marketing",
+            "d__trigger__event": "order_placed", "d__trigger__category": "absorbent",
+            "d__steps__1__check__not_bought_since__category": "absorbent"}
     data.update(changes)
     return data
 
@@ -193,3 +202,84 @@ def test_the_yaml_a_browser_sends_back_unchanged_leaves_the_fields_in_charge(cli
     client.post(url, {**edit_form(refill_rule, d__steps__0__wait="20d"), "raw_definition": raw.replace("\n", "\r\n"),
                       "action-publish": "1"})
     assert Rule.objects.get(pk=refill_rule.pk).definition["steps"][0] == {"wait": "20d"}
+
+
+def _edit_data(form) -> dict:
+    """What a browser posts back for this form untouched."""
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if isinstance(field, forms.BooleanField):
+            if value:
+                data[name] = "on"
+        elif value is not None:
+            data[name] = value
+    return data
+
+
+def _rule_form(rule, data=None):
+    from django.contrib.auth.models import User
+
+    from masa.admin.rules import RuleViewSet
+
+    user = User.objects.filter(username="edna").first() or editor()
+    form_class = RuleViewSet().get_form_class()
+    return form_class(data, instance=rule, for_user=user) if data is not None else form_class(instance=rule, for_user=user)
+
+
+@pytest.mark.parametrize("name", sorted(shipped_packs()))
+def test_every_value_of_every_shipped_rule_is_a_field_and_posting_them_back_changes_nothing(name, settings):
+    settings.MASA = {**settings.MASA, "PUBLIC_URL": "https://cms.shop.example"}
+    import_pack(load_pack_file(f"packs/{name}/pack.yaml"))
+    for rule in Rule.objects.filter(pack=name.replace("_", "-")) or Rule.objects.all():
+        form = _rule_form(rule)
+        fields = {n for n in form.fields if n.startswith("d__")}
+        for path, step in walk_steps(rule.definition["steps"]):
+            for kind, argument in step.items():
+                if isinstance(argument, (str, int, float)) and not isinstance(argument, bool):
+                    assert "d__" + "__".join(map(str, (*path, kind))) in fields, (rule.rule_id, path)
+        for key in ("event", "category", "fact", "to"):
+            if key in rule.definition["trigger"]:
+                assert f"d__trigger__{key}" in fields, (rule.rule_id, key)
+        data = _edit_data(form)
+        data["raw_definition"] = ""
+        bound = _rule_form(rule, data)
+        before = copy.deepcopy(rule.definition)
+        assert bound.is_valid(), (rule.rule_id, bound.errors)
+        assert bound.instance.definition == before, rule.rule_id
+
+
+def test_the_trigger_a_refill_and_a_branch_are_edited_in_fields(client, settings):
+    settings.MASA = {**settings.MASA, "PUBLIC_URL": "https://cms.shop.example"}
+    import_pack(load_pack_file("packs/ecommerce-starter/pack.yaml"))
+    refill = Rule.objects.get(rule_id="refill-consumables") if Rule.objects.filter(rule_id="refill-consumables").exists() \
+        else next(r for r in Rule.objects.all() if any("refill" in str(s) for s in r.definition["steps"]))
+    form = _rule_form(refill)
+    data = {**_edit_data(form), "raw_definition": ""}
+    lead = next(n for n in form.fields if n.endswith("__wait__refill__lead"))
+    own_rhythm = next(n for n in form.fields if n.endswith("__wait__refill__own_rhythm"))
+    data[lead] = "3d"
+    data.pop(own_rhythm, None)
+    data["d__trigger__category"] = "pads"
+    bound = _rule_form(refill, data)
+    assert bound.is_valid(), bound.errors
+    wait = next(s["wait"] for s in bound.instance.definition["steps"] if "wait" in s)
+    assert wait["refill"]["lead"] == "3d" and wait["refill"]["own_rhythm"] is False
+    assert bound.instance.definition["trigger"]["category"] == "pads"
+
+    nudge = next(r for r in Rule.objects.all()
+                 if any(isinstance(s.get("wait"), dict) and "on_timeout" in s["wait"] for s in r.definition["steps"]))
+    form = _rule_form(nudge)
+    branch = [n for n in form.fields if "__on_timeout__" in n]
+    assert branch, "a branch's steps have fields too"
+
+
+def test_the_pack_is_a_choice_and_only_the_packs_messages_are_offered(client, refill_rule, settings):
+    settings.MASA = {**settings.MASA, "PUBLIC_URL": "https://cms.shop.example"}
+    import_pack(load_pack_file("packs/ecommerce-starter/pack.yaml"))
+    form = _rule_form(refill_rule)
+    assert ("local", "This shop's own rules (local)") in form.fields["pack"].choices
+    assert any(value == "ecommerce-starter" for value, _ in form.fields["pack"].choices)
+    offered = {value for value, _ in form.fields["d__steps__2__send__template"].choices}
+    assert "refill-absorbent" in offered
+    assert not offered & set(MessageTemplate.objects.filter(pack="ecommerce-starter").values_list("key", flat=True))

@@ -17,8 +17,9 @@ class EditableField:
 
     path: tuple
     label: str
-    kind: str            # duration | template | channel | message_class
+    kind: str            # duration | template | channel | message_class | boolean
     help: str = ""
+    default: object = None   # what the step does when the value is left out
 
 
 @dataclass

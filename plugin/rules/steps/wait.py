@@ -150,6 +150,13 @@ class Wait(StepKind):
             return [EditableField(("wait",), "wait", "duration", "e.g. 25d, 36h, 1d12h, or a parameter such as $refill_lead")]
         if isinstance(argument, dict) and "within" in argument:
             return [EditableField(("wait", "within"), f"wait for {argument.get('event')} within", "duration")]
+        if isinstance(argument, dict) and isinstance(argument.get("refill"), dict):
+            return [EditableField(("wait", "refill", "per_quantity"), "refill — times the quantity bought", "boolean",
+                                  default=True),
+                    EditableField(("wait", "refill", "own_rhythm"), "refill — the customer's own rhythm after a few "
+                                  "orders", "boolean", default=True),
+                    EditableField(("wait", "refill", "lead"), "refill — remind this long before", "duration",
+                                  default="0d")]
         return []
 
 
