@@ -71,6 +71,9 @@ DEFAULTS = {
     # Who evaluates stored events: "celery" (a task per delivery, through the broker) or
     # "embedded" (`manage.py masa_worker` polls the database); None: Celery if it has a broker.
     "WORKER": None,
+    # Where admin jobs (simulate, backfill, pack upgrade) run: "celery", "thread" (in the process
+    # that started them) or "inline" (at once, in the request: tests); None: Celery with a broker.
+    "JOBS": None,
     # Tracking links (open, click, unsubscribe, view…) stop working after this many seconds.
     "TRACKING_LINK_MAX_AGE": 400 * 24 * 3600,
     "CLIENT_IP_HEADER": None,

@@ -470,3 +470,53 @@ class Broadcast(models.Model):
     def progress(self) -> int:
         """Percent of the shop's customers reached so far."""
         return 100 if not self.customers_total else min(100, round(100 * self.customers_done / self.customers_total))
+
+
+class Job(models.Model):
+    """Long work the admin started (simulate, backfill, a pack upgrade) running in the background:
+    its progress, the outcome to read later, and a cancel the work checks between steps."""
+
+    class Kind(models.TextChoices):
+        SIMULATE = "simulate", "Simulate a rule"
+        BACKFILL = "backfill", "Backfill a rule"
+        UPGRADE = "upgrade", "Upgrade a pack"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    title = models.CharField(max_length=255)
+    rule = models.ForeignKey(Rule, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    pack_id = models.CharField(max_length=100, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    note = models.CharField(max_length=255, blank=True, help_text="What it is doing now")
+    outcome = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    beat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life while running")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status"], name="masa_job_status")]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.done / self.total)) if self.total else (100 if self.finished_at else 0)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED)

@@ -47,6 +47,14 @@ def fan_out_broadcasts() -> int:
     return broadcast.fan_out_due()
 
 
+@shared_task(name="masa.run_job", acks_late=True)
+def run_job(job_id: int) -> str:
+    """An admin job (``jobs``): simulate, backfill or a pack upgrade."""
+    from .jobs import run
+
+    return run(job_id)
+
+
 @shared_task(name="masa.read_inbound")
 def read_inbound() -> int:
     """Read the webhooks intake stored (``signals.inbound``) until none waits; beat runs it every second."""

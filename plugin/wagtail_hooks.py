@@ -9,7 +9,7 @@ from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
 from .admin.channels import ChannelViewSet
 from .admin.dashboard import JourneysPanel
-from .admin.permissions import can_view
+from .admin.permissions import can_edit, can_view
 from .admin.rules import RuleViewSet, TurnRulesOff, TurnRulesOn
 from .admin.templates_admin import MessageTemplateViewSet
 from .admin.urls import admin_urls
@@ -26,16 +26,20 @@ class JourneysGroup(SnippetViewSetGroup):
         for order, (label, url_name, icon) in enumerate([
             ("Rule packs", "masa_packs", "folder-open-inverse"), ("Customers", "masa_customers", "user"),
             ("Results", "masa_results", "doc-full"), ("Broadcasts", "masa_broadcasts", "mail"),
-            ("Needs attention", "masa_failures", "warning"),
-            ("Saleor stores", "masa_saleor_stores", "site"),
+            ("Needs attention", "masa_failures", "warning"), ("Saleor stores", "masa_saleor_stores", "site"),
+            ("Background jobs", "masa_jobs", "time"),
         ]):
-            items.append(_MasaMenuItem(label, reverse_lazy(url_name), icon_name=icon, order=500 + order))
+            item = _MasaMenuItem(label, reverse_lazy(url_name), icon_name=icon, order=500 + order)
+            item.for_editors = url_name == "masa_jobs"
+            items.append(item)
         return items
 
 
 class _MasaMenuItem(MenuItem):
+    for_editors = False
+
     def is_shown(self, request):
-        return can_view(request.user)
+        return can_edit(request.user) if self.for_editors else can_view(request.user)
 
 
 @hooks.register("register_admin_viewset")

@@ -23,4 +23,6 @@ MASA = {
     "WEBHOOK_MAX_AGE": None,
     # Channels may reach loopback only where a test runs its own provider there (and says so).
     "ALLOWED_CHANNEL_HOSTS": [host for host in os.environ.get("MASA_TEST_CHANNEL_HOSTS", "").split(",") if host],
+    # Admin jobs run at once, in the test's transaction (tests/test_jobs.py also runs them in a thread).
+    "JOBS": "inline",
 }

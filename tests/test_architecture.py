@@ -14,7 +14,7 @@ SHARED = {"masa", "masa.conf", "masa.models", "masa.events", "masa.eventstore", 
           "masa.timezones", "masa.money"}
 STAGES = ["masa.signals", "masa.rules", "masa.actions", "masa.delivery", "masa.channels|masa.saleor",
           "masa.feedback", "masa.reports"]
-TOOLS = ("masa.admin", "masa.packs", "masa.management", "masa.templatetags", "masa.tasks", "masa.urls",
+TOOLS = ("masa.admin", "masa.packs", "masa.jobs", "masa.management", "masa.templatetags", "masa.tasks", "masa.urls",
          "masa.wagtail_hooks", "masa.privacy", "masa.apps", "masa.worker", "masa.checks")
 
 

@@ -18,7 +18,7 @@ from masa import tracking
 from masa.actions import due as scheduling
 from masa.channels import PermanentChannelError, backend_for, safety
 from masa.channels.base import OutgoingMessage
-from masa.models import (Channel, Customer, Delivery, InboundDelivery, MessageTemplate, Rule, RuleFiring, ScheduledAction,
+from masa.models import (Channel, Customer, Delivery, InboundDelivery, Job, MessageTemplate, Rule, RuleFiring, ScheduledAction,
                          StoreEvent)
 from masa.packs import PackError, load_pack
 from masa.packs.installer import import_pack
@@ -65,11 +65,12 @@ def hostile_content(client, signing_store, refill_rule, email_channel):
 def test_1_no_admin_page_shows_message_content_as_live_html(client, hostile_content):
     rule, channel, customer = hostile_content
     client.force_login(editor())
-    for url in every_journeys_page([rule], channel, customer) + [reverse("masa_rule_simulate", args=[rule.pk]) + "?days=30"]:
+    simulated = client.post(reverse("masa_rule_simulate", args=[rule.pk]), {"days": 30}, follow=True).content.decode()
+    assert "&lt;script&gt;alert(9)&lt;/script&gt;" in simulated
+    job = reverse("masa_job", args=[Job.objects.get().pk])
+    for url in every_journeys_page([rule], channel, customer) + [job, reverse("masa_jobs")]:
         page = client.get(url).content.decode()
         assert "<script>alert" not in page and "<img src=x onerror" not in page, url
-    simulated = client.get(reverse("masa_rule_simulate", args=[rule.pk]), {"days": 30}).content.decode()
-    assert "&lt;script&gt;alert(9)&lt;/script&gt;" in simulated
     timeline = client.get(reverse("masa_customer", args=[customer.pk])).content.decode()
     assert '<iframe class="masa-html-preview" sandbox=""' in timeline and "allow-scripts" not in timeline
 

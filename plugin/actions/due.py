@@ -34,7 +34,7 @@ def claim_due(now=None, limit: int | None = None) -> list[int]:
         due = list(
             ScheduledAction.objects.select_for_update(skip_locked=True)
             .filter(status=Status.PENDING, due_at__lte=now)
-            .order_by("due_at")
+            .order_by("due_at", "pk")
             .values_list("pk", flat=True)[:limit]
         )
         room = limit - len(due)

@@ -11,7 +11,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from wagtail.log_actions import log
 
-from ..models import Rule, RulePack
+from ..models import Job, Rule, RulePack
+from .. import jobs
 from ..packs.installer import export_pack, import_pack, upgrade_pack
 from ..packs.loader import MAX_PACK_BYTES, PackError, load_pack
 from ..packs.shipped import shipped_packs, shipped_source
@@ -138,15 +139,17 @@ class PackUpgradeView(_PackFormView):
         elif pack is not None:
             confirmed = request.POST.get("confirm") == "1"
             try:
-                report = upgrade_pack(pack, dry_run=not confirmed)
+                report = upgrade_pack(pack, dry_run=True)
             except PackError as error:
                 problems = error.problems
             else:
                 if confirmed:
+                    job = jobs.start(Job.Kind.UPGRADE, f"Upgrade {pack.pack_id} to {pack.version}",
+                                     request.user.get_username(), pack_id=pack.pack_id,
+                                     source=form.cleaned_data["source"], filename=form.cleaned_data["filename"])
                     log(instance=self.installed, action="masa.pack.upgrade", user=request.user,
-                        data={"version": pack.version, "report": report.lines})
-                    messages.success(request, f"{pack.pack_id} is now at {pack.version}.")
-                    return redirect("masa_packs")
+                        data={"version": pack.version, "report": report.lines, "job": job.pk})
+                    return redirect("masa_job", pk=job.pk)
         return self.render_to_response(self.get_context_data(
             form=form, problems=problems, report=report, source=form.cleaned_data.get("source", "") if report else "",
         ))

@@ -1,16 +1,16 @@
-"""“What would this rule have done over the last N days?” — and, after confirming, a backfill
-that schedules it for real for the past events it would have fired on."""
+"""“What would this rule have done over the last N days?” — a background job (``jobs``) whose
+page shows the answer and, after confirming, starts the backfill that schedules it for real for
+the past events it would have fired on."""
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from wagtail.log_actions import log
 
-from ..models import Rule
-from ..packs.simulate import simulate
-from ..rules.manual import backfill, backfill_candidates
+from .. import jobs
+from ..models import Job, Rule
 from .base import MasaPage
 
 
@@ -19,7 +19,7 @@ class SimulateForm(forms.Form):
 
 
 class RuleSimulateView(MasaPage):
-    """For editors: a simulation replays real events and holds row locks while it runs."""
+    """For editors: a simulation replays real events (on private copies of the tables)."""
 
     template_name = "masa/admin/rule_simulate.html"
     permission = "change_rule"
@@ -31,31 +31,33 @@ class RuleSimulateView(MasaPage):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        form = SimulateForm(self.request.GET or None)
-        context.update(rule=self.rule, form=form, can_backfill=True)
-        if form.is_valid():
-            would = simulate(self.rule.pack, form.cleaned_data["days"], rule_id=self.rule.rule_id)
-            candidates = backfill_candidates(self.rule, {w.event_id for w in would})
-            context.update(would=would, days=form.cleaned_data["days"], candidates=candidates,
-                           customers=len({w.email for w in would}))
+        context.update(rule=self.rule, form=kwargs.get("form") or SimulateForm(self.request.GET or None),
+                       recent=Job.objects.filter(rule=self.rule)[:5])
         return context
 
     def post(self, request, *args, **kwargs):
+        if request.POST.get("confirm") == "backfill":
+            return self.backfill(request)
         form = SimulateForm(request.POST)
-        if not form.is_valid() or request.POST.get("confirm") != "backfill":
-            messages.error(request, "Confirm the backfill to schedule it.")
-            return redirect("masa_rule_simulate", pk=self.rule.pk)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        days = form.cleaned_data["days"]
+        job = jobs.start(Job.Kind.SIMULATE, f"Simulate {self.rule.title} over {days} days",
+                         request.user.get_username(), rule=self.rule, days=days)
+        return redirect("masa_job", pk=job.pk)
+
+    def backfill(self, request):
+        simulation = get_object_or_404(Job, pk=request.POST.get("simulation") or 0, rule=self.rule,
+                                       kind=Job.Kind.SIMULATE, status=Job.Status.DONE)
         if not (self.rule.enabled and self.rule.live):
             messages.error(request, "Turn the rule on and publish it before backfilling.")
-            return redirect("masa_rule_simulate", pk=self.rule.pk)
-        would = simulate(self.rule.pack, form.cleaned_data["days"], rule_id=self.rule.rule_id)
-        stored = backfill(self.rule, backfill_candidates(self.rule, {w.event_id for w in would}),
-                          by=request.user.get_username())
-        log(instance=self.rule, action="masa.rule.backfill", user=request.user,
-            data={"days": form.cleaned_data["days"], "events": stored})
-        messages.success(request, f"Backfill: {stored} past events handed to the rule; "
-                                  f"see the customers' timelines for what it schedules.")
-        return redirect("masa_rule_simulate", pk=self.rule.pk)
+            return redirect("masa_job", pk=simulation.pk)
+        days = simulation.params["days"]
+        job = jobs.start(Job.Kind.BACKFILL, f"Backfill {self.rule.title} over {days} days",
+                         request.user.get_username(), rule=self.rule, days=days,
+                         events=simulation.outcome.get("candidates", []))
+        log(instance=self.rule, action="masa.rule.backfill", user=request.user, data={"days": days, "job": job.pk})
+        return redirect("masa_job", pk=job.pk)
 
 
 def simulate_urls():

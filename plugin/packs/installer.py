@@ -119,17 +119,18 @@ def import_pack(pack: Pack, values: dict | None = None) -> Report:
     return report
 
 
-def upgrade_pack(pack: Pack, dry_run: bool = False) -> Report:
-    """Move an installed pack to this version, keeping the shop's values, flags and local edits."""
+def upgrade_pack(pack: Pack, dry_run: bool = False, progress=None) -> Report:
+    """Move an installed pack to this version, keeping the shop's values, flags and local edits.
+    ``progress(done, total)`` is told after each rule (and may raise to stop: nothing is written)."""
     with transaction.atomic():
-        report = _upgrade(pack)
+        report = _upgrade(pack, progress)
         if dry_run:
             transaction.set_rollback(True)
             report.add("(preview: nothing was written)")
     return report
 
 
-def _upgrade(pack: Pack) -> Report:
+def _upgrade(pack: Pack, progress=None) -> Report:
     report = Report(pack.pack_id, pack.version)
     installed = RulePack.objects.select_for_update().filter(pack_id=pack.pack_id).first()
     if installed is None:
@@ -157,13 +158,15 @@ def _upgrade(pack: Pack) -> Report:
     installed.parameter_values = kept_values
     installed.save()
     _write_templates(pack)
-    _upgrade_rules(pack, report)
+    _upgrade_rules(pack, report, progress)
     return report
 
 
-def _upgrade_rules(pack: Pack, report: Report) -> None:
+def _upgrade_rules(pack: Pack, report: Report, progress=None) -> None:
     current = {rule.rule_id: rule for rule in Rule.objects.select_for_update().filter(pack=pack.pack_id)}
-    for rule in pack.rules:
+    for number, rule in enumerate(pack.rules):
+        if progress:
+            progress(number, len(pack.rules), f"rule {rule['id']}")
         definition = rule_definition(rule)
         row = current.pop(rule["id"], None)
         if row is None:

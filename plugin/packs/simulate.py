@@ -6,8 +6,11 @@ off, derived customer facts, firings, actions and Masa's own events are cleared,
 events are played again in time order with the clock moving through every action that falls due
 on the way — guards, consent, caps and quiet hours applied, messages rendered and recorded as
 sent (``message_sent`` included, so chains that follow a sent message show), nothing handed to
-a channel or written to Saleor. Rows it touches stay locked until it ends, so run it outside the
-busiest hour on a large store.
+a channel or written to Saleor. On PostgreSQL it works on private copies of Masa's tables
+(``shadow``), so it locks no live row and the store goes on meanwhile; on SQLite (the demo) its
+transaction holds the database until it ends.
+
+``progress(done, total)`` is called as events are played; it may raise to stop the rehearsal.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from ..rules.steps import MESSAGE_KINDS
 from .installer import import_pack, upgrade_pack
 from .loader import Pack
 from .playback import Clock
+from .shadow import shadow
 
 DERIVED_FIELDS = {
     "orders_count": 0, "total_spent": 0, "first_order_at": None, "last_order_at": None,
@@ -52,14 +56,16 @@ class _Rollback(Exception):
     pass
 
 
-def simulate(pack_id: str, days: int, pack: Pack | None = None, now=None, rule_id: str | None = None) -> list[WouldDo]:
+def simulate(pack_id: str, days: int, pack: Pack | None = None, now=None, rule_id: str | None = None,
+             progress=None) -> list[WouldDo]:
     """What the pack (or only ``rule_id`` of it, its pack's other rules still chaining) would have done."""
     now = now or timezone.now()
     results: list[WouldDo] = []
     try:
         with transaction.atomic(), rehearsing():
+            shadow()
             _install(pack)
-            _replay(pack_id, now)
+            _replay(pack_id, now, progress)
             results = _collect(pack_id, now - timedelta(days=days), now, rule_id)
             raise _Rollback
     except _Rollback:
@@ -76,7 +82,7 @@ def _install(pack: Pack | None) -> None:
         import_pack(pack)
 
 
-def _replay(pack_id: str, now) -> None:
+def _replay(pack_id: str, now, progress=None) -> None:
     from ..models import Rule
 
     Rule.objects.exclude(pack=pack_id).update(enabled=False)
@@ -89,7 +95,10 @@ def _replay(pack_id: str, now) -> None:
     StoreEvent.objects.filter(pk__in=[pk for pk, _ in events]).update(status=StoreEvent.Status.PROCESSED)
     StoreEvent.objects.filter(occurred_at__gt=now).update(status=StoreEvent.Status.PROCESSED)
     clock = Clock(events[0][1] if events else now, since_event=0)
-    for pk, occurred_at in events:
+    every = max(1, len(events) // 100)
+    for number, (pk, occurred_at) in enumerate(events):
+        if progress and number % every == 0:
+            progress(number, len(events))
         clock.run_until(occurred_at)
         StoreEvent.objects.filter(pk=pk).update(status=StoreEvent.Status.RECEIVED)
         clock.evaluate_waiting()

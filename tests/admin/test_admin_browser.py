@@ -156,13 +156,21 @@ def test_shop_admin_journey_in_the_browser(browser_page, live_server, signing_st
         ("/admin/snippets/masa/channel/", "08-channels", "Circuit: closed"),
         (f"/admin/masa/channels/{email_channel.pk}/test/", "09-channel-test", "Send a test message"),
         ("/admin/masa/packs/", "10-packs", "No pack is installed yet"),
-        (f"/admin/masa/rules/{refill_rule.pk}/simulate/?days=30", "11-simulate", "it would have produced"),
         ("/admin/masa/failures/", "12-needs-attention", "Requests refused in the last 24 hours"),
         ("/admin/", "13-dashboard-after", "store events today"),
     ]:
         page.goto(path)
         page.get_by_text(marker).first.wait_for()
         shot(page, name)
+
+    page.goto(f"/admin/masa/rules/{refill_rule.pk}/simulate/")
+    page.click("button:has-text('Simulate')")
+    page.get_by_text("it would have produced").wait_for()
+    shot(page, "11-simulate-job")
+    assert page.locator(".masa-job-progress").is_visible()
+    page.goto("/admin/masa/jobs/")
+    page.get_by_text("Simulate Absorbent products refill over 30 days").first.wait_for()
+    shot(page, "11b-background-jobs")
 
 
 def test_a_shipped_pack_journey_in_the_browser(browser_page, settings):

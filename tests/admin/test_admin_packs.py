@@ -81,7 +81,9 @@ def test_upgrade_is_previewed_then_applied(client, imported):
     assert "(preview: nothing was written)" in preview
     assert RulePack.objects.get().version == "1.0.0"
     source = newer
-    assert client.post(url, {"source": source, "confirm": "1"}).status_code == 302
+    page = client.post(url, {"source": source, "confirm": "1"}, follow=True).content.decode()
+    assert "ecommerce-starter is now at 1.1.0" in page, "the upgrade ran as a job and its page says the outcome"
+    assert "upgrading from 1.0.0" in page
     assert RulePack.objects.get().version == "1.1.0"
     assert not Rule.objects.get(pk=rule.pk).enabled
     assert ModelLogEntry.objects.filter(action="masa.pack.upgrade").exists()

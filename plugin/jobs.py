@@ -1,0 +1,185 @@
+"""Long work the admin starts — simulating a rule, backfilling it, upgrading a pack — as background
+jobs (``models.Job``) with progress the admin can leave and come back to, cancel, and read the
+outcome of.
+
+Where a job runs: through Celery when the site has a broker (``masa.run_job``), else in a thread
+of the process that started it (the demo); ``MASA["JOBS"] = "inline"`` runs it at once (tests).
+Progress is written through a connection of its own, so it is seen while the job's transaction
+is still open (on SQLite, which allows one writer, it goes through the cache instead). A
+simulation works on private copies of the tables (``packs.shadow``): it locks no live row.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict
+
+from django.core.cache import cache
+from django.db import close_old_connections, connection, connections, transaction
+from django.utils import timezone
+
+from . import conf
+from .models import Job, Rule, RulePack
+
+log = logging.getLogger(__name__)
+CACHE_SECONDS = 24 * 3600
+STALLED_AFTER = 600   # seconds without a sign of life: the process running it is gone
+
+
+class Cancelled(Exception):
+    pass
+
+
+def _cache_key(job_id: int) -> str:
+    return f"masa:job:{job_id}"
+
+
+class Progress:
+    """Tells the admin how far a job is, and stops it when the admin cancelled."""
+
+    def __init__(self, job: Job):
+        self.job_id = job.pk
+
+    def __call__(self, done: int, total: int, note: str = "") -> None:
+        now = timezone.now()
+        if connection.vendor == "sqlite":
+            state = cache.get(_cache_key(self.job_id)) or {}
+            cache.set(_cache_key(self.job_id), {**state, "done": done, "total": total, "note": note, "beat_at": now},
+                      CACHE_SECONDS)
+            if state.get("cancel"):
+                raise Cancelled
+            return
+        own = connections.create_connection("default")
+        try:
+            with own.cursor() as cursor:
+                cursor.execute(f"UPDATE {Job._meta.db_table} SET done = %s, total = %s, note = %s, beat_at = %s "
+                               f"WHERE id = %s RETURNING cancel_requested", [done, total, note[:255], now, self.job_id])
+                row = cursor.fetchone()
+        finally:
+            own.close()
+        if row and row[0]:
+            raise Cancelled
+
+
+def seen(job: Job) -> Job:
+    """The job with the progress a running job reported through the cache (SQLite)."""
+    state = cache.get(_cache_key(job.pk))
+    if state and not job.finished:
+        job.done, job.total, job.note = state["done"], state["total"], state.get("note", "")
+        job.beat_at = state.get("beat_at") or job.beat_at
+    return job
+
+
+def stalled(job: Job, now=None) -> bool:
+    last = job.beat_at or job.started_at
+    return job.status == Job.Status.RUNNING and last is not None and \
+        ((now or timezone.now()) - last).total_seconds() > STALLED_AFTER
+
+
+def start(kind: str, title: str, by: str, *, rule: Rule | None = None, pack_id: str = "", **params) -> Job:
+    """Record a job and have it run once this transaction commits."""
+    job = Job.objects.create(kind=kind, title=title, rule=rule, pack_id=pack_id, params=params, created_by=by)
+    if conf.get("JOBS") == "inline":
+        run(job.pk)
+    else:
+        transaction.on_commit(lambda: _dispatch(job.pk))
+    return job
+
+
+def _dispatch(job_id: int) -> None:
+    mode = conf.get("JOBS")
+    from celery import current_app
+
+    if mode == "celery" or (mode is None and current_app.conf.broker_url and not current_app.conf.task_always_eager):
+        current_app.send_task("masa.run_job", args=[job_id])   # tasks.run_job
+        return
+    threading.Thread(target=_in_thread, args=(job_id,), name=f"masa-job-{job_id}", daemon=True).start()
+
+
+def _in_thread(job_id: int) -> None:
+    try:
+        run(job_id)
+    finally:
+        close_old_connections()
+        connection.close()
+
+
+def cancel(job: Job) -> None:
+    Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+    if job.status == Job.Status.QUEUED:
+        Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+            status=Job.Status.CANCELLED, finished_at=timezone.now(), note="cancelled before it started")
+    state = cache.get(_cache_key(job.pk))
+    if state is not None or connection.vendor == "sqlite":
+        cache.set(_cache_key(job.pk), {**(state or {"done": 0, "total": 0}), "cancel": True}, CACHE_SECONDS)
+
+
+def run(job_id: int) -> str:
+    """Run a queued job to its end; returns its status."""
+    claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+        status=Job.Status.RUNNING, started_at=timezone.now(), beat_at=timezone.now())
+    if not claimed:
+        return "skipped"
+    job = Job.objects.get(pk=job_id)
+    progress = Progress(job)
+    fields = {}
+    try:
+        outcome = RUNNERS[job.kind](job, progress)
+        fields = {"status": Job.Status.DONE, "outcome": outcome, "note": "finished"}
+    except Cancelled:
+        fields = {"status": Job.Status.CANCELLED, "note": "cancelled by the admin"}
+    except Exception as error:  # noqa: BLE001 - a job's failure is recorded for the admin to read
+        log.exception("Job %s failed", job_id)
+        fields = {"status": Job.Status.FAILED, "error": f"{error.__class__.__name__}: {error}"[:2000]}
+    seen(job)   # the last progress a SQLite job reported through the cache
+    job.refresh_from_db(fields=["done", "total"]) if connection.vendor != "sqlite" else None
+    done = (job.total or job.done) if fields["status"] == Job.Status.DONE else job.done
+    Job.objects.filter(pk=job_id).update(finished_at=timezone.now(), done=done, total=job.total, **fields)
+    cache.delete(_cache_key(job_id))
+    return fields["status"]
+
+
+def _simulate(job: Job, progress: Progress) -> dict:
+    from .packs.simulate import simulate
+    from .rules.manual import backfill_candidates
+
+    rule = job.rule
+    if rule is None:
+        raise ValueError("the rule was deleted")
+    would = simulate(rule.pack, job.params["days"], rule_id=rule.rule_id, progress=progress)
+    candidates = backfill_candidates(rule, {w.event_id for w in would})
+    return {"would": [{**asdict(w), "due_at": w.due_at.isoformat()} for w in would],
+            "customers": len({w.email for w in would}), "candidates": [item.event.pk for item in candidates]}
+
+
+def _backfill(job: Job, progress: Progress) -> dict:
+    """Hand the past events a finished simulation found to the rule (each once, ever)."""
+    from .rules.manual import backfill, backfill_candidates
+
+    rule = job.rule
+    if rule is None:
+        raise ValueError("the rule was deleted")
+    if not (rule.enabled and rule.live):
+        raise ValueError("turn the rule on and publish it before backfilling")
+    items = backfill_candidates(rule, job.params["events"])
+    stored, chunk = 0, 200
+    for start_at in range(0, len(items), chunk):
+        progress(start_at, len(items), "handing past events to the rule")
+        stored += backfill(rule, items[start_at:start_at + chunk], by=job.created_by)
+    progress(len(items), len(items), "handed to the rule")
+    return {"events": stored}
+
+
+def _upgrade(job: Job, progress: Progress) -> dict:
+    from .packs.installer import upgrade_pack
+    from .packs.loader import load_pack
+
+    pack = load_pack(job.params["source"], job.params.get("filename", "pack.yaml"))
+    if not RulePack.objects.filter(pack_id=pack.pack_id).exists():
+        raise ValueError(f"pack {pack.pack_id!r} is not installed")
+    progress(0, len(pack.rules), "upgrading the pack's rules")
+    report = upgrade_pack(pack, progress=progress)
+    return {"lines": report.lines, "changed": report.changed, "version": pack.version}
+
+
+RUNNERS = {Job.Kind.SIMULATE: _simulate, Job.Kind.BACKFILL: _backfill, Job.Kind.UPGRADE: _upgrade}

@@ -1,0 +1,46 @@
+"""A private copy of Masa's tables for a rehearsal, so that it never locks live rows.
+
+On PostgreSQL, inside the rehearsal's transaction, each table the live path writes gets a
+temporary twin of the same name (``CREATE TEMP TABLE … (LIKE …)``, filled with ``INSERT …
+SELECT``). Temporary tables come first in the search path, so every query of the rehearsal —
+the ORM's and the storage modules' SQL alike — reads and writes the copies; the live tables are
+only read, which takes no row locks, and the store's webhooks and workers go on meanwhile. The
+copies go with the transaction (it is always rolled back). Elsewhere (SQLite, the demo) there
+is no such twin: the rehearsal's own rolled-back transaction is the copy.
+"""
+from __future__ import annotations
+
+from django.apps import apps
+from django.db import connection
+
+KEPT_LIVE = {"masa_job"}   # a job's progress must be seen outside the rehearsal
+ALSO = ("wagtailcore_referenceindex", "wagtailcore_revision", "wagtailcore_modellogentry")
+
+
+def shadowed_tables() -> list[str]:
+    existing = set(connection.introspection.table_names())
+    masa = [model._meta.db_table for model in apps.get_app_config("masa").get_models()]
+    return [table for table in [*masa, *ALSO] if table in existing and table not in KEPT_LIVE]
+
+
+def shadow() -> bool:
+    """Give this transaction its own copy of every table a rehearsal writes (PostgreSQL); returns
+    whether it did. Call inside ``transaction.atomic()``."""
+    if connection.vendor != "postgresql":
+        return False
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        schema = quote(cursor.fetchone()[0])
+        for table in shadowed_tables():
+            name = quote(table)
+            cursor.execute(f"CREATE TEMP TABLE {name} (LIKE {schema}.{name} INCLUDING DEFAULTS INCLUDING IDENTITY "
+                           f"INCLUDING CONSTRAINTS INCLUDING INDEXES) ON COMMIT DROP")
+            cursor.execute(f"INSERT INTO pg_temp.{name} OVERRIDING SYSTEM VALUE SELECT * FROM {schema}.{name}")
+            cursor.execute("SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attidentity <> ''",
+                           [f"pg_temp.{name}"])
+            for (column,) in cursor.fetchall():
+                cursor.execute(f"SELECT COALESCE(MAX({quote(column)}), 0) + 1 FROM pg_temp.{name}")
+                cursor.execute(f"ALTER TABLE pg_temp.{name} ALTER COLUMN {quote(column)} RESTART WITH "
+                               f"{int(cursor.fetchone()[0])}")
+    return True
