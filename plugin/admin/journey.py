@@ -15,6 +15,7 @@ from django.http import Http404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..models import Rule, RulePack
 from ..reports.journey import JourneyCounts, StepCounts, journey_counts
@@ -25,8 +26,9 @@ from .base import MasaPage
 from .preview import preview_url
 
 WIDTH, BOX, INDENT, LINE, GAP, CHARS = 760, 470, 36, 16, 18, 66
-LABELS = {"wait": "Wait", "check": "Check", "send": "Send", "notify_staff": "Tell the staff",
-          "sync_to_saleor": "Update Saleor", "emit": "Start other rules"}
+LABELS = {"wait": gettext_lazy("Wait"), "check": gettext_lazy("Check"), "send": gettext_lazy("Send"),
+          "notify_staff": gettext_lazy("Tell the staff"), "sync_to_saleor": gettext_lazy("Update Saleor"),
+          "emit": gettext_lazy("Start other rules")}
 
 
 @dataclass
@@ -147,7 +149,7 @@ class Journey:
                         self.nodes.append(Node(label, "", depth + 1))
                         self.steps(argument[branch], f"{where}.wait.{branch}", depth + 1)
                 continue
-            node = Node(_(LABELS.get(kind, "Change the customer")), str(step_kind.describe(argument, self.words)),
+            node = Node(str(LABELS.get(kind) or _("Change the customer")), str(step_kind.describe(argument, self.words)),
                         depth)
             self.nodes.append(node)
             if kind == "wait":
