@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from .events import Identity, NormalizedEvent
 from .models import Customer, Delivery, InboundDelivery, StoreEvent
+from .sql import json_value, timestamp
 
 __all__ = ["Identity", "NormalizedEvent", "events_stored", "record_message_event", "resolve_customer", "store_events"]
 
@@ -102,10 +103,9 @@ def _insert_new(rows: list[StoreEvent]) -> list[StoreEvent]:
         return []
     now = timezone.now()
     columns = ("source", "source_id", "name", "customer_id", "inbound_id", "occurred_at", "received_at", "data")
-    values = [(row.source, row.source_id, row.name, row.customer_id, row.inbound_id, row.occurred_at, now,
-               json.dumps(row.data, cls=DjangoJSONEncoder)) for row in rows]
-    json_value = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    placeholders = ", ".join([f"(%s, %s, %s, %s, %s, %s, %s, {json_value}, 'received', '', 0)"] * len(rows))
+    values = [(row.source, row.source_id, row.name, row.customer_id, row.inbound_id, timestamp(row.occurred_at),
+               timestamp(now), json.dumps(row.data, cls=DjangoJSONEncoder)) for row in rows]
+    placeholders = ", ".join([f"(%s, %s, %s, %s, %s, %s, %s, {json_value()}, 'received', '', 0)"] * len(rows))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {StoreEvent._meta.db_table} ({', '.join(columns)}, status, error, attempts) "

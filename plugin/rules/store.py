@@ -12,9 +12,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from ..models import Customer, RuleFiring, ScheduledAction, StoreEvent
+from ..sql import json_value, read_timestamp, timestamp
 
 _FIRINGS = RuleFiring._meta.db_table
 _ACTIONS = ScheduledAction._meta.db_table
@@ -61,10 +61,10 @@ def insert_firings(firings: list[RuleFiring]) -> None:
     event fails visibly instead of applying its effects twice."""
     if not firings:
         return
-    json_value = _json_value()
-    placeholders = ", ".join([f"(%s, %s, %s, %s, %s, %s, {json_value})"] * len(firings))
+    as_json = json_value()
+    placeholders = ", ".join([f"(%s, %s, %s, %s, %s, %s, {as_json})"] * len(firings))
     values = [value for f in firings for value in (
-        f.rule_id, f.rule_version, f.event_id, f.customer_id, f.fired_at, f.scope_key,
+        f.rule_id, f.rule_version, f.event_id, f.customer_id, timestamp(f.fired_at), f.scope_key,
         json.dumps(f.facts_set, cls=DjangoJSONEncoder))]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -95,8 +95,8 @@ def pending_actions(customer_pks: set[int]) -> list[tuple]:
             [*customer_pks, ScheduledAction.Status.PENDING],
         )
         rows = cursor.fetchall()
-    return [(pk, customer, kind, event, _as_datetime(at), json.loads(guard) if isinstance(guard, str) else guard,
-             awaited_event, message_class, rule, _as_datetime(due))
+    return [(pk, customer, kind, event, read_timestamp(at), json.loads(guard) if isinstance(guard, str) else guard,
+             awaited_event, message_class, rule, read_timestamp(due))
             for pk, customer, kind, event, at, guard, awaited_event, message_class, rule, due in rows]
 
 
@@ -106,14 +106,14 @@ def insert_actions(rows: list[ScheduledAction]) -> None:
     voided it): it is written so, with its reason."""
     if not rows:
         return
-    now = timezone.now()
+    now = timestamp(timezone.now())
     values = [(r.idempotency_key, r.firing_id, r.rule_id, r.customer_id, r.event_id, r.step, r.path, r.kind,
-               json.dumps(r.params, cls=DjangoJSONEncoder), json.dumps(r.guard, cls=DjangoJSONEncoder), r.due_at,
-               r.status, r.cancel_reason, r.completed_at, r.voided_by_id, now)
+               json.dumps(r.params, cls=DjangoJSONEncoder), json.dumps(r.guard, cls=DjangoJSONEncoder),
+               timestamp(r.due_at), r.status, r.cancel_reason, timestamp(r.completed_at), r.voided_by_id, now)
               for r in rows]
-    json_value = _json_value()
+    as_json = json_value()
     placeholders = ", ".join(
-        [f"(%s, %s, %s, %s, %s, %s, %s, %s, {json_value}, {json_value}, %s, %s, %s, %s, %s, '', 0, '', %s)"] * len(rows))
+        [f"(%s, %s, %s, %s, %s, %s, %s, %s, {as_json}, {as_json}, %s, %s, %s, %s, %s, '', 0, '', %s)"] * len(rows))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_ACTIONS} (idempotency_key, firing_id, rule_id, customer_id, event_id, step, path, kind, params, "
@@ -144,15 +144,6 @@ def mark_evaluated(outcomes: dict[int, tuple[str, str]], at: datetime) -> None:
 
 def _in(column: str, values) -> str:
     return f"{column} IN ({', '.join(['%s'] * len(values))})"
-
-
-def _as_datetime(value):
-    """SQLite hands timestamps back as text through a raw cursor; PostgreSQL as datetimes."""
-    return parse_datetime(value) if isinstance(value, str) else value
-
-
-def _json_value() -> str:
-    return "%s::jsonb" if connection.vendor == "postgresql" else "%s"
 
 
 def _json_literal(text: str) -> str:

@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ..models import InboundDelivery
+from ..sql import timestamp
 
 _TABLE = InboundDelivery._meta.db_table
 RECEIVED = InboundDelivery.Status.RECEIVED
@@ -29,7 +30,7 @@ def store(*, event_type: str, domain: str, dedupe_key: str, headers: dict, body:
             f"remote_addr, received_at, fingerprint, repeats) "
             f"VALUES ('saleor', %s, %s, %s, '', %s, %s, %s, %s, %s, '', 1) "
             f"ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-            [event_type, domain, RECEIVED, dedupe_key, json.dumps(headers), body, remote_addr, timezone.now()],
+            [event_type, domain, RECEIVED, dedupe_key, json.dumps(headers), body, remote_addr, timestamp(timezone.now())],
         )
         row = cursor.fetchone()
     return row[0] if row else None
