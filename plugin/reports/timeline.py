@@ -7,9 +7,10 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .. import events
-from ..models import Customer, CustomerNote, Delivery, RuleFiring, ScheduledAction, StoreEvent
+from ..models import Customer, CustomerNote, Delivery, Rule, RuleFiring, ScheduledAction, StoreEvent
 from ..timezones import customer_zone
 
 FEEDBACK_EVENTS = events.FEEDBACK_BADGES
@@ -26,14 +27,28 @@ class Entry:
     badges: list[str] = field(default_factory=list)
 
 
-def _event_title(event: StoreEvent) -> str:
+MESSAGE_WORDS = {"message_sent": gettext_lazy("Sent “{subject}”"), "message_opened": gettext_lazy("Opened “{subject}”"),
+                 "message_clicked": gettext_lazy("Clicked in “{subject}”"),
+                 "message_bounced": gettext_lazy("“{subject}” bounced"),
+                 "unsubscribed": gettext_lazy("Unsubscribed from “{subject}”"),
+                 "survey_answered": gettext_lazy("Answered the survey in “{subject}”"),
+                 "list_joined": gettext_lazy("Joined a list from “{subject}”")}
+
+
+def _event_title(event: StoreEvent, subjects: dict | None = None, rules: dict | None = None) -> str:
+    """What happened in words: "Opened “Thank you for your order”", "tier → weak (Loyalty lapse)"."""
+    data = event.data or {}
     if event.name == events.RULE_EFFECT:
-        return f"Rule {event.data.get('rule')}: {_effect_title(event.data.get('effect', {}))}"
-    return events.words(event.name, event.data)
+        rule = (rules or {}).get(data.get("rule")) or data.get("rule")
+        return f"{_effect_title(data.get('effect', {}))} ({rule})"
+    subject = (subjects or {}).get(data.get("delivery", ""))
+    if event.name in MESSAGE_WORDS and subject:
+        return str(MESSAGE_WORDS[event.name]).format(subject=subject)
+    return events.words(event.name, data)
 
 
 def _effect_title(effect: dict) -> str:
-    fact, value = effect.get("fact"), effect.get("value")
+    fact, value = _fact_words(str(effect.get("fact") or "")), effect.get("value")
     if effect.get("op") == "increment" and isinstance(value, (int, float)):
         return f"{fact} {value:+g}"
     if effect.get("op") in ("tag", "untag"):
@@ -99,12 +114,16 @@ def _action_entry(action: ScheduledAction, describe) -> Entry:
 def timeline(customer: Customer, limit: int = 300, describe=_plainly) -> list[Entry]:
     """``describe`` says what an action does ("email “Running low…”"; the admin passes its rules' words)."""
     entries: list[Entry] = []
+    subjects = {key: subject or template for key, subject, template in Delivery.objects.filter(customer=customer)
+                .values_list("idempotency_key", "subject", "template_key")}
+    rules = dict(Rule.objects.values_list("rule_id", "title"))
     for event in customer.events.order_by("-occurred_at")[:limit]:
-        entries.append(Entry(event.occurred_at, "event", _event_title(event), _event_detail(event), event.status, event))
+        entries.append(Entry(event.occurred_at, "event", _event_title(event, subjects, rules), _event_detail(event),
+                             event.status, event))
     firings = RuleFiring.objects.filter(customer=customer).select_related("rule", "event").order_by("-fired_at")
     for firing in firings[:limit]:
         facts = ", ".join(f"{_fact_words(name)} → {value}" for name, value in firing.facts_set.items())
-        cause = f"on {_event_title(firing.event).lower()}"
+        cause = _("after: {what}").format(what=_event_title(firing.event, subjects, rules))
         entries.append(Entry(firing.fired_at, "firing", f"Rule fired: {firing.rule}",
                              f"{cause}; sets {facts}" if facts else cause, f"v{firing.rule_version}", firing))
     actions = (ScheduledAction.objects.filter(customer=customer).select_related("rule")

@@ -123,8 +123,10 @@ def test_score_changes_show_their_cause_and_the_band_is_listed(client, ruth, dja
         record(Delivery.objects.get(), "message_clicked", "click-1", url="https://shop.example/")
     client.force_login(viewer())
     page = client.get(reverse("masa_customer", args=[customer.pk])).content.decode()
-    assert "Rule fired: Score: a link clicked" in page and "on message clicked; sets score → 3" in page
-    assert "on message clicked; sets score band → warm" in page
+    assert "Rule fired: Score: a link clicked" in page
+    assert "after: Clicked in “Time to restock, Ruth?”; sets score → 3" in page
+    assert "after: Clicked in “Time to restock, Ruth?”; sets score band → warm" in page
+    assert "Opened “" not in page and "Clicked in “Time to restock, Ruth?”" in page
     listing = client.get(reverse("masa_customers"), {"band": "warm"}).content.decode()
     assert "ruth@example.com" in listing and "3 (warm)" in listing
     assert "No customers yet" in client.get(reverse("masa_customers"), {"band": "hot"}).content.decode()
