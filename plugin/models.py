@@ -5,6 +5,7 @@ InboundDelivery (raw request) → StoreEvent (normalized) → RuleFiring → Sch
 """
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.db.models import Q
@@ -192,6 +193,9 @@ class RulePack(models.Model):
     segments = models.JSONField(default=dict, blank=True, help_text="Named condition lists: {segment: name}")
     dosage = models.JSONField(default=dict, blank=True,
                               help_text="The pack's own caps, quiet hours and keep-in-touch (docs/rule-packs.md)")
+    holdout_percent = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(50)],
+        help_text="Customers held out of this pack's marketing sends (0–50 %), to measure what it earns")
     cart_abandonment = models.CharField(max_length=16, blank=True,
                                         help_text="'checkout': the pack asks for one abandonment per open checkout")
     source = models.TextField(blank=True, help_text="The pack document as imported")
@@ -224,6 +228,10 @@ class Rule(DraftStateMixin, RevisionMixin, models.Model):
     pack_definition = models.JSONField(null=True, blank=True, help_text="The definition as the pack shipped it")
     enabled = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=1, help_text="Raised whenever the definition changes")
+    holdout_percent = models.PositiveSmallIntegerField(
+        default=0, verbose_name="Holdout (%)", validators=[MaxValueValidator(50)],
+        help_text="Customers held out of this rule's marketing sends (0–50 %), to measure what it earns; "
+                  "0: the pack's holdout applies")
     updated_at = models.DateTimeField(auto_now=True)
     _revisions = GenericRelation("wagtailcore.Revision", related_query_name="masa_rule")
 
@@ -315,6 +323,7 @@ class ScheduledAction(models.Model):
     voided_by = models.ForeignKey(StoreEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="voided",
                                   help_text="The purchase that cancelled it (restored if that order is cancelled)")
     outcome = models.TextField(blank=True, help_text="How a wait for an event ended")
+    held_out = models.BooleanField(default=False, help_text="A marketing send recorded instead of sent (holdout)")
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)

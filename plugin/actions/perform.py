@@ -20,7 +20,7 @@ from ..eventstore import store_events
 from ..events import RULE_EFFECT, Identity, NormalizedEvent
 from ..models import ScheduledAction
 from ..saleor import actions as saleor_actions
-from . import abandonment, awaiting, dosage
+from . import abandonment, awaiting, dosage, holdout
 
 
 def perform_message(action: ScheduledAction, now) -> Outcome:
@@ -42,6 +42,9 @@ def perform_message(action: ScheduledAction, now) -> Outcome:
     deferral = dosage.defer_until(action, channel, now)
     if deferral is not None:
         return Outcome(DEFERRED, deferral[1], until=deferral[0])
+    if holdout.held_out(action):
+        ScheduledAction.objects.filter(pk=action.pk).update(held_out=True)
+        return Outcome(DONE, note=f"held out: would have sent it through {channel.name}", at=now)
     return deliver(action, channel, now)
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..models import Rule, RulePack
+from ..reports.incremental import incremental_results
 from ..reports.journey import JourneyCounts, StepCounts, journey_counts
 from ..rules.sentences import Words, trigger_phrase
 from ..rules.steps import STEPS
@@ -70,6 +71,7 @@ class Drawing:
     width: int = WIDTH
     height: int = 0
     arrows: list = field(default_factory=list)
+    incremental: object = None    # reports.incremental.Incremental of its rule or pack, if held out
 
 
 def _single(step) -> tuple[str | None, object]:
@@ -192,6 +194,8 @@ class Journey:
                       Chip(_("opened"), counts.opened, self.link(where, "opened")),
                       Chip(_("clicked"), counts.clicked, self.link(where, "clicked")),
                       Chip(_("converted"), counts.converted, self.link(where, "converted"))]
+            if counts.held_out:
+                chips.append(Chip(_("held out"), counts.held_out, self.link(where, "held_out")))
             if not counts.revenue.is_zero:
                 chips.append(Chip(_("revenue"), counts.revenue.format()))
             preview = preview_url(str(self.words.value(argument.get("template", ""))), self.rule.pack) \
@@ -249,12 +253,15 @@ def period(request) -> tuple[PeriodForm, datetime, datetime, dict]:
 
 def drawings(rules: list[Rule], request, chain_rules: list[Rule] | None = None) -> tuple[PeriodForm, list[Drawing]]:
     form, since, until, query = period(request)
+    measured = {row.key: row for row in incremental_results(since, until)}
     counts = journey_counts([rule.rule_id for rule in rules], since, until)
     words = {}
     result = []
     for rule in rules:
         words.setdefault(rule.pack, Words.for_pack(rule.pack, html=False))
-        result.append(Journey(rule, words[rule.pack], counts, query, chain_rules or rules).draw())
+        drawing = Journey(rule, words[rule.pack], counts, query, chain_rules or rules).draw()
+        drawing.incremental = measured.get(f"rule:{rule.rule_id}") or measured.get(f"pack:{rule.pack}")
+        result.append(drawing)
     return form, result
 
 

@@ -16,7 +16,7 @@ from ..reports.journey import reason_kind
 STATES = {
     "started": "started the rule", "waiting": "are waiting at this step now", "reached": "passed the checks",
     "done": "went through this step", "skipped": "were skipped here", "failed": "failed here",
-    "sent": "were sent this message", "opened": "opened this message", "clicked": "clicked in this message",
+    "held_out": "were held out of this message (the holdout)", "sent": "were sent this message", "opened": "opened this message", "clicked": "clicked in this message",
     "converted": "ordered within a week of this message",
 }
 
@@ -73,8 +73,10 @@ def step_filter(query) -> StepFilter | None:
         actions = actions.filter(completed_at__gte=period[0], completed_at__lt=period[1])
     status = {"reached": [ScheduledAction.Status.DONE, ScheduledAction.Status.FAILED],
               "done": [ScheduledAction.Status.DONE], "failed": [ScheduledAction.Status.FAILED],
-              "skipped": [ScheduledAction.Status.CANCELLED]}[state]
+              "skipped": [ScheduledAction.Status.CANCELLED], "held_out": [ScheduledAction.Status.DONE]}[state]
     actions = actions.filter(status__in=status)
+    if state == "held_out":
+        actions = actions.filter(held_out=True)
     if state == "skipped" and reason:
         ids = [pk for pk, text in actions.values_list("pk", "cancel_reason") if reason_kind(text) == reason]
         actions = actions.filter(pk__in=ids)

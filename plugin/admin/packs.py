@@ -186,9 +186,15 @@ def _parameter_field(name: str, spec: dict) -> forms.Field:
 
 
 class ParametersForm(forms.Form):
+    holdout_percent = forms.IntegerField(
+        min_value=0, max_value=50, label="Holdout (%)",
+        help_text="Customers kept out of the pack's marketing sends, assigned once by a hash of the pack and the "
+                  "customer, to measure what the pack earns (Results). Transactional messages always go.")
+
     def __init__(self, pack: RulePack, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.pack = pack
+        self.fields["holdout_percent"].initial = pack.holdout_percent
         values = pack.resolved_parameters()
         for name, spec in pack.parameters.items():
             field = _parameter_field(name, spec)
@@ -233,10 +239,12 @@ class PackParametersView(MasaPage):
         form = ParametersForm(self.pack, request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
-        before = self.pack.resolved_parameters()
-        self.pack.parameter_values = {name: value for name, value in form.cleaned_data.items()
+        before = {**self.pack.resolved_parameters(), "holdout_percent": self.pack.holdout_percent}
+        values = {name: value for name, value in form.cleaned_data.items() if name != "holdout_percent"}
+        self.pack.parameter_values = {name: value for name, value in values.items()
                                       if value != self.pack.parameters[name].get("default")}
-        self.pack.save(update_fields=["parameter_values"])
+        self.pack.holdout_percent = form.cleaned_data["holdout_percent"]
+        self.pack.save(update_fields=["parameter_values", "holdout_percent"])
         changed = {name: value for name, value in form.cleaned_data.items() if before.get(name) != value}
         log(instance=self.pack, action="masa.pack.parameters", user=request.user, data={"changed": changed})
         messages.success(request, f"Saved: {', '.join(changed) or 'nothing changed'}. "

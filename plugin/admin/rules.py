@@ -101,6 +101,7 @@ class RuleViewSet(SnippetViewSet):
     list_per_page = 50
     edit_handler = RuleEditHandler([
         FieldPanel("title"), FieldPanel("rule_id"), FieldPanel("pack"), DefinitionPanel(heading="Behaviour"),
+        FieldPanel("holdout_percent"),
     ], base_form_class=RuleForm)
 
 

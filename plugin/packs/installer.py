@@ -77,6 +77,10 @@ def _pack_row_fields(pack: Pack) -> dict:
     }
 
 
+def _holdout(pack: Pack) -> int:
+    return int(pack.document.get("holdout", 0) or 0)
+
+
 def _check_values(pack: Pack, values: dict) -> dict:
     problems = []
     for name, value in values.items():
@@ -108,7 +112,7 @@ def import_pack(pack: Pack, values: dict | None = None) -> Report:
         raise PackError([f"{pack.filename}: version: {existing.version} is installed; use upgrade to go to {pack.version}"])
     _check_rule_ids_free(pack)
     RulePack.objects.create(pack_id=pack.pack_id, parameter_values=_check_values(pack, values or {}),
-                            **_pack_row_fields(pack))
+                            holdout_percent=_holdout(pack), **_pack_row_fields(pack))
     _write_templates(pack)
     for rule in pack.rules:
         definition = rule_definition(rule)

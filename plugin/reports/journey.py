@@ -32,6 +32,7 @@ def reason_kind(reason: str) -> str:
 class StepCounts:
     waiting: int = 0          # pending now: due later (or due and about to go)
     done: int = 0
+    held_out: int = 0         # marketing sends recorded instead of sent (in ``done`` too)
     failed: int = 0
     skipped: dict = field(default_factory=dict)   # reason kind → count
     sent: int = 0
@@ -69,9 +70,10 @@ def journey_counts(rule_ids: list[str], since: datetime, until: datetime,
     ended = actions.filter(completed_at__gte=since, completed_at__lt=until).filter(
         Q(status=ScheduledAction.Status.DONE) | Q(status=ScheduledAction.Status.FAILED)
         | Q(status=ScheduledAction.Status.CANCELLED))
-    for rule_id, path, status, reason, n in (ended.values_list("rule__rule_id", "path", "status", "cancel_reason")
-                                             .annotate(n=Count("pk"))):
+    for rule_id, path, status, reason, held_out, n in (
+            ended.values_list("rule__rule_id", "path", "status", "cancel_reason", "held_out").annotate(n=Count("pk"))):
         step = counts.steps[(rule_id, path)]
+        step.held_out += n if held_out else 0
         if status == ScheduledAction.Status.CANCELLED:
             kind = reason_kind(reason)
             step.skipped[kind] = step.skipped.get(kind, 0) + n

@@ -107,6 +107,10 @@ def _action_entry(action: ScheduledAction, describe) -> Entry:
     if action.status == ScheduledAction.Status.FAILED:
         return Entry(action.completed_at or action.due_at, "failed",
                      _("Failed: {what} ({rule})").format(what=what, rule=rule), action.last_error, "failed", action)
+    if action.held_out:
+        return Entry(action.completed_at or action.due_at, "held-out",
+                     _("Held out: would have {what} ({rule})").format(what=what, rule=rule),
+                     _("in the holdout that measures what the journey earns; nothing was sent"), "held out", action)
     return Entry(action.completed_at or action.due_at, "action", _("Done: {what} ({rule})").format(what=what, rule=rule),
                  action.outcome, action.status, action)
 
@@ -127,7 +131,7 @@ def timeline(customer: Customer, limit: int = 300, describe=_plainly) -> list[En
         entries.append(Entry(firing.fired_at, "firing", f"Rule fired: {firing.rule}",
                              f"{cause}; sets {facts}" if facts else cause, f"v{firing.rule_version}", firing))
     actions = (ScheduledAction.objects.filter(customer=customer).select_related("rule")
-               .exclude(kind="send", status=ScheduledAction.Status.DONE).order_by("-due_at")[:limit])
+               .exclude(kind="send", status=ScheduledAction.Status.DONE, held_out=False).order_by("-due_at")[:limit])
     for action in actions:
         action.customer = customer
         entries.append(_action_entry(action, describe))

@@ -109,16 +109,16 @@ def insert_actions(rows: list[ScheduledAction]) -> None:
     now = timestamp(timezone.now())
     values = [(r.idempotency_key, r.firing_id, r.rule_id, r.customer_id, r.event_id, r.step, r.path, r.kind,
                json.dumps(r.params, cls=DjangoJSONEncoder), json.dumps(r.guard, cls=DjangoJSONEncoder),
-               timestamp(r.due_at), r.status, r.cancel_reason, timestamp(r.completed_at), r.voided_by_id, now)
+               timestamp(r.due_at), r.status, r.cancel_reason, timestamp(r.completed_at), r.voided_by_id, now, False)
               for r in rows]
     as_json = json_value()
     placeholders = ", ".join(
-        [f"(%s, %s, %s, %s, %s, %s, %s, %s, {as_json}, {as_json}, %s, %s, %s, %s, %s, '', 0, '', %s)"] * len(rows))
+        [f"(%s, %s, %s, %s, %s, %s, %s, %s, {as_json}, {as_json}, %s, %s, %s, %s, %s, '', 0, '', %s, %s)"] * len(rows))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_ACTIONS} (idempotency_key, firing_id, rule_id, customer_id, event_id, step, path, kind, params, "
             f"guard, due_at, status, cancel_reason, completed_at, voided_by_id, outcome, attempts, last_error, "
-            f"created_at) VALUES {placeholders} ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key",
+            f"created_at, held_out) VALUES {placeholders} ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key",
             [value for row in values for value in row],
         )
         ids = dict((key, pk) for pk, key in cursor.fetchall())

@@ -23,3 +23,15 @@ def change(result, metric: str) -> str:
 def money(amount, currency=""):
     """``{% money customer.total_spent customer.currency %}``: "₪1,234.50"."""
     return format_money(amount, currency)
+
+
+@register.filter
+def percent(rate: float) -> str:
+    """0.123 → "12.3 %"."""
+    return f"{100 * rate:.1f} %"
+
+
+@register.filter
+def points(difference: float) -> str:
+    """A difference of two rates in percentage points: 0.052 → "+5.2 pts"."""
+    return f"{100 * difference:+.1f} pts"

@@ -110,7 +110,7 @@ def edit_form(rule, **changes):
             "d__steps__0__wait": "25d", "d__steps__2__send__template": "refill-absorbent",
             "d__steps__2__send__channel": "email", "d__steps__2__send__class": "marketing",
             "d__trigger__event": "order_placed", "d__trigger__category": "absorbent",
-            "d__steps__1__check__not_bought_since__category": "absorbent"}
+            "d__steps__1__check__not_bought_since__category": "absorbent", "holdout_percent": 0}
     data.update(changes)
     return data
 

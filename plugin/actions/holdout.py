@@ -1,0 +1,43 @@
+"""Holdouts: a share of customers whose marketing sends are recorded instead of sent, so that what
+a rule or pack earns can be told from what would have happened anyway (``reports.incremental``).
+
+A customer is assigned once and for good by a hash of the rule's (or pack's) id and the
+customer's id: the same customer is always on the same side, on every worker, after a restart,
+with no stored assignment. A rule's own percentage wins; else its pack's applies, and then the
+customer is held out of every rule of the pack alike. Only marketing sends are held out —
+transactional messages, effects, waits and checks all happen — and a held-out send has first
+passed everything a real one passes (its checks, consent, a channel and an address)."""
+from __future__ import annotations
+
+import hashlib
+
+from ..models import RulePack, ScheduledAction
+
+BUCKETS = 10_000
+
+
+def in_holdout(scope: str, customer_id: int, percent: int) -> bool:
+    """Whether this customer is in the ``percent`` % held out of ``scope`` ("rule:x" / "pack:y")."""
+    if percent <= 0:
+        return False
+    digest = hashlib.sha256(f"masa-holdout:{scope}:{customer_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % BUCKETS < percent * BUCKETS // 100
+
+
+def holdout_of(action: ScheduledAction) -> tuple[str, int] | None:
+    """The scope and percentage that apply to this action's rule, or None."""
+    rule = action.rule
+    if rule is None:
+        return None
+    if rule.holdout_percent:
+        return f"rule:{rule.rule_id}", rule.holdout_percent
+    percent = RulePack.objects.filter(pack_id=rule.pack).values_list("holdout_percent", flat=True).first()
+    return (f"pack:{rule.pack}", percent) if percent else None
+
+
+def held_out(action: ScheduledAction) -> bool:
+    """Whether this send is recorded instead of sent: marketing, and the customer held out."""
+    if action.kind != "send" or action.params.get("class", "marketing") != "marketing":
+        return False
+    holdout = holdout_of(action)
+    return holdout is not None and in_holdout(holdout[0], action.customer_id, holdout[1])
