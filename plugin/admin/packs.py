@@ -187,7 +187,7 @@ def _parameter_field(name: str, spec: dict) -> forms.Field:
 
 class ParametersForm(forms.Form):
     holdout_percent = forms.IntegerField(
-        min_value=0, max_value=50, label="Holdout (%)",
+        min_value=0, max_value=50, label="Holdout (%)", required=False,
         help_text="Customers kept out of the pack's marketing sends, assigned once by a hash of the pack and the "
                   "customer, to measure what the pack earns (Results). Transactional messages always go.")
 
@@ -243,7 +243,9 @@ class PackParametersView(MasaPage):
         values = {name: value for name, value in form.cleaned_data.items() if name != "holdout_percent"}
         self.pack.parameter_values = {name: value for name, value in values.items()
                                       if value != self.pack.parameters[name].get("default")}
-        self.pack.holdout_percent = form.cleaned_data["holdout_percent"]
+        if form.cleaned_data["holdout_percent"] is not None:
+            self.pack.holdout_percent = form.cleaned_data["holdout_percent"]
+        form.cleaned_data["holdout_percent"] = self.pack.holdout_percent
         self.pack.save(update_fields=["parameter_values", "holdout_percent"])
         changed = {name: value for name, value in form.cleaned_data.items() if before.get(name) != value}
         log(instance=self.pack, action="masa.pack.parameters", user=request.user, data={"changed": changed})

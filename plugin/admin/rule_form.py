@@ -238,6 +238,8 @@ class RuleForm(WagtailAdminModelForm):
                                                               "parameters are that pack's.")
         if self.instance.pk and "rule_id" in self.fields:
             self.fields["rule_id"].disabled = True
+        if "holdout_percent" in self.fields:
+            self.fields["holdout_percent"].required = False
 
     @staticmethod
     def _dump(definition: dict) -> str:
@@ -284,6 +286,10 @@ class RuleForm(WagtailAdminModelForm):
             else:
                 parent[key] = _typed(parent.get(key), entered)
         return definition
+
+    def clean_holdout_percent(self):
+        value = self.cleaned_data.get("holdout_percent")
+        return self.instance.holdout_percent if value is None else value
 
     def clean(self):
         cleaned = super().clean()
