@@ -14,7 +14,8 @@ from wagtail.log_actions import log
 from ..models import Customer, CustomerNote, Rule, ScheduledAction
 from ..privacy import erase_customer
 from ..rules.manual import trigger_by_hand
-from ..reports.timeline import timeline
+from ..packs.forecast import forecast
+from ..reports.timeline import timeline, when
 from .journey_customers import step_filter
 from .wording import describer
 from .base import MasaPage
@@ -95,8 +96,14 @@ class CustomerTimelineView(MasaPage):
             can_erase=user.has_perm("masa.delete_customer"),
             note_form=kwargs.get("note_form") or NoteForm(), trigger_form=kwargs.get("trigger_form") or TriggerForm(),
             pending=customer.actions.filter(status=ScheduledAction.Status.PENDING).count(),
+            upcoming=self.upcoming() if self.request.GET.get("next") else None,
         )
         return context
+
+    def upcoming(self) -> list[dict]:
+        """The next 90 days (``packs.forecast``), each with its time in the customer's zone."""
+        return [{**vars(item), "when": when(item.at, self.customer)}
+                for item in forecast(self.customer, days=90, describe=describer())]
 
     def post(self, request, *args, **kwargs):
         handler = {"note": self._note, "cancel": self._cancel, "trigger": self._trigger,

@@ -23,9 +23,28 @@ def shadowed_tables() -> list[str]:
     return [table for table in [*masa, *ALSO] if table in existing and table not in KEPT_LIVE]
 
 
-def shadow() -> bool:
+def _rows_of(table: str, customer_id: int | None) -> str:
+    """Which rows a copy takes: all, or with ``customer_id`` only that customer's (the shop's
+    rules, packs, templates and channels whole; other stores' bookkeeping left empty)."""
+    if customer_id is None:
+        return ""
+    models = {model._meta.db_table: model for model in apps.get_app_config("masa").get_models()}
+    model = models.get(table)
+    if model is None:
+        return " WHERE false"
+    if table == "masa_customer":
+        return f" WHERE id = {int(customer_id)}"
+    if any(f.name == "customer" for f in model._meta.fields):
+        return f" WHERE customer_id = {int(customer_id)}"
+    if table in ("masa_inbounddelivery", "masa_deliveryattempt", "masa_workerheartbeat", "masa_broadcast"):
+        return " WHERE false"
+    return ""
+
+
+def shadow(customer_id: int | None = None) -> bool:
     """Give this transaction its own copy of every table a rehearsal writes (PostgreSQL); returns
-    whether it did. Call inside ``transaction.atomic()``."""
+    whether it did. With ``customer_id`` the copies hold only that customer's rows (a forecast).
+    Call inside ``transaction.atomic()``."""
     if connection.vendor != "postgresql":
         return False
     quote = connection.ops.quote_name
@@ -36,7 +55,8 @@ def shadow() -> bool:
             name = quote(table)
             cursor.execute(f"CREATE TEMP TABLE {name} (LIKE {schema}.{name} INCLUDING DEFAULTS INCLUDING IDENTITY "
                            f"INCLUDING CONSTRAINTS INCLUDING INDEXES) ON COMMIT DROP")
-            cursor.execute(f"INSERT INTO pg_temp.{name} OVERRIDING SYSTEM VALUE SELECT * FROM {schema}.{name}")
+            cursor.execute(f"INSERT INTO pg_temp.{name} OVERRIDING SYSTEM VALUE SELECT * FROM {schema}.{name}"
+                           f"{_rows_of(table, customer_id)}")
             cursor.execute("SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attidentity <> ''",
                            [f"pg_temp.{name}"])
             for (column,) in cursor.fetchall():
