@@ -228,6 +228,8 @@ class Rule(DraftStateMixin, RevisionMixin, models.Model):
     pack_definition = models.JSONField(null=True, blank=True, help_text="The definition as the pack shipped it")
     enabled = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=1, help_text="Raised whenever the definition changes")
+    split_winners = models.JSONField(default=dict, blank=True, editable=False,
+                                     help_text="A/B splits decided: split place → the branch everyone now takes")
     holdout_percent = models.PositiveSmallIntegerField(
         default=0, verbose_name="Holdout (%)", validators=[MaxValueValidator(50)],
         help_text="Customers held out of this rule's marketing sends (0–50 %), to measure what it earns; "
@@ -251,7 +253,7 @@ class Rule(DraftStateMixin, RevisionMixin, models.Model):
 
     def with_content_json(self, content):
         obj = super().with_content_json(content)
-        for name in ("rule_id", "pack", "enabled", "version", "pack_definition"):
+        for name in ("rule_id", "pack", "enabled", "version", "pack_definition", "split_winners"):
             setattr(obj, name, getattr(self, name))
         return obj
 

@@ -82,5 +82,6 @@ def register_masa_log_actions(actions):
         ("masa.pack.parameters", "Change pack parameters", "Changed the pack's parameters"),
         ("masa.channel.test", "Test channel", "Sent a test message"),
         ("masa.message.test", "Test a message", "Sent a test of the message to oneself"),
+        ("masa.split.winner", "Choose a split's winner", "Chose the winning branch of an A/B split"),
     ]:
         actions.register_action(action, label, message)

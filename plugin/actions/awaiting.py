@@ -16,6 +16,7 @@ from ..models import Customer, Delivery, Rule, RuleFiring, ScheduledAction, Stor
 from . import timing
 from ..delivery.outcome import DONE, Outcome
 from ..plans import PlannedAction, plan_from_dict
+from .guards import in_own_branch
 
 KIND = "await"
 
@@ -34,6 +35,8 @@ def plan_rows(plan: list[PlannedAction], *, rule: Rule, firing: RuleFiring | Non
     """The scheduled actions of a plan, not written yet (an evaluation writes all of an event's at once)."""
     rows = []
     for planned in plan:
+        if not in_own_branch(planned.guard, rule, customer):
+            continue
         params = {**planned.params, "key_prefix": key_prefix} if planned.kind == KIND else planned.params
         rows.append(ScheduledAction(
             idempotency_key=f"{key_prefix}:{planned.key}", firing=firing, rule=rule, customer=customer,

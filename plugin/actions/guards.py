@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from django.utils.dateparse import parse_datetime
 
+from ..assignment import in_share
 from ..durations import as_time
 from ..events import PURCHASES, is_trigger
 from ..models import Delivery, ScheduledAction, StoreEvent
@@ -119,6 +120,31 @@ def _bought_in(argument, event: StoreEvent) -> bool:
                 or products & {str(p) for p in _listify(argument.get("product", []))})
 
 
+def _in_branch(action: ScheduledAction, argument: dict) -> str | None:
+    """A split's branch: the customer's own (``assignment``), or the winner once one is chosen."""
+    rule = action.rule
+    winner = (rule.split_winners or {}).get(argument["at"]) if rule is not None else None
+    if winner:
+        return None if argument["branch"] == winner else f"the test chose branch {winner} of the split"
+    if rule is not None and in_share(f"split:{rule.rule_id}:{argument['at']}", action.customer.pk,
+                                     argument["from"], argument["to"]):
+        return None
+    return "this customer is in another branch of the split"
+
+
+def in_own_branch(guard: list[dict], rule, customer) -> bool:
+    """Whether a planned action's split guards (if any) let it be scheduled for this customer."""
+    probe = _Probe(rule, customer)
+    return not any(_in_branch(probe, argument) for step in guard or [] for name, argument in step.items()
+                   if name == "split")
+
+
+@dataclass(frozen=True)
+class _Probe:
+    rule: Any
+    customer: Any
+
+
 @dataclass(frozen=True)
 class Guard:
     name: str
@@ -143,6 +169,10 @@ GUARDS: dict[str, Guard] = {guard.name: guard for guard in (
 )}
 
 
+# Guards a step kind adds to its actions, never written in a ``check``: a split's branch.
+INTERNAL: dict[str, Guard] = {"split": Guard("split", _in_branch)}
+
+
 def voided_by(guard: list[dict], event: StoreEvent) -> bool:
     """Whether ``event`` may make one of these guards fail now (``Guard.voided_by``)."""
     return any(name in GUARDS and GUARDS[name].voided_by(argument, event) for step in guard or []
@@ -157,7 +187,7 @@ def failed_guard(action: ScheduledAction) -> str | None:
             return reason
     for guard in action.guard:
         for name, argument in guard.items():
-            reason = GUARDS[name].check(action, argument)
+            reason = (GUARDS.get(name) or INTERNAL[name]).check(action, argument)
             if reason:
                 return reason
     return None

@@ -2,26 +2,20 @@
 a rule or pack earns can be told from what would have happened anyway (``reports.incremental``).
 
 A customer is assigned once and for good by a hash of the rule's (or pack's) id and the
-customer's id: the same customer is always on the same side, on every worker, after a restart,
+customer's id (``assignment``): the same customer is always on the same side, on every worker, after a restart,
 with no stored assignment. A rule's own percentage wins; else its pack's applies, and then the
 customer is held out of every rule of the pack alike. Only marketing sends are held out —
 transactional messages, effects, waits and checks all happen — and a held-out send has first
 passed everything a real one passes (its checks, consent, a channel and an address)."""
 from __future__ import annotations
 
-import hashlib
-
+from ..assignment import in_share
 from ..models import RulePack, ScheduledAction
-
-BUCKETS = 10_000
 
 
 def in_holdout(scope: str, customer_id: int, percent: int) -> bool:
     """Whether this customer is in the ``percent`` % held out of ``scope`` ("rule:x" / "pack:y")."""
-    if percent <= 0:
-        return False
-    digest = hashlib.sha256(f"masa-holdout:{scope}:{customer_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % BUCKETS < percent * BUCKETS // 100
+    return percent > 0 and in_share(f"holdout:{scope}", customer_id, 0, percent)
 
 
 def holdout_of(action: ScheduledAction) -> tuple[str, int] | None:

@@ -11,16 +11,21 @@ from datetime import datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.shortcuts import redirect
+from wagtail.log_actions import log
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..models import Rule, RulePack
-from ..reports.incremental import incremental_results
+from ..reports.incremental import incremental_results, split_results
 from ..reports.journey import JourneyCounts, StepCounts, journey_counts
 from ..rules.sentences import Words, trigger_phrase
+from ..rules.splits import choose_winner
 from ..rules.steps import STEPS
 from ..rules.wording import condition_phrase, fact_name
 from .base import MasaPage
@@ -72,6 +77,7 @@ class Drawing:
     height: int = 0
     arrows: list = field(default_factory=list)
     incremental: object = None    # reports.incremental.Incremental of its rule or pack, if held out
+    splits: list = field(default_factory=list)   # reports.incremental.SplitResult of each A/B split
 
 
 def _single(step) -> tuple[str | None, object]:
@@ -150,6 +156,16 @@ class Journey:
                     if argument.get(branch):
                         self.nodes.append(Node(label, "", depth + 1))
                         self.steps(argument[branch], f"{where}.wait.{branch}", depth + 1)
+                continue
+            if kind == "split" and isinstance(argument, dict):
+                winner = (self.rule.split_winners or {}).get(f"{where}.split", "")
+                self.nodes.append(Node(_("Split (A/B test)"), _("each customer goes down one branch, for good") + (
+                    _("; branch {winner} won: everyone now takes it").format(winner=winner) if winner else ""), depth))
+                for name, branch in argument.items():
+                    if isinstance(branch, dict):
+                        self.nodes.append(Node(_("Branch {name} ({share} %)").format(name=name, share=branch.get("share")),
+                                               "", depth + 1))
+                        self.steps(branch.get("steps") or [], f"{where}.split.{name}", depth + 1)
                 continue
             node = Node(str(LABELS.get(kind) or _("Change the customer")), str(step_kind.describe(argument, self.words)),
                         depth)
@@ -261,6 +277,7 @@ def drawings(rules: list[Rule], request, chain_rules: list[Rule] | None = None) 
         words.setdefault(rule.pack, Words.for_pack(rule.pack, html=False))
         drawing = Journey(rule, words[rule.pack], counts, query, chain_rules or rules).draw()
         drawing.incremental = measured.get(f"rule:{rule.rule_id}") or measured.get(f"pack:{rule.pack}")
+        drawing.splits = split_results(rule, since, until)
         result.append(drawing)
     return form, result
 
@@ -273,12 +290,28 @@ class RuleJourneyView(MasaPage):
     def get_page_title(self):
         return f"Journey: {self.rule.title}"
 
+    def post(self, request, *args, **kwargs):
+        """*Choose the winner* of a split (editors; in the audit log)."""
+        if not request.user.has_perm("masa.change_rule"):
+            raise PermissionDenied
+        at, winner = request.POST.get("split", ""), request.POST.get("winner", "")
+        try:
+            moved = choose_winner(self.rule, at, winner)
+        except ValueError as error:
+            messages.error(request, str(error))
+        else:
+            log(instance=self.rule, action="masa.split.winner", user=request.user,
+                data={"split": at, "winner": winner, "cancelled": moved.cancelled, "scheduled": moved.scheduled})
+            messages.success(request, f"Branch {winner} won: {moved.cancelled} pending actions of the other "
+                                      f"branches cancelled, {moved.scheduled} of branch {winner} scheduled instead.")
+        return redirect("masa_rule_journey", rule_id=self.rule.rule_id)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         pack_rules = list(Rule.objects.filter(pack=self.rule.pack))
         form, drawn = drawings([self.rule], self.request, pack_rules)
         context.update(form=form, drawings=drawn, pack=RulePack.objects.filter(pack_id=self.rule.pack).first(),
-                       overview=None)
+                       overview=None, can_edit=self.request.user.has_perm("masa.change_rule"))
         return context
 
 
@@ -298,7 +331,8 @@ class PackJourneyView(MasaPage):
         self.pack_title = pack.title if pack else pack_id
         context = super().get_context_data(**kwargs)
         form, drawn = drawings(rules, self.request)
-        context.update(form=form, drawings=drawn, pack=pack, overview=overview(rules, Words.for_pack(pack_id, html=False)))
+        context.update(form=form, drawings=drawn, pack=pack, overview=overview(rules, Words.for_pack(pack_id, html=False)),
+                       can_edit=False)
         return context
 
 

@@ -8,7 +8,7 @@ from django.urls import path
 from django.utils import timezone
 
 from ..reports import results
-from ..reports.incremental import incremental_results
+from ..reports.incremental import incremental_results, split_results_all
 from ..models import Rule
 from .base import MasaPage
 
@@ -63,7 +63,8 @@ class ResultsView(MasaPage):
         rule_ids = [selected] if selected else None
         if values["by"] == "pack" and self.request.GET.get("pack"):
             rule_ids = list(Rule.objects.filter(pack=self.request.GET["pack"]).values_list("rule_id", flat=True))
-        context.update(form=form, rows=rows, incremental=incremental_results(since, until, window), period_days=(until - since).days, previous_since=since - (until - since),
+        context.update(form=form, rows=rows, incremental=incremental_results(since, until, window),
+                       splits=split_results_all(since, until, window), period_days=(until - since).days, previous_since=since - (until - since),
                        previous_until=since - timedelta(days=1), by=values["by"], chart=chart(results.daily(since, until, rule_ids)),
                        selected=selected, totals=_totals(rows))
         return context

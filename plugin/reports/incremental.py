@@ -155,25 +155,23 @@ class Incremental:
         return "no clear difference"
 
 
-def _reached(actions) -> dict[int, tuple]:
-    """customer → (held out, when) of their first marketing send of these rules in the period."""
+def _reached(actions, side_of) -> dict[int, tuple]:
+    """customer → (side, when) of their first marketing send of these actions in the period
+    (sent, or held out); ``side_of(held_out, path)`` says which group it puts them in."""
     first: dict[int, tuple] = {}
     sent = set(Delivery.objects.filter(action__in=actions, status__in=Delivery.SENT_STATUSES)
                .values_list("action_id", flat=True))
-    for pk, customer_id, held_out, at in actions.order_by("completed_at", "pk").values_list(
-            "pk", "customer_id", "held_out", "completed_at"):
+    for pk, customer_id, held_out, path, at in actions.order_by("completed_at", "pk").values_list(
+            "pk", "customer_id", "held_out", "path", "completed_at"):
         if customer_id in first or not (held_out or pk in sent):
             continue
-        first[customer_id] = (held_out, at)
+        first[customer_id] = (side_of(held_out, path), at)
     return first
 
 
-def incremental(key: str, label: str, percent: int, rule_pks: list[int], since, until,
-                window: timedelta = timedelta(days=7)) -> Incremental:
-    actions = ScheduledAction.objects.filter(rule_id__in=rule_pks, kind="send", status=ScheduledAction.Status.DONE,
-                                             completed_at__gte=since, completed_at__lt=until)
-    actions = actions.filter(Q(params__class__isnull=True) | Q(params__class="marketing"))
-    reached = _reached(actions)
+def _groups(actions, side_of, window: timedelta) -> tuple[dict, dict, str]:
+    """Per side: a Group, and each customer's revenue (for Welch); and the orders' currency."""
+    reached = _reached(actions, side_of)
     orders = defaultdict(list)
     currency = ""
     for customer_id, at, total, order_currency in StoreEvent.objects.filter(
@@ -181,20 +179,91 @@ def incremental(key: str, label: str, percent: int, rule_pks: list[int], since, 
                                                                       "data__currency"):
         orders[customer_id].append((at, decimal(total)))
         currency = currency or order_currency or ""
-    groups = {True: Group(), False: Group()}
-    values: dict[bool, list[float]] = {True: [], False: []}
-    for customer_id, (held_out, at) in reached.items():
-        bought = [total for when, total in orders.get(customer_id, []) if at < when <= at + window]
-        group = groups[bool(held_out)]
+    groups: dict = defaultdict(Group)
+    values: dict = defaultdict(list)
+    for customer_id, (side, at) in reached.items():
+        bought = sum((total for when, total in orders.get(customer_id, []) if at < when <= at + window), Decimal(0))
+        group = groups[side]
         group.customers += 1
         group.converted += bool(bought)
-        group.revenue += sum(bought, Decimal(0))
-        values[bool(held_out)].append(float(sum(bought, Decimal(0))))
-    treated, control = groups[False], groups[True]
-    return Incremental(
-        key, label, percent, treated, control,
-        difference_of_proportions(treated.converted, treated.customers, control.converted, control.customers),
-        difference_of_means(values[False], values[True]), customers_needed(control.rate), currency)
+        group.revenue += bought
+        values[side].append(float(bought))
+    return groups, values, currency
+
+
+def _marketing_sends(rule_pks: list[int], since, until):
+    actions = ScheduledAction.objects.filter(rule_id__in=rule_pks, kind="send", status=ScheduledAction.Status.DONE,
+                                             completed_at__gte=since, completed_at__lt=until)
+    return actions.filter(Q(params__class__isnull=True) | Q(params__class="marketing"))
+
+
+def compare(key: str, label: str, percent: int, first: tuple, second: tuple, currency: str) -> Incremental:
+    """``first`` against ``second``, each (Group, customers' revenue)."""
+    (a, a_values), (b, b_values) = first, second
+    return Incremental(key, label, percent, a, b,
+                       difference_of_proportions(a.converted, a.customers, b.converted, b.customers),
+                       difference_of_means(a_values, b_values), customers_needed(b.rate), currency)
+
+
+def incremental(key: str, label: str, percent: int, rule_pks: list[int], since, until,
+                window: timedelta = timedelta(days=7)) -> Incremental:
+    groups, values, currency = _groups(_marketing_sends(rule_pks, since, until),
+                                       lambda held_out, path: bool(held_out), window)
+    return compare(key, label, percent, (groups[False], values[False]), (groups[True], values[True]), currency)
+
+
+@dataclass
+class SplitResult:
+    rule: Rule
+    at: str
+    branches: list            # (name, Group)
+    comparison: Incremental   # the first two branches, first − second
+    winner: str = ""
+
+
+def split_results(rule: Rule, since, until, window: timedelta = timedelta(days=7)) -> list[SplitResult]:
+    """Each split of the rule: its branches' customers, orders and revenue, the first two compared."""
+    found = []
+    for at, names in _splits(rule).items():
+        def branch_of(held_out, path, at=at):
+            rest = path[len(at) + 1:] if path.startswith(f"{at}.") else ""
+            return rest.split("[", 1)[0] or None
+
+        groups, values, currency = _groups(_marketing_sends([rule.pk], since, until), branch_of, window)
+        first, second = names[0], names[1]
+        comparison = compare(f"split:{rule.rule_id}:{at}", f"{first} − {second}", 0, (groups[first], values[first]),
+                             (groups[second], values[second]), currency)
+        found.append(SplitResult(rule, at, [(name, groups[name]) for name in names], comparison,
+                                 (rule.split_winners or {}).get(at, "")))
+    return found
+
+
+def _splits(rule: Rule) -> dict[str, list[str]]:
+    """Split place → its branch names, in the order written, read off the definition."""
+    found: dict[str, list[str]] = {}
+
+    def walk(steps, prefix):
+        for index, step in enumerate(steps or []):
+            if not isinstance(step, dict) or len(step) != 1:
+                continue
+            (kind, argument), = step.items()
+            where = f"{prefix}[{index}]"
+            if kind == "split" and isinstance(argument, dict):
+                found[f"{where}.split"] = list(argument)
+                for name, branch in argument.items():
+                    if isinstance(branch, dict):
+                        walk(branch.get("steps"), f"{where}.split.{name}")
+            elif kind == "wait" and isinstance(argument, dict):
+                for branch in ("on_event", "on_timeout"):
+                    walk(argument.get(branch), f"{where}.wait.{branch}")
+
+    walk((rule.definition or {}).get("steps"), "steps")
+    return found
+
+
+def split_results_all(since, until, window: timedelta = timedelta(days=7)) -> list[SplitResult]:
+    return [result for rule in Rule.objects.filter(definition__icontains="split").order_by("title")
+            for result in split_results(rule, since, until, window)]
 
 
 def incremental_results(since, until, window: timedelta = timedelta(days=7)) -> list[Incremental]:

@@ -265,11 +265,12 @@ class _Compiler:
         return test
 
     # -- steps ---------------------------------------------------------------------------------
-    def plan(self, steps, prefix="steps", guard=None, branch=False) -> tuple[list[dict], list[PlannedAction]]:
-        """Compile a list of steps, each by its kind in the registry (``rules.steps``)."""
+    def plan(self, steps, prefix="steps", guard=None, branch=False, waits=None) -> tuple[list[dict], list[PlannedAction]]:
+        """Compile a list of steps, each by its kind in the registry (``rules.steps``); ``waits``:
+        those before a branch that starts at once (a split's), which its actions wait too."""
         if not isinstance(steps, list) or (not steps and not branch):
             self.fail(prefix, "must be a non-empty list")
-        build = Build(branch=branch, guard=list(guard or []))
+        build = Build(branch=branch, guard=list(guard or []), waits=list(waits or []))
         known_problems = len(self.problems)
         for index, step in enumerate(steps):
             build.index, build.where, build.last = index, f"{prefix}[{index}]", index == len(steps) - 1
@@ -300,6 +301,11 @@ def walk_steps(steps, path=("steps",)):
         if isinstance(wait, dict):
             for branch in ("on_event", "on_timeout"):
                 yield from walk_steps(wait.get(branch), (*here, "wait", branch))
+        split = step.get("split")
+        if isinstance(split, dict):
+            for name, branch in split.items():
+                if isinstance(branch, dict):
+                    yield from walk_steps(branch.get("steps"), (*here, "split", name, "steps"))
 
 
 def used_templates(definition) -> set[str]:

@@ -7,11 +7,11 @@ and its case in tests/rules/test_step_kinds.py (docs/architecture.md, "Add a ste
 """
 from __future__ import annotations
 
-from . import check, effects, emit, notify_staff, send, sync_to_saleor, wait
+from . import check, effects, emit, notify_staff, send, split, sync_to_saleor, wait
 from .base import Build, EditableField, StepKind
 
 STEPS: dict[str, StepKind] = {kind.name: kind for module in (wait, check, send, effects, notify_staff, sync_to_saleor,
-                                                               emit) for kind in module.KINDS}
+                                                               emit, split) for kind in module.KINDS}
 # The action kinds whose performing renders a message template.
 MESSAGE_KINDS = frozenset(kind.plans for kind in STEPS.values() if kind.sends_message)
 NAMES = ", ".join(STEPS)

@@ -37,6 +37,8 @@ class Check(StepKind):
             compiler.fail(where, "must be a mapping of guards")
         for name, value in argument.items():
             guard = GUARDS.get(name)
+            if name == "split":
+                compiler.fail(f"{where}.{name}", "a split is a step of its own (split: {a: {share, steps}, …})")
             if guard is None:
                 compiler.fail(f"{where}.{name}", f"unknown guard; one of {sorted(GUARDS)}")
             problem = guard.problem(value)
