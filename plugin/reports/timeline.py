@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from .. import events
 from ..models import Customer, CustomerNote, Delivery, Rule, RuleFiring, ScheduledAction, StoreEvent
+from ..money import format_money
 from ..timezones import customer_zone
 
 FEEDBACK_EVENTS = events.FEEDBACK_BADGES
@@ -63,7 +64,7 @@ def _fact_words(name: str) -> str:
 def _event_detail(event: StoreEvent) -> str:
     data = event.data
     if "total" in data:
-        return f"{data['total']} {data.get('currency', '')}".strip()
+        return format_money(data["total"], data.get("currency", ""))
     if event.name in FEEDBACK_EVENTS:
         return " · ".join(str(data[key]) for key in ("rule", "template", "url") if data.get(key))
     return event.error

@@ -116,6 +116,13 @@ def test_shop_admin_journey_in_the_browser(browser_page, live_server, signing_st
     assert "Order placed #" in timeline and "Rule fired: Absorbent products refill" in timeline
     assert "Will email “Time to restock, {first name}?” on " in timeline
 
+    page.click("a:has-text('Show what Masa will do if nothing else happens')")
+    page.locator(".masa-forecast").wait_for()
+    shot(page, "05a-next-90-days")
+    assert "Would email “Time to restock, Ruth?”" in page.locator(".masa-forecast").inner_text() or \
+        "Would email “Time to restock" in page.locator(".masa-forecast").inner_text()
+    assert ScheduledAction.objects.get(rule=refill_rule).status == "pending", "the forecast changed nothing"
+
     page.goto(f"/admin/masa/rules/{refill_rule.rule_id}/journey/")
     page.locator(".masa-journey svg").wait_for()
     shot(page, "05b-rule-journey")
