@@ -131,8 +131,10 @@ def run(job_id: int) -> str:
     except Exception as error:  # noqa: BLE001 - a job's failure is recorded for the admin to read
         log.exception("Job %s failed", job_id)
         fields = {"status": Job.Status.FAILED, "error": f"{error.__class__.__name__}: {error}"[:2000]}
-    seen(job)   # the last progress a SQLite job reported through the cache
-    job.refresh_from_db(fields=["done", "total"]) if connection.vendor != "sqlite" else None
+    if connection.vendor == "sqlite":
+        seen(job)   # the last progress it reported through the cache
+    else:
+        job.refresh_from_db(fields=["done", "total"])
     done = (job.total or job.done) if fields["status"] == Job.Status.DONE else job.done
     Job.objects.filter(pk=job_id).update(finished_at=timezone.now(), done=done, total=job.total, **fields)
     cache.delete(_cache_key(job_id))

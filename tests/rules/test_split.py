@@ -85,6 +85,8 @@ def test_choosing_the_winner_moves_everyone_to_its_branch(client, signing_store,
     url = reverse("masa_rule_journey", args=["ab"])
     page = client.get(url).content.decode()
     assert "Branch a (50 %)" in page and "Choose a as the winner" not in page
+    assert client.post(url, {"split": "steps[1].split", "winner": "a"}).status_code in (302, 403)
+    assert Rule.objects.get(pk=split_rule.pk).split_winners == {}, "a viewer chooses nothing"
     client.force_login(editor())
     assert "Choose a as the winner" in client.get(url).content.decode()
     client.post(url, {"split": "steps[1].split", "winner": "a"})
@@ -114,3 +116,8 @@ def test_the_branches_are_compared_after_their_sends(client, signing_store, spli
     assert [name for name, _ in result.branches] == ["a", "b"]
     assert sum(group.customers for _, group in result.branches) == 10
     assert result.comparison.label == "a − b"
+    client.force_login(viewer())
+    page = client.get(reverse("masa_results"), {"since": NOW.date().isoformat(),
+                                                "until": (NOW + timedelta(days=10)).date().isoformat(),
+                                                "by": "rule", "window": 7}).content.decode()
+    assert "A/B splits" in page and "Offer test" in page
