@@ -1,6 +1,7 @@
 """Holdouts: stable assignment, held-out marketing sends recorded instead of sent (never a
 transactional one), and the incremental statistics on synthetic shops whose true uplift is known."""
 import random
+from pathlib import Path
 from datetime import timedelta
 from decimal import Decimal
 
@@ -169,3 +170,17 @@ def test_the_journey_shows_the_holdout_and_its_result(client, synthetic_shop):
     listed = client.get(reverse("masa_customers"), {"rule": synthetic_shop.rule_id, "step": "steps[2]",
                                                     "state": "held_out"}).content.decode()
     assert "were held out of this message" in listed
+
+
+@pytest.mark.django_db
+def test_a_packs_holdout_is_imported_kept_on_upgrade_and_exported(settings):
+    from masa.packs.installer import export_pack, import_pack, upgrade_pack
+    from masa.packs.loader import load_pack
+
+    source = (Path(__file__).resolve().parents[1] / "packs" / "ecommerce-starter" / "pack.yaml").read_text()
+    import_pack(load_pack(source.replace("\nrules:", "\nholdout: 10\nrules:", 1)))
+    assert RulePack.objects.get().holdout_percent == 10
+    RulePack.objects.update(holdout_percent=15)
+    upgrade_pack(load_pack(source.replace("version: 1.0.0", "version: 1.1.0")))
+    assert RulePack.objects.get().holdout_percent == 15, "the shop's holdout survives an upgrade"
+    assert "holdout: 15" in export_pack("ecommerce-starter")

@@ -220,6 +220,7 @@ def export_pack(pack_id: str) -> str:
         **({"segments": installed.segments} if installed.segments else {}),
         **({"dosage": installed.dosage} if installed.dosage else {}),
         **({"cart_abandonment": {"per": installed.cart_abandonment}} if installed.cart_abandonment else {}),
+        **({"holdout": installed.holdout_percent} if installed.holdout_percent else {}),
         "templates": templates,
         "rules": [
             {"id": rule.rule_id, "title": rule.title, "enabled": rule.enabled, **rule.definition}
