@@ -6,7 +6,7 @@ import sys
 
 from .common import ROOT
 
-BENCHMARKS = ["intake", "evaluate", "scaleout", "e2e", "sweep", "memory"]
+BENCHMARKS = ["intake", "evaluate", "scaleout", "e2e", "sweep", "journey", "memory"]
 
 
 def main(argv=None) -> int:

@@ -36,6 +36,6 @@ class Migration(migrations.Migration):
         migrations.RunPython(fill_paths, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name='scheduledaction',
-            index=models.Index(fields=['rule', 'path', 'status'], name='masa_action_rule_step'),
+            index=models.Index(fields=['rule', 'status', 'path'], name='masa_action_rule_step'),
         ),
     ]

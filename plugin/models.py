@@ -338,7 +338,7 @@ class ScheduledAction(models.Model):
             models.Index(fields=["due_at"], condition=Q(status="pending"), name="masa_action_due"),
             models.Index(fields=["claimed_at"], condition=Q(status="claimed"), name="masa_action_claimed"),
             models.Index(fields=["customer", "status"], name="masa_action_customer"),
-            models.Index(fields=["rule", "path", "status"], name="masa_action_rule_step"),
+            models.Index(fields=["rule", "status", "path"], name="masa_action_rule_step"),
         ]
 
     def __str__(self):
