@@ -99,6 +99,9 @@ def facts_set(steps) -> set[str]:
             found.add(f"custom.{str(argument).removeprefix('custom.')}")
         elif kind == "wait" and isinstance(argument, dict):
             found |= facts_set(argument.get("on_event")) | facts_set(argument.get("on_timeout"))
+        elif kind == "split" and isinstance(argument, dict):
+            for branch in argument.values():
+                found |= facts_set(branch.get("steps")) if isinstance(branch, dict) else set()
     return found
 
 

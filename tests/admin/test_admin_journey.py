@@ -118,3 +118,12 @@ def test_journey_pages_need_the_viewer_permission(client, refill_rule, django_us
     assert denied(client.get(reverse("masa_rule_journey", args=[refill_rule.rule_id])))
     assert denied(client.get(reverse("masa_pack_journey", args=["local"])))
     assert Customer.objects.count() == 0
+
+
+def test_what_a_rule_sets_is_found_in_every_branch():
+    from masa.admin.journey import facts_set
+
+    steps = [{"wait": {"event": "message_opened", "within": "2d", "on_timeout": [{"tag": "cold"}]}},
+             {"split": {"a": {"share": 50, "steps": [{"set": {"fact": "tier", "value": "vip"}}]},
+                        "b": {"share": 50, "steps": [{"emit": "nudged"}]}}}]
+    assert facts_set(steps) == {"tag:cold", "tier", "custom.nudged"}
