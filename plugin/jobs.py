@@ -39,6 +39,7 @@ class Progress:
 
     def __init__(self, job: Job):
         self.job_id = job.pk
+        self._own = None   # the connection progress is written through, opened at the first report
 
     def __call__(self, done: int, total: int, note: str = "") -> None:
         now = timezone.now()
@@ -49,16 +50,17 @@ class Progress:
             if state.get("cancel"):
                 raise Cancelled
             return
-        own = connections.create_connection("default")
-        try:
-            with own.cursor() as cursor:
-                cursor.execute(f"UPDATE {Job._meta.db_table} SET done = %s, total = %s, note = %s, beat_at = %s "
-                               f"WHERE id = %s RETURNING cancel_requested", [done, total, note[:255], now, self.job_id])
-                row = cursor.fetchone()
-        finally:
-            own.close()
+        self._own = self._own or connections.create_connection("default")
+        with self._own.cursor() as cursor:
+            cursor.execute(f"UPDATE {Job._meta.db_table} SET done = %s, total = %s, note = %s, beat_at = %s "
+                           f"WHERE id = %s RETURNING cancel_requested", [done, total, note[:255], now, self.job_id])
+            row = cursor.fetchone()
         if row and row[0]:
             raise Cancelled
+
+    def close(self) -> None:
+        if self._own is not None:
+            self._own.close()
 
 
 def seen(job: Job) -> Job:
@@ -131,6 +133,8 @@ def run(job_id: int) -> str:
     except Exception as error:  # noqa: BLE001 - a job's failure is recorded for the admin to read
         log.exception("Job %s failed", job_id)
         fields = {"status": Job.Status.FAILED, "error": f"{error.__class__.__name__}: {error}"[:2000]}
+    finally:
+        progress.close()
     if connection.vendor == "sqlite":
         seen(job)   # the last progress it reported through the cache
     else:

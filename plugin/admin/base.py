@@ -1,8 +1,12 @@
 """What every Masa admin page shares: Wagtail's page chrome, a permission check, and the object
 a page is about, looked up from its URL (``object_model``, stored as ``object_name``)."""
+from datetime import date, datetime, time, timedelta
+
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -13,6 +17,7 @@ class MasaPage(WagtailAdminTemplateMixin, TemplateView):
     header_icon = "cogs"
     object_model = None
     object_name = "object"
+    parent = None          # (label, URL name) of the page above it in the breadcrumbs
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.has_perm(f"masa.{self.permission}"):
@@ -22,7 +27,8 @@ class MasaPage(WagtailAdminTemplateMixin, TemplateView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_breadcrumbs_items(self):
-        return [{"url": reverse_lazy("wagtailadmin_home"), "label": "Home"},
+        above = [{"url": reverse(self.parent[1]), "label": self.parent[0]}] if self.parent else []
+        return [{"url": reverse_lazy("wagtailadmin_home"), "label": "Home"}, *above,
                 {"url": "", "label": self.get_page_title()}]
 
 
@@ -33,3 +39,28 @@ def safe_next(request, fallback: str) -> str:
                                                   require_https=request.is_secure()):
         return target
     return reverse(fallback)
+
+
+class DaysForm(forms.Form):
+    """A period of whole days, as the admin's pages ask for one."""
+
+    since = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("since") and cleaned.get("until") and cleaned["since"] > cleaned["until"]:
+            raise forms.ValidationError("the period ends before it starts")
+        return cleaned
+
+
+def last_days(days: int = 30) -> dict:
+    today = timezone.localdate()
+    return {"since": today - timedelta(days=days - 1), "until": today}
+
+
+def day_range(since: date, until: date) -> tuple[datetime, datetime]:
+    """From the start of ``since`` to the end of ``until`` (inclusive), in the admin's time zone."""
+    zone = timezone.get_current_timezone()
+    return datetime.combine(since, time.min, tzinfo=zone), datetime.combine(until + timedelta(days=1), time.min,
+                                                                            tzinfo=zone)

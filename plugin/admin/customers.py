@@ -21,6 +21,18 @@ from .wording import describer
 from .base import MasaPage
 
 
+def matching(query: str):
+    """Customers whose email, phone or store id holds ``query``, or whose name has each of its words;
+    the most recently changed first."""
+    customers = Customer.objects.order_by("-updated_at")
+    if not query:
+        return customers
+    name = Q()
+    for word in query.split():
+        name &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+    return customers.filter(Q(email__icontains=query) | Q(phone__icontains=query) | Q(store_id=query) | name)
+
+
 class CustomerIndexView(MasaPage):
     template_name = "masa/admin/customers.html"
     permission = "view_customer"
@@ -30,14 +42,7 @@ class CustomerIndexView(MasaPage):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         query = self.request.GET.get("q", "").strip()
-        customers = Customer.objects.order_by("-updated_at")
-        if query:
-            words = query.split()
-            condition = Q(email__icontains=query) | Q(phone__icontains=query) | Q(store_id=query)
-            name = Q()
-            for word in words:
-                name &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
-            customers = customers.filter(condition | name)
+        customers = matching(query)
         band = self.request.GET.get("band", "")
         if band:
             customers = customers.filter(facts__score_band=band)
@@ -73,16 +78,10 @@ class CustomerTimelineView(MasaPage):
     header_icon = "user"
 
     object_model, object_name = Customer, "customer"
+    parent = ("Customers", "masa_customers")
 
     def get_page_title(self):
         return f"{self.customer.full_name or self.customer.email}"
-
-    def get_breadcrumbs_items(self):
-        from django.urls import reverse
-
-        return [{"url": reverse("wagtailadmin_home"), "label": "Home"},
-                {"url": reverse("masa_customers"), "label": "Customers"},
-                {"url": "", "label": self.get_page_title()}]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

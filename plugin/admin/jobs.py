@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.dateparse import parse_datetime
 
 from .. import jobs
@@ -31,13 +31,10 @@ class JobView(MasaPage):
     permission = "change_rule"
     header_icon = "time"
     object_model, object_name = Job, "job"
+    parent = ("Background jobs", "masa_jobs")
 
     def get_page_title(self):
         return self.job.title
-
-    def get_breadcrumbs_items(self):
-        return [{"url": reverse("wagtailadmin_home"), "label": "Home"},
-                {"url": reverse("masa_jobs"), "label": "Background jobs"}, {"url": "", "label": self.job.title}]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

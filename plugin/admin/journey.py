@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from wagtail.log_actions import log
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,7 +26,7 @@ from ..rules.sentences import Words, trigger_phrase
 from ..rules.splits import choose_winner
 from ..rules.steps import STEPS
 from ..rules.wording import condition_phrase, fact_name
-from .base import MasaPage
+from .base import DaysForm, MasaPage, day_range, last_days
 from .preview import preview_url
 
 WIDTH, BOX, INDENT, LINE, GAP, CHARS = 760, 470, 36, 16, 18, 66
@@ -112,11 +110,9 @@ def started_by(trigger: dict) -> str:
 class Journey:
     """Builds the drawing of one rule from its definition and the counts of its steps."""
 
-    def __init__(self, rule: Rule, words: Words, counts: JourneyCounts, period: dict, rules: list[Rule]):
+    def __init__(self, rule: Rule, words: Words, counts: JourneyCounts, period: dict, links: "Links"):
         self.rule, self.words, self.counts, self.period = rule, words, counts, period
-        self.chains = _chains(rules)
-        self.setters = {name: [r for r in rules if name in facts_set((r.definition or {}).get("steps"))]
-                        for name in self.chains}
+        self.chains, self.setters = links.starts, links.set_by
         self.nodes: list[Node] = []
 
     def link(self, path: str, state: str, reason: str = "") -> str:
@@ -243,42 +239,43 @@ def layout(rule: Rule, nodes: list[Node]) -> Drawing:
     return Drawing(rule, nodes, WIDTH, y, arrows)
 
 
-def _chains(rules) -> dict:
-    """fact or event name → the rules it starts, for names that another rule sets."""
-    set_somewhere = set().union(*[facts_set((r.definition or {}).get("steps")) for r in rules]) if rules else set()
-    chains: dict[str, list[Rule]] = {}
-    for rule in rules:
-        name = started_by((rule.definition or {}).get("trigger") or {})
-        if name in set_somewhere:
-            chains.setdefault(name, []).append(rule)
-    return chains
+@dataclass
+class Links:
+    """How a set of rules chain: for each fact or event one of them sets and another's trigger
+    names, the rules it starts and the rules that set it."""
+
+    starts: dict
+    set_by: dict
+
+    @classmethod
+    def of(cls, rules: list[Rule]) -> "Links":
+        sets = {rule.pk: facts_set((rule.definition or {}).get("steps")) for rule in rules}
+        starts: dict[str, list[Rule]] = {}
+        for rule in rules:
+            name = started_by((rule.definition or {}).get("trigger") or {})
+            if any(name in names for names in sets.values()):
+                starts.setdefault(name, []).append(rule)
+        return cls(starts, {name: [rule for rule in rules if name in sets[rule.pk]] for name in starts})
 
 
-class PeriodForm(forms.Form):
-    since = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
-
-
-def period(request) -> tuple[PeriodForm, datetime, datetime, dict]:
-    today = timezone.localdate()
-    initial = {"since": today - timedelta(days=29), "until": today}
-    form = PeriodForm({**initial, **{k: v for k, v in request.GET.items() if k in initial}})
-    values = form.cleaned_data if form.is_valid() and form.cleaned_data["since"] <= form.cleaned_data["until"] else initial
-    zone = timezone.get_current_timezone()
-    since = datetime.combine(values["since"], time.min, tzinfo=zone)
-    until = datetime.combine(values["until"] + timedelta(days=1), time.min, tzinfo=zone)
+def period(request) -> tuple[DaysForm, datetime, datetime, dict]:
+    initial = last_days(30)
+    form = DaysForm({**initial, **{k: v for k, v in request.GET.items() if k in initial}})
+    values = form.cleaned_data if form.is_valid() else initial
+    since, until = day_range(values["since"], values["until"])
     return form, since, until, {"since": values["since"].isoformat(), "until": values["until"].isoformat()}
 
 
-def drawings(rules: list[Rule], request, chain_rules: list[Rule] | None = None) -> tuple[PeriodForm, list[Drawing]]:
+def drawings(rules: list[Rule], request, chain_rules: list[Rule] | None = None) -> tuple[DaysForm, list[Drawing]]:
     form, since, until, query = period(request)
     measured = {row.key: row for row in incremental_results(since, until)}
     counts = journey_counts([rule.rule_id for rule in rules], since, until)
     words = {}
+    links = Links.of(chain_rules or rules)
     result = []
     for rule in rules:
         words.setdefault(rule.pack, Words.for_pack(rule.pack, html=False))
-        drawing = Journey(rule, words[rule.pack], counts, query, chain_rules or rules).draw()
+        drawing = Journey(rule, words[rule.pack], counts, query, links).draw()
         drawing.incremental = measured.get(f"rule:{rule.rule_id}") or measured.get(f"pack:{rule.pack}")
         drawing.splits = split_results(rule, since, until)
         result.append(drawing)
@@ -350,14 +347,14 @@ def chain_name(name: str, words: Words) -> str:
 
 def overview(rules: list[Rule], words: Words) -> dict:
     """The pack's rules as boxes in a column, an arrow from each rule to the rules it starts."""
-    chains = _chains(rules)
+    links = Links.of(rules)
     row, height = 34, 26
     boxes = [{"rule": rule, "y": 10 + index * row, "anchor": f"rule-{rule.rule_id}"} for index, rule in enumerate(rules)]
     position = {box["rule"].pk: box for box in boxes}
     arrows = []
-    for rule in rules:
-        for fact in sorted(facts_set((rule.definition or {}).get("steps"))):
-            for other in chains.get(fact, []):
+    for fact, started in sorted(links.starts.items()):
+        for rule in links.set_by[fact]:
+            for other in started:
                 if other.pk == rule.pk:
                     continue
                 y1, y2 = position[rule.pk]["y"] + height / 2, position[other.pk]["y"] + height / 2

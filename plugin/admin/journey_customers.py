@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 from django.db.models.fields.json import KT
-from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from ..models import Delivery, Rule, RuleFiring, ScheduledAction, StoreEvent
 from ..reports.journey import reason_kind
+from .base import day_range
 
 STATES = {
     "started": "started the rule", "waiting": "are waiting at this step now", "reached": "passed the checks",
@@ -39,8 +39,7 @@ def _period(query) -> tuple[datetime, datetime] | None:
     since, until = parse_date(query.get("since") or ""), parse_date(query.get("until") or "")
     if not since or not until:
         return None
-    zone = timezone.get_current_timezone()
-    return datetime.combine(since, time.min, tzinfo=zone), datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
+    return day_range(since, until)
 
 
 def step_filter(query) -> StepFilter | None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from wagtail.log_actions import log
@@ -25,6 +24,7 @@ from ..rendering import RenderedMessage, TemplateError, find_template, merge_con
 from ..rules.sentences import Words
 from ..rules.wording import template_title
 from .base import MasaPage
+from .customers import matching
 
 SAMPLE_VOUCHER = {"code": "PREVIEW-0000", "value": "10", "type": "percentage", "valid_until": ""}
 TEST_PREFIX = "[Test] "
@@ -92,8 +92,7 @@ class MessagePreviewView(MasaPage):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         query = self.request.GET.get("q", "").strip()
-        found = Customer.objects.filter(Q(email__icontains=query) | Q(first_name__icontains=query)
-                                        | Q(last_name__icontains=query)).order_by("-updated_at")[:10] if query else []
+        found = matching(query)[:10] if query else []
         customer = self.customer()
         shown = preview(self.message_template.key, customer) if customer else None
         channels = channels_for(self.message_template)

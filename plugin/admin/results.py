@@ -1,31 +1,22 @@
 """Results per rule or per pack over a chosen period, with a daily chart of messages."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django import forms
 from django.urls import path
-from django.utils import timezone
 
 from ..reports import results
 from ..reports.incremental import incremental_results, split_results_all
 from ..models import Rule
-from .base import MasaPage
+from .base import DaysForm, MasaPage, day_range, last_days
 
 CHART_WIDTH, CHART_HEIGHT = 720, 160
 
 
-class PeriodForm(forms.Form):
-    since = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+class PeriodForm(DaysForm):
     by = forms.ChoiceField(choices=[("rule", "Rule"), ("pack", "Pack")], label="Per")
     window = forms.IntegerField(min_value=1, max_value=90, label="Conversion window (days)")
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("since") and cleaned.get("until") and cleaned["since"] > cleaned["until"]:
-            raise forms.ValidationError("the period ends before it starts")
-        return cleaned
 
 
 def chart(days) -> dict:
@@ -49,13 +40,10 @@ class ResultsView(MasaPage):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        today = timezone.localdate()
-        initial = {"since": today - timedelta(days=29), "until": today, "by": "rule", "window": 7}
+        initial = {**last_days(30), "by": "rule", "window": 7}
         form = PeriodForm({**initial, **self.request.GET.dict()}) if self.request.GET else PeriodForm(initial)
         values = form.cleaned_data if form.is_valid() else initial
-        zone = timezone.get_current_timezone()
-        since = datetime.combine(values["since"], time.min, tzinfo=zone)
-        until = datetime.combine(values["until"] + timedelta(days=1), time.min, tzinfo=zone)
+        since, until = day_range(values["since"], values["until"])
         window = timedelta(days=values["window"])
         of_period = results.pack_results if values["by"] == "pack" else results.rule_results
         rows = results.compared(of_period(since, until, window), of_period(since - (until - since), since, window))
@@ -64,9 +52,10 @@ class ResultsView(MasaPage):
         if values["by"] == "pack" and self.request.GET.get("pack"):
             rule_ids = list(Rule.objects.filter(pack=self.request.GET["pack"]).values_list("rule_id", flat=True))
         context.update(form=form, rows=rows, incremental=incremental_results(since, until, window),
-                       splits=split_results_all(since, until, window), period_days=(until - since).days, previous_since=since - (until - since),
-                       previous_until=since - timedelta(days=1), by=values["by"], chart=chart(results.daily(since, until, rule_ids)),
-                       selected=selected, totals=_totals(rows))
+                       splits=split_results_all(since, until, window), period_days=(until - since).days,
+                       previous_since=since - (until - since), previous_until=since - timedelta(days=1),
+                       by=values["by"], chart=chart(results.daily(since, until, rule_ids)), selected=selected,
+                       totals=_totals(rows))
         return context
 
 

@@ -11,13 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from ..models import Customer, Delivery, ScheduledAction, StoreEvent
-from ..rehearsal import rehearsing
-from .playback import Clock
-from .shadow import shadow
+from .playback import Clock, rehearsal
 
 
 @dataclass(frozen=True)
@@ -33,32 +30,21 @@ class Next:
     what: str = ""       # the action in words, as its rule says it (``describe``)
 
 
-class _Rollback(Exception):
-    pass
-
-
 def forecast(customer: Customer, days: int = 90, now: datetime | None = None, describe=None) -> list[Next]:
     """What Masa would do for ``customer`` in the next ``days``, in time order; ``describe(action)``
     says an action in words (the admin passes its rules' words)."""
     now = now or timezone.now()
     horizon = now + timedelta(days=days)
-    found: list[Next] = []
-    try:
-        with transaction.atomic(), rehearsing():
-            shadow(customer_id=customer.pk)
-            pending = ScheduledAction.objects.filter(status=ScheduledAction.Status.PENDING)
-            pending.exclude(customer=customer).update(status=ScheduledAction.Status.CANCELLED,
-                                                      cancel_reason="not this forecast's customer")
-            StoreEvent.objects.filter(status=StoreEvent.Status.RECEIVED).exclude(customer=customer).update(
-                status=StoreEvent.Status.PROCESSED)
-            known = set(ScheduledAction.objects.filter(customer=customer).exclude(
-                status=ScheduledAction.Status.PENDING).values_list("pk", flat=True))
-            Clock(now, since_event=0).run_until(horizon)
-            found = _collect(customer, known, now, horizon, describe)
-            raise _Rollback
-    except _Rollback:
-        pass
-    return found
+    with rehearsal(copy=True, customer_id=customer.pk):
+        pending = ScheduledAction.objects.filter(status=ScheduledAction.Status.PENDING)
+        pending.exclude(customer=customer).update(status=ScheduledAction.Status.CANCELLED,
+                                                  cancel_reason="not this forecast's customer")
+        StoreEvent.objects.filter(status=StoreEvent.Status.RECEIVED).exclude(customer=customer).update(
+            status=StoreEvent.Status.PROCESSED)
+        known = set(ScheduledAction.objects.filter(customer=customer).exclude(
+            status=ScheduledAction.Status.PENDING).values_list("pk", flat=True))
+        Clock(now, since_event=0).run_until(horizon)
+        return _collect(customer, known, now, horizon, describe)
 
 
 def _collect(customer: Customer, known: set[int], now, horizon, describe) -> list[Next]:

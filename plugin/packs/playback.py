@@ -9,13 +9,31 @@ moves on, exactly as the worker would evaluate them after their commit.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
+
+from django.db import transaction
 
 from ..actions.due import sweep
 from ..models import ScheduledAction, StoreEvent
+from ..rehearsal import rehearsing
 from ..rules.evaluate import evaluate_events
+from .shadow import shadow
 
 MAX_STEPS = 20_000
+
+
+@contextmanager
+def rehearsal(copy: bool = False, customer_id: int | None = None):
+    """The live path with nothing leaving Masa, in a transaction that is always rolled back;
+    ``copy``: on private copies of the tables (``shadow``; ``customer_id``: that customer's rows)."""
+    with transaction.atomic(), rehearsing():
+        if copy:
+            shadow(customer_id)
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
 
 
 class NeverSettles(RuntimeError):

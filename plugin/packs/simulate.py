@@ -17,17 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from ..models import Customer, Delivery, RuleFiring, RulePack, ScheduledAction, StoreEvent
-from ..rehearsal import rehearsing
 from ..rendering import TemplateError, find_template, merge_context, render
 from ..rules.steps import MESSAGE_KINDS
 from .installer import import_pack, upgrade_pack
 from .loader import Pack
-from .playback import Clock
-from .shadow import shadow
+from .playback import Clock, rehearsal
 
 DERIVED_FIELDS = {
     "orders_count": 0, "total_spent": 0, "first_order_at": None, "last_order_at": None,
@@ -52,25 +49,14 @@ class WouldDo:
     html_body: str = ""
 
 
-class _Rollback(Exception):
-    pass
-
-
 def simulate(pack_id: str, days: int, pack: Pack | None = None, now=None, rule_id: str | None = None,
              progress=None) -> list[WouldDo]:
     """What the pack (or only ``rule_id`` of it, its pack's other rules still chaining) would have done."""
     now = now or timezone.now()
-    results: list[WouldDo] = []
-    try:
-        with transaction.atomic(), rehearsing():
-            shadow()
-            _install(pack)
-            _replay(pack_id, now, progress)
-            results = _collect(pack_id, now - timedelta(days=days), now, rule_id)
-            raise _Rollback
-    except _Rollback:
-        pass
-    return results
+    with rehearsal(copy=True):
+        _install(pack)
+        _replay(pack_id, now, progress)
+        return _collect(pack_id, now - timedelta(days=days), now, rule_id)
 
 
 def _install(pack: Pack | None) -> None:
