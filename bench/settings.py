@@ -5,7 +5,10 @@ real webhooks without a key server.
 """
 import os
 
-from example_site.settings import *  # noqa: F401,F403
+# The example site reads its key from the environment only; the bench's processes share this one.
+os.environ.setdefault("DJANGO_SECRET_KEY", "masa-bench-only-0b7e4d2c9a1f4e6b8d3c5f7a9e1b2d4c-not-for-a-site")
+
+from example_site.settings import *  # noqa: E402,F401,F403
 
 DEBUG = False
 ALLOWED_HOSTS = ["*"]

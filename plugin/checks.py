@@ -4,20 +4,54 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import conf
 from .models import Channel, MessageTemplate, SaleorApp, WorkerHeartbeat
 
 WORKER_SILENT_AFTER = timedelta(minutes=10)
+# SECRET_KEYs written in this repository (the example site's former default): anyone can sign with them.
+PUBLISHED_SECRET_KEYS = {"masa-example-not-secret"}
+
+
+def weak_secret(key) -> bool:
+    """Published, or weak by Django's own rule (security.W009): Django's ``django-insecure-``
+    prefix, shorter than 50 characters, or fewer than 5 different ones."""
+    key = key.decode(errors="replace") if isinstance(key, bytes) else str(key or "")
+    return (key in PUBLISHED_SECRET_KEYS or key.startswith("django-insecure-") or len(key) < 50
+            or len(set(key)) < 5)
+
+
+def secret_problems() -> list[tuple[str, str, str]]:
+    """(id, problem, what to set) for a signing key anyone may know on a site with DEBUG off: it
+    signs Masa's tracking and opt-in links, and stored Saleor tokens are encrypted with a key
+    derived from it unless MASA['TOKEN_ENCRYPTION_KEYS'] is set."""
+    if settings.DEBUG:
+        return []
+    problems = []
+    if weak_secret(settings.SECRET_KEY):
+        problems.append(("masa.E002", _(
+            "SECRET_KEY is a published or weak key and DEBUG is off: anyone who knows it can forge Masa's "
+            "tracking and opt-in links, and without MASA['TOKEN_ENCRYPTION_KEYS'] the stored Saleor tokens "
+            "are encrypted with a key derived from it."), _(
+            "Set SECRET_KEY (the example site reads DJANGO_SECRET_KEY) to a new random value of 50 characters "
+            "or more, e.g. from django.core.management.utils.get_random_secret_key(), kept out of the "
+            "repository; and set MASA['TOKEN_ENCRYPTION_KEYS'] to [a key from Fernet.generate_key()].")))
+    if any(weak_secret(key) for key in getattr(settings, "SECRET_KEY_FALLBACKS", None) or []):
+        problems.append(("masa.E003", _(
+            "SECRET_KEY_FALLBACKS holds a published or weak key: links signed with it are still accepted."), _(
+            "Remove that key from SECRET_KEY_FALLBACKS.")))
+    return problems
 
 
 def missing() -> list[tuple[str, str, str]]:
     """(id, what is missing, what to do) for each thing a working setup needs and this one lacks."""
-    problems = []
+    problems = secret_problems()
     try:
         if not conf.get("SALEOR_STORES") and not SaleorApp.objects.filter(status=SaleorApp.Status.INSTALLED).exists():
             problems.append(("masa.W001", "No Saleor store is connected.",
@@ -39,7 +73,7 @@ def missing() -> list[tuple[str, str, str]]:
                                           f"unsubscribe and view-in-browser links.{sends}",
                              "Set it to the address customers reach this site at, e.g. https://cms.example.com."))
     except DatabaseError:
-        return []  # not migrated yet: `migrate` runs the checks before the tables exist
+        return secret_problems()  # not migrated yet: `migrate` runs the checks before the tables exist
     return problems
 
 
@@ -60,14 +94,29 @@ def settings_errors() -> list[checks.Error]:
     from django.core.exceptions import ImproperlyConfigured
 
     from .actions.abandonment import MINIMUM_QUIET, quiet_period
+    from .saleor.installation import token_key_errors
 
+    errors = []
     try:
         quiet_period()
     except (ImproperlyConfigured, ValueError) as error:
-        return [checks.Error(str(error), hint=f"Set MASA['CART_ABANDONED_AFTER'] to {MINIMUM_QUIET} or more "
-                                               "(e.g. \"1h\", the default).", id="masa.E001")]
-    return []
+        errors.append(checks.Error(str(error), hint=f"Set MASA['CART_ABANDONED_AFTER'] to {MINIMUM_QUIET} or more "
+                                                    "(e.g. \"1h\", the default).", id="masa.E001"))
+    for name in token_key_errors():
+        errors.append(checks.Error(f"MASA['{name}'] is not a Fernet key: Saleor tokens can be neither stored "
+                                   "nor read.", hint="Use keys made by cryptography.fernet.Fernet.generate_key() "
+                                                     "(32 url-safe base64-encoded bytes).", id="masa.E004"))
+    return errors
 
 
 def first_run(app_configs=None, **kwargs):
-    return [*settings_errors(), *(checks.Warning(message, hint=hint, id=check_id) for check_id, message, hint in missing())]
+    """``manage.py check``: the settings errors, and what is missing as warnings (a published or
+    weak SECRET_KEY is an error of ``check --deploy``, below, and of the Journeys panel)."""
+    return [*settings_errors(), *(checks.Warning(message, hint=hint, id=check_id)
+                                  for check_id, message, hint in missing() if not check_id.startswith("masa.E"))]
+
+
+@checks.register("masa", deploy=True)
+def deploy(app_configs=None, **kwargs):
+    """``manage.py check --deploy``: a signing key anyone may know, with DEBUG off, is an error."""
+    return [checks.Error(message, hint=hint, id=check_id) for check_id, message, hint in secret_problems()]

@@ -64,9 +64,16 @@ DEFAULTS = {
     # (masa.signals.form_submitted) that gives it. Without consent a customer gets no marketing.
     "CONSENT_METADATA_KEY": "marketing_consent",
     # Saleor stores (their GraphQL API URLs) that may install Masa from their dashboard besides
-    # those of SALEOR_STORES, and the Fernet key their app tokens are encrypted with (None: derived
-    # from SECRET_KEY; rotating SECRET_KEY then means installing again).
+    # those of SALEOR_STORES.
     "SALEOR_APP_API_URLS": [],
+    # The Fernet keys (Fernet.generate_key()) stored app tokens are encrypted with: the first
+    # encrypts, every one decrypts. To rotate, put a new key first and keep the old ones after it
+    # (installation.reencrypt_tokens() rewrites the stored tokens with the new key; then the old
+    # ones can go). Keys derived from SECRET_KEY and SECRET_KEY_FALLBACKS also decrypt, and encrypt
+    # when no key is set. A store whose token no key decrypts shows as needing reinstall.
+    "TOKEN_ENCRYPTION_KEYS": [],
+    # One more key that decrypts (after those of TOKEN_ENCRYPTION_KEYS; it encrypts when that list
+    # is empty): the single-key setting of earlier versions, still read.
     "TOKEN_ENCRYPTION_KEY": None,
     # Who evaluates stored events: "celery" (a task per delivery, through the broker) or
     # "embedded" (`manage.py masa_worker` polls the database); None: Celery if it has a broker.
@@ -77,6 +84,9 @@ DEFAULTS = {
     # Tracking links (open, click, unsubscribe, view…) stop working after this many seconds.
     "TRACKING_LINK_MAX_AGE": 400 * 24 * 3600,
     "CLIENT_IP_HEADER": None,
+    # How many proxies in front of Masa append to CLIENT_IP_HEADER: the client's address is the
+    # entry that many from the right (the left-most ones are written by the client). None: 1.
+    "TRUSTED_PROXIES": None,
 }
 
 

@@ -120,12 +120,20 @@ def words(name: str, data: dict) -> str:
 
 @dataclass(frozen=True)
 class Identity:
-    """Who an event is about, as the source names them."""
+    """Who an event is about, as the source names them: within ``store`` (``masa.stores``), by
+    the store's id for them, else (a guest) by email. The same id or email in another store is
+    another customer."""
 
     store_id: str | None = None
     email: str = ""
     first_name: str = ""
     last_name: str = ""
+    store: str = ""
+
+    @classmethod
+    def of(cls, customer) -> "Identity":
+        """The identity of a stored customer (Masa's own events about them)."""
+        return cls(store_id=customer.store_id, email=customer.email, store=customer.store)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
@@ -18,9 +19,11 @@ from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
+from . import consent
 from .events import Identity, NormalizedEvent
 from .models import Customer, Delivery, InboundDelivery, StoreEvent
 from .sql import json_value, timestamp
+from .stores import store_key
 
 __all__ = ["Identity", "NormalizedEvent", "events_stored", "record_message_event", "resolve_customer", "store_events"]
 
@@ -31,44 +34,57 @@ events_stored = Signal()
 
 
 def resolve_customer(identity: Identity) -> Customer | None:
-    """The customer this identity names, created on first sight; None when it names nobody.
+    """The customer this identity names in its store, created on first sight; None when it names
+    nobody.
 
-    One SELECT finds the customer by store id or, failing that, by e-mail (any case; the index
-    ``masa_customer_email_upper`` serves it); only a new customer costs more."""
+    One SELECT finds the customer of that store by store id or, failing that, by e-mail (any case;
+    the index ``masa_customer_email_upper`` serves it); only a new customer costs more. Another
+    store's customer with the same id or e-mail is never found: a customer is (store, store id).
+    A guest found by e-mail who now has an account becomes that account's customer, but consent
+    the guest gave in checkout or order metadata is not the account's (``consent.adopted``)."""
     if not identity.store_id and not identity.email:
         return None
     match = Q(store_id=identity.store_id) if identity.store_id else Q()
     if identity.email:
         match |= Q(email__iexact=identity.email)
-    found = list(Customer.objects.filter(match).order_by("store_id")[:3])
+    found = list(Customer.objects.filter(match, store=identity.store).order_by("store_id")[:3])
     customer = next((c for c in found if identity.store_id and c.store_id == identity.store_id), None)
     if customer is None:
-        customer = next((c for c in found if identity.email and c.email.lower() == identity.email.lower()), None)
+        customer = next((c for c in found if identity.email and c.email.lower() == identity.email.lower()
+                         and not (identity.store_id and c.store_id)), None)
         if customer is not None and identity.store_id and not customer.store_id:
             customer.store_id = identity.store_id
-            customer.save(update_fields=["store_id", "updated_at"])
+            changed = consent.adopted(customer)
+            customer.save(update_fields=["store_id", "updated_at", *changed])
     if customer is None:
         try:
             with transaction.atomic():
                 customer = Customer.objects.create(
+                    store=identity.store,
                     store_id=identity.store_id or None,
                     email=identity.email,
                     first_name=identity.first_name,
                     last_name=identity.last_name,
                 )
         except IntegrityError:
-            customer = Customer.objects.get(store_id=identity.store_id)
+            customer = Customer.objects.get(store=identity.store, store_id=identity.store_id)
     return customer
 
 
 def store_events(
-    source: str, events: list[NormalizedEvent], inbound: InboundDelivery | None = None
+    source: str, events: list[NormalizedEvent], inbound: InboundDelivery | None = None, store: str | None = None
 ) -> list[StoreEvent]:
     """Store the events that are new; schedule their evaluation, in order, for after commit.
 
     One customer lookup per identity and one ``INSERT … ON CONFLICT DO NOTHING RETURNING``: an
     event already stored (same source and source id) is skipped without a savepoint or an error.
+    ``store``: the store a webhook was verified for; its events name that store's customers and
+    their source ids are the store's own (``shop.example.com/order_placed:…``), so two stores'
+    ``User:1`` or ``customer_created:User:1`` never meet.
     """
+    if store is not None:
+        events = [replace(event, identity=replace(event.identity, store=store_key(store)),
+                          source_id=f"{store_key(store)}/{event.source_id}") for event in events]
     customers: dict[Identity, Customer | None] = {}
     with transaction.atomic(savepoint=False):
         rows = []
@@ -92,7 +108,7 @@ def record_message_event(delivery: Delivery, name: str, source_id: str, at=None,
     customer = delivery.customer
     rule = delivery.action.rule.rule_id if delivery.action and delivery.action.rule else ""
     store_events("masa", [NormalizedEvent(
-        name, source_id, at or timezone.now(), Identity(store_id=customer.store_id, email=customer.email),
+        name, source_id, at or timezone.now(), Identity.of(customer),
         {"delivery": delivery.idempotency_key, "template": delivery.template_key, "rule": rule, **data},
     )])
 

@@ -24,6 +24,7 @@ from .models import Job, Rule, RulePack
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 24 * 3600
 STALLED_AFTER = 600   # seconds without a sign of life: the process running it is gone
+TURN_WAIT = 60        # seconds a simulation waits for a forecast that plays to finish
 
 
 class Cancelled(Exception):
@@ -76,6 +77,17 @@ def stalled(job: Job, now=None) -> bool:
     last = job.beat_at or job.started_at
     return job.status == Job.Status.RUNNING and last is not None and \
         ((now or timezone.now()) - last).total_seconds() > STALLED_AFTER
+
+
+def running_simulation() -> Job | None:
+    """A simulation queued or running (and not stalled): the site plays one at a time."""
+    now = timezone.now()
+    for job in Job.objects.filter(kind=Job.Kind.SIMULATE, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]):
+        if job.status == Job.Status.QUEUED and (now - job.created_at).total_seconds() <= STALLED_AFTER:
+            return job
+        if job.status == Job.Status.RUNNING and not stalled(seen(job), now):
+            return job
+    return None
 
 
 def start(kind: str, title: str, by: str, *, rule: Rule | None = None, pack_id: str = "", **params) -> Job:
@@ -152,7 +164,7 @@ def _simulate(job: Job, progress: Progress) -> dict:
     rule = job.rule
     if rule is None:
         raise ValueError("the rule was deleted")
-    would = simulate(rule.pack, job.params["days"], rule_id=rule.rule_id, progress=progress)
+    would = simulate(rule.pack, job.params["days"], rule_id=rule.rule_id, progress=progress, wait=TURN_WAIT)
     candidates = backfill_candidates(rule, {w.event_id for w in would})
     return {"would": [{**asdict(w), "due_at": w.due_at.isoformat()} for w in would],
             "customers": len({w.email for w in would}), "candidates": [item.event.pk for item in candidates]}

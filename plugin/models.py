@@ -19,8 +19,13 @@ class Customer(models.Model):
     # The tag prefix of public lists the customer joined (``list:gardening``).
     LIST_TAG = "list:"
 
+    store = models.CharField(
+        max_length=255, blank=True, default="",
+        help_text="The Saleor store the customer belongs to (its domain, lower case); empty: the site's own "
+                  "in-process store (Django signals). A customer is (store, store id): two stores are two customers.",
+    )
     store_id = models.CharField(
-        max_length=255, blank=True, null=True, unique=True,
+        max_length=255, blank=True, null=True,
         help_text="The customer's id in the store (a Saleor User id); empty for guests.",
     )
     email = models.EmailField(db_index=True)
@@ -56,6 +61,7 @@ class Customer(models.Model):
         permissions = [("trigger_rule_customer", "Can trigger a rule for a customer by hand")]
         # Intake finds a guest by e-mail, whatever its case (``email__iexact`` is UPPER(email) = UPPER(%s)).
         indexes = [models.Index(Upper("email"), name="masa_customer_email_upper")]
+        constraints = [models.UniqueConstraint(fields=["store", "store_id"], name="masa_customer_store_identity")]
 
     def __str__(self):
         return self.email

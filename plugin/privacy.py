@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from wagtail.log_actions import log as audit_log
 from wagtail.models import ModelLogEntry
 
 from .models import Customer, CustomerNote, Delivery, InboundDelivery, RuleFiring, ScheduledAction, StoreEvent
@@ -62,15 +63,21 @@ def _names(body: str, identifiers: set[str]) -> bool:
 
 
 def _bodies_naming(customer: Customer, skip: set[int]) -> set[int]:
+    """Stored bodies that name the customer: only their own store's (another store's ``User:1``
+    is someone else)."""
     identifiers = _identifiers(customer)
     if not identifiers:
         return set()
     rows = InboundDelivery.objects.exclude(body="").exclude(pk__in=skip).only("pk", "body")
+    if customer.store:
+        rows = rows.filter(domain__iexact=customer.store)
     return {row.pk for row in rows.iterator(chunk_size=200) if _names(row.body, identifiers)}
 
 
 @transaction.atomic
-def erase_customer(customer: Customer) -> Erased:
+def erase_customer(customer: Customer, by: str = "", user=None) -> Erased:
+    """Erase the customer; the audit log keeps who or what asked (``by``, ``user``) and the counts,
+    never the person."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     events = StoreEvent.objects.filter(customer=customer)
     inbound = set(events.exclude(inbound=None).values_list("inbound_id", flat=True))
@@ -88,6 +95,8 @@ def erase_customer(customer: Customer) -> Erased:
                                                           reason="(body erased with a customer's data)")
     ModelLogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Customer),
                                  object_id=str(customer.pk)).update(label=f"erased customer #{customer.pk}", data={})
+    audit_log(instance=customer, action="masa.customer.erase", user=user, title=f"erased customer #{customer.pk}",
+        data={"by": by or (user.get_username() if user else ""), **vars(counts)})
     customer.delete()
     log.info("Erased customer #%s: %s", counts.customer_id, counts)
     return counts

@@ -26,10 +26,26 @@ def parse_rate(text: str) -> tuple[int, int]:
 
 
 def client_address(request) -> str:
+    """The address of the client, as every part of Masa reads it (rate limits, recorded rejections).
+
+    Without ``CLIENT_IP_HEADER`` it is REMOTE_ADDR. With it (e.g. ``HTTP_X_FORWARDED_FOR``) each
+    proxy appends the address it was reached from, so only the right-most ``TRUSTED_PROXIES``
+    entries were written by our own proxies; everything to their left is whatever the client
+    sent. The address is the entry ``TRUSTED_PROXIES`` hops from the right; a header with fewer
+    entries than trusted proxies did not come through them all, and REMOTE_ADDR is used.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
     header = conf.get("CLIENT_IP_HEADER")
-    if header and request.META.get(header):
-        return request.META[header].split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    if not header or not request.META.get(header):
+        return remote
+    proxies = conf.get("TRUSTED_PROXIES")
+    proxies = 1 if proxies is None else int(proxies)
+    if proxies < 1:
+        return remote
+    hops = [part.strip() for part in str(request.META[header]).split(",")]
+    if len(hops) < proxies or not hops[-proxies]:
+        return remote
+    return hops[-proxies]
 
 
 def allow(bucket: str, key: str, limit: int, seconds: int, now: float | None = None) -> bool:

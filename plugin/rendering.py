@@ -20,11 +20,15 @@ from django.template import Context, Engine, TemplateSyntaxError
 
 from . import conf
 from .models import Customer, MessageTemplate, StoreEvent
-from .template_sandbox import BUDGET, MAX_RENDER_CHARS, RenderBudget, RenderLimitExceeded
+from .template_sandbox import BUDGET, MAX_RENDER_CHARS, BoundedTemplate, RenderBudget, RenderLimitExceeded
 
 
 class _SandboxEngine(Engine):
     default_builtins = ["masa.template_sandbox"]
+
+    def from_string(self, template_code):
+        """A template whose every node and filter is bounded while it renders (``template_sandbox``)."""
+        return BoundedTemplate(template_code, engine=self)
 
 
 _text_engine = _SandboxEngine(autoescape=False, string_if_invalid="", libraries={}, loaders=[])
@@ -131,8 +135,11 @@ def render_text(source: str, context: dict, *, as_html: bool, budget: RenderBudg
     if not source:
         return ""
     engine = _html_engine if as_html else _text_engine
-    ctx = Context({**context, BUDGET: budget or RenderBudget()}, autoescape=as_html)
-    output = str.__str__(engine.from_string(source).render(ctx))
+    budget = budget or RenderBudget()
+    ctx = Context({**context, BUDGET: budget}, autoescape=as_html)
+    with budget.active():
+        output = str.__str__(engine.from_string(source).render(ctx))
+    budget.check()  # a bound passed where an expression swallowed the error still fails the render
     if len(output) > MAX_RENDER_CHARS:
         raise RenderLimitExceeded(f"the message is longer than {MAX_RENDER_CHARS} characters")
     return output

@@ -83,5 +83,6 @@ def register_masa_log_actions(actions):
         ("masa.channel.test", "Test channel", "Sent a test message"),
         ("masa.message.test", "Test a message", "Sent a test of the message to oneself"),
         ("masa.split.winner", "Choose a split's winner", "Chose the winning branch of an A/B split"),
+        ("masa.customer.erase", "Erase customer", "Erased the customer's data"),
     ]:
         actions.register_action(action, label, message)

@@ -31,10 +31,12 @@ API, DOMAIN = "http://127.0.0.1:8811/graphql/", "127.0.0.1:8811"
 
 
 def fake_saleor(request: httpx.Request) -> httpx.Response:
-    """Saleor's API, as far as the install needs it: the app's token names the app."""
+    """Saleor's API, as far as the install needs it: the app's token names the app (installed from
+    Masa's manifest id) and the store's own domain."""
     query = json.loads(request.content)["query"]
-    assert "AppWebhooks" in query and request.headers["authorization"] == "Bearer token-from-saleor", query
-    return httpx.Response(200, json={"data": {"app": {"id": "QXBwOjE=", "name": "Masa journeys", "webhooks": []}}})
+    assert "AppIdentity" in query and request.headers["authorization"] == "Bearer token-from-saleor", query
+    return httpx.Response(200, json={"data": {"app": {"id": "QXBwOjE=", "identifier": "io.masa.journeys"},
+                                              "shop": {"domain": {"host": DOMAIN}}}})
 
 
 def jwks(request: httpx.Request) -> httpx.Response:

@@ -187,27 +187,94 @@ def denied(response) -> bool:
     return response.status_code == 403 or (response.status_code == 302 and response.url in ("/admin/", "/admin/login/"))
 
 
-def every_journeys_page(rules, channel, customer, pack_id: str | None = None) -> list[str]:
-    """The URLs of every Masa admin page (one of each kind, plus each given rule's own pages)."""
+def masa_admin_patterns() -> list[tuple[str, object]]:
+    """Every Masa admin URL pattern, from the URL configuration: (name, pattern) for the names
+    starting ``masa_`` and the snippet view sets' ``wagtailsnippets_masa_*`` (their choosers too)."""
+    from django.urls import URLResolver, get_resolver
+
+    def walk(patterns, namespace=None):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif pattern.name:
+                yield (f"{namespace}:{pattern.name}" if namespace else pattern.name), pattern
+
+    return [(name, pattern) for name, pattern in walk(get_resolver().url_patterns)
+            if name.startswith(("masa_", "wagtailsnippets_masa_", "wagtailsnippetchoosers_masa_"))]
+
+
+def _pattern_arguments(pattern) -> list[str]:
+    converters = getattr(pattern.pattern, "converters", None)
+    if converters:
+        return list(converters)
+    return list(pattern.pattern.regex.groupindex)
+
+
+def _object_of(name: str, pattern, objects: dict):
+    """The object a pattern's ``pk`` names: its view's ``object_model``, its snippet view set's
+    model, else the object whose model the URL name names (``masa_broadcast_cancel``)."""
+    view = getattr(pattern.callback, "view_class", None)
+    model = getattr(view, "object_model", None)
+    if model is not None:
+        return objects.get(model._meta.model_name)
+    namespace = name.partition(":")[0]
+    for prefix in ("wagtailsnippets_masa_", "wagtailsnippetchoosers_masa_"):
+        if namespace.startswith(prefix):
+            return objects.get(namespace.removeprefix(prefix))
+    for word in name.removeprefix("masa_").split("_"):
+        if word in objects:
+            return objects[word]
+    return None
+
+
+def every_journeys_page(rules, channel, customer, pack_id: str | None = None, *, job=None, broadcast=None,
+                        names: bool = False) -> list:
+    """The URL of every Masa admin page, derived from the URL configuration (so a new page is
+    checked too): each pattern's arguments filled from the given objects (the first rule for one
+    rule's pages, then each rule's own), plus the dashboard. A pattern that cannot be filled fails
+    the test (give this function the object it needs: an installed pack, a rule's revision, a job…). ``names``: (URL name, URL) pairs."""
     from django.urls import reverse
 
-    urls = [
-        "/admin/", reverse("wagtailsnippets_masa_rule:list"), reverse("wagtailsnippets_masa_rule:add"),
-        reverse("wagtailsnippets_masa_messagetemplate:list"), reverse("wagtailsnippets_masa_channel:list"),
-        reverse("wagtailsnippets_masa_channel:add"), reverse("wagtailsnippets_masa_channel:edit", args=[channel.pk]),
-        reverse("masa_channel_test", args=[channel.pk]), reverse("masa_packs"), reverse("masa_pack_import"),
-        reverse("masa_customers"), reverse("masa_customer", args=[customer.pk]), reverse("masa_results"),
-        reverse("masa_failures"), reverse("masa_broadcasts"),
-    ]
-    from masa.models import MessageTemplate
+    from masa.models import MessageTemplate, RulePack
 
-    urls += [reverse("masa_message_preview", args=[template.pk]) for template in MessageTemplate.objects.all()[:3]]
-    if pack_id:
-        urls += [reverse("masa_pack_upgrade", args=[pack_id]), reverse("masa_pack_parameters", args=[pack_id]),
-                 reverse("masa_pack_journey", args=[pack_id])]
-    for rule in rules:
-        urls += [reverse("wagtailsnippets_masa_rule:edit", args=[rule.pk]),
-                 reverse("wagtailsnippets_masa_rule:history", args=[rule.pk]),
-                 reverse("masa_rule_switch", args=[rule.pk]), reverse("masa_rule_simulate", args=[rule.pk]),
-                 reverse("masa_rule_broadcast", args=[rule.pk]), reverse("masa_rule_journey", args=[rule.rule_id])]
-    return urls
+    rule = rules[0] if rules else None
+    template = MessageTemplate.objects.order_by("pk").first()
+    pack = RulePack.objects.filter(pack_id=pack_id).first() if pack_id else RulePack.objects.order_by("pk").first()
+    objects = {"rule": rule, "channel": channel, "customer": customer, "messagetemplate": template, "message": template,
+               "job": job, "broadcast": broadcast, "rulepack": pack, "pack": pack}
+    pages = [("wagtailadmin_home", "/admin/")]
+    missing = []
+    for name, pattern in masa_admin_patterns():
+        filled = []
+        arguments = _pattern_arguments(pattern)
+        about_rules = rule is not None and (
+            "rule_id" in arguments or ("pk" in arguments and _object_of(name, pattern, objects) is rule))
+        for each in (rules if about_rules else [rule]):
+            here = {**objects, "rule": each}
+            kwargs = {}
+            for argument in arguments:
+                if argument == "pk":
+                    found = _object_of(name, pattern, here)
+                    value = found.pk if found is not None else None
+                elif argument == "rule_id":
+                    value = here["rule"].rule_id if here["rule"] else None
+                elif argument == "pack_id":
+                    value = pack.pack_id if pack else None
+                elif argument == "revision_id":
+                    revision = here["rule"].revisions.order_by("-pk").first() if here["rule"] else None
+                    value = revision.pk if revision else None
+                elif argument in ("revision_id_a", "revision_id_b"):
+                    has_revision = here["rule"] is not None and here["rule"].revisions.exists()
+                    value = ("earliest" if argument.endswith("_a") else "latest") if has_revision else None
+                else:
+                    value = None
+                kwargs[argument] = value
+            if None not in kwargs.values():
+                filled.append((name, reverse(name, kwargs=kwargs)))
+            else:
+                lacking = ", ".join(argument for argument, value in kwargs.items() if value is None)
+        if not filled:
+            missing.append(f"{name} ({lacking})")
+        pages += filled
+    assert not missing, f"every_journeys_page cannot fill these admin URL patterns: {', '.join(missing)}"
+    return pages if names else [url for _, url in pages]

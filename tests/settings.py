@@ -3,6 +3,9 @@ import os
 
 os.environ.setdefault("MASA_DB", "postgres")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+# The example site reads its key from the environment only; this one is for tests (and the
+# processes they start, which inherit it) and is not a published default masa.checks refuses.
+os.environ.setdefault("DJANGO_SECRET_KEY", "masa-tests-only-6f1c0e9b2d4a4f7e8c3b5a1d9e2f7c4b-not-for-a-site")
 
 from example_site.settings import *  # noqa: E402,F401,F403
 

@@ -11,11 +11,11 @@ PLUGIN = Path(__file__).resolve().parents[1] / "plugin"
 # stages, never an earlier one. Tools sit outside the pipeline and may import anything.
 SHARED = {"masa", "masa.conf", "masa.models", "masa.events", "masa.eventstore", "masa.plans", "masa.durations",
           "masa.rendering", "masa.template_sandbox", "masa.tracking", "masa.ratelimit", "masa.rehearsal",
-          "masa.timezones", "masa.money", "masa.sql", "masa.assignment"}
+          "masa.timezones", "masa.money", "masa.sql", "masa.assignment", "masa.stores", "masa.consent", "masa.privacy"}
 STAGES = ["masa.signals", "masa.rules", "masa.actions", "masa.delivery", "masa.channels|masa.saleor",
           "masa.feedback", "masa.reports"]
 TOOLS = ("masa.admin", "masa.packs", "masa.jobs", "masa.management", "masa.templatetags", "masa.tasks", "masa.urls",
-         "masa.wagtail_hooks", "masa.privacy", "masa.apps", "masa.worker", "masa.checks")
+         "masa.wagtail_hooks", "masa.apps", "masa.worker", "masa.checks")
 
 
 def modules() -> dict[str, Path]:

@@ -18,7 +18,7 @@ from masa import tracking
 from masa.actions import due as scheduling
 from masa.channels import PermanentChannelError, backend_for, safety
 from masa.channels.base import OutgoingMessage
-from masa.models import (Channel, Customer, Delivery, InboundDelivery, Job, MessageTemplate, Rule, RuleFiring, ScheduledAction,
+from masa.models import (Broadcast, Channel, Customer, Delivery, InboundDelivery, Job, MessageTemplate, Rule, RuleFiring, ScheduledAction,
                          StoreEvent)
 from masa.packs import PackError, load_pack
 from masa.packs.installer import import_pack
@@ -67,8 +67,10 @@ def test_1_no_admin_page_shows_message_content_as_live_html(client, hostile_cont
     client.force_login(editor())
     simulated = client.post(reverse("masa_rule_simulate", args=[rule.pk]), {"days": 30}, follow=True).content.decode()
     assert "&lt;script&gt;alert(9)&lt;/script&gt;" in simulated
-    job = reverse("masa_job", args=[Job.objects.get().pk])
-    for url in every_journeys_page([rule], channel, customer) + [job, reverse("masa_jobs")]:
+    rule.save_revision()
+    broadcast = Broadcast.objects.create(rule=rule, send_at=timezone.now(), created_by="edna")
+    import_pack(load_pack(pack_with("  t: {body: hi}"), "p.yaml"))
+    for url in every_journeys_page([rule], channel, customer, pack_id="p", job=Job.objects.get(), broadcast=broadcast):
         page = client.get(url).content.decode()
         assert "<script>alert" not in page and "<img src=x onerror" not in page, url
     timeline = client.get(reverse("masa_customer", args=[customer.pk])).content.decode()

@@ -139,7 +139,7 @@ def test_two_workers_share_the_waiting_events_without_waiting_for_each_other():
     held, other = Customer.objects.create(email="held@example.com"), Customer.objects.create(email="free@example.com")
     for customer in (held, other):
         for n in range(3):
-            StoreEvent.objects.create(source="django", source_id=f"{customer.pk}-{n}", name="customer_updated",
+            StoreEvent.objects.create(source="django", source_id=f"{customer.pk}-{n}", name="custom.visited",
                                       customer=customer, occurred_at=timezone.now(), data={})
     locked, release = threading.Event(), threading.Event()
 

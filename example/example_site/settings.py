@@ -11,8 +11,17 @@ from celery.schedules import crontab  # noqa: F401  (documented alternative to t
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "masa-example-not-secret")
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+# No key is written here: one in a public repository lets anyone forge Masa's links (and, without
+# MASA["TOKEN_ENCRYPTION_KEYS"], read stored Saleor tokens). scripts/demo.sh makes one for the demo
+# (example/.demo/secret_key) and turns DEBUG on; a real site sets both itself.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "Set DJANGO_SECRET_KEY to a random value of 50 characters or more, e.g. "
+        "python -c 'from django.core.management.utils import get_random_secret_key as k; print(k())'")
+DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver").split(",")
 
 INSTALLED_APPS = [
@@ -132,4 +141,6 @@ MASA = {
             "app_token": os.environ.get("MASA_SALEOR_APP_TOKEN", ""),
         }
     ],
+    # Fernet keys for stored app tokens, comma-separated, the newest first (plugin/conf.py).
+    "TOKEN_ENCRYPTION_KEYS": [key for key in os.environ.get("MASA_TOKEN_ENCRYPTION_KEYS", "").split(",") if key],
 }

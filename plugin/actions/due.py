@@ -18,7 +18,7 @@ from .. import conf
 from ..delivery.outcome import DEFERRED, DONE, FAILED, RETRY, SKIPPED, Outcome
 from ..models import ScheduledAction
 from . import abandonment
-from .guards import failed_guard
+from .guards import failed_guard, marketing_if_broadcast
 from .perform import PERFORMERS
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ def dispatch(action_id: int, now=None) -> str:
     action = ScheduledAction.objects.select_related("rule", "customer", "event").get(pk=action_id)
     if action.status != Status.CLAIMED:
         return "skipped"
+    marketing_if_broadcast(action)
     reason = failed_guard(action)
     if action.kind == abandonment.KIND:
         reason = reason or abandonment.confirmation_failure(action)

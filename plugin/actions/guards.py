@@ -20,6 +20,8 @@ from ..durations import as_time
 from ..events import PURCHASES, is_trigger
 from ..models import Delivery, ScheduledAction, StoreEvent
 
+BROADCAST = "broadcast"  # rules.compiler.BROADCAST (the compiler imports guards, through the check step)
+
 
 def _not_bought_since(action: ScheduledAction, argument: dict) -> str | None:
     since = action.event.occurred_at
@@ -177,6 +179,20 @@ def voided_by(guard: list[dict], event: StoreEvent) -> bool:
     """Whether ``event`` may make one of these guards fail now (``Guard.voided_by``)."""
     return any(name in GUARDS and GUARDS[name].voided_by(argument, event) for step in guard or []
                for name, argument in step.items())
+
+
+def marketing_if_broadcast(action: ScheduledAction) -> None:
+    """A send of a broadcast is marketing whatever its step says (a rule stored before
+    ``class: transactional`` was refused on broadcasts, or one whose rule is now a broadcast):
+    it is labelled marketing, and stored so, before anything is checked — consent, pauses,
+    caps, quiet hours, holdouts and the unsubscribe header then apply as to any marketing send."""
+    if action.kind != "send" or action.is_marketing_send:
+        return
+    trigger = (action.rule.definition or {}).get("trigger") if action.rule is not None else None
+    if action.event.name == BROADCAST or (isinstance(trigger, dict) and trigger.get("event") == BROADCAST):
+        action.params = {**action.params, "class": "marketing"}
+        ScheduledAction.objects.filter(pk=action.pk).update(params=action.params)
+
 
 def failed_guard(action: ScheduledAction) -> str | None:
     if action.rule is not None and not action.rule.enabled:

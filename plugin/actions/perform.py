@@ -64,7 +64,7 @@ def store_masa_event(action: ScheduledAction, now) -> Outcome:
     """Emitted events, delayed effects and confirmed abandonments enter as Masa's own events."""
     name, data = _masa_event(action)
     customer = action.customer
-    identity = Identity(store_id=customer.store_id, email=customer.email)
+    identity = Identity.of(customer)
     store_events("masa", [NormalizedEvent(name, f"{name}:{action.idempotency_key}", now, identity, data)])
     return Outcome(DONE)
 

@@ -1,5 +1,6 @@
 """What every Masa admin page shares: Wagtail's page chrome, a permission check, and the object
 a page is about, looked up from its URL (``object_model``, stored as ``object_name``)."""
+import functools
 from datetime import date, datetime, time, timedelta
 
 from django import forms
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.snippets.views.chooser import SnippetChooserViewSet
 
 
 class MasaPage(WagtailAdminTemplateMixin, TemplateView):
@@ -64,3 +66,28 @@ def day_range(since: date, until: date) -> tuple[datetime, datetime]:
     zone = timezone.get_current_timezone()
     return datetime.combine(since, time.min, tzinfo=zone), datetime.combine(until + timedelta(days=1), time.min,
                                                                             tzinfo=zone)
+
+
+class MasaChooserViewSet(SnippetChooserViewSet):
+    """The choosers of Masa's snippets (rules, messages, channels), for who may view them only.
+
+    Wagtail's snippet choosers check no permission: any user of the Wagtail admin could list
+    Masa's rules, the text of its messages and its channels through them. Each of their views
+    here first asks for the model's ``view`` permission (both Journeys groups have it)."""
+
+    def get_urlpatterns(self):
+        patterns = super().get_urlpatterns()
+        for pattern in patterns:
+            pattern.callback = _requiring_view(pattern.callback, self.model)
+        return patterns
+
+
+def _requiring_view(view, model):
+    permission = f"{model._meta.app_label}.view_{model._meta.model_name}"
+
+    @functools.wraps(view)
+    def checked(request, *args, **kwargs):
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+    return checked

@@ -16,7 +16,7 @@ from ..channels import backend_class, kind_choices
 from ..channels.probe import DEFAULT_TEXT, ProbeFailed, send_test_message
 from ..channels.safety import channel_problems
 from ..models import Channel
-from .base import MasaPage
+from .base import MasaChooserViewSet, MasaPage
 
 
 class WriteOnlyTextarea(forms.Textarea):
@@ -107,6 +107,7 @@ class HealthColumn(Column):
 
 class ChannelViewSet(SnippetViewSet):
     model = Channel
+    chooser_viewset_class = MasaChooserViewSet
     icon = "mail"
     menu_label = "Channels"
     list_display = ["name", "kind", "enabled", HealthColumn("health", label="Health")]

@@ -9,11 +9,15 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from ..models import Customer, CustomerNote, Rule, ScheduledAction
+from .. import conf
+from ..models import Customer, CustomerNote, Rule, SaleorApp, ScheduledAction
 from ..privacy import erase_customer
+from ..rehearsal import Busy
 from ..rules.manual import trigger_by_hand
+from ..stores import store_key
 from ..packs.forecast import forecast
 from ..reports.timeline import timeline, when
 from .journey_customers import step_filter
@@ -53,7 +57,8 @@ class CustomerIndexView(MasaPage):
         bands = sorted(filter(None, Customer.objects.exclude(facts__score_band=None)
                               .values_list("facts__score_band", flat=True).distinct()))
         context.update(query=query, page=page, band=band, bands=bands, at_step=at_step,
-                       filters=self.request.GET.urlencode() and _without_page(self.request.GET))
+                       filters=self.request.GET.urlencode() and _without_page(self.request.GET),
+                       show_stores=several_stores())
         return context
 
 
@@ -99,10 +104,16 @@ class CustomerTimelineView(MasaPage):
         )
         return context
 
-    def upcoming(self) -> list[dict]:
-        """The next 90 days (``packs.forecast``), each with its time in the customer's zone."""
-        return [{**vars(item), "when": when(item.at, self.customer)}
-                for item in forecast(self.customer, days=90, describe=describer())]
+    def upcoming(self) -> list[dict] | None:
+        """The next 90 days (``packs.forecast``), each with its time in the customer's zone; None
+        (and a message) while another simulation or forecast plays: one at a time."""
+        try:
+            ahead = forecast(self.customer, days=90, describe=describer())
+        except Busy:
+            messages.warning(self.request, _("The next 90 days cannot be shown now: another simulation or forecast "
+                                             "is playing, and only one runs at a time. Try again in a minute."))
+            return None
+        return [{**vars(item), "when": when(item.at, self.customer)} for item in ahead]
 
     def post(self, request, *args, **kwargs):
         handler = {"note": self._note, "cancel": self._cancel, "trigger": self._trigger,
@@ -155,10 +166,18 @@ class CustomerTimelineView(MasaPage):
         if request.POST.get("confirm_email", "").strip().lower() != self.customer.email.lower():
             messages.error(request, "Type the customer's email address to confirm the erasure.")
             return redirect("masa_customer", pk=self.customer.pk)
-        erased = erase_customer(self.customer)
+        erased = erase_customer(self.customer, user=request.user)
         messages.success(request, f"Customer #{erased.customer_id} erased: {erased.events} events, "
                                   f"{erased.messages} messages, {erased.notes} notes.")
         return redirect("masa_customers")
+
+
+def several_stores() -> bool:
+    """Whether the site serves more than one store (then every customer's store is shown)."""
+    stores = {store_key(store.get("domain")) for store in conf.get("SALEOR_STORES")}
+    stores |= {store_key(domain) for domain in SaleorApp.objects.values_list("domain", flat=True)}
+    stores |= set(Customer.objects.exclude(store="").values_list("store", flat=True).distinct()[:3])
+    return len(stores - {""}) > 1
 
 
 def customer_urls():

@@ -2,6 +2,11 @@
 would have started it (their latest), shown as subject, text, HTML in a sandboxed frame and, for
 SMS, its length and parts — and *Send a test to me* through any channel that can carry it.
 
+A test carries a real customer's data, so it goes only to the signed-in staff member's own
+address: their account's email, or for a channel that sends to a phone, their account's ``phone``
+(a custom user model's field; Django's and Wagtail's users have none, so then no SMS test of a
+customer's message is sent: the channel's own test page sends a fixed text to any number).
+
 Nothing here makes a Delivery, a tracked link or a voucher: links point at the sample page and a
 voucher reads as a sample code, so a preview costs the shop nothing and counts nowhere.
 """
@@ -14,9 +19,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from ..channels import backend_for
+from ..channels import backend_class, backend_for
 from ..channels.probe import ProbeFailed, send_test_message
 from ..channels.sms import SmsParts, sms_parts
 from ..models import Channel, Customer, MessageTemplate, StoreEvent
@@ -63,9 +69,27 @@ def channels_for(template: MessageTemplate) -> list[Channel]:
     return list(enabled.filter(kind=template.channel_kind) if template.channel_kind else enabled)
 
 
+def own_address(user, channel: Channel) -> str:
+    """Where a test through ``channel`` may go: the staff member's own email, or phone (for a
+    channel that sends to phones) if their user model has one; "" if they have none."""
+    backend = backend_class(channel.kind)
+    field = backend.address_field if backend is not None else "email"
+    return str(getattr(user, field, "") or "").strip()
+
+
+def own_addresses(user) -> str:
+    """Where the staff member's tests go, in a sentence."""
+    email, phone = (user.email or "").strip(), str(getattr(user, "phone", "") or "").strip()
+    by_email = (_("A test goes only to you: by email to %(email)s") % {"email": email} if email else
+                _("A test goes only to you, and your account has no email address"))
+    by_phone = (_("by SMS to %(phone)s.") % {"phone": phone} if phone else
+                _("SMS tests of a customer's message need a phone number on your account "
+                  "(test an SMS channel itself from its Test send page)."))
+    return f"{by_email}; {by_phone}"
+
+
 class TestForm(forms.Form):
     channel = forms.ModelChoiceField(queryset=Channel.objects.none(), label="Channel")
-    to = forms.CharField(max_length=255, label="Send to", help_text="Your address or phone number")
 
     def __init__(self, *args, channels=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -96,12 +120,12 @@ class MessagePreviewView(MasaPage):
         customer = self.customer()
         shown = preview(self.message_template.key, customer) if customer else None
         channels = channels_for(self.message_template)
-        to = "" if self.message_template.channel_kind == "sms" else self.request.user.email
         context.update(
             template=self.message_template, query=query, found=found, customer=customer, preview=shown,
             can_test=self.request.user.has_perm("masa.change_channel") and bool(channels),
-            form=kwargs.get("form") or TestForm(channels=channels, initial={"to": to, "channel": channels[0].pk
-                                                                               if channels else None}),
+            form=kwargs.get("form") or TestForm(channels=channels, initial={"channel": channels[0].pk
+                                                                            if channels else None}),
+            test_goes_to=own_addresses(self.request.user),
         )
         return context
 
@@ -113,8 +137,14 @@ class MessagePreviewView(MasaPage):
         if not form.is_valid() or customer is None:
             return self.render_to_response(self.get_context_data(form=form))
         shown = preview(self.message_template.key, customer)
-        channel, to = form.cleaned_data["channel"], form.cleaned_data["to"]
-        if shown.message is None:
+        channel = form.cleaned_data["channel"]
+        to = own_address(request.user, channel)
+        if not to:
+            messages.error(request, _("Nothing was sent: a test of a customer's message goes only to your own "
+                                      "address, and your account has none for %(channel)s. Send it through an "
+                                      "email channel, or test the channel itself from its Test send page.")
+                           % {"channel": channel.name})
+        elif shown.message is None:
             messages.error(request, f"Nothing was sent: {shown.error}")
         else:
             html_body = shown.message.html_body if backend_for(channel).kind == "email" else ""

@@ -18,7 +18,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from ..models import Rule
 from ..rules.sentences import Words, rule_sentence, trigger_phrase
 from ..rules.switch import pending_actions, set_enabled
-from .base import MasaPage, safe_next
+from .base import MasaChooserViewSet, MasaPage, safe_next
 from .rule_form import DefinitionPanel, RuleEditHandler, RuleForm
 
 PENDING_CHOICES = [("keep", "Keep them: they are still performed when due (their conditions re-checked)"),
@@ -93,6 +93,7 @@ class SwitchColumn(Column):
 
 class RuleViewSet(SnippetViewSet):
     model = Rule
+    chooser_viewset_class = MasaChooserViewSet
     icon = "cogs"
     menu_label = "Rules"
     filterset_class = RuleFilterSet

@@ -8,9 +8,12 @@ import binascii
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
 
 from .. import conf
+from ..stores import domain_of
 from ..models import Customer, SaleorApp, StoreEvent
+from ..saleor import installation
 from .base import MasaPage
 
 
@@ -24,11 +27,20 @@ class SaleorStoresView(MasaPage):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         base = (conf.get("PUBLIC_URL") or self.request.build_absolute_uri("/")).rstrip("/")
+        installed = list(SaleorApp.objects.all())
+        for app in installed:
+            # A stored token no key of MASA["TOKEN_ENCRYPTION_KEYS"] decrypts is said in words, not
+            # shown as an installed store that quietly has no token.
+            app.needs_reinstall = installation.needs_reinstall(app)
+            app.status_words = _("Needs reinstall") if app.needs_reinstall else app.get_status_display()
         context.update(
-            installed=SaleorApp.objects.all(),
+            installed=installed,
             configured=[{"domain": s.get("domain", ""), "api_url": s.get("api_url", ""),
                          "has_token": bool(s.get("app_token"))} for s in conf.get("SALEOR_STORES")],
             manifest_url=f"{base}{reverse('masa:saleor-manifest')}",
+            reinstall_hint=_("Masa cannot decrypt this store's token with the keys of "
+                             "MASA['TOKEN_ENCRYPTION_KEYS'] (the key changed), so it cannot act in the store. "
+                             "Install Masa again from the Saleor dashboard, or put the old key back in the list."),
         )
         return context
 
@@ -47,11 +59,14 @@ class FromSaleorView(MasaPage):
 
     def get(self, request, *args, **kwargs):
         object_id = request.GET.get("id") or request.GET.get("customerId") or request.GET.get("orderId") or ""
+        # Saleor's dashboard names its API with the link; several stores may each have a User:1.
+        api_url = request.GET.get("saleorApiUrl") or request.GET.get("saleor-api-url") or ""
+        customers = Customer.objects.filter(store=domain_of(api_url)) if api_url else Customer.objects.all()
         customer = None
         if _global_id_type(object_id) == "User":
-            customer = Customer.objects.filter(store_id=object_id).first()
+            customer = customers.filter(store_id=object_id).first()
         elif _global_id_type(object_id) == "Order":
-            event = (StoreEvent.objects.filter(data__order_id=object_id).exclude(customer=None)
+            event = (StoreEvent.objects.filter(data__order_id=object_id, customer__in=customers)
                      .select_related("customer").first())
             customer = event.customer if event else None
         if customer is None:

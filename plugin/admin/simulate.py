@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
+from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .. import jobs
@@ -41,6 +42,11 @@ class RuleSimulateView(MasaPage):
         form = SimulateForm(request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
+        running = jobs.running_simulation()
+        if running is not None:
+            messages.error(request, _("Another simulation is running (“%(title)s”): only one runs at a time. "
+                                      "Start this one when it has finished.") % {"title": running.title})
+            return redirect("masa_rule_simulate", pk=self.rule.pk)
         days = form.cleaned_data["days"]
         job = jobs.start(Job.Kind.SIMULATE, f"Simulate {self.rule.title} over {days} days",
                          request.user.get_username(), rule=self.rule, days=days)

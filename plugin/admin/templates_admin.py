@@ -11,6 +11,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from ..models import MessageTemplate
 from ..rendering import check_template
+from .base import MasaChooserViewSet
 
 
 class MessageTemplateForm(WagtailAdminModelForm):
@@ -44,6 +45,7 @@ class PreviewPanel(HelpPanel):
 
 class MessageTemplateViewSet(SnippetViewSet):
     model = MessageTemplate
+    chooser_viewset_class = MasaChooserViewSet
     icon = "doc-full"
     menu_label = "Messages"
     list_display = ["key", "locale", "pack", "channel_kind", "subject", PreviewColumn("preview", label="Preview")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import conf, rehearsal, tracking
 from ..channels import backend_for
 from ..models import Channel, Delivery, ScheduledAction
-from ..rendering import MissingLink, find_template, links_or_missing, merge_context, render
+from ..rendering import LINK_TAGS, MissingLink, find_template, links_or_missing, merge_context, render
 from ..saleor import actions as saleor_actions
 
 
@@ -42,9 +42,15 @@ def prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Delivery
     customer = action.customer
     template = find_template(action.params["template"], customer.locale)
     context = merge_context(customer, action.event)
-    context.update(links_or_missing(tracking.message_links(action.idempotency_key)))
+    staff = action.kind == "notify_staff"
+    # A staff alert is about the customer, not read by them: nothing in it may record an open, a
+    # click, an answer or an unsubscribe as the customer's. Its own links are empty, untracked.
+    context.update({name: "" for name in LINK_TAGS if "." not in name} if staff
+                   else links_or_missing(tracking.message_links(action.idempotency_key)))
     if "last_message" in f"{template.subject}{template.body}{template.html_body}":
         context["last_message"] = _last_message(action)
+        if staff:  # the customer's message in the browser holds their open pixel and tracked links
+            context["last_message"] = {**context["last_message"], "view_url": ""}
     if action.params.get("recommend"):
         context["recommendation"] = action.params["recommend"]
     if action.params.get("reward"):
@@ -61,9 +67,9 @@ def prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Delivery
             "action": action, "channel": channel, "customer": customer, "template_key": template.key,
             "to": _recipient(action, channel), "subject": rendered.subject[:255],
             "body": tracking.decorate_text(rendered.body, key, tracking.AuthoredLinks(template.body, trusted))
-            if backend.tracks_text_links else rendered.body,
-            "html_body": tracking.decorate_html(rendered.html_body, key,
-                                                tracking.AuthoredLinks(template.html_body, trusted)),
+            if backend.tracks_text_links and not staff else rendered.body,
+            "html_body": rendered.html_body if staff else tracking.decorate_html(
+                rendered.html_body, key, tracking.AuthoredLinks(template.html_body, trusted)),
         },
     )
     return delivery

@@ -28,7 +28,8 @@ def on_tracking(sender, event, esp_name, **kwargs) -> None:
     if status and not (status == Delivery.Status.DELIVERED and delivery.status == Delivery.Status.BOUNCED):
         Delivery.objects.filter(pk=delivery.pk).update(status=status)
     name = EVENTS.get(event.event_type)
-    if name:
+    if name and not (delivery.action is not None and delivery.action.kind == "notify_staff"):
+        # a staff alert's opens, clicks, bounces and complaints are the staff's, never the customer's
         url = event.click_url or ""
         suffix = f":{hashlib.sha256(url.encode()).hexdigest()[:16]}" if url else ""
         details = {"url": url} if url else {}

@@ -46,7 +46,15 @@ def _delivery(value: str, kind: str) -> tuple[Delivery | None, dict]:
         delivery = deliveries.filter(public_id=payload["h"]).first()
     else:  # links sent before tokens carried an opaque id
         delivery = deliveries.filter(idempotency_key=payload.get("d", "")).first()
+    if delivery is not None and kind not in ("click", "view") and of_staff(delivery):
+        return None, {}  # a staff alert sent before they went untracked: it records nothing as the customer's
     return delivery, payload
+
+
+def of_staff(delivery: Delivery) -> bool:
+    """A staff alert (``notify_staff``) is about the customer, not read by them: nothing staff do
+    with it (open, click, answer, unsubscribe) is recorded as the customer's."""
+    return delivery.action is not None and delivery.action.kind == "notify_staff"
 
 
 @require_GET
@@ -68,7 +76,9 @@ def clicked(request, token):
         return HttpResponseBadRequest("This link is not valid.")
     url = payload["u"]
     link = hashlib.sha256(url.encode()).hexdigest()[:16]
-    record_message_event(delivery, "message_clicked", f"message_clicked:{delivery.idempotency_key}:{link}", url=url)
+    if not of_staff(delivery):
+        record_message_event(delivery, "message_clicked", f"message_clicked:{delivery.idempotency_key}:{link}",
+                             url=url)
     return HttpResponseRedirect(url)
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from ..models import Customer, Delivery, ScheduledAction, StoreEvent
+from ..rehearsal import one_at_a_time
 from .playback import Clock, rehearsal
 
 
@@ -32,10 +33,11 @@ class Next:
 
 def forecast(customer: Customer, days: int = 90, now: datetime | None = None, describe=None) -> list[Next]:
     """What Masa would do for ``customer`` in the next ``days``, in time order; ``describe(action)``
-    says an action in words (the admin passes its rules' words)."""
+    says an action in words (the admin passes its rules' words). Raises ``rehearsal.Busy`` while
+    another simulation or forecast plays (one at a time, ``one_at_a_time``)."""
     now = now or timezone.now()
     horizon = now + timedelta(days=days)
-    with rehearsal(copy=True, customer_id=customer.pk):
+    with one_at_a_time(), rehearsal(copy=True, customer_id=customer.pk):
         pending = ScheduledAction.objects.filter(status=ScheduledAction.Status.PENDING)
         pending.exclude(customer=customer).update(status=ScheduledAction.Status.CANCELLED,
                                                   cancel_reason="not this forecast's customer")

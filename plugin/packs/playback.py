@@ -24,12 +24,13 @@ MAX_STEPS = 20_000
 
 
 @contextmanager
-def rehearsal(copy: bool = False, customer_id: int | None = None):
+def rehearsal(copy: bool = False, customer_id: int | None = None, replay: bool = False):
     """The live path with nothing leaving Masa, in a transaction that is always rolled back;
-    ``copy``: on private copies of the tables (``shadow``; ``customer_id``: that customer's rows)."""
+    ``copy``: on private copies of the tables (``shadow``; ``customer_id``: that customer's rows;
+    ``replay``: the rows a simulation replays from)."""
     with transaction.atomic(), rehearsing():
         if copy:
-            shadow(customer_id)
+            shadow(customer_id, replay)
         try:
             yield
         finally:

@@ -15,6 +15,20 @@ from django.db import connection
 
 KEPT_LIVE = {"masa_job"}   # a job's progress must be seen outside the rehearsal
 ALSO = ("wagtailcore_referenceindex", "wagtailcore_revision", "wagtailcore_modellogentry")
+# Tables no rehearsal plays (intake's record, delivery attempts, heartbeats, broadcasts, the
+# admin's history and reference index): their copies start empty, whatever the live ones hold.
+NOT_PLAYED = ("masa_inbounddelivery", "masa_deliveryattempt", "masa_workerheartbeat", "masa_broadcast",
+              "wagtailcore_modellogentry", "wagtailcore_referenceindex")
+# A simulation replays the store's events from a clean slate (``packs.simulate._replay`` deletes
+# every action and firing, the deliveries they made and Masa's own events): only what it keeps is copied.
+REPLAYED = {
+    "masa_scheduledaction": " WHERE false",
+    "masa_rulefiring": " WHERE false",
+    "masa_delivery": " WHERE action_id IS NULL",
+    "masa_storeevent": " WHERE source NOT IN ('masa', 'delivery')",
+}
+# Of Wagtail's revisions, a simulation (which may install or upgrade a pack) copies only Masa's.
+MASA_REVISIONS = " WHERE base_content_type_id IN (SELECT id FROM django_content_type WHERE app_label = 'masa')"
 
 
 def shadowed_tables() -> list[str]:
@@ -23,11 +37,16 @@ def shadowed_tables() -> list[str]:
     return [table for table in [*masa, *ALSO] if table in existing and table not in KEPT_LIVE]
 
 
-def _rows_of(table: str, customer_id: int | None) -> str:
-    """Which rows a copy takes: all, or with ``customer_id`` only that customer's (the shop's
-    rules, packs, templates and channels whole; other stores' bookkeeping left empty)."""
+def _rows_of(table: str, customer_id: int | None, replay: bool = False) -> str:
+    """Which rows a copy takes: what the rehearsal plays. With ``customer_id`` only that customer's
+    (the shop's rules, packs, templates and channels whole; other stores' bookkeeping left empty);
+    with ``replay`` what a simulation keeps before it replays the events (``REPLAYED``)."""
+    if table in NOT_PLAYED:
+        return " WHERE false"
     if customer_id is None:
-        return ""
+        if table == "wagtailcore_revision":
+            return MASA_REVISIONS
+        return REPLAYED.get(table, "") if replay else ""
     models = {model._meta.db_table: model for model in apps.get_app_config("masa").get_models()}
     model = models.get(table)
     if model is None:
@@ -41,10 +60,10 @@ def _rows_of(table: str, customer_id: int | None) -> str:
     return ""
 
 
-def shadow(customer_id: int | None = None) -> bool:
+def shadow(customer_id: int | None = None, replay: bool = False) -> bool:
     """Give this transaction its own copy of every table a rehearsal writes (PostgreSQL); returns
-    whether it did. With ``customer_id`` the copies hold only that customer's rows (a forecast).
-    Call inside ``transaction.atomic()``."""
+    whether it did. With ``customer_id`` the copies hold only that customer's rows (a forecast);
+    with ``replay`` only the rows a simulation replays from. Call inside ``transaction.atomic()``."""
     if connection.vendor != "postgresql":
         return False
     quote = connection.ops.quote_name
@@ -56,7 +75,7 @@ def shadow(customer_id: int | None = None) -> bool:
             cursor.execute(f"CREATE TEMP TABLE {name} (LIKE {schema}.{name} INCLUDING DEFAULTS INCLUDING IDENTITY "
                            f"INCLUDING CONSTRAINTS INCLUDING INDEXES) ON COMMIT DROP")
             cursor.execute(f"INSERT INTO pg_temp.{name} OVERRIDING SYSTEM VALUE SELECT * FROM {schema}.{name}"
-                           f"{_rows_of(table, customer_id)}")
+                           f"{_rows_of(table, customer_id, replay)}")
             cursor.execute("SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attidentity <> ''",
                            [f"pg_temp.{name}"])
             for (column,) in cursor.fetchall():

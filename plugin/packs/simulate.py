@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from ..models import Customer, Delivery, RuleFiring, RulePack, ScheduledAction, StoreEvent
+from ..rehearsal import one_at_a_time
 from ..rendering import TemplateError, find_template, merge_context, render
 from ..rules.steps import MESSAGE_KINDS
 from .installer import import_pack, upgrade_pack
@@ -50,13 +51,26 @@ class WouldDo:
 
 
 def simulate(pack_id: str, days: int, pack: Pack | None = None, now=None, rule_id: str | None = None,
-             progress=None) -> list[WouldDo]:
-    """What the pack (or only ``rule_id`` of it, its pack's other rules still chaining) would have done."""
+             progress=None, wait: float = 0) -> list[WouldDo]:
+    """What the pack (or only ``rule_id`` of it, its pack's other rules still chaining) would have done.
+
+    One simulation or forecast plays at a time (``rehearsal.one_at_a_time``): this one waits up to
+    ``wait`` seconds for its turn, then raises ``rehearsal.Busy``."""
     now = now or timezone.now()
-    with rehearsal(copy=True):
+    waiting = (lambda: progress(0, 0)) if progress else None
+    with one_at_a_time(wait, waiting) as renew, rehearsal(copy=True, replay=True):
         _install(pack)
-        _replay(pack_id, now, progress)
+        _replay(pack_id, now, _renewing(progress, renew))
         return _collect(pack_id, now - timedelta(days=days), now, rule_id)
+
+
+def _renewing(progress, renew):
+    """``progress`` that also keeps this simulation's turn while it plays."""
+    def report(done, total, *note):
+        renew()
+        if progress:
+            progress(done, total, *note)
+    return report
 
 
 def _install(pack: Pack | None) -> None:

@@ -91,11 +91,11 @@ def progress(broadcast: Broadcast) -> dict:
 
 
 def _sends_marketing(rule: Rule) -> bool:
-    """Whether the rule sends a marketing message: then customers without consent are not reached."""
+    """Whether the rule sends the customer a message: a broadcast's is marketing whatever its
+    ``class`` says, so customers without consent are not reached."""
     from .compiler import walk_steps
 
-    return any(kind == "send" and isinstance(argument, dict) and argument.get("class", "marketing") == "marketing"
-               for _, step in walk_steps(rule.definition.get("steps")) for kind, argument in step.items())
+    return any(kind == "send" for _, step in walk_steps(rule.definition.get("steps")) for kind in step)
 
 
 def _key(broadcast: Broadcast) -> str:
@@ -105,7 +105,7 @@ def _key(broadcast: Broadcast) -> str:
 def _event(broadcast: Broadcast, customer: Customer) -> NormalizedEvent:
     return NormalizedEvent(
         BROADCAST, f"{_key(broadcast)}:{customer.pk}", timezone.now(),
-        Identity(store_id=customer.store_id, email=customer.email),
+        Identity.of(customer),
         {"rule": broadcast.rule.rule_id, "broadcast": broadcast.pk, "send_at": broadcast.send_at.isoformat(),
          "by": broadcast.created_by},
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.utils.translation import gettext as _
+
 from .. import events
 from ..durations import parse_duration
 from ..plans import CompiledRule, PlannedAction
@@ -330,12 +332,29 @@ def compile_rule(rule_id: str, definition) -> CompiledRule:
     for term, on_event in compiler.attempt(compiler.top_conditions, definition.get("conditions"), default=[]):
         (trigger["$and"] if on_event else customer_terms).append(term)
     effects, plan = compiler.attempt(compiler.plan, definition.get("steps"), default=([], []))
+    if isinstance(definition.get("trigger"), dict) and definition["trigger"].get("event") == BROADCAST:
+        compiler.problems += broadcast_class_problems(rule_id, definition.get("steps"))
     if compiler.problems:
         raise RuleDefinitionError.combined(compiler.problems)
     condition = [{"e": trigger}]
     if customer_terms:
         condition.append({"c": {"$and": [{"kind": "customer"}, *customer_terms]}})
     return CompiledRule(rule_id, condition, effects, plan, once, frozenset(compiler.windows))
+
+
+def broadcast_class_problems(rule_id: str, steps) -> list[RuleDefinitionError]:
+    """A broadcast is marketing, always: a send of a rule triggered by ``broadcast`` cannot say
+    ``class: transactional`` (it would reach customers without consent, past caps, quiet hours,
+    pauses and holdouts). Every send of the rule counts, branches included."""
+    return [RuleDefinitionError(rule_id, f"{_path(path)}.send.class",
+                                _("a broadcast is marketing: its messages cannot be transactional"))
+            for path, step in walk_steps(steps)
+            if isinstance(step.get("send"), dict) and step["send"].get("class", "marketing") != "marketing"]
+
+
+def _path(path: tuple) -> str:
+    """('steps', 1, 'wait', 'on_event', 0) → 'steps[1].wait.on_event[0]'."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".")
 
 
 def _listify(value):

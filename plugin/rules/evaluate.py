@@ -19,7 +19,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from ..models import Customer, Rule, RuleFiring, RulePack, ScheduledAction, StoreEvent
-from ..actions import abandonment, awaiting, guards, reversal
+from ..actions import abandonment, awaiting, guards, opt_in, reversal
 from ..events import PURCHASES, REVERSALS, RULE_EFFECT
 from ..plans import CompiledRule
 from . import facts, store
@@ -318,6 +318,13 @@ def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int
     customer = customers[event.customer_id]
     facts_before = dict(customer.facts or {})
     changed = facts.apply_event(customer, event)
+    if event.name == "customer_updated" and not changed:
+        # Masa's own writes to Saleor metadata (``masa.*``) come back as customer updates; so does a
+        # second emission of one change. Nothing a rule can see changed: no fact, no firing.
+        batch.outcomes[event.pk] = (StoreEvent.Status.IGNORED, "nothing about the customer changed")
+        return StoreEvent.Status.IGNORED
+    if opt_in.requested(event, customer):
+        opt_in.ask_to_confirm(event, customer, now)
     evaluation = _Evaluation(event, customer, active, batch)
     initial = evaluation.initial_facts(facts.profile_changes(facts_before, customer))
     active.ruleset.run(initial, on_fire=evaluation.on_fire)

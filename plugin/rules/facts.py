@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.utils.dateparse import parse_datetime
 
-from .. import conf
+from .. import conf, consent
 from ..timezones import zone_of_country
 from ..durations import DAY, as_time, median_interval_days
 from ..events import REVERSALS
@@ -20,8 +20,6 @@ LIST_TAG = Customer.LIST_TAG
 
 PURCHASE_FIELDS = ["orders_count", "total_spent", "currency", "first_order_at", "last_order_at", "order_times",
                    "last_bought_product", "category_counts", "last_bought_category", "category_times"]
-CONSENT_WORDS = {"true": True, "yes": True, "1": True, "on": True, "y": True,
-                 "false": False, "no": False, "0": False, "off": False, "n": False}
 
 
 def apply_event(customer: Customer, event: StoreEvent) -> list[str]:
@@ -78,13 +76,16 @@ def _locale_and_zone(customer: Customer, event: StoreEvent) -> list[str]:
 
 
 def consent_in(event: StoreEvent, customer: Customer) -> tuple[bool, str] | None:
-    """Marketing consent given or withdrawn by this event, with where it came from, or None.
+    """Marketing consent given or withdrawn by this event, with where it came from, or None; whose
+    word counts is ``masa.consent``'s.
 
-    In Saleor it is ``MASA["CONSENT_METADATA_KEY"]`` in the customer's public metadata (else the
-    checkout's or order's, for guests); Masa's own opt-in links and forms give it, an unsubscribe
-    withdraws it. A store value counts only when it is news (differs from the last one the store
-    sent, kept in ``store_metadata``): an order that repeats yesterday's "true" does not undo
-    today's unsubscribe."""
+    In Saleor it is ``MASA["CONSENT_METADATA_KEY"]`` in the customer's public metadata; a
+    checkout's or order's own metadata counts only for a guest's customer (no account), since
+    anyone at the checkout writes it. Masa's own opt-in links give it, an unsubscribe withdraws it;
+    a form's "no" withdraws it, its "yes" only asks for confirmation (``actions.opt_in``). A store
+    value counts only when it is news (differs from the last one the store sent, kept in
+    ``store_metadata``): an order that repeats yesterday's "true" does not undo today's
+    unsubscribe."""
     data, key = event.data, conf.get("CONSENT_METADATA_KEY")
     if isinstance(data.get("marketing_consent"), bool):  # an in-process store says so (Django signals)
         return data["marketing_consent"], "the store"
@@ -93,29 +94,23 @@ def consent_in(event: StoreEvent, customer: Customer) -> tuple[bool, str] | None
     if event.name == "marketing_opted_in":
         return True, data.get("source") or "opt-in link"
     if event.name == "form_submitted" and key and key in data:
-        value = _consent_word(data[key])
-        return (value, f"form {data.get('form', '')}".strip()) if value is not None else None
+        value = consent.word(data[key])
+        return (False, f"form {data.get('form', '')}".strip()) if value is False else None
     where = {"customer_created": "customer", "customer_updated": "customer"}.get(event.name)
-    places = [("metadata", f"Saleor {where} metadata")] if where else [
-        ("user_metadata", "Saleor customer metadata"),
-        ("metadata", f"Saleor {'checkout' if event.name == 'checkout_updated' else 'order'} metadata")]
+    places = [("metadata", f"Saleor {where} metadata")] if where else [("user_metadata", "Saleor customer metadata")]
+    if not where and not customer.store_id:
+        places.append(("metadata", f"Saleor {'checkout' if event.name == 'checkout_updated' else 'order'} metadata"))
     for field, source in places:
         raw = (data.get(field) or {}).get(key) if key else None
-        value = _consent_word(raw)
+        value = consent.word(raw)
         if value is None:
             continue
         known = customer.store_metadata or {}
-        if _consent_word(known.get(key)) == value:
+        if consent.word(known.get(key)) == value:
             return None
         customer.store_metadata = {**known, key: raw}
         return value, source
     return None
-
-
-def _consent_word(value) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    return CONSENT_WORDS.get(str(value).strip().lower()) if value is not None else None
 
 
 def reversed_orders(customer: Customer) -> set[str]:

@@ -17,7 +17,7 @@ from .evaluate import MANUAL_TRIGGER
 
 
 def _identity(customer: Customer) -> Identity:
-    return Identity(store_id=customer.store_id, email=customer.email)
+    return Identity.of(customer)
 
 
 def trigger_by_hand(customer: Customer, rule: Rule, by: str) -> StoreEvent | None:

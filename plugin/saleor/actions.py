@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from contextlib import contextmanager
 
 from .. import conf
-from ..models import Customer, StoreEvent
+from ..models import Customer
 from . import installation
 from .client import SaleorClient, SaleorError, SaleorRequestError, SaleorUnavailable
 
@@ -36,24 +36,20 @@ def voucher_code(idempotency_key: str, prefix: str = "MASA") -> str:
     return f"{prefix}-{base64.b32encode(digest).decode()[:10]}"
 
 
-def _store_domain(customer: Customer | None) -> str | None:
-    """The store the customer's latest webhook came from (several stores in one site)."""
-    if customer is None:
-        return None
-    return (StoreEvent.objects.filter(customer=customer).exclude(inbound=None).order_by("-pk")
-            .values_list("inbound__domain", flat=True).first())
-
-
 @contextmanager
 def saleor_client(customer: Customer | None = None):
     """A client for the customer's store with its app token: installed from the Saleor dashboard
     (``installation``), else ``MASA["SALEOR_STORES"]`` with an ``app_token`` (``retry_backoff``:
     seconds before the first retry, default 0.5). A token the store answers 401 to marks the
-    installed store *token rejected*."""
-    domain = _store_domain(customer)
-    found = installation.credentials(domain) or (installation.credentials() if domain else None)
+    installed store *token rejected*. Only the customer's own store's token is used: a customer of
+    store A is never written to, or given a voucher, through store B."""
+    store = customer.store if customer is not None and customer.store else None
+    found = installation.credentials(store)
+    if found is None and store:
+        raise ActionRefused(f"the customer's store {store} has no app token: install Masa from that store's "
+                            f"dashboard, or give it an app_token in MASA['SALEOR_STORES']")
     if found is None:
-        raise ActionRefused("no Saleor store with a token: install Masa from the Saleor dashboard, "
+        raise ActionRefused("no single Saleor store with a token: install Masa from the Saleor dashboard, "
                             "or give a store in MASA['SALEOR_STORES'] an app_token")
     api_url, token = found
     backoff = next((s.get("retry_backoff", 0.5) for s in conf.get("SALEOR_STORES") if s.get("api_url") == api_url), 0.5)

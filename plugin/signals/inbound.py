@@ -16,7 +16,9 @@ from django.db import DataError, InterfaceError, OperationalError, transaction
 from django.dispatch import Signal
 
 from ..eventstore import store_events
-from ..models import InboundDelivery
+from ..models import Customer, InboundDelivery
+from ..privacy import erase_customer
+from ..stores import store_key
 from . import inbox, normalize
 
 log = logging.getLogger(__name__)
@@ -40,26 +42,39 @@ def read(limit: int = 200, ids: list[int] | None = None) -> int:
 def _read(limit: int, ids: list[int] | None, one_at_a_time: bool) -> int:
     with transaction.atomic():
         rows = inbox.claim(limit, ids)
-        accepted, failed = [], {}
-        for pk, event_type, body in rows:
+        accepted, failed, notes = [], {}, {}
+        for row in rows:
             try:
-                events = normalize.normalize(event_type, json.loads(body))
+                payload = json.loads(row.body)
+                events = normalize.normalize(row.event_type, payload)
             except (normalize.PayloadError, TypeError, AttributeError, ValueError, KeyError) as error:
-                failed[pk] = _failure(pk, error)
+                failed[row.pk] = _failure(row.pk, error)
                 continue
-            if not one_at_a_time:
-                store_events("saleor", events, inbound=InboundDelivery(pk=pk))
-                accepted.append(pk)
-                continue
+            if normalize.gone(row.event_type, payload):
+                notes[row.pk] = normalize.gone(row.event_type, payload)
+            erasures = [event for event in events if event.name == normalize.CUSTOMER_DELETED]
+            events = [event for event in events if event.name != normalize.CUSTOMER_DELETED]
             try:
-                with transaction.atomic():
-                    store_events("saleor", events, inbound=InboundDelivery(pk=pk))
+                with transaction.atomic(savepoint=one_at_a_time):
+                    store_events("saleor", events, inbound=InboundDelivery(pk=row.pk), store=row.domain)
+                    for event in erasures:
+                        _erase(row.domain, event)
             except DataError as error:
-                failed[pk] = _failure(pk, error)
+                if not one_at_a_time:
+                    raise
+                failed[row.pk] = _failure(row.pk, error)
             else:
-                accepted.append(pk)
-        inbox.finish(accepted, failed)
+                accepted.append(row.pk)
+        inbox.finish(accepted, failed, notes)
     return len(rows)
+
+
+def _erase(domain: str, event) -> None:
+    """``CUSTOMER_DELETED``: the store's customer is erased as ``masa_erase_customer`` does (their
+    pending actions go with them), recorded in the audit log; a second delivery finds nobody."""
+    customer = Customer.objects.filter(store=store_key(domain), store_id=event.identity.store_id).first()
+    if customer is not None:
+        erase_customer(customer, by=f"Saleor ({store_key(domain)}): the customer was deleted")
 
 
 def _failure(pk: int, error: Exception) -> str:

@@ -11,6 +11,7 @@ keeps it cheap however long the log grows.
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 from django.db import connection
 from django.utils import timezone
@@ -36,18 +37,30 @@ def store(*, event_type: str, domain: str, dedupe_key: str, headers: dict, body:
     return row[0] if row else None
 
 
-def claim(limit: int, ids: list[int] | None = None) -> list[tuple[int, str, str]]:
-    """(id, event type, body) of up to ``limit`` waiting deliveries, oldest first, locked for this
-    transaction (``ids``: only these)."""
+class Waiting(NamedTuple):
+    """A stored delivery waiting to be read."""
+
+    pk: int
+    event_type: str
+    domain: str
+    body: str
+
+
+def claim(limit: int, ids: list[int] | None = None) -> list[Waiting]:
+    """Up to ``limit`` waiting deliveries, oldest first, locked for this transaction (``ids``: only
+    these)."""
     waiting = InboundDelivery.objects.select_for_update(skip_locked=True).filter(status=RECEIVED)
     if ids is not None:
         waiting = waiting.filter(pk__in=ids)
-    return list(waiting.order_by("pk").values_list("pk", "event_type", "body")[:limit])
+    return [Waiting(*row) for row in waiting.order_by("pk").values_list("pk", "event_type", "domain", "body")[:limit]]
 
 
-def finish(accepted: list[int], failed: dict[int, str]) -> None:
-    """Mark deliveries read: their events stored, or failed with the reason."""
+def finish(accepted: list[int], failed: dict[int, str], notes: dict[int, str] | None = None) -> None:
+    """Mark deliveries read: their events stored (``notes``: what reading one found, e.g. that its
+    object was gone), or failed with the reason."""
     if accepted:
         InboundDelivery.objects.filter(pk__in=accepted).update(status=InboundDelivery.Status.ACCEPTED)
+    for pk, note in (notes or {}).items():
+        InboundDelivery.objects.filter(pk=pk).update(reason=note[:2000])
     for pk, reason in failed.items():
         InboundDelivery.objects.filter(pk=pk).update(status=InboundDelivery.Status.FAILED, reason=reason[:2000])

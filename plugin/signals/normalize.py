@@ -30,10 +30,21 @@ ORDER_EVENTS = {
 # A refund can come more than once for one order (partial refunds, then the full one).
 REPEATABLE_ORDER_EVENTS = {"order_refunded", "order_fully_refunded"}
 CHECKOUT_EVENTS = {"checkout_created", "checkout_updated"}
-CUSTOMER_EVENTS = {"customer_created": "customer_created", "customer_updated": "customer_updated"}
-# Delivered to us and stored, but no rule needs them: their content arrives in the events above.
-ACKNOWLEDGED_EVENTS = {"order_confirmed", "order_updated", "customer_metadata_updated", "app_deleted"}
-SUPPORTED_EVENTS = set(ORDER_EVENTS) | CHECKOUT_EVENTS | set(CUSTOMER_EVENTS) | ACKNOWLEDGED_EVENTS
+# A metadata change arrives as CUSTOMER_METADATA_UPDATED alone when Saleor's legacy update
+# emission is off (and beside CUSTOMER_UPDATED when it is on): both are a customer_updated.
+CUSTOMER_EVENTS = {"customer_created": "customer_created", "customer_updated": "customer_updated",
+                   "customer_metadata_updated": "customer_updated"}
+# The customer was deleted in Saleor: not an event for rules but an erasure (``inbound``).
+CUSTOMER_DELETED = "customer_deleted"
+# Accepted and stored, but they make no event: APP_DELETED uninstalls; ORDER_CONFIRMED and
+# ORDER_UPDATED are no longer subscribed (their content arrives in the events above) and are
+# only accepted from webhooks an earlier Masa registered, until the app is reinstalled.
+ACKNOWLEDGED_EVENTS = {"order_confirmed", "order_updated", "app_deleted"}
+SUPPORTED_EVENTS = set(ORDER_EVENTS) | CHECKOUT_EVENTS | set(CUSTOMER_EVENTS) | {CUSTOMER_DELETED} | ACKNOWLEDGED_EVENTS
+# The object each subscribed event carries (``gone``).
+OBJECT_OF = {**{name: "order" for name in (*ORDER_EVENTS, "order_confirmed", "order_updated")},
+             **{name: "checkout" for name in CHECKOUT_EVENTS},
+             **{name: "user" for name in (*CUSTOMER_EVENTS, CUSTOMER_DELETED)}}
 
 
 def _require(mapping, key, where):
@@ -275,17 +286,43 @@ def _customer_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
     return [NormalizedEvent(name, source_id, occurred_at, identity, data)]
 
 
+def gone(event_type: str, payload) -> str:
+    """Why a signed delivery carries no object, or "": Saleor builds a delivery in its worker after
+    the fact, and when the object is gone by then (``checkoutComplete`` deleted the checkout, the
+    customer or order was deleted) it sends ``"checkout": null``. That is a normal race, not bad
+    input: the delivery is kept and makes no event."""
+    name = OBJECT_OF.get(event_type)
+    if name and isinstance(payload, dict) and name in payload and payload[name] is None:
+        return (f"the {name} was gone when Saleor built this delivery (completed or deleted in the meantime): "
+                f"kept, nothing to read")
+    return ""
+
+
+def _customer_deleted(payload: dict) -> list[NormalizedEvent]:
+    user = _require(payload, "user", "body")
+    user_id = _require(user, "id", "user")
+    identity = Identity(store_id=user_id, email=(user.get("email") or "").lower())
+    occurred_at = _when(payload.get("issuedAt"), "body.issuedAt")
+    return [NormalizedEvent(CUSTOMER_DELETED, f"{CUSTOMER_DELETED}:{user_id}", occurred_at, identity,
+                            {"store_id": user_id})]
+
+
 def normalize(event_type: str, payload) -> list[NormalizedEvent]:
-    """Normalized events for one Saleor delivery; an empty list for acknowledged-only events."""
+    """Normalized events for one Saleor delivery; an empty list for acknowledged-only events and
+    for a delivery whose object was gone (``gone``)."""
     if not isinstance(payload, dict):
         raise PayloadError("body must be a JSON object")
+    if gone(event_type, payload):
+        return []
+    if event_type == CUSTOMER_DELETED:
+        return _customer_deleted(payload)
     if event_type in ORDER_EVENTS:
         return _order_events(event_type, payload)
     if event_type in CHECKOUT_EVENTS:
         return _checkout_events(payload)
     if event_type in CUSTOMER_EVENTS:
         return _customer_events(event_type, payload)
-    if event_type in ("customer_metadata_updated", "app_deleted"):
+    if event_type == "app_deleted":
         return []
     if event_type in ACKNOWLEDGED_EVENTS:
         _require(payload, "order", "body")

@@ -29,6 +29,7 @@ from .rejections import header as _header, record_rejection, recorded_headers
 from ..saleor import installation
 from ..saleor.webhooks import event_name
 from .saleor_keys import KeysUnavailable, configured_store, key_for
+from ..stores import store_key
 
 log = logging.getLogger(__name__)
 MAX_JSON_DEPTH = 64
@@ -81,8 +82,9 @@ def _check_signed_event(event_type: str, payload) -> None:
         raise Rejection(400, "issued_in_future", f"issued at {issued_at.isoformat()}, in the future")
 
 
-def verify_signature(signature: str, body: bytes, domain: str, api_url: str) -> None:
-    """Raise Rejection unless ``signature`` is the store's detached JWS (RS256) over ``body``."""
+def verify_signature(signature: str, body: bytes, domain: str, api_url: str) -> str:
+    """The store's key (``masa.stores``) if ``signature`` is that store's detached JWS (RS256) over
+    ``body``; raise Rejection otherwise."""
     store = configured_store(domain)
     if store is None:
         raise Rejection(403, "unknown_domain", f"Saleor-Domain {domain!r} is not an allowed store")
@@ -105,6 +107,7 @@ def verify_signature(signature: str, body: bytes, domain: str, api_url: str) -> 
         jwt.api_jws.decode_complete(signature, key.key, algorithms=["RS256"], detached_payload=body)
     except jwt.InvalidTokenError as error:
         raise Rejection(401, "bad_signature", f"signature does not match the body: {error}") from error
+    return store_key(store.domain)
 
 
 def _parse(request) -> tuple[str, str, dict]:
@@ -125,7 +128,9 @@ def _parse(request) -> tuple[str, str, dict]:
     body = request.body
     if len(body) > max_bytes:
         raise Rejection(413, "too_large", f"body is larger than {max_bytes} bytes")
-    verify_signature(_header(request, "Saleor-Signature"), body, domain, _header(request, "Saleor-Api-Url"))
+    # From here on the store is the configured one the signature proved, in one spelling: a
+    # replay with the header in other letters is the same store, the same delivery.
+    domain = verify_signature(_header(request, "Saleor-Signature"), body, domain, _header(request, "Saleor-Api-Url"))
     try:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

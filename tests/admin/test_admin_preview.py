@@ -61,11 +61,11 @@ def test_send_a_test_to_me_goes_through_the_channel_marked_as_a_test(client, rut
     url = reverse("masa_message_preview", args=[template.pk])
     page = client.get(url, {"customer": ruth.pk}).content.decode()
     assert "Send a test to me" in page
-    response = client.post(url, {"customer": ruth.pk, "channel": email_channel.pk, "to": "owner@shop.example"},
-                           follow=True)
-    assert "Sent a test of “Time to restock, Ruth?” to owner@shop.example" in response.content.decode()
+    assert "A test goes only to you: by email to edna@shop.example" in page
+    response = client.post(url, {"customer": ruth.pk, "channel": email_channel.pk}, follow=True)
+    assert "Sent a test of “Time to restock, Ruth?” to edna@shop.example" in response.content.decode()
     sent = mail.outbox[-1]
-    assert (sent.to, sent.subject) == (["owner@shop.example"], "[Test] Time to restock, Ruth?")
+    assert (sent.to, sent.subject) == (["edna@shop.example"], "[Test] Time to restock, Ruth?")
     assert not Delivery.objects.exists(), "a test is not a delivery and counts in no result"
     assert ModelLogEntry.objects.filter(action="masa.message.test").exists()
 

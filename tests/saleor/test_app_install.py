@@ -39,7 +39,9 @@ def fake_saleor(monkeypatch):
     return serve
 
 
-APP = {"app": {"id": "QXBwOjc=", "name": "Masa journeys", "webhooks": []}}
+# What the store answers for Masa's token (app_identity.graphql): the app, installed from Masa's
+# manifest, and the store's own domain.
+APP = {"app": {"id": "QXBwOjc=", "identifier": installation.APP_ID}, "shop": {"domain": {"host": SHOP}}}
 
 
 def install(client, token="app-token-1", api_url=SHOP_API, domain=SHOP):
@@ -71,7 +73,7 @@ def test_the_manifest_is_what_saleor_accepts(client, allowed_shop):
 
 
 def test_an_allowed_store_installs_and_its_token_is_checked_and_kept_encrypted(client, allowed_shop, fake_saleor):
-    fake = fake_saleor(AppWebhooks=APP)
+    fake = fake_saleor(AppIdentity=APP)
     response = install(client)
     assert response.status_code == 200 and response.json() == {"success": True, "domain": SHOP}
     assert fake.requests[0]["authorization"] == "Bearer app-token-1"
@@ -80,7 +82,7 @@ def test_an_allowed_store_installs_and_its_token_is_checked_and_kept_encrypted(c
     assert "app-token-1" not in app.token_encrypted and installation.decrypt(app.token_encrypted) == "app-token-1"
     assert installation.credentials(SHOP) == (SHOP_API, "app-token-1")
 
-    fake_saleor(AppWebhooks=APP)
+    fake_saleor(AppIdentity=APP)
     install(client, token="app-token-2")
     assert SaleorApp.objects.count() == 1 and installation.credentials(SHOP) == (SHOP_API, "app-token-2")
 
@@ -92,7 +94,7 @@ def test_an_allowed_store_installs_and_its_token_is_checked_and_kept_encrypted(c
 ])
 def test_a_token_from_elsewhere_or_one_the_store_refuses_is_not_kept(client, allowed_shop, fake_saleor, api_url, answer,
                                                                       status, code):
-    fake_saleor(AppWebhooks=answer)
+    fake_saleor(AppIdentity=answer)
     response = install(client, api_url=api_url)
     assert response.status_code == status and response.json()["error"]["code"] == code
     assert not SaleorApp.objects.exists()
@@ -102,7 +104,7 @@ def test_a_token_from_elsewhere_or_one_the_store_refuses_is_not_kept(client, all
 def test_an_installed_store_is_listened_to_until_it_deletes_the_app(client, allowed_shop, fake_saleor, signer,
                                                                      key_server):
     key_server.jwks = signer.jwks
-    fake_saleor(AppWebhooks=APP)
+    fake_saleor(AppIdentity=APP)
     install(client)
 
     def deliver(event, payload):
@@ -124,7 +126,7 @@ def test_a_token_the_store_no_longer_accepts_marks_the_store(client, allowed_sho
     from masa.models import Customer
     from masa.saleor.actions import ActionRefused, write_customer_metadata
 
-    fake_saleor(AppWebhooks=APP)
+    fake_saleor(AppIdentity=APP)
     install(client)
     fake_saleor(UpdatePrivateMetadata=httpx.Response(401, json={"errors": [{"message": "revoked"}]}))
     customer = Customer.objects.create(email="ruth@example.com", store_id="VXNlcjo5OQ==")
@@ -136,7 +138,7 @@ def test_a_token_the_store_no_longer_accepts_marks_the_store(client, allowed_sho
 def test_two_stores_each_keep_their_own_token(client, settings, fake_saleor):
     other, other_api = "other.example.com", "https://other.example.com/graphql/"
     settings.MASA = {**settings.MASA, "SALEOR_APP_API_URLS": [SHOP_API, other_api]}
-    fake_saleor(AppWebhooks=[APP, {"app": {**APP["app"], "id": "QXBwOjg="}}])
+    fake_saleor(AppIdentity=[APP, {"app": {**APP["app"], "id": "QXBwOjg="}, "shop": {"domain": {"host": other}}}])
     install(client, token="shop-token")
     install(client, token="other-token", api_url=other_api, domain=other)
     assert installation.credentials(SHOP) == (SHOP_API, "shop-token")
@@ -144,7 +146,7 @@ def test_two_stores_each_keep_their_own_token(client, settings, fake_saleor):
 
 
 def test_the_stores_page_shows_status_and_never_the_token(client, allowed_shop, fake_saleor):
-    fake_saleor(AppWebhooks=APP)
+    fake_saleor(AppIdentity=APP)
     install(client)
     client.force_login(viewer())
     page = client.get(reverse("masa_saleor_stores")).content.decode()

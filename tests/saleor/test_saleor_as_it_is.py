@@ -122,7 +122,8 @@ def carols_rules(db):
 
 
 def test_a_cancelled_order_no_longer_counts_and_what_it_changed_is_undone(saleor_323, carols_rules):
-    Customer.objects.create(store_id="VXNlcjo0Nw==", email="e2e.carol@example.com", marketing_consent=True)
+    Customer.objects.create(store="127.0.0.1:8811", store_id="VXNlcjo0Nw==", email="e2e.carol@example.com",
+                            marketing_consent=True)
     saleor_323("016_customer_created", "017_order_created", "023_order_created")
     carol = Customer.objects.get()
     assert carol.orders_count == 2 and carol.tags == ["repeat-buyer"]

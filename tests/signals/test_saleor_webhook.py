@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 EXPECTED_EVENTS = {
     "customer_created": ["customer_created"],
     "customer_updated": ["customer_updated"],
-    "customer_metadata_updated": [],
+    "customer_metadata_updated": ["customer_updated"],
     "checkout_created": ["checkout_updated"],
     "checkout_updated": ["checkout_updated"],
     "order_created": ["order_placed", "category_bought", "category_bought", "category_bought", "category_bought",

@@ -1,0 +1,38 @@
+"""Marketing consent: the words that give or withdraw it, and whose word counts.
+
+Who may change a customer's consent is the point (docs/reliability.md, "Consent"): the customer
+under their own identity — their Saleor account's metadata, Masa's signed opt-in and unsubscribe
+links — and the site's own in-process store. A guest's checkout or order metadata (which anyone
+at the checkout can write) counts for that guest's customer only, never for an account it shares
+an e-mail with. A form is anyone's: its "yes" is only a request, confirmed by a signed link sent
+to the address (double opt-in, ``actions.opt_in``); its "no" holds at once, since a "no" only
+ever stops marketing.
+"""
+from __future__ import annotations
+
+from django.utils import timezone
+
+WORDS = {"true": True, "yes": True, "1": True, "on": True, "y": True,
+         "false": False, "no": False, "0": False, "off": False, "n": False}
+# Where consent given by a guest's checkout or order metadata is recorded as coming from.
+GUEST_SOURCES = ("Saleor checkout metadata", "Saleor order metadata")
+NOT_CARRIED = "given as a guest; the account has not given it"
+
+
+def word(value) -> bool | None:
+    """True, False, or None for a value that says neither."""
+    if isinstance(value, bool):
+        return value
+    return WORDS.get(str(value).strip().lower()) if value is not None else None
+
+
+def adopted(customer) -> list[str]:
+    """A guest's customer now has an account: consent given only in a guest checkout's or order's
+    metadata was the guest's word, not the account's, so it does not carry over. Returns the
+    fields changed."""
+    if customer.marketing_consent and customer.marketing_consent_source.startswith(GUEST_SOURCES):
+        customer.marketing_consent = False
+        customer.marketing_consent_source = NOT_CARRIED
+        customer.marketing_consent_at = timezone.now()
+        return ["marketing_consent", "marketing_consent_source", "marketing_consent_at"]
+    return []
