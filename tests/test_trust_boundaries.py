@@ -153,8 +153,6 @@ def test_13_one_simulation_or_forecast_plays_at_a_time(client, signing_store, re
     replay = simulate_module._replay
 
     def held(*args, **kwargs):
-        from masa import rehearsal as R; from django.core.cache import cache as C  # DEBUG
-        print("DEBUG in held", C.get(R._turn_key()))  # DEBUG
         playing.set()
         release.wait(30)
         return replay(*args, **kwargs)
@@ -165,19 +163,9 @@ def test_13_one_simulation_or_forecast_plays_at_a_time(client, signing_store, re
     client.post(url, {"days": 60})
     try:
         assert playing.wait(20), "the first simulation started"
-        from masa import rehearsal as R; from django.core.cache import cache as C  # DEBUG
-        print("DEBUG before refused", C.get(R._turn_key()))  # DEBUG
         refused = client.post(url, {"days": 30}, follow=True).content.decode()
-        print("DEBUG after refused", C.get(R._turn_key()))  # DEBUG
         assert "Another simulation is running" in refused and Job.objects.count() == 1
         page = client.get(reverse("masa_customer", args=[ruth.pk]), {"next": 90}).content.decode()
-        import re; print("DEBUG page", "masa-forecast" in page, "cannot be shown" in page, re.findall(r"(?s)<div class=\"messages.{0,600}", page)[:1])  # DEBUG
-        from masa import rehearsal as R; from django.core.cache import cache as C  # DEBUG
-        import masa.packs.forecast as F, inspect; print("DEBUG src", inspect.getsourcefile(F), "one_at_a_time" in inspect.getsource(F.forecast), R.__file__)  # DEBUG
-        try:
-            F.forecast(ruth); print("DEBUG forecast ran")
-        except R.Busy: print("DEBUG busy")
-        print("DEBUG", R._turn_key(), C.get(R._turn_key()), list(Job.objects.values_list("status", "error")))  # DEBUG
         assert "another simulation or forecast is playing" in page and "masa-forecast" not in page
     finally:
         release.set()
