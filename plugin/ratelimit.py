@@ -7,6 +7,7 @@ through: intake must keep accepting webhooks when Redis is not there.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import logging
 import time
 
@@ -43,9 +44,18 @@ def client_address(request) -> str:
     if proxies < 1:
         return remote
     hops = [part.strip() for part in str(request.META[header]).split(",")]
-    if len(hops) < proxies or not hops[-proxies]:
+    if len(hops) < proxies or not _is_address(hops[-proxies]):
         return remote
     return hops[-proxies]
+
+
+def _is_address(text: str) -> bool:
+    """An IP address (what the proxy wrote; anything else is not one, and REMOTE_ADDR is used)."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def allow(bucket: str, key: str, limit: int, seconds: int, now: float | None = None) -> bool:

@@ -1,6 +1,7 @@
 """Trust boundaries and privacy (issue 28): a client cannot choose the address it is counted under,
 a test of a customer's message goes only to the staff member asking for it, and simulations and
 forecasts play one at a time on copies of only what they play."""
+import json
 import threading
 import time
 from datetime import timedelta
@@ -215,3 +216,17 @@ def test_15_a_viewer_reads_every_page_it_may_without_an_error(client, every_page
     answers = {name: client.get(url).status_code for name, url in every_page}
     assert all(status in (200, 302) for status in answers.values()), answers
     assert answers["wagtailsnippets_masa_rule:list"] == 200 and answers["masa_job"] == 302
+
+
+def test_9_an_accepted_webhook_is_stored_under_the_address_the_proxy_saw(client, signing_store, behind_one_proxy):
+    from .helpers import STORE_API_URL, STORE_DOMAIN
+
+    body = json.dumps(order_payload()).encode()
+    headers = {**signing_store.headers("order_created", body, STORE_DOMAIN, STORE_API_URL),
+               "X-Forwarded-For": "6.6.6.6, 203.0.113.9"}
+    assert post_webhook(client, body, headers).status_code == 200
+    headers["X-Forwarded-For"] = "6.6.6.6, not-an-address"
+    body = json.dumps(order_payload()).encode()
+    headers["Saleor-Signature"] = signing_store.sign(body)
+    assert post_webhook(client, body, headers).status_code == 200
+    assert sorted(InboundDelivery.objects.values_list("remote_addr", flat=True)) == ["127.0.0.1", "203.0.113.9"]

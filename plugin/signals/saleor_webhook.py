@@ -24,7 +24,7 @@ from .. import conf
 from ..models import InboundDelivery
 from . import inbox, normalize
 from .inbound import inbound_stored
-from ..ratelimit import rate_limited
+from ..ratelimit import client_address, rate_limited
 from .rejections import header as _header, record_rejection, recorded_headers
 from ..saleor import installation
 from ..saleor.webhooks import event_name
@@ -204,7 +204,7 @@ def _accept(request, event_type, domain, events):
     dedupe_key = hashlib.sha256(b"\0".join([domain.encode(), event_type.encode(), body])).hexdigest()
     stored = inbox.store(event_type=event_type, domain=domain, dedupe_key=dedupe_key,
                          headers=recorded_headers(request), body=body.decode("utf-8"),
-                         remote_addr=request.META.get("REMOTE_ADDR"))
+                         remote_addr=client_address(request) or None)
     if stored is None:
         return JsonResponse({"status": "duplicate", "events": 0})
     transaction.on_commit(lambda: inbound_stored.send(sender=InboundDelivery, inbound_ids=[stored]))
