@@ -38,9 +38,11 @@ class SaleorStoresView(MasaPage):
             configured=[{"domain": s.get("domain", ""), "api_url": s.get("api_url", ""),
                          "has_token": bool(s.get("app_token"))} for s in conf.get("SALEOR_STORES")],
             manifest_url=f"{base}{reverse('masa:saleor-manifest')}",
-            reinstall_hint=_("Masa cannot decrypt this store's token with the keys of "
-                             "MASA['TOKEN_ENCRYPTION_KEYS'] (the key changed), so it cannot act in the store. "
-                             "Install Masa again from the Saleor dashboard, or put the old key back in the list."),
+            reinstall_hint=_("Masa can no longer use its access to this store (the key that protects it was "
+                             "changed), so it cannot give vouchers or write to the store. Install Masa again from "
+                             "the Saleor dashboard."),
+            reinstall_detail=_("No key of MASA['TOKEN_ENCRYPTION_KEYS'] decrypts the stored app token: put the "
+                               "old key back in the list (after the new one), or install again."),
         )
         return context
 

@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
@@ -46,6 +47,14 @@ class ActiveRules:
     def by_pk(self) -> dict[int, Rule]:
         return {rule.pk: rule for rule in self.rules.values()}
 
+    @cached_property
+    def rule_facts(self) -> frozenset:
+        """The facts the enabled rules write (``set``, ``increment``, ``stamp``, ``pause_marketing``,
+        at once or later): Masa's own, which a customer's public Saleor metadata may not set."""
+        return frozenset(name for compiled in self.compiled.values()
+                         for name in _written_facts([compiled.effects, [p.params for p in compiled.plan]]))
+
+
     def once_scopes(self, events: list[StoreEvent], customers: dict[int, Customer]) -> dict[int, set[str]]:
         """For each rule that fires once per customer, order or product: the scopes these events could
         fire it in (what ``Batch.prepare`` asks the database about)."""
@@ -63,6 +72,20 @@ class ActiveRules:
 _cache_lock = threading.Lock()
 _compiled_cache: dict[tuple, CompiledRule] = {}
 _active: tuple[tuple, ActiveRules] | None = None
+
+
+def _written_facts(value) -> set[str]:
+    """Fact names of every effect (``{"op": set|increment|stamp|pause, "fact": …}``) in ``value``."""
+    found, stack = set(), [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("op") in ("set", "increment", "stamp", "pause") and isinstance(item.get("fact"), str):
+                found.add(item["fact"])
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return found
 
 
 def compile_stored_rule(rule: Rule, pack: tuple[dict, dict]) -> CompiledRule:
@@ -317,7 +340,7 @@ def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int
         return StoreEvent.Status.IGNORED
     customer = customers[event.customer_id]
     facts_before = dict(customer.facts or {})
-    changed = facts.apply_event(customer, event)
+    changed = facts.apply_event(customer, event, protected=active.rule_facts)
     if event.name == "customer_updated" and not changed:
         # Masa's own writes to Saleor metadata (``masa.*``) come back as customer updates; so does a
         # second emission of one change. Nothing a rule can see changed: no fact, no firing.

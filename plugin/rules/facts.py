@@ -22,11 +22,14 @@ PURCHASE_FIELDS = ["orders_count", "total_spent", "currency", "first_order_at", 
                    "last_bought_product", "category_counts", "last_bought_category", "category_times"]
 
 
-def apply_event(customer: Customer, event: StoreEvent) -> list[str]:
-    """Update the customer's counters and profile from one event; return the changed field names."""
+def apply_event(customer: Customer, event: StoreEvent, protected: frozenset = frozenset()) -> list[str]:
+    """Update the customer's counters and profile from one event; return the changed field names.
+
+    ``protected``: facts Masa's rules write (a tier, a score). The customer can write their own
+    public metadata in Saleor, so a ``masa.<name>`` store field sets only facts no rule writes."""
     metadata_before = customer.store_metadata
     consent = consent_in(event, customer)
-    changed = _apply_event(customer, event)
+    changed = _apply_event(customer, event, protected)
     if customer.store_metadata is not metadata_before and "store_metadata" not in changed:
         changed.append("store_metadata")
     changed += _locale_and_zone(customer, event)
@@ -136,7 +139,7 @@ def recompute_purchases(customer: Customer) -> list[str]:
     return list(PURCHASE_FIELDS)
 
 
-def _apply_event(customer: Customer, event: StoreEvent) -> list[str]:
+def _apply_event(customer: Customer, event: StoreEvent, protected: frozenset = frozenset()) -> list[str]:
     data, when = event.data, event.occurred_at
     if event.name in REVERSALS and (event.name == "order_cancelled" or data.get("fully_refunded")):
         return recompute_purchases(customer)
@@ -174,13 +177,14 @@ def _apply_event(customer: Customer, event: StoreEvent) -> list[str]:
             customer.store_metadata = data["metadata"]
             changed.append("store_metadata")
         profile = {k.removeprefix(METADATA_PREFIX): v for k, v in (data.get("metadata") or {}).items()
-                   if k.startswith(METADATA_PREFIX) and v not in (None, "")}
+                   if k.startswith(METADATA_PREFIX) and v not in (None, "")
+                   and k.removeprefix(METADATA_PREFIX) not in protected}
         new_facts = {k: v for k, v in profile.items() if (customer.facts or {}).get(k) != v}
         # A key the store removed or emptied takes its fact away (only when the metadata was sent).
         cleared = {k.removeprefix(METADATA_PREFIX) for k, v in previous.items()
                    if k.startswith(METADATA_PREFIX) and v not in (None, "")} - set(profile) \
             if data.get("metadata") is not None else set()
-        cleared &= set(customer.facts or {})
+        cleared = (cleared & set(customer.facts or {})) - protected
         if new_facts or cleared:
             customer.facts = {k: v for k, v in {**(customer.facts or {}), **new_facts}.items() if k not in cleared}
             changed.append("facts")

@@ -193,3 +193,43 @@ def test_a_shipped_pack_journey_in_the_browser(browser_page, settings):
     shot(page, "14-pack-journey")
     assert page.locator("section.masa-journey").count() == Rule.objects.filter(pack="ecommerce-starter").count()
     assert "started by" in page.locator("main").inner_text()
+
+
+def test_what_issue_28_shows_an_owner_in_both_languages_and_widths(browser_page, settings, email_channel):
+    """The pages issue 28 changed, as an editor sees them in English and Hebrew, on a laptop and
+    a phone: the Saleor stores page with a store whose token no key decrypts, a customer of one of
+    two stores, and a message preview whose test goes only to the signed-in editor."""
+    from wagtail.users.models import UserProfile
+
+    from masa.models import Customer, MessageTemplate, SaleorApp
+
+    settings.MASA = {**settings.MASA, "SALEOR_STORES": [*settings.MASA["SALEOR_STORES"],
+                                                        {"domain": "other.example.com",
+                                                         "api_url": "https://other.example.com/graphql/"}]}
+    SaleorApp.objects.create(domain="shop-b.example.com", api_url="https://shop-b.example.com/graphql/",
+                             app_id="QXBwOjE=", token_encrypted="gAAAAA-not-decryptable-with-this-sites-keys")
+    customer = Customer.objects.create(store="other.example.com", store_id="VXNlcjox", email="bella@example.com",
+                                       first_name="Bella", marketing_consent=True,
+                                       marketing_consent_source="opt-in link")
+    template = MessageTemplate.objects.create(key="thanks", subject="Thank you, {{ customer.first_name }}",
+                                              body="Thank you for your order.")
+    page = browser_page
+    log_in(page)
+    from django.contrib.auth.models import User
+
+    user = User.objects.get(username="edna")
+    for language in ("en", "he"):
+        profile = UserProfile.get_for_user(user)
+        profile.preferred_language = language
+        profile.save()
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto("/admin/masa/saleor/")
+            assert page.locator("main").get_by_text("shop-b.example.com").first.is_visible()
+            shot(page, f"28-saleor-stores-{language}-{width}")
+            page.goto(f"/admin/masa/customers/{customer.pk}/")
+            assert "other.example.com" in page.locator("main").inner_text()
+            shot(page, f"28-customer-of-a-store-{language}-{width}")
+            page.goto(f"/admin/masa/messages/{template.pk}/preview/?customer={customer.pk}")
+            assert "edna@" in page.locator("main").inner_text()  # a test goes to the editor, nowhere else
+            shot(page, f"28-message-preview-{language}-{width}")

@@ -356,3 +356,24 @@ def test_16_a_signed_delivery_whose_object_is_gone_is_kept_and_makes_no_event(cl
 def test_16_a_body_without_its_object_at_all_is_still_the_wrong_shape(client, signing_store):
     response = post_signed(client, signing_store, "checkout_updated", {"issuedAt": later(0).isoformat()})
     assert response.status_code == 400 and response.json()["error"] == "wrong_shape"
+
+
+# 2, a sibling ─ a customer writes their own public metadata in Saleor
+
+
+def test_2_a_customer_cannot_give_themselves_a_fact_masas_rules_write(client, signing_store):
+    """Saleor lets customers write their own public metadata: ``masa.tier`` there must not make
+    them gold (and win the gold voucher); a store field no rule writes (a birthday) still counts."""
+    Rule.objects.create(rule_id="tiers", title="Tiers", definition={
+        "trigger": {"event": "order_placed"}, "steps": [{"set": {"fact": "tier", "value": "regular"}}]})
+    Rule.objects.create(rule_id="gold-reward", title="Gold reward", definition={
+        "trigger": {"fact": "tier", "to": "gold"}, "steps": [{"tag": "gold-reward"}]})
+    post_signed(client, signing_store, "customer_created", customer_payload(user_id=USER_1))
+    post_signed(client, signing_store, "customer_updated", customer_body(
+        metadata={"masa.tier": "gold", "masa.birthday": "1950-03-01"}, when=later(1)))
+    customer = Customer.objects.get()
+    assert customer.facts == {"birthday": "1950-03-01"} and customer.tags == []
+
+    post_signed(client, signing_store, "order_created", order_payload(user_id=USER_1))
+    post_signed(client, signing_store, "customer_updated", customer_body(metadata={}, when=later(2)))
+    assert Customer.objects.get().facts == {"tier": "regular"}  # emptying the field takes nothing of Masa's
