@@ -103,3 +103,14 @@ def saleor_app(settings, monkeypatch):
         monkeypatch.setattr(saleor_client, "DEFAULT_TRANSPORT", fake.transport())
         return fake
     return serve
+
+
+@pytest.fixture
+def ruth(client, signing_store, refill_rule):
+    """Ruth, after a signed order of absorbent pads (the refill rule has planned her reminder)."""
+    from masa.models import Customer
+
+    from .helpers import place_order
+
+    place_order(client, signing_store)
+    return Customer.objects.get(email="ruth@example.com")

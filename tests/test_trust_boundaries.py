@@ -58,12 +58,6 @@ def test_9_a_refused_webhook_is_recorded_under_the_address_the_proxy_saw(client,
 # 11 ─ a test of a customer's message goes to the signed-in staff member only
 
 
-@pytest.fixture
-def ruth(client, signing_store, refill_rule):
-    place_order(client, signing_store)
-    return Customer.objects.get(email="ruth@example.com")
-
-
 def test_11_a_test_of_a_customers_message_goes_only_to_the_staff_members_own_email(client, ruth, email_channel):
     template = MessageTemplate.objects.get(key="refill-absorbent")
     client.force_login(editor())

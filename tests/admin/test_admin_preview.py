@@ -9,15 +9,9 @@ from wagtail.models import ModelLogEntry
 from masa.channels.sms import sms_parts
 from masa.models import Customer, Delivery, MessageTemplate, ScheduledAction
 
-from ..helpers import denied, editor, place_order, viewer
+from ..helpers import denied, editor, viewer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ruth(client, signing_store, refill_rule):
-    place_order(client, signing_store)
-    return Customer.objects.get(email="ruth@example.com")
 
 
 def test_the_preview_shows_the_message_as_this_customer_would_get_it(client, ruth, refill_rule):
