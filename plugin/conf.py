@@ -33,7 +33,7 @@ DEFAULTS = {
     "CART_ABANDONED_AFTER": "1h",
     # Who gets notify_staff messages.
     "STAFF_EMAILS": [],
-    # Marketing dosage (plugin/dosage.py): caps over all channels, e.g. {"day": 1, "week": 4},
+    # Marketing dosage (plugin/actions/dosage.py): caps over all channels, e.g. {"day": 1, "week": 4},
     # and quiet hours in the customer's time zone, e.g. {"start": "21:00", "end": "08:00"}.
     "MARKETING_CAPS": {},
     # The site's public address (https://cms.example.com): tracking and unsubscribe links.

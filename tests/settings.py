@@ -19,7 +19,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MASA = {
     "SALEOR_STORES": [{"domain": "localhost:8000", "api_url": "http://localhost:8000/graphql/"}],
-    # Every test client is 127.0.0.1; tests/test_rate_limits.py sets its own limits.
+    # Every test client is 127.0.0.1; tests/test_security.py sets its own limits.
     "RATE_LIMITS": {"webhook": "100000/m", "tracking": "100000/m"},
     # Tests replay deliveries issued days or months ago (time travel, the captures);
     # tests/test_security_findings.py checks the age limit with its own setting.

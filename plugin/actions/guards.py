@@ -19,6 +19,7 @@ from ..assignment import in_share
 from ..durations import as_time
 from ..events import PURCHASES, is_trigger
 from ..models import Delivery, ScheduledAction, StoreEvent
+from ..values import listify
 
 BROADCAST = "broadcast"  # rules.compiler.BROADCAST (the compiler imports guards, through the check step)
 
@@ -26,11 +27,11 @@ BROADCAST = "broadcast"  # rules.compiler.BROADCAST (the compiler imports guards
 def _not_bought_since(action: ScheduledAction, argument: dict) -> str | None:
     since = action.event.occurred_at
     customer = action.customer
-    for category in _listify(argument.get("category", [])):
+    for category in listify(argument.get("category", [])):
         last = customer.last_bought_category.get(category)
         if last and parse_datetime(last) > since:
             return f"bought from category {category!r} again on {last[:10]}"
-    for product in _listify(argument.get("product", [])):
+    for product in listify(argument.get("product", [])):
         last = customer.last_bought_product.get(product)
         if last and parse_datetime(last) > since:
             return f"bought product {product!r} again on {last[:10]}"
@@ -39,10 +40,10 @@ def _not_bought_since(action: ScheduledAction, argument: dict) -> str | None:
 
 def _not_bought(action: ScheduledAction, argument: dict) -> str | None:
     customer = action.customer
-    for category in _listify(argument.get("category", [])):
+    for category in listify(argument.get("category", [])):
         if customer.category_counts.get(category):
             return f"has bought from category {category!r}"
-    for product in _listify(argument.get("product", [])):
+    for product in listify(argument.get("product", [])):
         if product in customer.last_bought_product:
             return f"has bought product {product!r}"
     return None
@@ -55,10 +56,6 @@ def _no_order_since(action: ScheduledAction, argument) -> str | None:
     return None
 
 
-def _listify(value):
-    return value if isinstance(value, list) else [value]
-
-
 def _marketing_consent(action: ScheduledAction, argument) -> str | None:
     if not action.customer.marketing_consent:
         return "the customer has no marketing consent"
@@ -67,7 +64,7 @@ def _marketing_consent(action: ScheduledAction, argument) -> str | None:
 
 def _no_event_since(action: ScheduledAction, argument) -> str | None:
     """None of these events came for the customer after the triggering one (e.g. invoice paid)."""
-    found = (StoreEvent.objects.filter(customer=action.customer, name__in=_listify(argument),
+    found = (StoreEvent.objects.filter(customer=action.customer, name__in=listify(argument),
                                        occurred_at__gt=action.event.occurred_at)
              .order_by("occurred_at").values_list("name", "occurred_at").first())
     if found:
@@ -105,9 +102,9 @@ def _purchase_problem(argument) -> str | None:
 
 
 def _events_problem(argument) -> str | None:
-    if not _listify(argument):
+    if not listify(argument):
         return "name at least one event"
-    unknown = [event for event in _listify(argument) if not is_trigger(event)]
+    unknown = [event for event in listify(argument) if not is_trigger(event)]
     return f"unknown event {unknown[0]!r}" if unknown else None
 
 
@@ -118,8 +115,8 @@ def _bought_in(argument, event: StoreEvent) -> bool:
     data = event.data
     categories = {*(data.get("categories") or []), *([data["category"]] if data.get("category") else [])}
     products = {str(p) for p in data.get("products") or []}
-    return bool(categories & {str(c) for c in _listify(argument.get("category", []))}
-                or products & {str(p) for p in _listify(argument.get("product", []))})
+    return bool(categories & {str(c) for c in listify(argument.get("category", []))}
+                or products & {str(p) for p in listify(argument.get("product", []))})
 
 
 def _in_branch(action: ScheduledAction, argument: dict) -> str | None:

@@ -3,7 +3,7 @@
 A performer returns an ``Outcome``; ``due.record`` writes it onto the action. Message kinds go
 to delivery; Masa's own kinds (emitted events, delayed effects, confirmed cart abandonments)
 enter the event store as events; ``sync_to_saleor`` writes to Saleor; an ``await`` whose time ran
-out schedules its ``on_timeout`` branch. tests/actions/test_performers.py checks that every kind a
+out schedules its ``on_timeout`` branch. tests/rules/test_step_kinds.py checks that every kind a
 step plans has a performer here.
 """
 from __future__ import annotations

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from .. import events
 from ..durations import parse_duration
 from ..plans import CompiledRule, PlannedAction
+from ..values import is_number, listify
 from . import factkeys
 from .steps import NAMES as STEP_NAMES
 from .steps import STEPS, Build
@@ -111,13 +112,13 @@ class _Compiler:
             if name == "event":
                 continue
             if name in TRIGGER_LIST_FILTERS:
-                if not _listify(value) or not all(_is_name(item) for item in _listify(value)):
+                if not listify(value) or not all(_is_name(item) for item in listify(value)):
                     self.fail(f"trigger.{name}", "must be a slug or a non-empty list of slugs")
-                choices = [{"$iany": {TRIGGER_LIST_FILTERS[name]: {"$i": str(item)}}} for item in _listify(value)]
+                choices = [{"$iany": {TRIGGER_LIST_FILTERS[name]: {"$i": str(item)}}} for item in listify(value)]
                 terms.append(choices[0] if len(choices) == 1 else {"$or": choices})
             elif name in TRIGGER_FIELD_FILTERS:
                 operator, event_field = TRIGGER_FIELD_FILTERS[name]
-                if not _is_number(value):
+                if not is_number(value):
                     self.fail(f"trigger.{name}", "must be a number")
                 terms.append({operator: {event_field: value}})
             else:
@@ -138,7 +139,7 @@ class _Compiler:
                     self.fail("trigger.to", "must be a text, number or true/false")
                 terms.append({"new": value})
             elif option == "above":
-                if not _is_number(value):
+                if not is_number(value):
                     self.fail("trigger.above", "must be a number")
                 terms.append({"$gte": {"new": value}})
                 terms.append({"$or": [{"$nex": {"old": 1}}, {"$lt": {"old": value}}]})
@@ -230,10 +231,10 @@ class _Compiler:
             self.fail(where, "needs 'category' or 'product'")
         self.only(where, argument, ("category", "product"))
         for name in ("category", "product"):
-            if name in argument and (not _listify(argument[name]) or not all(_is_name(v) for v in _listify(argument[name]))):
+            if name in argument and (not listify(argument[name]) or not all(_is_name(v) for v in listify(argument[name]))):
                 self.fail(f"{where}.{name}", "must be a slug or a non-empty list of slugs")
-        keys = [factkeys.category(c) for c in _listify(argument.get("category", []))]
-        keys += [factkeys.product(p) for p in _listify(argument.get("product", []))]
+        keys = [factkeys.category(c) for c in listify(argument.get("category", []))]
+        keys += [factkeys.product(p) for p in listify(argument.get("product", []))]
         return keys
 
     def fact_condition(self, where, condition) -> dict:
@@ -262,7 +263,7 @@ class _Compiler:
             self.fail(f"{where}.value", "must be a text, number or true/false")
         operator = OPERATORS[op]
         test = {key: value} if operator is None else {operator: {key: value}}
-        if missing_is_zero and _is_number(value) and _holds_for_zero(op, value):
+        if missing_is_zero and is_number(value) and _holds_for_zero(op, value):
             return {"$or": [{"$nex": {key: 1}}, test]}
         return test
 
@@ -357,17 +358,9 @@ def _path(path: tuple) -> str:
     return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".")
 
 
-def _listify(value):
-    return value if isinstance(value, list) else [value]
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _is_name(value) -> bool:
     """A category, product or SKU as a rule names it: a text, or a number (an id)."""
-    return (isinstance(value, str) and bool(value)) or (_is_number(value))
+    return (isinstance(value, str) and bool(value)) or (is_number(value))
 
 
 def _is_scalar(value) -> bool:

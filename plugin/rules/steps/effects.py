@@ -8,14 +8,11 @@ import re
 from django.utils.translation import gettext as _
 
 from .. import wording
+from ...values import is_number
 from .base import Build, StepKind
 
 FACT_NAME = re.compile(r"[a-z][a-z0-9_]*")
 EFFECT = "effect"
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class Effect(StepKind):
@@ -67,7 +64,7 @@ class Effect(StepKind):
                 compiler.fail(f"{where}.value", "must be a text, number or true/false")
             return {"op": "set", "fact": argument["fact"], "value": value}
         by = argument.get("by", 1)
-        if not _is_number(by):
+        if not is_number(by):
             compiler.fail(f"{where}.by", "must be a number")
         return {"op": "increment", "fact": argument["fact"], "value": by}
 

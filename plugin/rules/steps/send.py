@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from ...values import is_number
 from .base import Build, EditableField, StepKind
 
 MESSAGE_CLASSES = {"marketing", "transactional"}
 OPTIONS = {"template", "channel", "class", "voucher", "recommend"}
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class Send(StepKind):
@@ -65,7 +62,7 @@ class Send(StepKind):
         unknown = set(argument) - {"name", "url", "price", "product"}
         if unknown:
             compiler.fail(f"{where}.{sorted(unknown)[0]}", "unknown option; one of name, url, price, product")
-        if "price" in argument and not _is_number(argument["price"]):
+        if "price" in argument and not is_number(argument["price"]):
             compiler.fail(f"{where}.price", "must be a number")
         if "url" in argument and not str(argument["url"]).startswith(("https://", "http://")):
             compiler.fail(f"{where}.url", "must be an http(s) address")
@@ -79,7 +76,7 @@ class Send(StepKind):
         unknown = set(argument) - {"value", "type", "channel", "valid_days", "name", "prefix"}
         if unknown:
             compiler.fail(f"{where}.{sorted(unknown)[0]}", "unknown option; one of value, type, channel, valid_days, name, prefix")
-        if not _is_number(argument.get("value")) or argument["value"] <= 0:
+        if not is_number(argument.get("value")) or argument["value"] <= 0:
             compiler.fail(f"{where}.value", "must be a number above 0")
         if argument.get("type", "percentage") not in ("percentage", "fixed"):
             compiler.fail(f"{where}.type", "one of fixed, percentage")
