@@ -5,7 +5,7 @@ VENV ?= .venv
 EXTRA_REQUIREMENTS ?=
 BIN := $(VENV)/bin
 
-.PHONY: demo test install bench soak messages
+.PHONY: demo test install bench soak messages schema
 
 $(BIN)/.masa-installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,8 @@ soak: install
 # The admin's translations (plugin/locale): compile the .po files after editing them (needs gettext's msgfmt).
 messages:
 	cd plugin && for po in locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "$${po%.po}.mo" "$$po"; done
+
+# The rule-pack JSON Schema (plugin/packs/pack.schema.json) is assembled from the step kinds, event
+# types, guards and conditions (masa.packs.schema): write it after adding one.
+schema: install
+	PYTHONPATH=.:example DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m django masa_schema

@@ -1,6 +1,6 @@
 """A customer is (store, Saleor id): the store each existing customer's webhooks came from is
 filled in, so single-store data keeps every customer; Saleor events' source ids are prefixed with
-their store, as new ones are."""
+their store, as new ones are; customers a store deleted are remembered by a digest of their id."""
 from django.conf import settings
 from django.db import migrations, models
 from django.db.models import F, Value
@@ -67,5 +67,17 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="customer",
             constraint=models.UniqueConstraint(fields=("store", "store_id"), name="masa_customer_store_identity"),
+        ),
+        migrations.CreateModel(
+            name="DeletedStoreCustomer",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("store", models.CharField(max_length=255)),
+                ("store_id_digest", models.CharField(max_length=64)),
+                ("deleted_at", models.DateTimeField(help_text="When the store deleted them (the deletion's issuedAt)")),
+            ],
+            options={
+                "constraints": [models.UniqueConstraint(fields=("store", "store_id_digest"), name="masa_deleted_customer")],
+            },
         ),
     ]

@@ -4,13 +4,18 @@ Who may change a customer's consent is the point (docs/reliability.md, "Consent"
 under their own identity — their Saleor account's metadata, Masa's signed opt-in and unsubscribe
 links — and the site's own in-process store. A guest's checkout or order metadata (which anyone
 at the checkout can write) counts for that guest's customer only, never for an account it shares
-an e-mail with. A form is anyone's: its "yes" is only a request, confirmed by a signed link sent
-to the address (double opt-in, ``actions.opt_in``); its "no" holds at once, since a "no" only
-ever stops marketing.
+an e-mail with — and its "yes", like a form's, is only a request, confirmed by a signed link sent
+to the address (double opt-in, ``actions.opt_in``), since anyone can type anyone's address into
+either. Their "no" holds at once (a form's for every customer with that e-mail): a "no" only ever
+stops marketing. A word older than the one on record changes nothing.
 """
 from __future__ import annotations
 
 from django.utils import timezone
+
+from django.db.models import Q
+
+from .models import Customer
 
 WORDS = {"true": True, "yes": True, "1": True, "on": True, "y": True,
          "false": False, "no": False, "0": False, "off": False, "n": False}
@@ -36,3 +41,15 @@ def adopted(customer) -> list[str]:
         customer.marketing_consent_at = timezone.now()
         return ["marketing_consent", "marketing_consent_source", "marketing_consent_at"]
     return []
+
+
+def withdraw_everywhere(customer, source: str, at) -> int:
+    """A "no" given on the site (a form) is the person's, whatever store knows them: every other
+    customer with that e-mail who has consent loses it too (a "no" only ever stops marketing).
+    Returns how many."""
+    if not customer.email:
+        return 0
+    older = Q(marketing_consent_at__isnull=True) | Q(marketing_consent_at__lte=at)
+    return (Customer.objects.filter(older, email__iexact=customer.email, marketing_consent=True).exclude(pk=customer.pk)
+            .update(marketing_consent=False, marketing_consent_source=f"{source} (same e-mail)",
+                    marketing_consent_at=at))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from datetime import datetime
 
 from django.utils.translation import gettext_lazy as _
@@ -118,6 +119,14 @@ def words(name: str, data: dict) -> str:
     return name.replace("_", " ").capitalize()
 
 
+def normalize_email(value) -> str:
+    """One spelling per mailbox as a source may hand it: ``" Ruth <RUTH@example.com> "`` →
+    ``ruth@example.com``; "" for anything that is not an address."""
+    _, address = parseaddr(str(value or "").strip())
+    address = address.strip().lower()
+    return address if address.count("@") == 1 and all(address.split("@")) and " " not in address else ""
+
+
 @dataclass(frozen=True)
 class Identity:
     """Who an event is about, as the source names them: within ``store`` (``masa.stores``), by
@@ -129,6 +138,9 @@ class Identity:
     first_name: str = ""
     last_name: str = ""
     store: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "email", normalize_email(self.email))
 
     @classmethod
     def of(cls, customer) -> "Identity":

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from . import consent
 from .events import Identity, NormalizedEvent
-from .models import Customer, Delivery, InboundDelivery, StoreEvent
+from .models import Customer, DeletedStoreCustomer, Delivery, InboundDelivery, StoreEvent
 from .sql import json_value, timestamp
 from .stores import store_key
 
@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 
 # Sent after commit with ``event_ids``: the stored events, in order, to be evaluated.
 events_stored = Signal()
+
+
+class DeletedCustomer(Exception):
+    """The identity names a customer their store deleted (``CUSTOMER_DELETED``): a delivery Saleor
+    built before the deletion must not bring them back. Raised before anything is written."""
 
 
 def resolve_customer(identity: Identity) -> Customer | None:
@@ -56,6 +61,9 @@ def resolve_customer(identity: Identity) -> Customer | None:
             customer.store_id = identity.store_id
             changed = consent.adopted(customer)
             customer.save(update_fields=["store_id", "updated_at", *changed])
+    if customer is None and identity.store_id and DeletedStoreCustomer.objects.filter(
+            store=identity.store, store_id_digest=DeletedStoreCustomer.digest(identity.store_id)).exists():
+        raise DeletedCustomer(f"{identity.store}: {identity.store_id} was deleted in the store")
     if customer is None:
         try:
             with transaction.atomic():
@@ -86,11 +94,12 @@ def store_events(
         events = [replace(event, identity=replace(event.identity, store=store_key(store)),
                           source_id=f"{store_key(store)}/{event.source_id}") for event in events]
     customers: dict[Identity, Customer | None] = {}
+    for event in events:  # before the block: a DeletedCustomer leaves the caller's transaction usable
+        if event.identity not in customers:
+            customers[event.identity] = resolve_customer(event.identity)
     with transaction.atomic(savepoint=False):
         rows = []
         for event in events:
-            if event.identity not in customers:
-                customers[event.identity] = resolve_customer(event.identity)
             rows.append(StoreEvent(source=source, source_id=event.source_id, name=event.name,
                                    customer=customers[event.identity], inbound=inbound,
                                    occurred_at=event.occurred_at, data=event.data))

@@ -442,6 +442,25 @@ class SaleorApp(models.Model):
         return f"{self.domain} ({self.get_status_display()})"
 
 
+class DeletedStoreCustomer(models.Model):
+    """A customer their Saleor store deleted (``CUSTOMER_DELETED``), by a digest of their Saleor id:
+    a delivery Saleor built before the deletion but delivered after it is dropped instead of
+    bringing them back (``signals.inbound``). No name, e-mail or id is kept."""
+
+    store = models.CharField(max_length=255)
+    store_id_digest = models.CharField(max_length=64)
+    deleted_at = models.DateTimeField(help_text="When the store deleted them (the deletion's issuedAt)")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["store", "store_id_digest"], name="masa_deleted_customer")]
+
+    @staticmethod
+    def digest(store_id: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(f"masa-deleted:{store_id}".encode()).hexdigest()
+
+
 class WorkerHeartbeat(models.Model):
     """The last time each kind of worker did a round (``masa_worker``, Celery's sweep): what the
     first-run check and the Journeys panel read to say whether anything is evaluating events."""

@@ -63,14 +63,14 @@ def _names(body: str, identifiers: set[str]) -> bool:
 
 
 def _bodies_naming(customer: Customer, skip: set[int]) -> set[int]:
-    """Stored bodies that name the customer: only their own store's (another store's ``User:1``
-    is someone else)."""
+    """Stored bodies that name the customer: only their own store's (another store's ``User:1``, or
+    the same e-mail in a Saleor store for a customer of the site's own in-process store, is someone
+    else)."""
     identifiers = _identifiers(customer)
     if not identifiers:
         return set()
-    rows = InboundDelivery.objects.exclude(body="").exclude(pk__in=skip).only("pk", "body")
-    if customer.store:
-        rows = rows.filter(domain__iexact=customer.store)
+    rows = (InboundDelivery.objects.exclude(body="").exclude(pk__in=skip).filter(domain__iexact=customer.store)
+            .only("pk", "body"))
     return {row.pk for row in rows.iterator(chunk_size=200) if _names(row.body, identifiers)}
 
 

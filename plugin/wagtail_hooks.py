@@ -9,37 +9,32 @@ from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
 from .admin.channels import ChannelViewSet
 from .admin.dashboard import JourneysPanel
-from .admin.permissions import can_edit, can_view
+from .admin.permissions import can_view
 from .admin.rules import RuleViewSet, TurnRulesOff, TurnRulesOn
 from .admin.templates_admin import MessageTemplateViewSet
-from .admin.urls import admin_urls
+from .admin.urls import admin_urls, menu_pages
 
 
 class JourneysGroup(SnippetViewSetGroup):
+    """The Journeys menu: the snippet view sets', then the menu items Masa's pages declare."""
     menu_label = "Journeys"
     menu_icon = "cogs"
     menu_order = 150
     items = (RuleViewSet, MessageTemplateViewSet, ChannelViewSet)
 
     def get_submenu_items(self):
-        items = super().get_submenu_items()
-        for order, (label, url_name, icon) in enumerate([
-            ("Rule packs", "masa_packs", "folder-open-inverse"), ("Customers", "masa_customers", "user"),
-            ("Results", "masa_results", "doc-full"), ("Broadcasts", "masa_broadcasts", "mail"),
-            ("Needs attention", "masa_failures", "warning"), ("Saleor stores", "masa_saleor_stores", "site"),
-            ("Background jobs", "masa_jobs", "time"),
-        ]):
-            item = _MasaMenuItem(label, reverse_lazy(url_name), icon_name=icon, order=500 + order)
-            item.for_editors = url_name == "masa_jobs"
-            items.append(item)
-        return items
+        return [*super().get_submenu_items(), *(_MasaMenuItem(page) for page in menu_pages())]
 
 
 class _MasaMenuItem(MenuItem):
-    for_editors = False
+    """A Masa page's item, shown to who may open the page."""
+
+    def __init__(self, page):
+        super().__init__(page.menu_label, reverse_lazy(page.name), icon_name=page.menu_icon, order=page.menu_order)
+        self.page = page
 
     def is_shown(self, request):
-        return can_edit(request.user) if self.for_editors else can_view(request.user)
+        return self.page.allows(request.user)
 
 
 @hooks.register("register_admin_viewset")

@@ -114,3 +114,24 @@ def ruth(client, signing_store, refill_rule):
 
     place_order(client, signing_store)
     return Customer.objects.get(email="ruth@example.com")
+
+
+@pytest.fixture
+def every_page(client, signing_store, refill_rule, email_channel):
+    """Every Masa admin page as (URL name, URL), filled from a shop with a pack, an order, a rule
+    revision, a job and a broadcast (``helpers.every_journeys_page``)."""
+    from django.utils import timezone
+
+    from masa.models import Broadcast, Customer, Job
+    from masa.packs.installer import import_pack
+    from masa.packs.loader import load_pack_file
+
+    from .helpers import every_journeys_page, place_order
+
+    import_pack(load_pack_file("packs/senior-care/pack.yaml"))
+    place_order(client, signing_store)
+    refill_rule.save_revision()
+    job = Job.objects.create(kind="simulate", title="Simulate", created_by="edna", rule=refill_rule)
+    broadcast = Broadcast.objects.create(rule=refill_rule, send_at=timezone.now(), created_by="edna")
+    return every_journeys_page([refill_rule], email_channel, Customer.objects.get(), pack_id="senior-care", job=job,
+                               broadcast=broadcast, names=True)

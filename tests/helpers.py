@@ -5,7 +5,7 @@ import itertools
 import json
 import os
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -189,7 +189,8 @@ def denied(response) -> bool:
 
 def masa_admin_patterns() -> list[tuple[str, object]]:
     """Every Masa admin URL pattern, from the URL configuration: (name, pattern) for the names
-    starting ``masa_`` and the snippet view sets' ``wagtailsnippets_masa_*`` (their choosers too)."""
+    starting ``masa_`` (every ``AdminPage``'s: it insists) and the snippet view sets'
+    ``wagtailsnippets_masa_*`` (their choosers too)."""
     from django.urls import URLResolver, get_resolver
 
     def walk(patterns, namespace=None):
@@ -278,3 +279,29 @@ def every_journeys_page(rules, channel, customer, pack_id: str | None = None, *,
         pages += filled
     assert not missing, f"every_journeys_page cannot fill these admin URL patterns: {', '.join(missing)}"
     return pages if names else [url for _, url in pages]
+
+
+def later(minutes: float) -> datetime:
+    """Now plus ``minutes``: the ``issuedAt`` of a delivery that comes after the previous ones."""
+    return datetime.now(timezone.utc) + timedelta(minutes=minutes)
+
+
+def customer_body(event="customer_updated", *, user_id="VXNlcjox", email="ruth@example.com", first="Ruth",
+                  metadata=None, private=None, when=None, country=None):
+    """A customer delivery (created, updated, metadata updated) with this public and private metadata."""
+    body = customer_payload(user_id=user_id, email=email, first=first, when=when, consent=False)
+    body["user"]["metadata"] = [{"key": k, "value": v} for k, v in (metadata or {}).items()]
+    body["user"]["privateMetadata"] = [{"key": k, "value": v} for k, v in (private or {}).items()]
+    if country:
+        body["user"]["defaultShippingAddress"] = {"country": {"code": country}}
+    body["__typename"] = typename_for(event)
+    return body
+
+
+def guest_checkout(email: str, consent: str, when=None, checkout_id="Q2hlY2tvdXQ6Z3Vlc3Q=") -> dict:
+    """A guest's checkout (no user) whose public metadata says ``marketing_consent``."""
+    when = when or later(1)
+    return {"issuedAt": when.isoformat(), "checkout": {
+        "id": checkout_id, "email": email, "user": None, "updatedAt": when.isoformat(),
+        "channel": {"slug": "default-channel"}, "totalPrice": {"gross": {"amount": 10, "currency": "EUR"}},
+        "metadata": [{"key": "marketing_consent", "value": consent}], "lines": []}}

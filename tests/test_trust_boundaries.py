@@ -15,7 +15,7 @@ from django.utils import timezone
 from masa.models import Channel, Customer, InboundDelivery, Job, MessageTemplate, RuleFiring, ScheduledAction, StoreEvent
 from masa.packs import simulate as simulate_module
 
-from .helpers import customer_payload, denied, editor, every_journeys_page, masa_admin_patterns, order_payload
+from .helpers import customer_payload, denied, editor, masa_admin_patterns, order_payload
 from .helpers import place_order, post_signed, post_webhook, viewer
 
 pytestmark = pytest.mark.django_db
@@ -172,21 +172,6 @@ def test_13_one_simulation_or_forecast_plays_at_a_time(client, signing_store, re
 
 
 # 15 ─ every Masa admin page, from the URL configuration, is checked
-
-
-@pytest.fixture
-def every_page(client, signing_store, refill_rule, email_channel):
-    from masa.models import Broadcast
-    from masa.packs.installer import import_pack
-    from masa.packs.loader import load_pack_file
-
-    import_pack(load_pack_file("packs/senior-care/pack.yaml"))
-    place_order(client, signing_store)
-    refill_rule.save_revision()
-    job = Job.objects.create(kind="simulate", title="Simulate", created_by="edna", rule=refill_rule)
-    broadcast = Broadcast.objects.create(rule=refill_rule, send_at=timezone.now(), created_by="edna")
-    return every_journeys_page([refill_rule], email_channel, Customer.objects.get(), pack_id="senior-care", job=job,
-                               broadcast=broadcast, names=True)
 
 
 def test_15_the_list_of_admin_pages_is_every_masa_url_pattern(every_page):

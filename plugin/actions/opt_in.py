@@ -1,12 +1,11 @@
-"""Double opt-in: a form that says "yes" to marketing (anyone can type anyone's address into a
-form) only asks. Masa sends the address a confirmation message with a signed opt-in link
+"""Double opt-in: a form or a guest's checkout that says "yes" to marketing (anyone can type
+anyone's address into either) only asks. Masa sends the address a confirmation message with a signed opt-in link
 (template ``masa-confirm-marketing``, editable under Messages); consent is recorded when the link
 is pressed, with when and where (``feedback.views.opt_in``). At most one request a day per
 customer, so a form cannot be used to mail an address over and over.
 """
 from __future__ import annotations
 
-from .. import conf, consent
 from ..models import Customer, MessageTemplate, ScheduledAction, StoreEvent
 
 TEMPLATE = "masa-confirm-marketing"
@@ -21,15 +20,9 @@ CONFIRMATION = [
 ]
 
 
-def requested(event: StoreEvent, customer: Customer) -> bool:
-    """Whether this event asks for marketing consent the customer has not given yet."""
-    key = conf.get("CONSENT_METADATA_KEY")
-    return (event.name == "form_submitted" and bool(key) and consent.word(event.data.get(key)) is True
-            and not customer.marketing_consent and bool(customer.email))
-
-
-def ask_to_confirm(event: StoreEvent, customer: Customer, now) -> None:
-    """Plan the confirmation message (a transactional send: it is the answer to a request)."""
+def ask_to_confirm(event: StoreEvent, customer: Customer, now, source: str = "") -> None:
+    """Plan the confirmation message (a transactional send: it is the answer to a request) for a
+    "yes" from ``source`` (``rules.facts.consent_request``): a form, a guest's checkout."""
     if not MessageTemplate.objects.filter(key=TEMPLATE).exists():
         for locale, subject, body in CONFIRMATION:
             MessageTemplate.objects.get_or_create(key=TEMPLATE, locale=locale, defaults={
@@ -38,5 +31,5 @@ def ask_to_confirm(event: StoreEvent, customer: Customer, now) -> None:
         idempotency_key=f"confirm-marketing:{customer.pk}:{now:%Y-%m-%d}",
         defaults={"customer": customer, "event": event, "step": 0, "kind": "send", "due_at": now,
                   "params": {"template": TEMPLATE, "channel": "email", "class": "transactional",
-                             "confirms": "marketing_consent"}},
+                             "confirms": "marketing_consent", "asked_in": source}},
     )

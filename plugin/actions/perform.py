@@ -3,8 +3,12 @@
 A performer returns an ``Outcome``; ``due.record`` writes it onto the action. Message kinds go
 to delivery; Masa's own kinds (emitted events, delayed effects, confirmed cart abandonments)
 enter the event store as events; ``sync_to_saleor`` writes to Saleor; an ``await`` whose time ran
-out schedules its ``on_timeout`` branch. tests/rules/test_step_kinds.py checks that every kind a
-step plans has a performer here.
+out schedules its ``on_timeout`` branch.
+
+``PERFORMERS`` is the registry, keyed by the planned kind, that ``due`` looks performers up in;
+``performs(kind, …)`` registers one (a new step kind that plans a new action kind registers its
+performer so; the action stage never imports the rules stage). tests/rules/test_step_kinds.py
+checks that every kind a step plans has a performer and every performer a kind to perform.
 """
 from __future__ import annotations
 
@@ -22,7 +26,22 @@ from ..models import ScheduledAction
 from ..saleor import actions as saleor_actions
 from . import abandonment, awaiting, dosage, holdout
 
+Performer = Callable[[ScheduledAction, object], Outcome]
+PERFORMERS: dict[str, Performer] = {}
 
+
+def performs(*kinds: str) -> Callable[[Performer], Performer]:
+    """Register the decorated function as the performer of these action kinds (one each)."""
+    def register(performer: Performer) -> Performer:
+        for kind in kinds:
+            if kind in PERFORMERS:
+                raise ValueError(f"{kind!r} has a performer already: {PERFORMERS[kind].__name__}")
+            PERFORMERS[kind] = performer
+        return performer
+    return register
+
+
+@performs("send", "notify_staff")
 def perform_message(action: ScheduledAction, now) -> Outcome:
     """``send`` and ``notify_staff``: a channel, caps and quiet hours, then delivery."""
     if action.kind == "notify_staff" and not conf.get("STAFF_EMAILS"):
@@ -60,6 +79,7 @@ def _order_of(action: ScheduledAction) -> dict:
     return {key: action.event.data[key] for key in ("order_id", "number") if key in action.event.data}
 
 
+@performs("emit", "effect", abandonment.KIND)
 def store_masa_event(action: ScheduledAction, now) -> Outcome:
     """Emitted events, delayed effects and confirmed abandonments enter as Masa's own events."""
     name, data = _masa_event(action)
@@ -69,6 +89,7 @@ def store_masa_event(action: ScheduledAction, now) -> Outcome:
     return Outcome(DONE)
 
 
+@performs("sync_to_saleor")
 def sync_to_saleor(action: ScheduledAction, now) -> Outcome:
     """Nothing to write for a guest (no Saleor account): skipped with the reason, not a failure."""
     if not action.customer.store_id:
@@ -85,12 +106,4 @@ def sync_to_saleor(action: ScheduledAction, now) -> Outcome:
     return Outcome(DONE, note="wrote " + ", ".join(f"{k}={v}" for k, v in written.items()))
 
 
-PERFORMERS: dict[str, Callable[[ScheduledAction, object], Outcome]] = {
-    "send": perform_message,
-    "notify_staff": perform_message,
-    "emit": store_masa_event,
-    "effect": store_masa_event,
-    abandonment.KIND: store_masa_event,
-    "sync_to_saleor": sync_to_saleor,
-    awaiting.KIND: awaiting.time_out,
-}
+performs(awaiting.KIND)(awaiting.time_out)

@@ -1,12 +1,15 @@
-"""What every Masa admin page shares: Wagtail's page chrome, a permission check, and the object
-a page is about, looked up from its URL (``object_model``, stored as ``object_name``)."""
+"""What every Masa admin page shares: its declaration (``AdminPage``), Wagtail's page chrome, a
+permission check, and the object a page is about, looked up from its URL (``object_model``, stored
+as ``object_name``)."""
 import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django import forms
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.shortcuts import get_object_or_404
-from django.urls import reverse, reverse_lazy
+from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import TemplateView
@@ -32,6 +35,53 @@ class MasaPage(WagtailAdminTemplateMixin, TemplateView):
         above = [{"url": reverse(self.parent[1]), "label": self.parent[0]}] if self.parent else []
         return [{"url": reverse_lazy("wagtailadmin_home"), "label": "Home"}, *above,
                 {"url": "", "label": self.get_page_title()}]
+
+
+@dataclass(frozen=True)
+class AdminPage:
+    """One Masa admin URL, declared once, in the ``PAGES`` list of its module in ``masa.admin``
+    (``admin/urls.py`` collects them): its path under /admin/, its view, its URL name, the
+    permission it needs and, if it has one, its item in the Journeys menu.
+
+    The URL name starts ``masa_`` (so the security tests list the page). The permission (a ``masa``
+    codename) is the view's own ``permission`` for a ``MasaPage``; a function view names it here.
+    It is checked before the view runs, and the menu item is shown to who has it."""
+
+    path: str
+    view: Callable
+    name: str
+    permission: str = ""
+    menu_label: str = ""        # the item in the Journeys menu, if the page has one
+    menu_icon: str = ""
+    menu_order: int = 0         # its place among the Journeys menu's items (Rule packs is 510)
+
+    def __post_init__(self):
+        if not self.name.startswith("masa_"):
+            raise ImproperlyConfigured(f"{self.name}: a Masa admin URL name starts with masa_")
+        if not self.permission:
+            object.__setattr__(self, "permission", getattr(self.view, "permission", ""))
+        if not self.permission:
+            raise ImproperlyConfigured(f"{self.name}: name the permission a function view needs")
+        if self.menu_label and "<" in self.path:
+            raise ImproperlyConfigured(f"{self.name}: a menu item opens a page whose URL takes no arguments")
+
+    def allows(self, user) -> bool:
+        return user.has_perm(f"masa.{self.permission}")
+
+    def urlpattern(self):
+        view = self.view.as_view() if isinstance(self.view, type) else self.view
+        return path(self.path, requiring(f"masa.{self.permission}", view), name=self.name)
+
+
+def requiring(permission: str, view):
+    """``view``, refusing first a user without ``permission`` ("app_label.codename")."""
+
+    @functools.wraps(view)
+    def checked(request, *args, **kwargs):
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+    return checked
 
 
 def safe_next(request, fallback: str) -> str:
@@ -77,17 +127,7 @@ class MasaChooserViewSet(SnippetChooserViewSet):
 
     def get_urlpatterns(self):
         patterns = super().get_urlpatterns()
+        meta = self.model._meta
         for pattern in patterns:
-            pattern.callback = _requiring_view(pattern.callback, self.model)
+            pattern.callback = requiring(f"{meta.app_label}.view_{meta.model_name}", pattern.callback)
         return patterns
-
-
-def _requiring_view(view, model):
-    permission = f"{model._meta.app_label}.view_{model._meta.model_name}"
-
-    @functools.wraps(view)
-    def checked(request, *args, **kwargs):
-        if not request.user.has_perm(permission):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-    return checked

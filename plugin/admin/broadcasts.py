@@ -6,13 +6,12 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path
 from django.utils import timezone
 from wagtail.log_actions import log
 
 from ..models import Broadcast, Customer, Rule
 from ..rules.broadcast import BroadcastError, cancel_broadcast, progress, start_broadcast
-from .base import MasaPage
+from .base import AdminPage, MasaPage
 
 
 class BroadcastForm(forms.Form):
@@ -89,9 +88,9 @@ def cancel_view(request, pk):
     return redirect("masa_broadcasts")
 
 
-def broadcast_urls():
-    return [
-        path("masa/rules/<int:pk>/broadcast/", RuleBroadcastView.as_view(), name="masa_rule_broadcast"),
-        path("masa/broadcasts/", BroadcastListView.as_view(), name="masa_broadcasts"),
-        path("masa/broadcasts/<int:pk>/cancel/", cancel_view, name="masa_broadcast_cancel"),
-    ]
+PAGES = [
+    AdminPage("masa/rules/<int:pk>/broadcast/", RuleBroadcastView, name="masa_rule_broadcast"),
+    AdminPage("masa/broadcasts/", BroadcastListView, name="masa_broadcasts",
+              menu_label="Broadcasts", menu_icon="mail", menu_order=540),
+    AdminPage("masa/broadcasts/<int:pk>/cancel/", cancel_view, name="masa_broadcast_cancel", permission="change_rule"),
+]

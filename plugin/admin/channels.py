@@ -4,7 +4,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
@@ -16,7 +16,7 @@ from ..channels import backend_class, kind_choices
 from ..channels.probe import DEFAULT_TEXT, ProbeFailed, send_test_message
 from ..channels.safety import channel_problems
 from ..models import Channel
-from .base import MasaChooserViewSet, MasaPage
+from .base import AdminPage, MasaChooserViewSet, MasaPage
 
 
 class WriteOnlyTextarea(forms.Textarea):
@@ -156,5 +156,4 @@ class ChannelTestView(MasaPage):
         return self.render_to_response(self.get_context_data(form=form))
 
 
-def channel_urls():
-    return [path("masa/channels/<int:pk>/test/", ChannelTestView.as_view(), name="masa_channel_test")]
+PAGES = [AdminPage("masa/channels/<int:pk>/test/", ChannelTestView, name="masa_channel_test")]

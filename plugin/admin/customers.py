@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
@@ -22,7 +21,7 @@ from ..packs.forecast import forecast
 from ..reports.timeline import timeline, when
 from .journey_customers import step_filter
 from .wording import describer
-from .base import MasaPage
+from .base import AdminPage, MasaPage
 
 
 def matching(query: str):
@@ -180,8 +179,8 @@ def several_stores() -> bool:
     return len(stores - {""}) > 1
 
 
-def customer_urls():
-    return [
-        path("masa/customers/", CustomerIndexView.as_view(), name="masa_customers"),
-        path("masa/customers/<int:pk>/", CustomerTimelineView.as_view(), name="masa_customer"),
-    ]
+PAGES = [
+    AdminPage("masa/customers/", CustomerIndexView, name="masa_customers",
+              menu_label="Customers", menu_icon="user", menu_order=520),
+    AdminPage("masa/customers/<int:pk>/", CustomerTimelineView, name="masa_customer"),
+]

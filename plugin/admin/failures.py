@@ -7,13 +7,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import redirect
-from django.urls import path
 from django.utils import timezone
 
 from ..models import Channel, Delivery, InboundDelivery, ScheduledAction, StoreEvent
 from ..tasks import enqueue_evaluation
 from .attention import attention, dismiss_rejections, rejection_groups
-from .base import MasaPage
+from .base import AdminPage, MasaPage
 from .wording import describer
 
 
@@ -77,5 +76,5 @@ class FailuresView(MasaPage):
         return redirect("masa_failures")
 
 
-def failure_urls():
-    return [path("masa/failures/", FailuresView.as_view(), name="masa_failures")]
+PAGES = [AdminPage("masa/failures/", FailuresView, name="masa_failures",
+                   menu_label="Needs attention", menu_icon="warning", menu_order=550)]

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect
-from django.urls import path
 from django.utils.dateparse import parse_datetime
 
 from .. import jobs
 from ..models import Job
-from .base import MasaPage
+from .base import AdminPage, MasaPage
 
 
 class JobListView(MasaPage):
@@ -53,7 +52,7 @@ class JobView(MasaPage):
         return redirect("masa_job", pk=self.job.pk)
 
 
-def job_urls():
-    return [path("masa/jobs/", JobListView.as_view(), name="masa_jobs"),
-            path("masa/jobs/<int:pk>/", JobView.as_view(), name="masa_job")]
+PAGES = [AdminPage("masa/jobs/", JobListView, name="masa_jobs",
+                   menu_label="Background jobs", menu_icon="time", menu_order=570),
+         AdminPage("masa/jobs/<int:pk>/", JobView, name="masa_job")]
 

@@ -15,9 +15,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from wagtail.log_actions import log
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from ..models import Rule, RulePack
 from ..reports.incremental import incremental_results, split_results
@@ -26,13 +25,10 @@ from ..rules.sentences import Words, trigger_phrase
 from ..rules.splits import choose_winner
 from ..rules.steps import STEPS
 from ..rules.wording import condition_phrase, fact_name
-from .base import DaysForm, MasaPage, day_range, last_days
+from .base import AdminPage, DaysForm, MasaPage, day_range, last_days
 from .preview import preview_url
 
 WIDTH, BOX, INDENT, LINE, GAP, CHARS = 760, 470, 36, 16, 18, 66
-LABELS = {"wait": gettext_lazy("Wait"), "check": gettext_lazy("Check"), "send": gettext_lazy("Send"),
-          "notify_staff": gettext_lazy("Tell the staff"), "sync_to_saleor": gettext_lazy("Update Saleor"),
-          "emit": gettext_lazy("Start other rules")}
 
 
 @dataclass
@@ -83,23 +79,16 @@ def _single(step) -> tuple[str | None, object]:
 
 
 def facts_set(steps) -> set[str]:
-    """What a rule's steps change that a trigger can name: ``fact`` names, ``tag:x``, ``custom.x``."""
+    """What a rule's steps change that a trigger can name: ``fact`` names, ``tag:x``, ``custom.x``
+    (each kind's ``sets``), in their branches too."""
     found = set()
     for step in steps or []:
         kind, argument = _single(step)
-        if kind in ("set", "increment") and isinstance(argument, dict):
-            found.add(str(argument.get("fact")))
-        elif kind == "stamp":
-            found.add(str(argument))
-        elif kind == "tag":
-            found.add(f"tag:{argument}")
-        elif kind == "emit":
-            found.add(f"custom.{str(argument).removeprefix('custom.')}")
-        elif kind == "wait" and isinstance(argument, dict):
-            found |= facts_set(argument.get("on_event")) | facts_set(argument.get("on_timeout"))
-        elif kind == "split" and isinstance(argument, dict):
-            for branch in argument.values():
-                found |= facts_set(branch.get("steps")) if isinstance(branch, dict) else set()
+        step_kind = STEPS.get(kind)
+        if step_kind is not None:
+            found |= step_kind.sets(argument)
+            for branch in step_kind.branches(argument):
+                found |= facts_set(branch.steps)
     return found
 
 
@@ -144,39 +133,27 @@ class Journey:
             step_kind = STEPS.get(kind)
             if step_kind is None:
                 continue
-            if kind == "wait" and isinstance(argument, dict) and "event" in argument:
-                header = {k: v for k, v in argument.items() if k not in ("on_event", "on_timeout")}
-                counts = self.counts.at(self.rule.rule_id, where)
-                self.nodes.append(Node(_("Wait for"), str(step_kind.describe(header, self.words)), depth, chips=[
-                    Chip(_("waiting now"), counts.waiting, self.link(where, "waiting")),
-                    Chip(_("answered or timed out"), counts.done, self.link(where, "done"))]))
-                self.reached(wait_node, check_node, counts, where)
-                for branch, label in (("on_event", _("If it comes")), ("on_timeout", _("If not"))):
-                    if argument.get(branch):
-                        self.nodes.append(Node(label, "", depth + 1))
-                        self.steps(argument[branch], f"{where}.wait.{branch}", depth + 1)
-                continue
-            if kind == "split" and isinstance(argument, dict):
-                winner = (self.rule.split_winners or {}).get(f"{where}.split", "")
-                self.nodes.append(Node(_("Split (A/B test)"), _("each customer goes down one branch, for good") + (
-                    _("; branch {winner} won: everyone now takes it").format(winner=winner) if winner else ""), depth))
-                for name, branch in argument.items():
-                    if isinstance(branch, dict):
-                        self.nodes.append(Node(_("Branch {name} ({share} %)").format(name=name, share=branch.get("share")),
-                                               "", depth + 1))
-                        self.steps(branch.get("steps") or [], f"{where}.split.{name}", depth + 1)
-                continue
-            node = Node(str(LABELS.get(kind) or _("Change the customer")), str(step_kind.describe(argument, self.words)),
-                        depth)
+            drawn = step_kind.drawn(argument, self.words, where, self.rule.split_winners or {})
+            node = Node(drawn.label, drawn.text, depth)
             self.nodes.append(node)
-            if kind == "wait":
+            if drawn.role == "branches":
+                if drawn.counted:
+                    counts = self.counts.at(self.rule.rule_id, where)
+                    node.chips = [Chip(_("waiting now"), counts.waiting, self.link(where, "waiting")),
+                                  Chip(_("answered or timed out"), counts.done, self.link(where, "done"))]
+                    self.reached(wait_node, check_node, counts, where)
+                for branch in step_kind.branches(argument):
+                    self.nodes.append(Node(str(branch.label), "", depth + 1))
+                    self.steps(branch.steps, f"{where}.{branch.where}", depth + 1)
+                continue
+            if drawn.role == "waits":
                 wait_node = node
                 continue
-            if kind == "check":
+            if drawn.role == "checks":
                 check_node = node
                 continue
             counts = self.counts.at(self.rule.rule_id, where)
-            immediate = step_kind.plans == "effect" and not wait_node and depth == 0
+            immediate = step_kind.immediate and not wait_node and depth == 0
             if immediate:
                 node.chips.append(Chip(_("done"), self.counts.started.get(self.rule.rule_id, 0), self.link("", "started")))
             else:
@@ -365,6 +342,5 @@ def overview(rules: list[Rule], words: Words) -> dict:
             "width": WIDTH}
 
 
-def journey_urls():
-    return [path("masa/rules/<slug:rule_id>/journey/", RuleJourneyView.as_view(), name="masa_rule_journey"),
-            path("masa/packs/<slug:pack_id>/journey/", PackJourneyView.as_view(), name="masa_pack_journey")]
+PAGES = [AdminPage("masa/rules/<slug:rule_id>/journey/", RuleJourneyView, name="masa_rule_journey"),
+         AdminPage("masa/packs/<slug:pack_id>/journey/", PackJourneyView, name="masa_pack_journey")]

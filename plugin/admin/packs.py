@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path, reverse
+from django.urls import reverse
 from wagtail.log_actions import log
 
 from ..models import Job, Rule, RulePack
@@ -18,7 +18,7 @@ from ..packs.loader import MAX_PACK_BYTES, PackError, load_pack
 from ..packs.shipped import shipped_packs, shipped_source
 from ..rules.sentences import Words, rule_sentence
 from ..rules.parameters import ParameterError, check_value
-from .base import MasaPage
+from .base import AdminPage, MasaPage
 
 
 
@@ -254,11 +254,11 @@ class PackParametersView(MasaPage):
         return redirect("masa_pack_parameters", pack_id=self.pack.pack_id)
 
 
-def pack_urls():
-    return [
-        path("masa/packs/", PackIndexView.as_view(), name="masa_packs"),
-        path("masa/packs/import/", PackImportView.as_view(), name="masa_pack_import"),
-        path("masa/packs/<slug:pack_id>/upgrade/", PackUpgradeView.as_view(), name="masa_pack_upgrade"),
-        path("masa/packs/<slug:pack_id>/export/", export_view, name="masa_pack_export"),
-        path("masa/packs/<slug:pack_id>/parameters/", PackParametersView.as_view(), name="masa_pack_parameters"),
-    ]
+PAGES = [
+    AdminPage("masa/packs/", PackIndexView, name="masa_packs",
+              menu_label="Rule packs", menu_icon="folder-open-inverse", menu_order=510),
+    AdminPage("masa/packs/import/", PackImportView, name="masa_pack_import"),
+    AdminPage("masa/packs/<slug:pack_id>/upgrade/", PackUpgradeView, name="masa_pack_upgrade"),
+    AdminPage("masa/packs/<slug:pack_id>/export/", export_view, name="masa_pack_export", permission="view_rulepack"),
+    AdminPage("masa/packs/<slug:pack_id>/parameters/", PackParametersView, name="masa_pack_parameters"),
+]

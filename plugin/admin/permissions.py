@@ -55,10 +55,6 @@ def can_view(user) -> bool:
     return user.has_perm("masa.view_rule")
 
 
-def can_edit(user) -> bool:
-    return user.has_perm("masa.change_rule")
-
-
 def require(user, permission: str) -> None:
     if not user.has_perm(f"masa.{permission}"):
         raise PermissionDenied

@@ -18,7 +18,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
@@ -29,7 +29,7 @@ from ..models import Channel, Customer, MessageTemplate, StoreEvent
 from ..rendering import RenderedMessage, TemplateError, find_template, merge_context, render, sample_links
 from ..rules.sentences import Words
 from ..rules.wording import template_title
-from .base import MasaPage
+from .base import AdminPage, MasaPage
 from .customers import matching
 
 SAMPLE_VOUCHER = {"code": "PREVIEW-0000", "value": "10", "type": "percentage", "valid_until": ""}
@@ -169,5 +169,4 @@ def preview_url(key: str, pack: str = "") -> str:
     return reverse("masa_message_preview", args=[template.pk]) if template else ""
 
 
-def preview_urls():
-    return [path("masa/messages/<int:pk>/preview/", MessagePreviewView.as_view(), name="masa_message_preview")]
+PAGES = [AdminPage("masa/messages/<int:pk>/preview/", MessagePreviewView, name="masa_message_preview")]

@@ -4,12 +4,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
-from django.urls import path
 
 from ..reports import results
 from ..reports.incremental import incremental_results, split_results_all
 from ..models import Rule
-from .base import DaysForm, MasaPage, day_range, last_days
+from .base import AdminPage, DaysForm, MasaPage, day_range, last_days
 
 CHART_WIDTH, CHART_HEIGHT = 720, 160
 
@@ -68,5 +67,5 @@ def _totals(rows) -> results.Result:
     return total
 
 
-def results_urls():
-    return [path("masa/results/", ResultsView.as_view(), name="masa_results")]
+PAGES = [AdminPage("masa/results/", ResultsView, name="masa_results",
+                   menu_label="Results", menu_icon="doc-full", menu_order=530)]

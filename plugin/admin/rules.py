@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import reverse
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import Column, UpdatedAtColumn
@@ -18,7 +18,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from ..models import Rule
 from ..rules.sentences import Words, rule_sentence, trigger_phrase
 from ..rules.switch import pending_actions, set_enabled
-from .base import MasaChooserViewSet, MasaPage, safe_next
+from .base import AdminPage, MasaChooserViewSet, MasaPage, safe_next
 from .rule_form import DefinitionPanel, RuleEditHandler, RuleForm
 
 PENDING_CHOICES = [("keep", "Keep them: they are still performed when due (their conditions re-checked)"),
@@ -196,5 +196,4 @@ class TurnRulesOff(_SwitchRules):
     form_class = SwitchForm
 
 
-def switch_urls():
-    return [path("masa/rules/<int:pk>/switch/", RuleSwitchView.as_view(), name="masa_rule_switch")]
+PAGES = [AdminPage("masa/rules/<int:pk>/switch/", RuleSwitchView, name="masa_rule_switch")]

@@ -7,14 +7,14 @@ import binascii
 
 from django.contrib import messages
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .. import conf
 from ..stores import domain_of
 from ..models import Customer, SaleorApp, StoreEvent
 from ..saleor import installation
-from .base import MasaPage
+from .base import AdminPage, MasaPage
 
 
 class SaleorStoresView(MasaPage):
@@ -66,7 +66,10 @@ class FromSaleorView(MasaPage):
         customers = Customer.objects.filter(store=domain_of(api_url)) if api_url else Customer.objects.all()
         customer = None
         if _global_id_type(object_id) == "User":
-            customer = customers.filter(store_id=object_id).first()
+            found = list(customers.filter(store_id=object_id)[:2])
+            if len(found) > 1:  # several stores have this id, and the link did not say which
+                return redirect(f"{reverse('masa_customers')}?q={object_id}")
+            customer = found[0] if found else None
         elif _global_id_type(object_id) == "Order":
             event = (StoreEvent.objects.filter(data__order_id=object_id, customer__in=customers)
                      .select_related("customer").first())
@@ -77,6 +80,6 @@ class FromSaleorView(MasaPage):
         return redirect("masa_customer", pk=customer.pk)
 
 
-def saleor_urls():
-    return [path("masa/saleor/", SaleorStoresView.as_view(), name="masa_saleor_stores"),
-            path("masa/customers/from-saleor/", FromSaleorView.as_view(), name="masa_customer_from_saleor")]
+PAGES = [AdminPage("masa/saleor/", SaleorStoresView, name="masa_saleor_stores",
+                   menu_label="Saleor stores", menu_icon="site", menu_order=560),
+         AdminPage("masa/customers/from-saleor/", FromSaleorView, name="masa_customer_from_saleor")]

@@ -6,13 +6,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .. import jobs
 from ..models import Job, Rule
-from .base import MasaPage
+from .base import AdminPage, MasaPage
 
 
 class SimulateForm(forms.Form):
@@ -66,5 +65,4 @@ class RuleSimulateView(MasaPage):
         return redirect("masa_job", pk=job.pk)
 
 
-def simulate_urls():
-    return [path("masa/rules/<int:pk>/simulate/", RuleSimulateView.as_view(), name="masa_rule_simulate")]
+PAGES = [AdminPage("masa/rules/<int:pk>/simulate/", RuleSimulateView, name="masa_rule_simulate")]

@@ -17,8 +17,7 @@ from ..durations import parse_duration
 from ..plans import CompiledRule, PlannedAction
 from ..values import is_number, listify
 from . import factkeys
-from .steps import NAMES as STEP_NAMES
-from .steps import STEPS, Build
+from .steps import STEPS, Build, names as step_names
 
 EVENT_NAMES = events.NAMES
 BROADCAST = "broadcast"
@@ -286,29 +285,24 @@ class _Compiler:
 
     def step(self, build: Build, step) -> None:
         if not isinstance(step, dict) or len(step) != 1:
-            self.fail(build.where, f"must be exactly one of {STEP_NAMES}")
+            self.fail(build.where, f"must be exactly one of {step_names()}")
         (kind, argument), = step.items()
         if kind not in STEPS:
-            self.fail(f"{build.where}.{kind}", f"unknown step; one of {STEP_NAMES}")
+            self.fail(f"{build.where}.{kind}", f"unknown step; one of {step_names()}")
         STEPS[kind].compile(self, build, argument)
 
 
 def walk_steps(steps, path=("steps",)):
-    """Every step of a definition with its path, branches of waits for events included."""
+    """Every step of a definition with its path, the steps of its branches (each kind's
+    ``branches``: a wait for an event's, a split's) included."""
     for index, step in enumerate(steps if isinstance(steps, list) else []):
         if not isinstance(step, dict):
             continue
         here = (*path, index)
         yield here, step
-        wait = step.get("wait")
-        if isinstance(wait, dict):
-            for branch in ("on_event", "on_timeout"):
-                yield from walk_steps(wait.get(branch), (*here, "wait", branch))
-        split = step.get("split")
-        if isinstance(split, dict):
-            for name, branch in split.items():
-                if isinstance(branch, dict):
-                    yield from walk_steps(branch.get("steps"), (*here, "split", name, "steps"))
+        for kind, argument in step.items():
+            for branch in STEPS[kind].branches(argument) if kind in STEPS else []:
+                yield from walk_steps(branch.steps, (*here, *branch.path))
 
 
 def used_templates(definition) -> set[str]:

@@ -19,6 +19,7 @@ from functools import cached_property
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from .. import consent
 from ..models import Customer, Rule, RuleFiring, RulePack, ScheduledAction, StoreEvent
 from ..actions import abandonment, awaiting, guards, opt_in, reversal
 from ..events import PURCHASES, REVERSALS, RULE_EFFECT
@@ -340,14 +341,18 @@ def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int
         return StoreEvent.Status.IGNORED
     customer = customers[event.customer_id]
     facts_before = dict(customer.facts or {})
+    unchanged_profile = event.name == "customer_updated" and facts.same_profile_as_before(customer, event)
+    asked = facts.consent_request(event, customer)
     changed = facts.apply_event(customer, event, protected=active.rule_facts)
-    if event.name == "customer_updated" and not changed:
+    if unchanged_profile and not changed:
         # Masa's own writes to Saleor metadata (``masa.*``) come back as customer updates; so does a
         # second emission of one change. Nothing a rule can see changed: no fact, no firing.
         batch.outcomes[event.pk] = (StoreEvent.Status.IGNORED, "nothing about the customer changed")
         return StoreEvent.Status.IGNORED
-    if opt_in.requested(event, customer):
-        opt_in.ask_to_confirm(event, customer, now)
+    if asked:
+        opt_in.ask_to_confirm(event, customer, now, asked)
+    if facts.form_says_no(event):
+        consent.withdraw_everywhere(customer, f"form {event.data.get('form', '')}".strip(), event.occurred_at)
     evaluation = _Evaluation(event, customer, active, batch)
     initial = evaluation.initial_facts(facts.profile_changes(facts_before, customer))
     active.ruleset.run(initial, on_fire=evaluation.on_fire)

@@ -1,6 +1,7 @@
 """Customer facts: what an event changes about a customer, and the flat fact the engine sees."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -33,7 +34,9 @@ def apply_event(customer: Customer, event: StoreEvent, protected: frozenset = fr
     if customer.store_metadata is not metadata_before and "store_metadata" not in changed:
         changed.append("store_metadata")
     changed += _locale_and_zone(customer, event)
-    if consent is not None and consent[0] != customer.marketing_consent:
+    # A word older than the one on record (a delivery Saleor retried late) changes nothing.
+    newer = customer.marketing_consent_at is None or event.occurred_at >= customer.marketing_consent_at
+    if consent is not None and consent[0] != customer.marketing_consent and newer:
         customer.marketing_consent, customer.marketing_consent_source = consent
         customer.marketing_consent_at = event.occurred_at
         changed += ["marketing_consent", "marketing_consent_source", "marketing_consent_at"]
@@ -60,6 +63,8 @@ def _locale_and_zone(customer: Customer, event: StoreEvent) -> list[str]:
     valid IANA name), else the address's country when it has one zone (never over the
     metadata's). Where each came from is kept beside it."""
     changed, data = [], event.data
+    if _guest_on_account(event, customer):
+        return []
     account = event.name in ("customer_created", "customer_updated")
     code = language(data.get("locale", ""))
     if code and (account or not customer.locale_source.startswith("Saleor customer")) and code != customer.locale:
@@ -78,32 +83,73 @@ def _locale_and_zone(customer: Customer, event: StoreEvent) -> list[str]:
     return changed
 
 
+@dataclass(frozen=True)
+class ConsentWord:
+    """What an event says about marketing consent: ``value``, where it came from, and whether it is
+    only a request (a "yes" anyone could have typed: a form, a guest's checkout) that the customer
+    must confirm by a signed link first (double opt-in)."""
+
+    value: bool
+    source: str
+    confirm: bool = False
+
+
+def _guest_on_account(event: StoreEvent, customer: Customer) -> bool:
+    """A guest's order or checkout that found a registered customer by e-mail: anyone can type
+    anyone's address at a checkout, so it counts as a purchase but changes nothing of the account's
+    profile (phone, language, time zone, consent)."""
+    return bool(event.data.get("guest")) and bool(customer.store_id)
+
+
 def consent_in(event: StoreEvent, customer: Customer) -> tuple[bool, str] | None:
     """Marketing consent given or withdrawn by this event, with where it came from, or None; whose
     word counts is ``masa.consent``'s.
 
     In Saleor it is ``MASA["CONSENT_METADATA_KEY"]`` in the customer's public metadata; a
     checkout's or order's own metadata counts only for a guest's customer (no account), since
-    anyone at the checkout writes it. Masa's own opt-in links give it, an unsubscribe withdraws it;
-    a form's "no" withdraws it, its "yes" only asks for confirmation (``actions.opt_in``). A store
-    value counts only when it is news (differs from the last one the store sent, kept in
-    ``store_metadata``): an order that repeats yesterday's "true" does not undo today's
-    unsubscribe."""
+    anyone at the checkout writes it — and its "yes", like a form's, only asks for confirmation
+    (``consent_request``); their "no" withdraws at once. Masa's own opt-in links give it, an
+    unsubscribe withdraws it. A store value counts only when it is news (differs from the last one
+    the store sent, kept in ``store_metadata``): an order that repeats yesterday's "true" does not
+    undo today's unsubscribe."""
+    word = _word(event, customer, remember=True)
+    return None if word is None or word.confirm else (word.value, word.source)
+
+
+def form_says_no(event: StoreEvent) -> bool:
+    """A form's "no" to marketing (the person's, for every customer with that e-mail)."""
+    key = conf.get("CONSENT_METADATA_KEY")
+    return event.name == "form_submitted" and bool(key) and consent.word(event.data.get(key)) is False
+
+
+def consent_request(event: StoreEvent, customer: Customer) -> str | None:
+    """Where a "yes" that needs the customer's confirmation came from, or None (read before
+    ``apply_event``, which remembers the value)."""
+    word = _word(event, customer, remember=False)
+    if word is None or not word.confirm or customer.marketing_consent or not customer.email:
+        return None
+    return word.source
+
+
+def _word(event: StoreEvent, customer: Customer, remember: bool) -> ConsentWord | None:
     data, key = event.data, conf.get("CONSENT_METADATA_KEY")
     if isinstance(data.get("marketing_consent"), bool):  # an in-process store says so (Django signals)
-        return data["marketing_consent"], "the store"
+        return ConsentWord(data["marketing_consent"], "the store")
     if event.name == "unsubscribed":
-        return False, "unsubscribe link"
+        return ConsentWord(False, "unsubscribe link")
     if event.name == "marketing_opted_in":
-        return True, data.get("source") or "opt-in link"
+        return ConsentWord(True, data.get("source") or "opt-in link")
     if event.name == "form_submitted" and key and key in data:
         value = consent.word(data[key])
-        return (False, f"form {data.get('form', '')}".strip()) if value is False else None
+        return ConsentWord(value, f"form {data.get('form', '')}".strip(), confirm=value is True) \
+            if value is not None else None
     where = {"customer_created": "customer", "customer_updated": "customer"}.get(event.name)
-    places = [("metadata", f"Saleor {where} metadata")] if where else [("user_metadata", "Saleor customer metadata")]
+    places = [("metadata", f"Saleor {where} metadata", False)] if where else [
+        ("user_metadata", "Saleor customer metadata", False)]
     if not where and not customer.store_id:
-        places.append(("metadata", f"Saleor {'checkout' if event.name == 'checkout_updated' else 'order'} metadata"))
-    for field, source in places:
+        kind = "checkout" if event.name == "checkout_updated" else "order"
+        places.append(("metadata", f"Saleor {kind} metadata", True))
+    for field, source, confirm in places:
         raw = (data.get(field) or {}).get(key) if key else None
         value = consent.word(raw)
         if value is None:
@@ -111,9 +157,24 @@ def consent_in(event: StoreEvent, customer: Customer) -> tuple[bool, str] | None
         known = customer.store_metadata or {}
         if consent.word(known.get(key)) == value:
             return None
-        customer.store_metadata = {**known, key: raw}
-        return value, source
+        if remember:
+            customer.store_metadata = {**known, key: raw}
+        return ConsentWord(value, source, confirm=confirm and value is True)
     return None
+
+
+# What a rule can see of a customer update (its event fact and the store fields it sets).
+PROFILE_FIELDS = ("store_id", "email", "first_name", "last_name", "phone", "country", "locale", "metadata")
+
+
+def same_profile_as_before(customer: Customer, event: StoreEvent) -> bool:
+    """Whether this customer update carries what the customer's previous one did, in every field a
+    rule can see (only private metadata, e.g. Masa's own ``masa.*`` writes, or nothing differs)."""
+    previous = (StoreEvent.objects.filter(customer=customer, name__in=("customer_created", "customer_updated"),
+                                          occurred_at__lte=event.occurred_at)
+                .exclude(pk=event.pk).exclude(status=StoreEvent.Status.FAILED)
+                .order_by("-occurred_at", "-pk").values_list("data", flat=True).first())
+    return previous is not None and all(previous.get(name) == event.data.get(name) for name in PROFILE_FIELDS)
 
 
 def reversed_orders(customer: Customer) -> set[str]:
@@ -150,8 +211,9 @@ def _apply_event(customer: Customer, event: StoreEvent, protected: frozenset = f
         customer.first_order_at = min(filter(None, [customer.first_order_at, when]))
         customer.last_order_at = max(filter(None, [customer.last_order_at, when]))
         customer.order_times = _add_time(customer.order_times, when)
-        phone = [] if customer.phone or not data.get("phone") else ["phone"]
-        customer.phone = customer.phone or data.get("phone", "")
+        takes_phone = not customer.phone and data.get("phone") and not _guest_on_account(event, customer)
+        phone = ["phone"] if takes_phone else []
+        customer.phone = data["phone"] if takes_phone else customer.phone
         for line in data.get("lines", []):
             if line.get("product_id"):
                 customer.last_bought_product[line["product_id"]] = _later(

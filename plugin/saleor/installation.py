@@ -249,9 +249,12 @@ def register(token: str, api_url: str, transport=None) -> SaleorApp:
         raise InstallRefused(403, "not_this_app", f"the token belongs to another app of that store, not to {APP_ID}")
     api_url = api_url.rstrip("/") + "/"
     domain = _store_domain(api_url, answer)
-    if SaleorApp.objects.filter(domain__iexact=domain, status=SaleorApp.Status.INSTALLED).exclude(
+    configured_elsewhere = any(store_key(store.get("domain")) == store_key(domain)
+                               and store.get("api_url", "").rstrip("/") != api_url.rstrip("/")
+                               for store in conf.get("SALEOR_STORES"))
+    if configured_elsewhere or SaleorApp.objects.filter(domain__iexact=domain, status=SaleorApp.Status.INSTALLED).exclude(
             api_url=api_url).exists():
-        raise InstallRefused(409, "domain_taken", f"another installed store already has the domain {domain!r}")
+        raise InstallRefused(409, "domain_taken", f"another store of this site already has the domain {domain!r}")
     installed = SaleorApp.objects.filter(api_url=api_url, status=SaleorApp.Status.INSTALLED).first()
     if installed and installed.app_id != app["id"] and _old_token_still_accepted(installed, transport):
         raise InstallRefused(409, "already_installed",
@@ -265,11 +268,14 @@ def register(token: str, api_url: str, transport=None) -> SaleorApp:
     return installed
 
 
-def uninstalled(domain: str, app_id: str = "") -> int:
-    """``APP_DELETED``: forget the store's token; returns how many stores it marked."""
-    rows = SaleorApp.objects.filter(domain__iexact=domain).exclude(status=SaleorApp.Status.UNINSTALLED)
-    if app_id:
-        rows = rows.filter(app_id=app_id)
+def uninstalled(domain: str, app_id: str) -> int:
+    """``APP_DELETED`` of Masa's own app: forget the store's token; returns how many stores it
+    marked. Every app of a store gets deliveries signed with the store's one key, and another app
+    can point its own APP_DELETED at Masa's URL: only the app id Masa was installed as counts, and
+    a delivery that names none uninstalls nothing."""
+    if not app_id:
+        return 0
+    rows = SaleorApp.objects.filter(domain__iexact=domain, app_id=app_id).exclude(status=SaleorApp.Status.UNINSTALLED)
     return rows.update(status=SaleorApp.Status.UNINSTALLED, token_encrypted="", status_changed_at=timezone.now())
 
 

@@ -98,6 +98,7 @@ def _order_receiver(name):
             "total": float(kwargs.get("total", sum(line["total"] for line in lines))),
             "currency": kwargs.get("currency", ""),
             "phone": kwargs.get("phone", ""),
+            "guest": not kwargs.get("customer_id"),
             "lines": lines,
             **summarize_lines(lines),
         }

@@ -15,8 +15,8 @@ import logging
 from django.db import DataError, InterfaceError, OperationalError, transaction
 from django.dispatch import Signal
 
-from ..eventstore import store_events
-from ..models import Customer, InboundDelivery
+from ..eventstore import DeletedCustomer, store_events
+from ..models import Customer, DeletedStoreCustomer, InboundDelivery
 from ..privacy import erase_customer
 from ..stores import store_key
 from . import inbox, normalize
@@ -42,21 +42,25 @@ def read(limit: int = 200, ids: list[int] | None = None) -> int:
 def _read(limit: int, ids: list[int] | None, one_at_a_time: bool) -> int:
     with transaction.atomic():
         rows = inbox.claim(limit, ids)
-        accepted, failed, notes = [], {}, {}
+        accepted, failed, notes, parsed = [], {}, {}, []
         for row in rows:
             try:
                 payload = json.loads(row.body)
-                events = normalize.normalize(row.event_type, payload)
+                parsed.append((row, payload, normalize.normalize(row.event_type, payload)))
             except (normalize.PayloadError, TypeError, AttributeError, ValueError, KeyError) as error:
                 failed[row.pk] = _failure(row.pk, error)
-                continue
+        for row, payload, events in parsed:
             if normalize.gone(row.event_type, payload):
                 notes[row.pk] = normalize.gone(row.event_type, payload)
             erasures = [event for event in events if event.name == normalize.CUSTOMER_DELETED]
             events = [event for event in events if event.name != normalize.CUSTOMER_DELETED]
             try:
                 with transaction.atomic(savepoint=one_at_a_time):
-                    store_events("saleor", events, inbound=InboundDelivery(pk=row.pk), store=row.domain)
+                    try:
+                        store_events("saleor", events, inbound=InboundDelivery(pk=row.pk), store=row.domain)
+                    except DeletedCustomer:
+                        # Built by Saleor before the deletion, delivered after it: not read, body erased.
+                        inbox.blank(row.pk, "its customer was deleted in the store: not read, body erased")
                     for event in erasures:
                         _erase(row.domain, event)
             except DataError as error:
@@ -71,10 +75,16 @@ def _read(limit: int, ids: list[int] | None, one_at_a_time: bool) -> int:
 
 def _erase(domain: str, event) -> None:
     """``CUSTOMER_DELETED``: the store's customer is erased as ``masa_erase_customer`` does (their
-    pending actions go with them), recorded in the audit log; a second delivery finds nobody."""
-    customer = Customer.objects.filter(store=store_key(domain), store_id=event.identity.store_id).first()
+    pending actions go with them), recorded in the audit log, and remembered by a digest of their
+    id, so that a delivery Saleor built before the deletion and delivered after it is dropped
+    rather than bringing them back; a second deletion finds nobody."""
+    store = store_key(domain)
+    DeletedStoreCustomer.objects.get_or_create(
+        store=store, store_id_digest=DeletedStoreCustomer.digest(event.identity.store_id),
+        defaults={"deleted_at": event.occurred_at})
+    customer = Customer.objects.filter(store=store, store_id=event.identity.store_id).first()
     if customer is not None:
-        erase_customer(customer, by=f"Saleor ({store_key(domain)}): the customer was deleted")
+        erase_customer(customer, by=f"Saleor ({store}): the customer was deleted")
 
 
 def _failure(pk: int, error: Exception) -> str:

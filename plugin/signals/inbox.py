@@ -55,6 +55,11 @@ def claim(limit: int, ids: list[int] | None = None) -> list[Waiting]:
     return [Waiting(*row) for row in waiting.order_by("pk").values_list("pk", "event_type", "domain", "body")[:limit]]
 
 
+def blank(pk: int, reason: str) -> None:
+    """Forget a stored delivery's body and headers, keeping why (its customer was deleted)."""
+    InboundDelivery.objects.filter(pk=pk).update(body="", headers={}, remote_addr=None, reason=reason[:2000])
+
+
 def finish(accepted: list[int], failed: dict[int, str], notes: dict[int, str] | None = None) -> None:
     """Mark deliveries read: their events stored (``notes``: what reading one found, e.g. that its
     object was gone), or failed with the reason."""

@@ -3,7 +3,6 @@ store, a guest at the checkout, anyone with a form — and a customer's "no" and
 however Saleor emits them. All through signed deliveries at the webhook, as Saleor sends them."""
 import json
 import re
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from django.apps import apps as django_apps
@@ -16,8 +15,8 @@ from masa.models import Customer, InboundDelivery, MessageTemplate, Rule, Schedu
 from masa.saleor.actions import ActionRefused, write_customer_metadata
 from masa.signals import form_submitted
 
-from ..helpers import (STORE_API_URL, STORE_DOMAIN, SHARED, customer_payload, order_payload, post_signed,
-                       post_webhook, typename_for)
+from ..helpers import (STORE_API_URL, STORE_DOMAIN, SHARED, customer_body, customer_payload, guest_checkout, later,
+                       order_payload, post_signed, post_webhook, typename_for)
 from ..saleor_fake import FakeSaleor
 
 pytestmark = pytest.mark.django_db
@@ -39,19 +38,6 @@ def post_to(client, signer, event, payload, domain=STORE_DOMAIN, api_url=STORE_A
     payload = {"__typename": typename_for(event), **{k: v for k, v in payload.items() if k != "__typename"}}
     body = json.dumps(payload).encode()
     return post_webhook(client, body, signer.headers(event, body, domain, api_url))
-
-
-def customer_body(event="customer_updated", *, user_id=USER_1, email="ruth@example.com", first="Ruth",
-                  metadata=None, private=None, when=None):
-    body = customer_payload(user_id=user_id, email=email, first=first, when=when, consent=False)
-    body["user"]["metadata"] = [{"key": k, "value": v} for k, v in (metadata or {}).items()]
-    body["user"]["privateMetadata"] = [{"key": k, "value": v} for k, v in (private or {}).items()]
-    body["__typename"] = typename_for(event)
-    return body
-
-
-def later(minutes: int) -> datetime:
-    return datetime.now(timezone.utc) + timedelta(minutes=minutes)
 
 
 # 1 ─ a customer is (store, Saleor id)
@@ -160,14 +146,6 @@ def ruth(client, signing_store):
     return Customer.objects.get()
 
 
-def guest_checkout(email: str, consent: str, when=None) -> dict:
-    when = when or later(1)
-    return {"issuedAt": when.isoformat(), "checkout": {
-        "id": "Q2hlY2tvdXQ6Z3Vlc3Q=", "email": email, "user": None, "updatedAt": when.isoformat(),
-        "channel": {"slug": "default-channel"}, "totalPrice": {"gross": {"amount": 10, "currency": "EUR"}},
-        "metadata": [{"key": "marketing_consent", "value": consent}], "lines": []}}
-
-
 def test_2_a_guest_checkout_cannot_give_a_registered_customer_consent(client, signing_store, ruth):
     post_signed(client, signing_store, "checkout_updated", guest_checkout("RUTH@example.com", "true"))
     ruth.refresh_from_db()
@@ -180,16 +158,36 @@ def test_2_a_guest_checkout_cannot_withdraw_a_registered_customers_consent(clien
     assert Customer.objects.get().marketing_consent is True
 
 
-def test_2_a_guests_own_checkout_consent_counts_for_the_guest_only_and_not_for_the_account_it_becomes(
-        client, signing_store):
+def test_2_a_guests_checkout_yes_is_confirmed_by_the_mailbox_before_it_counts(client, signing_store, email_channel,
+                                                                               settings):
+    """Anyone at a checkout can type anyone's address: a guest's "yes" in checkout metadata only
+    asks, by a signed link to that address; a guest's "no" holds at once."""
+    settings.MASA = {**settings.MASA, "PUBLIC_URL": "https://shop.example"}
     post_signed(client, signing_store, "checkout_updated", guest_checkout("noa@example.com", "true"))
     guest = Customer.objects.get()
-    assert guest.marketing_consent and guest.marketing_consent_source == "Saleor checkout metadata"
+    assert guest.marketing_consent is False
+    sweep()
+    assert [m.to for m in mail.outbox] == [["noa@example.com"]]
+    link = re.search(r"https://shop\.example(/\S+)", mail.outbox[0].body).group(1)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert client.post(link).status_code == 200
+    guest.refresh_from_db()
+    assert guest.marketing_consent is True and guest.marketing_consent_source == "opt-in link"
 
+    post_signed(client, signing_store, "checkout_updated", guest_checkout("noa@example.com", "false", later(5)))
+    guest.refresh_from_db()
+    assert guest.marketing_consent is False and guest.marketing_consent_source == "Saleor checkout metadata"
+
+
+def test_2_consent_a_guest_gave_in_checkout_metadata_before_is_not_carried_to_the_account(client, signing_store):
+    """Consent recorded from a guest's checkout metadata before double opt-in (data of an earlier
+    version) is the guest's word: the account the guest becomes has not given it."""
+    post_signed(client, signing_store, "checkout_updated", guest_checkout("noa@example.com", "false"))
+    Customer.objects.update(marketing_consent=True, marketing_consent_source="Saleor checkout metadata")
     post_signed(client, signing_store, "customer_created",
                 customer_payload(user_id=USER_1, email="noa@example.com", consent=False, when=later(2)))
     account = Customer.objects.get()
-    assert account.pk == guest.pk and account.store_id == USER_1
+    assert account.store_id == USER_1
     assert account.marketing_consent is False and "guest" in account.marketing_consent_source
 
 

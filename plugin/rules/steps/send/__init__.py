@@ -3,12 +3,19 @@ cross-sell recommendation; marketing (consent, caps, quiet hours) unless ``class
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from ...values import is_number
-from .base import Build, EditableField, StepKind
+from ....values import is_number
+from ..base import Build, EditableField, StepKind, ref
+from .schema import SEND
 
 MESSAGE_CLASSES = {"marketing", "transactional"}
 OPTIONS = {"template", "channel", "class", "voucher", "recommend"}
+
+
+def message_argument(params: dict) -> dict:
+    """What a message action's params say of its step: its template, channel and class."""
+    return {key: params[key] for key in ("template", "channel", "class") if key in params}
 
 
 class Send(StepKind):
@@ -16,6 +23,9 @@ class Send(StepKind):
     plans = "send"
     sends_message = True
     example = {"template": "thank-you", "channel": "email", "class": "transactional"}
+    label = gettext_lazy("Send")
+    schema = ref("send")
+    schema_defs = {"send": SEND}
 
     def compile(self, compiler, build: Build, argument) -> None:
         where = f"{build.where}.send"
@@ -87,6 +97,9 @@ class Send(StepKind):
         if "valid_days" in argument and (not isinstance(argument["valid_days"], int) or argument["valid_days"] < 1):
             compiler.fail(f"{where}.valid_days", "must be a whole number of days, at least 1")
         return dict(argument)
+
+    def planned_argument(self, params: dict):
+        return message_argument(params)
 
     def templates(self, argument) -> set[str]:
         return {argument["template"]} if isinstance(argument, dict) and isinstance(argument.get("template"), str) else set()

@@ -7,11 +7,12 @@ import re
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ...durations import WEEKDAYS, parse_duration
-from ...events import is_trigger
-from ...plans import plan_to_dict
-from .. import wording
-from .base import Build, EditableField, StepKind
+from ....durations import WEEKDAYS, parse_duration
+from ....events import is_trigger
+from ....plans import plan_to_dict
+from ... import wording
+from ..base import Branch, Build, Drawn, EditableField, StepKind, ref
+from .schema import WAIT
 
 TIME_OF_DAY = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 AWAIT = "await"
@@ -25,6 +26,7 @@ def parse_lead(value) -> float:
     return value if isinstance(value, (int, float)) else parse_duration(value).total_seconds()
 
 
+BRANCH_LABELS = {"on_event": gettext_lazy("If it comes"), "on_timeout": gettext_lazy("If not")}
 WAIT_SHAPES = "a duration, {until: 'HH:MM', weekday: mon}, {anniversary: fact} or {refill: {...}}"
 
 
@@ -32,6 +34,9 @@ class Wait(StepKind):
     name = "wait"
     plans = AWAIT
     example = {"event": "message_opened", "within": "2d", "on_timeout": [{"tag": "unopened"}]}
+    label = gettext_lazy("Wait")
+    schema = ref("wait")
+    schema_defs = {"wait": WAIT}
 
     def compile(self, compiler, build: Build, argument) -> None:
         where = f"{build.where}.wait"
@@ -144,6 +149,23 @@ class Wait(StepKind):
                                  time=words.name(words.value(argument["until"])))
             return words.say(_("wait until {time}, their time"), time=words.name(words.value(argument["until"])))
         return words.name(str(argument))
+
+    def branches(self, argument) -> list[Branch]:
+        if not isinstance(argument, dict):
+            return []
+        return [Branch(("wait", name), f"wait.{name}", label, argument[name]) for name, label in BRANCH_LABELS.items()
+                if isinstance(argument.get(name), list) and argument[name]]
+
+    def drawn(self, argument, words, where: str, winners: dict) -> Drawn:
+        """A wait for an event heads its branches, with who waits and who was answered; another
+        wait shows who waits for the action after it."""
+        if isinstance(argument, dict) and "event" in argument:
+            header = {k: v for k, v in argument.items() if k not in ("on_event", "on_timeout")}
+            return Drawn(_("Wait for"), str(self.describe(header, words)), "branches", counted=True)
+        return Drawn(str(self.label), str(self.describe(argument, words)), "waits")
+
+    def planned_argument(self, params: dict):
+        return {"event": params.get("event"), "within": params.get("within", 0)}
 
     def fields(self, argument) -> list[EditableField]:
         if isinstance(argument, str):

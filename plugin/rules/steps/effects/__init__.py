@@ -6,20 +6,61 @@ from __future__ import annotations
 import re
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from .. import wording
-from ...values import is_number
-from .base import Build, StepKind
+from ... import wording
+from ....values import is_number
+from ..base import Build, StepKind, ref
 
 FACT_NAME = re.compile(r"[a-z][a-z0-9_]*")
 EFFECT = "effect"
 
 
+# Each effect kind: the ``op`` of its effect, an example, and the schema of its argument.
+KIND_TABLE = {
+    "set": ("set", {"fact": "tier", "value": "gold"}, {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"fact": {"type": "string", "minLength": 1}, "value": ref("scalar")},
+        "required": ["fact", "value"],
+        "description": "Sets a customer fact",
+        "examples": [{"fact": "tier", "value": "gold"}],
+    }),
+    "increment": ("increment", {"fact": "points", "by": 10}, {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"fact": {"type": "string", "minLength": 1}, "by": ref("number")},
+        "required": ["fact"],
+        "description": "Adds to a numeric fact",
+        "examples": [{"fact": "points", "by": 10}],
+    }),
+    "tag": ("tag", "vip", {"type": "string", "minLength": 1, "description": "Adds a tag"}),
+    "untag": ("untag", "vip", {"type": "string", "minLength": 1, "description": "Removes a tag"}),
+    "stamp": ("stamp", "welcomed_at", ref("fact_name", description="Sets the fact to the time of the triggering event")),
+    "pause_marketing": ("pause", "30d", ref("duration", description="No marketing message for this long")),
+}
+
+
 class Effect(StepKind):
     plans = EFFECT
+    immediate = True
+    label = gettext_lazy("Change the customer")
 
-    def __init__(self, name: str, example):
-        self.name, self.example = name, example
+    def __init__(self, name: str):
+        self.name = name
+        self.op, self.example, self.schema = KIND_TABLE[name]
+
+    def sets(self, argument) -> set[str]:
+        if self.name in ("set", "increment"):
+            return {str(argument.get("fact"))} if isinstance(argument, dict) else set()
+        return {"stamp": {str(argument)}, "tag": {f"tag:{argument}"}}.get(self.name, set())
+
+    def planned_argument(self, params: dict):
+        if params.get("op") != self.op:
+            return None
+        fact, value = params.get("fact"), params.get("value")
+        return {"set": {"fact": fact, "value": value}, "increment": {"fact": fact, "by": value},
+                "stamp": fact}.get(self.name, value)
 
     def compile(self, compiler, build: Build, argument) -> None:
         effect = self.effect(compiler, f"{build.where}.{self.name}", argument)
@@ -69,5 +110,4 @@ class Effect(StepKind):
         return {"op": "increment", "fact": argument["fact"], "value": by}
 
 
-KINDS = [Effect("set", {"fact": "tier", "value": "gold"}), Effect("increment", {"fact": "points", "by": 10}),
-         Effect("tag", "vip"), Effect("untag", "vip"), Effect("stamp", "welcomed_at"), Effect("pause_marketing", "30d")]
+KINDS = [Effect(name) for name in KIND_TABLE]

@@ -14,16 +14,35 @@ from __future__ import annotations
 import re
 
 from django.utils.translation import gettext as _
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
-from .base import Build, StepKind
+from ..base import Branch, Build, Drawn, StepKind, ref
 
 BRANCH_NAME = re.compile(r"[a-z][a-z0-9_-]{0,19}")
 GUARD = "split"
+BRANCH_LABEL = gettext_lazy("Branch {name} ({share} %)")
 
 
 class Split(StepKind):
     name = "split"
     example = {"a": {"share": 50, "steps": [{"tag": "branch-a"}]}, "b": {"share": 50, "steps": [{"tag": "branch-b"}]}}
+    label = gettext_lazy("Split (A/B test)")
+    schema = {
+        "type": "object",
+        "minProperties": 2,
+        "maxProperties": 4,
+        "propertyNames": {"pattern": f"^{BRANCH_NAME.pattern}$"},
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"share": {"type": "integer", "minimum": 1, "maximum": 99}, "steps": ref("steps")},
+            "required": ["share", "steps"],
+        },
+        "description": "An A/B test: each customer goes down one branch, for good, in these shares (they add up to 100)",
+        "examples": [{"a": {"share": 50, "steps": [{"send": {"template": "offer-short"}}]},
+                      "b": {"share": 50, "steps": [{"send": {"template": "offer-long"}}]}}],
+    }
 
     def compile(self, compiler, build: Build, argument) -> None:
         where = f"{build.where}.split"
@@ -47,6 +66,18 @@ class Split(StepKind):
             build.plan.extend(plan)
         if start != 100:
             compiler.fail(f"{where}", f"the shares add up to {start}, not 100")
+
+    def branches(self, argument) -> list[Branch]:
+        if not isinstance(argument, dict):
+            return []
+        return [Branch(("split", name, "steps"), f"split.{name}",
+                       format_lazy(BRANCH_LABEL, name=name, share=branch.get("share")), branch.get("steps") or [])
+                for name, branch in argument.items() if isinstance(branch, dict)]
+
+    def drawn(self, argument, words, where: str, winners: dict) -> Drawn:
+        winner = winners.get(f"{where}.split", "")
+        return Drawn(str(self.label), _("each customer goes down one branch, for good") + (
+            _("; branch {winner} won: everyone now takes it").format(winner=winner) if winner else ""), "branches")
 
     def describe(self, argument, words) -> str:
         parts = [words.say(_("{branch} ({share} %): {steps}"), branch=words.name(name), share=branch.get("share", "?"),

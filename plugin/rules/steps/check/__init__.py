@@ -2,10 +2,28 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from ...actions.guards import GUARDS
-from .. import wording
-from .base import Build, StepKind
+from ....actions.guards import GUARDS
+from ... import wording
+from ..base import Build, Drawn, StepKind, ref
+
+# The JSON Schema of each guard's argument; every guard of ``GUARDS`` has one (``packs.schema``
+# assembles them into ``$defs/check``).
+GUARD_SCHEMAS = {
+    "not_bought_since": ref("purchase", description="Not bought again after the triggering event"),
+    "not_bought": ref("purchase", description="Never bought"),
+    "no_order_since": {"const": True, "description": "No order after the triggering event"},
+    "no_event_since": {
+        "description": "None of these events came after the triggering one",
+        "anyOf": [ref("event_name"), {"type": "array", "minItems": 1, "items": ref("event_name")}],
+    },
+    "marketing_consent": {"const": True, "description": "The customer agreed to marketing"},
+    "no_message_since": {
+        "const": True,
+        "description": "No message went to the customer after the triggering event (staff alerts aside)",
+    },
+}
 
 
 def guard_words(name: str, argument, words) -> str:
@@ -27,9 +45,29 @@ def guard_words(name: str, argument, words) -> str:
     return words.name(name)
 
 
+def check_schema() -> dict:
+    missing = sorted(set(GUARDS) - set(GUARD_SCHEMAS))
+    if missing:
+        raise LookupError(f"guards without a schema in rules/steps/check: {missing}")
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {name: GUARD_SCHEMAS[name] for name in GUARDS},
+        "description": "Guards re-checked when each later step falls due",
+        "examples": [{"not_bought_since": {"category": "absorbent"}}],
+        "minProperties": 1,
+    }
+
+
 class Check(StepKind):
     name = "check"
     example = {"not_bought_since": {"category": "absorbent"}}
+    label = gettext_lazy("Check")
+    schema = ref("check")
+
+    @property
+    def schema_defs(self) -> dict:
+        return {"check": check_schema()}
 
     def compile(self, compiler, build: Build, argument) -> None:
         where = f"{build.where}.check"
@@ -45,6 +83,10 @@ class Check(StepKind):
             if problem:
                 compiler.fail(f"{where}.{name}", problem)
             build.guard = [*build.guard, {name: value}]
+
+    def drawn(self, argument, words, where: str, winners: dict) -> Drawn:
+        """It shows who passed the checks of the action after it, and who was skipped and why."""
+        return Drawn(str(self.label), str(self.describe(argument, words)), "checks")
 
     def describe(self, argument, words) -> str:
         return words.say(_("if {guards}"), guards=words.join(

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from .base import Build, EditableField, StepKind
+from ..base import Build, EditableField, StepKind
+from ..send import message_argument
 
 
 class NotifyStaff(StepKind):
@@ -11,6 +13,15 @@ class NotifyStaff(StepKind):
     plans = "notify_staff"
     sends_message = True
     example = {"template": "staff-alert"}
+    label = gettext_lazy("Tell the staff")
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"template": {"type": "string", "minLength": 1}, "channel": {"type": "string", "minLength": 1}},
+        "required": ["template"],
+        "description": "A message to MASA[\"STAFF_EMAILS\"]",
+        "examples": [{"template": "staff-alert"}],
+    }
 
     def compile(self, compiler, build: Build, argument) -> None:
         if not isinstance(argument, dict) or not argument.get("template"):
@@ -20,6 +31,9 @@ class NotifyStaff(StepKind):
 
     def describe(self, argument, words) -> str:
         return words.say(_("tell the shop's staff with {template}"), template=words.template(argument["template"]))
+
+    def planned_argument(self, params: dict):
+        return message_argument(params)
 
     def templates(self, argument) -> set[str]:
         return {argument["template"]} if isinstance(argument, dict) and isinstance(argument.get("template"), str) else set()
