@@ -5,7 +5,7 @@ VENV ?= .venv
 EXTRA_REQUIREMENTS ?=
 BIN := $(VENV)/bin
 
-.PHONY: demo test install bench soak messages schema
+.PHONY: demo test install bench soak messages schema subscriptions
 
 $(BIN)/.masa-installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,8 @@ messages:
 # types, guards and conditions (masa.packs.schema): write it after adding one.
 schema: install
 	PYTHONPATH=.:example DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m django masa_schema
+
+# Masa's Saleor subscription queries (plugin/saleor/graphql/subscription_*.graphql) are written from
+# the Saleor event declarations (masa.signals.normalize.SALEOR_EVENTS): write them after adding one.
+subscriptions: install
+	PYTHONPATH=.:example DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m django masa_subscriptions

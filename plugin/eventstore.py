@@ -22,7 +22,7 @@ from django.utils import timezone
 from . import consent
 from .events import Identity, NormalizedEvent
 from .models import Customer, DeletedStoreCustomer, Delivery, InboundDelivery, StoreEvent
-from .sql import json_value, timestamp
+from .sql import insert_shape, timestamp
 from .stores import store_key
 
 __all__ = ["Identity", "NormalizedEvent", "events_stored", "record_message_event", "resolve_customer", "store_events"]
@@ -127,16 +127,15 @@ def _insert_new(rows: list[StoreEvent]) -> list[StoreEvent]:
     if not rows:
         return []
     now = timezone.now()
-    columns = ("source", "source_id", "name", "customer_id", "inbound_id", "occurred_at", "received_at", "data")
+    # The columns given; every other column of the model is written with its default (sql.insert_shape).
+    shape = insert_shape(StoreEvent, ("source", "source_id", "name", "customer_id", "inbound_id", "occurred_at",
+                                      "received_at", "data", "status"))
     values = [(row.source, row.source_id, row.name, row.customer_id, row.inbound_id, timestamp(row.occurred_at),
-               timestamp(now), json.dumps(row.data, cls=DjangoJSONEncoder)) for row in rows]
-    placeholders = ", ".join([f"(%s, %s, %s, %s, %s, %s, %s, {json_value()}, 'received', '', 0)"] * len(rows))
+               timestamp(now), json.dumps(row.data, cls=DjangoJSONEncoder), StoreEvent.Status.RECEIVED)
+              for row in rows]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {StoreEvent._meta.db_table} ({', '.join(columns)}, status, error, attempts) "
-            f"VALUES {placeholders} ON CONFLICT (source, source_id) DO NOTHING RETURNING id, source_id",
-            [value for row in values for value in row],
-        )
+        cursor.execute(shape.sql(len(rows), "ON CONFLICT (source, source_id) DO NOTHING RETURNING id, source_id"),
+                       shape.params(values))
         ids = dict((source_id, pk) for pk, source_id in cursor.fetchall())
     stored = []
     for row in rows:

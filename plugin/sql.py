@@ -1,11 +1,15 @@
 """What the storage modules' raw SQL shares: a timestamp parameter written as the ORM writes it
 (on SQLite a naive UTC text that compares with the ORM's own; Python's sqlite3 adapter would add
-"+00:00", and a row due at exactly a moment would never compare as due at it), and a JSON value."""
+"+00:00", and a row due at exactly a moment would never compare as due at it), a JSON value, and
+the shape of a hand-written multi-row INSERT, its column list taken from the model (``insert_shape``)."""
 from __future__ import annotations
 
 from datetime import timezone as dt_timezone
+from functools import lru_cache
+from typing import NamedTuple
 
 from django.db import connection
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 
@@ -25,3 +29,58 @@ def read_timestamp(value):
 def json_value(using=None) -> str:
     """The placeholder of a JSON parameter (PostgreSQL casts the text to jsonb)."""
     return "%s::jsonb" if (using or connection).vendor == "postgresql" else "%s"
+
+
+class Insert(NamedTuple):
+    """A multi-row INSERT's shape for one model (``insert_shape``): every concrete column but the
+    primary key, the ones the caller gives first."""
+
+    table: str
+    columns: tuple[str, ...]
+    row: str                   # one row's placeholders, "(%s, %s::jsonb, …)"
+    rest: tuple                # the fields the caller does not give, written with their defaults
+
+    def sql(self, rows: int, tail: str = "") -> str:
+        return f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES {', '.join([self.row] * rows)} {tail}"
+
+    def params(self, rows: list[tuple], using=None) -> list:
+        """The flat parameters: each row's given values, then every other column's default (the
+        model's own, taken once per statement: a callable default such as ``timezone.now`` is
+        called once)."""
+        using = using or connection
+        defaults = tuple(_default(field, using) for field in self.rest)
+        return [value for row in rows for value in (*row, *defaults)]
+
+
+def insert_shape(model, given: tuple[str, ...], using=None) -> Insert:
+    """How to INSERT rows of ``model`` giving the columns ``given`` (adapted as the database takes
+    them: ``timestamp``, JSON as text). The column list is the model's, so a column added to the
+    model is written with its default without touching the statement; a non-null column with no
+    default that the caller does not give is refused here, not by the database at the first row."""
+    return _shape(model._meta.db_table, tuple(model._meta.concrete_fields), tuple(given), (using or connection).vendor)
+
+
+@lru_cache(maxsize=64)
+def _shape(table: str, fields: tuple, given: tuple[str, ...], vendor: str) -> Insert:
+    by_column = {field.column: field for field in fields if not field.primary_key}
+    unknown = [column for column in given if column not in by_column]
+    if unknown:
+        raise ValueError(f"{table} has no column {', '.join(unknown)}")
+    rest = tuple(field for column, field in by_column.items() if column not in given)
+    for field in rest:
+        if not (field.null or field.has_default() or field.empty_strings_allowed or _automatic(field)):
+            raise ValueError(f"{table}.{field.column} is not null and has no default: the INSERT must give it")
+    columns = (*given, *(field.column for field in rest))
+    json_placeholder = "%s::jsonb" if vendor == "postgresql" else "%s"
+    placeholders = [json_placeholder if by_column[column].get_internal_type() == "JSONField" else "%s"
+                    for column in columns]
+    return Insert(table, columns, f"({', '.join(placeholders)})", rest)
+
+
+def _automatic(field) -> bool:
+    return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+
+
+def _default(field, using):
+    value = timezone.now() if _automatic(field) else field.get_default()
+    return field.get_db_prep_save(value, using)

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from .. import conf
 from ..models import Customer, RulePack, ScheduledAction, StoreEvent
 from ..durations import parse_duration
+from . import schedule
 
 KIND = "confirm_abandonment"
 MINIMUM_QUIET = timedelta(minutes=15)
@@ -43,10 +44,6 @@ def _pending(customer: Customer, checkout_id: str | None = None):
     return pending.filter(params__checkout_id=checkout_id) if checkout_id else pending
 
 
-def _cancel(actions, reason: str, now) -> int:
-    return actions.update(status=ScheduledAction.Status.CANCELLED, cancel_reason=reason, completed_at=now)
-
-
 def concerns(event: StoreEvent, pending_kinds: set[str]) -> bool:
     """Whether this event changes the customer's cart reminders, given the kinds of their pending actions."""
     return event.name == "checkout_updated" or (event.name == "order_placed" and KIND in pending_kinds)
@@ -56,19 +53,19 @@ def on_event(event: StoreEvent, customer: Customer, now) -> None:
     if event.name == "checkout_updated":
         checkout_id = event.data.get("checkout_id")
         if not event.data.get("lines"):
-            _cancel(_pending(customer, checkout_id), "the cart was emptied", now)
+            schedule.cancel(_pending(customer, checkout_id), "the cart was emptied", now)
             return
         due = event.occurred_at + quiet_period()
         if per() != "checkout":  # one reminder per customer: the latest cart counts
-            _cancel(_pending(customer).exclude(params__checkout_id=checkout_id),
-                    f"a newer cart of the customer ({str(checkout_id)[-12:]}) is the one that counts", now)
-        if not _pending(customer, checkout_id).update(event=event, due_at=due):
-            ScheduledAction.objects.create(
+            schedule.cancel(_pending(customer).exclude(params__checkout_id=checkout_id),
+                            f"a newer cart of the customer ({str(checkout_id)[-12:]}) is the one that counts", now)
+        if not schedule.move(_pending(customer, checkout_id), event, due):
+            schedule.write([ScheduledAction(
                 idempotency_key=f"abandon:{checkout_id}:{event.pk}", customer=customer, event=event,
                 step=0, kind=KIND, params={"checkout_id": checkout_id}, due_at=due,
-            )
+            )])
     elif event.name == "order_placed":
-        _cancel(_pending(customer), f"the customer placed order #{event.data.get('number', '')}", now)
+        schedule.cancel(_pending(customer), f"the customer placed order #{event.data.get('number', '')}", now)
 
 
 def confirmation_failure(action: ScheduledAction) -> str | None:

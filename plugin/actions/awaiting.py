@@ -3,7 +3,8 @@
 The wait is an ``await`` action due when the timeout ends; its two branches were compiled with
 the rule and travel in its params. A matching event of the same customer inside the window
 resolves it and schedules ``on_event`` from the event's time; reaching the timeout schedules
-``on_timeout`` from then. Either way the await ends ``done`` with its outcome on the timeline.
+``on_timeout`` from then (both written by ``schedule``). Either way the await ends ``done`` with
+its outcome on the timeline.
 
 An event about a message (opened, clicked, answered…) answers only the waits of the rule run that
 sent that message, when that run sent any: "not opened within 2 days" means *this* email.
@@ -12,44 +13,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ..models import Customer, Delivery, Rule, RuleFiring, ScheduledAction, StoreEvent
-from . import timing
-from ..delivery.outcome import DONE, Outcome
-from ..plans import PlannedAction, plan_from_dict
-from .guards import in_own_branch
+from ..models import Customer, Delivery, ScheduledAction, StoreEvent
+from ..plans import plan_from_dict
+from . import schedule
+from .outcome import DONE, Outcome
 
-KIND = "await"
-
-
-def schedule_plan(plan: list[PlannedAction], *, rule: Rule, firing: RuleFiring | None, customer: Customer,
-                  event: StoreEvent, key_prefix: str, start: datetime | None = None) -> None:
-    """Create the scheduled actions of a plan in one INSERT; a key already scheduled is kept as it
-    is (idempotent: keys are rule, scope and step path)."""
-    rows = plan_rows(plan, rule=rule, firing=firing, customer=customer, event=event, key_prefix=key_prefix, start=start)
-    if rows:
-        ScheduledAction.objects.bulk_create(rows, ignore_conflicts=True)
-
-
-def plan_rows(plan: list[PlannedAction], *, rule: Rule, firing: RuleFiring | None, customer: Customer,
-              event: StoreEvent, key_prefix: str, start: datetime | None = None) -> list[ScheduledAction]:
-    """The scheduled actions of a plan, not written yet (an evaluation writes all of an event's at once)."""
-    rows = []
-    for planned in plan:
-        if not in_own_branch(planned.guard, rule, customer):
-            continue
-        params = {**planned.params, "key_prefix": key_prefix} if planned.kind == KIND else planned.params
-        rows.append(ScheduledAction(
-            idempotency_key=f"{key_prefix}:{planned.key}", firing=firing, rule=rule, customer=customer,
-            event=event, step=planned.step, path=planned.key, kind=planned.kind, params=params, guard=planned.guard,
-            due_at=timing.due_at(planned.waits, event, customer, start),
-        ))
-    return rows
+KIND = schedule.AWAIT
 
 
 def _branch(action: ScheduledAction, name: str, start: datetime) -> None:
     plan = [plan_from_dict(item) for item in action.params.get(name, [])]
-    schedule_plan(plan, rule=action.rule, firing=action.firing, customer=action.customer, event=action.event,
-                  key_prefix=action.params["key_prefix"], start=start)
+    schedule.schedule_plan(plan, rule=action.rule, firing=action.firing, customer=action.customer,
+                           event=action.event, key_prefix=action.params["key_prefix"], start=start)
 
 
 def resolve(event: StoreEvent, customer: Customer, action_ids: list[int]) -> int:
@@ -65,9 +40,7 @@ def resolve(event: StoreEvent, customer: Customer, action_ids: list[int]) -> int
         if started <= event.occurred_at <= action.due_at and _about_this_run(event, action):
             action.customer = customer
             _branch(action, "on_event", event.occurred_at)
-            ScheduledAction.objects.filter(pk=action.pk).update(
-                status=ScheduledAction.Status.DONE, completed_at=event.occurred_at,
-                outcome=f"{event.name} arrived on {event.occurred_at:%Y-%m-%d %H:%M}")
+            schedule.complete(action, event.occurred_at, f"{event.name} arrived on {event.occurred_at:%Y-%m-%d %H:%M}")
             resolved += 1
     return resolved
 

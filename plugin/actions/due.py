@@ -15,9 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import conf
-from ..delivery.outcome import DEFERRED, DONE, FAILED, RETRY, SKIPPED, Outcome
 from ..models import ScheduledAction
 from . import abandonment
+from .outcome import DEFERRED, DONE, FAILED, RETRY, SKIPPED, Outcome
 from .guards import failed_guard, marketing_if_broadcast
 from .perform import PERFORMERS
 

@@ -20,16 +20,16 @@ CONFIRMATION = [
 ]
 
 
-def ask_to_confirm(event: StoreEvent, customer: Customer, now, source: str = "") -> None:
-    """Plan the confirmation message (a transactional send: it is the answer to a request) for a
-    "yes" from ``source`` (``rules.facts.consent_request``): a form, a guest's checkout."""
+def confirmation(event: StoreEvent, customer: Customer, now, source: str = "") -> ScheduledAction:
+    """The confirmation message to plan (a transactional send: it is the answer to a request) for
+    a "yes" from ``source`` (``rules.facts.consent_request``): a form, a guest's checkout. Not
+    written: the evaluation plans it with the rest (``schedule.write``), once per customer and day
+    by its key."""
     if not MessageTemplate.objects.filter(key=TEMPLATE).exists():
         for locale, subject, body in CONFIRMATION:
             MessageTemplate.objects.get_or_create(key=TEMPLATE, locale=locale, defaults={
                 "channel_kind": "email", "subject": subject, "body": body})
-    ScheduledAction.objects.get_or_create(
-        idempotency_key=f"confirm-marketing:{customer.pk}:{now:%Y-%m-%d}",
-        defaults={"customer": customer, "event": event, "step": 0, "kind": "send", "due_at": now,
-                  "params": {"template": TEMPLATE, "channel": "email", "class": "transactional",
-                             "confirms": "marketing_consent", "asked_in": source}},
-    )
+    return ScheduledAction(
+        idempotency_key=f"confirm-marketing:{customer.pk}:{now:%Y-%m-%d}", customer=customer, event=event, step=0,
+        kind="send", due_at=now, params={"template": TEMPLATE, "channel": "email", "class": "transactional",
+                                         "confirms": "marketing_consent", "asked_in": source})

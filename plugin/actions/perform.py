@@ -15,16 +15,13 @@ from __future__ import annotations
 from typing import Callable
 
 from .. import conf, rehearsal
-from ..channels import backend_class as _backend_class
-from ..delivery import deliver
-from ..delivery.outcome import DEFERRED, DONE, FAILED, RETRY, SKIPPED, Outcome
-from ..delivery.prepare import resolve_channel
-from ..delivery.send import circuit_open
+from ..delivery import deliver, route
 from ..eventstore import store_events
 from ..events import RULE_EFFECT, Identity, NormalizedEvent
 from ..models import ScheduledAction
 from ..saleor import actions as saleor_actions
 from . import abandonment, awaiting, dosage, holdout
+from .outcome import DEFERRED, DONE, FAILED, RETRY, SKIPPED, Outcome
 
 Performer = Callable[[ScheduledAction, object], Outcome]
 PERFORMERS: dict[str, Performer] = {}
@@ -43,28 +40,32 @@ def performs(*kinds: str) -> Callable[[Performer], Performer]:
 
 @performs("send", "notify_staff")
 def perform_message(action: ScheduledAction, now) -> Outcome:
-    """``send`` and ``notify_staff``: a channel, caps and quiet hours, then delivery."""
+    """``send`` and ``notify_staff``: a channel (resolved once, handed on to delivery), caps and
+    quiet hours, then delivery; what it reports becomes the action's outcome."""
     if action.kind == "notify_staff" and not conf.get("STAFF_EMAILS"):
         return Outcome(FAILED, "MASA['STAFF_EMAILS'] names nobody to notify")
-    channel = resolve_channel(action.params.get("channel", "email"))
-    if channel is None:
+    through = route(action.params.get("channel", "email"))
+    if through is None:
         return Outcome(FAILED, f"no enabled channel named or of kind {action.params.get('channel')!r}")
-    backend = _backend_class(channel.kind)
-    if action.kind != "notify_staff" and backend is not None:
-        field = backend.address_field
+    channel = through.channel
+    if action.kind != "notify_staff" and through.backend_class is not None:
+        field = through.backend_class.address_field
         if not getattr(action.customer, field, ""):
             words = {"phone": "phone number", "email": "email address"}.get(field, field)
             return Outcome(SKIPPED, f"the customer has no {words} for channel {channel.name!r}")
-    waiting = circuit_open(channel, now)
-    if waiting is not None:
-        return waiting
+    until = through.circuit_open_until(now)
+    if until is not None:
+        return Outcome(DEFERRED, through.failing(), until=until)
     deferral = dosage.defer_until(action, channel, now)
     if deferral is not None:
         return Outcome(DEFERRED, deferral[1], until=deferral[0])
     if holdout.held_out(action):
         ScheduledAction.objects.filter(pk=action.pk).update(held_out=True)
         return Outcome(DONE, note=f"held out: would have sent it through {channel.name}", at=now)
-    return deliver(action, channel, now)
+    report = deliver(action, through, now)
+    if report.sent:
+        return Outcome(DONE, tried=report.tried)
+    return Outcome(RETRY if report.transient else FAILED, report.error, tried=report.tried)
 
 
 def _masa_event(action: ScheduledAction) -> tuple[str, dict]:

@@ -10,8 +10,7 @@ message is prepared, so cancelling the order before then means no voucher is iss
 from __future__ import annotations
 
 from ..models import ScheduledAction, StoreEvent
-
-Status = ScheduledAction.Status
+from . import schedule
 
 
 def on_order_reversed(event: StoreEvent, customer, now) -> tuple[int, int]:
@@ -22,11 +21,8 @@ def on_order_reversed(event: StoreEvent, customer, now) -> tuple[int, int]:
     order_events = StoreEvent.objects.filter(customer=customer, data__order_id=order_id).exclude(pk=event.pk)
     what = "cancelled" if event.name == "order_cancelled" else "refunded"
     number = event.data.get("number") or order_id
-    cancelled = (ScheduledAction.objects
-                 .filter(customer=customer, status=Status.PENDING, event__in=order_events)
-                 .update(status=Status.CANCELLED, cancel_reason=f"order #{number} was {what}", completed_at=now))
-    restored = (ScheduledAction.objects
-                .filter(customer=customer, status=Status.CANCELLED, voided_by__in=order_events)
-                .update(status=Status.PENDING, cancel_reason="", completed_at=None, voided_by=None,
-                        outcome=f"restored: order #{number} was {what}"))
+    cancelled = schedule.cancel(ScheduledAction.objects.filter(customer=customer, event__in=order_events),
+                                f"order #{number} was {what}", now)
+    restored = schedule.restore(ScheduledAction.objects.filter(customer=customer, voided_by__in=order_events),
+                                f"restored: order #{number} was {what}")
     return cancelled, restored

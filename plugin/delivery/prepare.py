@@ -1,24 +1,19 @@
-"""A due message action → its Delivery: the channel, the recipient, the rendered text with its
-tracked links, stored once per idempotency key before any channel is called."""
+"""A due message action → its Delivery: the channel (a ``Route``, resolved once per send), the
+recipient, the rendered text with its tracked links, stored once per idempotency key before any
+channel is called."""
 from __future__ import annotations
 
 from .. import conf, rehearsal, tracking
-from ..channels import backend_for
-from ..models import Channel, Delivery, ScheduledAction
+from ..models import Delivery, ScheduledAction
 from ..rendering import LINK_TAGS, MissingLink, find_template, links_or_missing, merge_context, render
 from ..saleor import actions as saleor_actions
+from .route import Route
 
 
-def resolve_channel(name: str) -> Channel | None:
-    """The enabled channel with this name, else the first enabled channel of this kind."""
-    enabled = Channel.objects.filter(enabled=True)
-    return enabled.filter(name=name).first() or enabled.filter(kind=name).order_by("pk").first()
-
-
-def _recipient(action: ScheduledAction, channel: Channel) -> str:
+def _recipient(action: ScheduledAction, route: Route) -> str:
     if action.kind == "notify_staff":
         return ", ".join(conf.get("STAFF_EMAILS"))
-    return getattr(action.customer, backend_for(channel).address_field)
+    return getattr(action.customer, route.backend.address_field)
 
 
 def _last_message(action: ScheduledAction) -> dict:
@@ -33,7 +28,7 @@ def _last_message(action: ScheduledAction) -> dict:
             **links_or_missing({"view_url": tracking.view_url(latest.idempotency_key)}, "last_message.")}
 
 
-def prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Delivery:
+def prepare_delivery(action: ScheduledAction, route: Route, now) -> Delivery:
     """The action's Delivery, made now if it does not exist yet. Raises rendering.TemplateError,
     saleor.actions.ActionRefused / ActionUnavailable (a voucher could not be issued)."""
     delivery = Delivery.objects.filter(idempotency_key=action.idempotency_key).first()
@@ -60,12 +55,12 @@ def prepare_delivery(action: ScheduledAction, channel: Channel, now) -> Delivery
     rendered = render(template, context)
     trusted = [context["recommendation"].get("url", "")]
     key = action.idempotency_key
-    backend = backend_for(channel)
+    backend = route.backend
     delivery, _ = Delivery.objects.get_or_create(
         idempotency_key=key,
         defaults={
-            "action": action, "channel": channel, "customer": customer, "template_key": template.key,
-            "to": _recipient(action, channel), "subject": rendered.subject[:255],
+            "action": action, "channel": route.channel, "customer": customer, "template_key": template.key,
+            "to": _recipient(action, route), "subject": rendered.subject[:255],
             "body": tracking.decorate_text(rendered.body, key, tracking.AuthoredLinks(template.body, trusted))
             if backend.tracks_text_links and not staff else rendered.body,
             "html_body": rendered.html_body if staff else tracking.decorate_html(

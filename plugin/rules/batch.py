@@ -1,22 +1,29 @@
 """What one transaction of evaluation knows and writes: the delivery's customers' pending actions
 and the ``once`` scopes their rules already fired in, each listed once at the start; the firings,
-planned actions, customers and events' statuses written once at the end (SQL: ``rules.store``).
+planned actions, customers and events' statuses written once at the end (SQL: ``rules.store``;
+the planned actions through the action stage's one writer, ``actions.schedule.write``).
 
 The customers are locked for the whole transaction, so what was listed stays true except where
 this evaluation changes it, and it keeps the lists up to date itself: a planned action joins its
 customer's list at once (written with the rest at the end, or cancelled before it is ever written
-if a later event of the same delivery voids it). Code that reads or writes actions in the database
-itself (awaits resolved, an order reversed, a cart abandoned) runs after ``write_planned`` and the
-customer's list is then read again.
+if a later event of the same delivery voids it).
+
+**The ordering rule.** Code that reads or writes a customer's actions in the database itself
+(awaits resolved, an order reversed, a cart abandoned) runs inside ``Batch.in_database(customer)``:
+everything planned so far is written first (so that code sees, and may change, every action the
+evaluation knows of), and the customer's list is read again after it (so the evaluation sees what
+it changed). ``tests/rules/test_ordering_rule.py`` fails on such a call outside the block.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
 from django.utils import timezone
 
+from ..actions import schedule
 from ..models import Customer, Rule, RuleFiring, ScheduledAction, StoreEvent
 from . import store
 
@@ -69,15 +76,16 @@ class Batch:
 
     def _load_pending(self, customers: dict[int, Customer]) -> None:
         rows = store.pending_actions(set(customers))
-        missing = {row[8] for row in rows if row[8] is not None and row[8] not in self.rules}
+        missing = {row.rule_id for row in rows if row.rule_id is not None and row.rule_id not in self.rules}
         rules = {**Rule.objects.in_bulk(missing), **self.rules} if missing else self.rules
         for pk in customers:
             self._pending[pk] = []
-        for pk, customer_pk, kind, event_pk, occurred_at, guard, awaited, message_class, rule_pk, due_at in rows:
-            self._pending[customer_pk].append(PendingAction(
-                pk=pk, kind=kind, rule=rules.get(rule_pk), customer=customers[customer_pk],
-                event=EventRef(event_pk, occurred_at), guard=guard or [], due_at=due_at,
-                is_marketing_send=kind == "send" and (message_class or "marketing") == "marketing", awaited=awaited))
+        for row in rows:
+            self._pending[row.customer_id].append(PendingAction(
+                pk=row.pk, kind=row.kind, rule=rules.get(row.rule_id), customer=customers[row.customer_id],
+                event=EventRef(row.event_id, row.occurred_at), guard=row.guard or [], due_at=row.due_at,
+                is_marketing_send=row.kind == "send" and (row.message_class or "marketing") == "marketing",
+                awaited=row.awaited))
 
     def pending(self, customer: Customer) -> list[PendingAction]:
         if customer.pk not in self._pending:
@@ -87,6 +95,17 @@ class Batch:
     def forget(self, customer: Customer) -> None:
         """Something else changed this customer's actions in the database: list them again when asked."""
         self._pending.pop(customer.pk, None)
+
+    @contextmanager
+    def in_database(self, customer: Customer):
+        """The ordering rule: run code that reads or writes the customer's actions in the database
+        inside this block. What was planned so far is written first; the customer's list is read
+        again after."""
+        self.write_planned()
+        try:
+            yield
+        finally:
+            self.forget(customer)
 
     def fired(self, rule: Rule, scope: str) -> bool:
         return (rule.pk, scope) in self._fired
@@ -108,7 +127,7 @@ class Batch:
             item.planned.status = ScheduledAction.Status.CANCELLED
             item.planned.cancel_reason, item.planned.completed_at, item.planned.voided_by = reason, at, cause
         else:
-            store.cancel_action(item.pk, reason, at, cause.pk)
+            schedule.cancel(ScheduledAction.objects.filter(pk=item.pk), reason, at, voided_by=cause.pk)
         self._pending[item.customer.pk].remove(item)
 
     def customer_changed(self, customer: Customer, fields) -> None:
@@ -120,7 +139,7 @@ class Batch:
         for row in self.actions:
             if row.firing is not None:
                 row.firing_id = row.firing.pk
-        store.insert_actions(self.actions)
+        schedule.write(self.actions)
         for pending in self._pending.values():
             for item in list(pending):
                 if item.planned is None:

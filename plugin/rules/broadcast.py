@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from ..actions import schedule
 from ..eventstore import store_events
 from ..events import Identity, NormalizedEvent
 from ..models import Broadcast, Customer, Rule, ScheduledAction, StoreEvent
@@ -71,9 +72,7 @@ def cancel_broadcast(broadcast: Broadcast, by: str) -> int:
     with transaction.atomic():
         Broadcast.objects.filter(pk=broadcast.pk).update(status=Broadcast.Status.CANCELLED, cancelled_by=by,
                                                          finished_at=timezone.now())
-        return (actions_of(broadcast).filter(status=ScheduledAction.Status.PENDING)
-                .update(status=ScheduledAction.Status.CANCELLED, completed_at=timezone.now(),
-                        cancel_reason=f"broadcast cancelled by {by}"))
+        return schedule.cancel(actions_of(broadcast), f"broadcast cancelled by {by}", timezone.now())
 
 
 def actions_of(broadcast: Broadcast):

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from .. import consent
 from ..models import Customer, Rule, RuleFiring, RulePack, ScheduledAction, StoreEvent
-from ..actions import abandonment, awaiting, guards, opt_in, reversal
+from ..actions import abandonment, awaiting, guards, opt_in, reversal, schedule
 from ..events import PURCHASES, REVERSALS, RULE_EFFECT
 from ..plans import CompiledRule
 from . import facts, store
@@ -178,7 +178,7 @@ class _Evaluation:
         if self.batch.fired(rule, scope):
             return None  # fired in this scope already (once: order, product, customer)
         rule_firing = self.batch.fire(rule, self.event, self.customer, scope, timezone.now())
-        self.planned += awaiting.plan_rows(compiled.plan, rule=rule, firing=rule_firing, customer=self.customer,
+        self.planned += schedule.plan_rows(compiled.plan, rule=rule, firing=rule_firing, customer=self.customer,
                                            event=self.event, key_prefix=f"{rule.rule_id}:{scope}")
         return self.apply_effects(compiled.effects, rule_firing)
 
@@ -235,9 +235,8 @@ def _settle_pending(event: StoreEvent, customer: Customer, now, batch: Batch) ->
         if reason:
             batch.cancel(item, reason, event, now)
     if any(_awaits(item, event) for item in batch.pending(customer)):
-        batch.write_planned()
-        awaiting.resolve(event, customer, [item.pk for item in batch.pending(customer) if _awaits(item, event)])
-        batch.forget(customer)
+        with batch.in_database(customer):  # the awaits planned earlier in the delivery have their ids now
+            awaiting.resolve(event, customer, [item.pk for item in batch.pending(customer) if _awaits(item, event)])
 
 
 def _awaits(item: PendingAction, event: StoreEvent) -> bool:
@@ -350,7 +349,7 @@ def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int
         batch.outcomes[event.pk] = (StoreEvent.Status.IGNORED, "nothing about the customer changed")
         return StoreEvent.Status.IGNORED
     if asked:
-        opt_in.ask_to_confirm(event, customer, now, asked)
+        batch.plan([opt_in.confirmation(event, customer, now, asked)])
     if facts.form_says_no(event):
         consent.withdraw_everywhere(customer, f"form {event.data.get('form', '')}".strip(), event.occurred_at)
     evaluation = _Evaluation(event, customer, active, batch)
@@ -361,12 +360,11 @@ def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int
         changed += ["facts", "tags"]
     batch.customer_changed(customer, changed)
     if abandonment.concerns(event, {item.kind for item in batch.pending(customer)}):
-        abandonment.on_event(event, customer, now)
-        batch.forget(customer)
+        with batch.in_database(customer):
+            abandonment.on_event(event, customer, now)
     if event.name in REVERSALS and (event.name == "order_cancelled" or event.data.get("fully_refunded")):
-        batch.write_planned()
-        reversal.on_order_reversed(event, customer, now)
-        batch.forget(customer)
+        with batch.in_database(customer):
+            reversal.on_order_reversed(event, customer, now)
     _settle_pending(event, customer, now, batch)
     batch.outcomes[event.pk] = (StoreEvent.Status.PROCESSED, "")
     return StoreEvent.Status.PROCESSED

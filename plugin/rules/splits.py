@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from ..actions.awaiting import plan_rows
+from ..actions import schedule
 from ..models import Rule, RulePack, ScheduledAction
 from .segments import compile_definition
 
@@ -56,11 +56,11 @@ def choose_winner(rule: Rule, at: str, winner: str) -> Moved:
         runs = {}
         for action in losing:
             runs.setdefault(action.idempotency_key[:-len(action.path) - 1], action)
-        cancelled = ScheduledAction.objects.filter(pk__in=[a.pk for a in losing]).update(status=ScheduledAction.Status.CANCELLED, completed_at=now,
-                                  cancel_reason=f"the test chose branch {winner} of the split")
+        cancelled = schedule.cancel(ScheduledAction.objects.filter(pk__in=[a.pk for a in losing]),
+                                    f"the test chose branch {winner} of the split", now)
         rows = []
         for key_prefix, action in runs.items():
-            rows += plan_rows(winning, rule=rule, firing=action.firing, customer=action.customer, event=action.event,
-                              key_prefix=key_prefix)
-        ScheduledAction.objects.bulk_create(rows, ignore_conflicts=True)
+            rows += schedule.plan_rows(winning, rule=rule, firing=action.firing, customer=action.customer,
+                                       event=action.event, key_prefix=key_prefix)
+        schedule.write(rows)
     return Moved(cancelled, len(rows))

@@ -1,25 +1,44 @@
 """The evaluation stage's SQL, in one place. Per delivery (or batch of deliveries): the
-customers' pending actions listed in one SELECT and the ``once`` scopes already fired in another;
-at the end all firings in one INSERT (with what each set), all planned actions in one, and the
-events marked evaluated in one statement per status. No savepoint per event or firing. The rest of ``rules`` speaks in plain objects. PostgreSQL is the
-production database; the same statements run on SQLite (the demo) where its dialect differs."""
+customers' pending actions listed in one SELECT (rows with names: ``PendingRow``) and the ``once``
+scopes already fired in another; at the end all firings in one INSERT (with what each set) and the
+events marked evaluated in one statement per status. The planned actions are written by the action
+stage's one writer (``actions.schedule.write``). No savepoint per event or firing. The rest of
+``rules`` speaks in plain objects. PostgreSQL is the production database; the same statements run
+on SQLite (the demo) where its dialect differs. An INSERT's column list is the model's
+(``sql.insert_shape``)."""
 from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import NamedTuple
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import F, Q
-from django.utils import timezone
 
 from ..models import Customer, RuleFiring, ScheduledAction, StoreEvent
-from ..sql import json_value, read_timestamp, timestamp
+from ..sql import insert_shape, read_timestamp, timestamp
 
 _FIRINGS = RuleFiring._meta.db_table
 _ACTIONS = ScheduledAction._meta.db_table
 _EVENTS = StoreEvent._meta.db_table
 CLAIM_WINDOW = 4
+_FIRING_COLUMNS = ("rule_id", "rule_version", "event_id", "customer_id", "fired_at", "scope_key", "facts_set")
+
+
+class PendingRow(NamedTuple):
+    """A pending action as ``pending_actions`` lists it (the SELECT's columns, in this order)."""
+
+    pk: int
+    customer_id: int
+    kind: str
+    event_id: int
+    occurred_at: datetime       # the event's
+    guard: list
+    awaited: str | None         # params.event: what an await waits for
+    message_class: str | None   # params.class: marketing unless it says otherwise
+    rule_id: int | None
+    due_at: datetime
 
 
 def claim_waiting_events(limit: int) -> list[int]:
@@ -61,17 +80,12 @@ def insert_firings(firings: list[RuleFiring]) -> None:
     event fails visibly instead of applying its effects twice."""
     if not firings:
         return
-    as_json = json_value()
-    placeholders = ", ".join([f"(%s, %s, %s, %s, %s, %s, {as_json})"] * len(firings))
-    values = [value for f in firings for value in (
-        f.rule_id, f.rule_version, f.event_id, f.customer_id, timestamp(f.fired_at), f.scope_key,
-        json.dumps(f.facts_set, cls=DjangoJSONEncoder))]
+    shape = insert_shape(RuleFiring, _FIRING_COLUMNS)
+    values = [(f.rule_id, f.rule_version, f.event_id, f.customer_id, timestamp(f.fired_at), f.scope_key,
+               json.dumps(f.facts_set, cls=DjangoJSONEncoder)) for f in firings]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {_FIRINGS} (rule_id, rule_version, event_id, customer_id, fired_at, scope_key, facts_set) "
-            f"VALUES {placeholders} ON CONFLICT (rule_id, scope_key) DO NOTHING RETURNING id, rule_id, scope_key",
-            values,
-        )
+        cursor.execute(shape.sql(len(firings), "ON CONFLICT (rule_id, scope_key) DO NOTHING RETURNING id, rule_id, scope_key"),
+                       shape.params(values))
         ids = {(rule_pk, scope): pk for pk, rule_pk, scope in cursor.fetchall()}
     for firing in firings:
         firing.pk = ids.get((firing.rule_id, firing.scope_key))
@@ -79,10 +93,9 @@ def insert_firings(firings: list[RuleFiring]) -> None:
             raise RuntimeError(f"rule {firing.rule_id} fired in scope {firing.scope_key!r} already")
 
 
-def pending_actions(customer_pks: set[int]) -> list[tuple]:
-    """(id, customer id, kind, event id, event time, guard, awaited event, message class, rule id,
-    due time) of these customers' pending actions: what an evaluation judges cancellations and
-    awaits from, listed once per delivery (the customer/status index serves it)."""
+def pending_actions(customer_pks: set[int]) -> list[PendingRow]:
+    """These customers' pending actions as an evaluation judges cancellations and awaits from
+    them, listed once per delivery (the customer/status index serves it)."""
     if not customer_pks:
         return []
     awaited, message_class = (("a.params ->> 'event'", "a.params ->> 'class'") if connection.vendor == "postgresql"
@@ -95,41 +108,9 @@ def pending_actions(customer_pks: set[int]) -> list[tuple]:
             [*customer_pks, ScheduledAction.Status.PENDING],
         )
         rows = cursor.fetchall()
-    return [(pk, customer, kind, event, read_timestamp(at), json.loads(guard) if isinstance(guard, str) else guard,
-             awaited_event, message_class, rule, read_timestamp(due))
+    return [PendingRow(pk, customer, kind, event, read_timestamp(at), json.loads(guard) if isinstance(guard, str) else guard,
+                       awaited_event, message_class, rule, read_timestamp(due))
             for pk, customer, kind, event, at, guard, awaited_event, message_class, rule, due in rows]
-
-
-def insert_actions(rows: list[ScheduledAction]) -> None:
-    """Planned actions in one INSERT, each row given its id; a key already scheduled is kept as it
-    is (that row keeps no id). A row may already be cancelled (a later event of the same delivery
-    voided it): it is written so, with its reason."""
-    if not rows:
-        return
-    now = timestamp(timezone.now())
-    values = [(r.idempotency_key, r.firing_id, r.rule_id, r.customer_id, r.event_id, r.step, r.path, r.kind,
-               json.dumps(r.params, cls=DjangoJSONEncoder), json.dumps(r.guard, cls=DjangoJSONEncoder),
-               timestamp(r.due_at), r.status, r.cancel_reason, timestamp(r.completed_at), r.voided_by_id, now, False)
-              for r in rows]
-    as_json = json_value()
-    placeholders = ", ".join(
-        [f"(%s, %s, %s, %s, %s, %s, %s, %s, {as_json}, {as_json}, %s, %s, %s, %s, %s, '', 0, '', %s, %s)"] * len(rows))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {_ACTIONS} (idempotency_key, firing_id, rule_id, customer_id, event_id, step, path, kind, params, "
-            f"guard, due_at, status, cancel_reason, completed_at, voided_by_id, outcome, attempts, last_error, "
-            f"created_at, held_out) VALUES {placeholders} ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key",
-            [value for row in values for value in row],
-        )
-        ids = dict((key, pk) for pk, key in cursor.fetchall())
-    for row in rows:
-        row.pk = ids.get(row.idempotency_key)
-
-
-def cancel_action(pk: int, reason: str, at: datetime, cause_pk: int) -> int:
-    """Cancel one pending action a purchase has voided (``voided_by``: restored if that order is cancelled)."""
-    return ScheduledAction.objects.filter(pk=pk, status=ScheduledAction.Status.PENDING).update(
-        status=ScheduledAction.Status.CANCELLED, cancel_reason=reason, completed_at=at, voided_by_id=cause_pk)
 
 
 def mark_evaluated(outcomes: dict[int, tuple[str, str]], at: datetime) -> None:
@@ -145,6 +126,3 @@ def mark_evaluated(outcomes: dict[int, tuple[str, str]], at: datetime) -> None:
 def _in(column: str, values) -> str:
     return f"{column} IN ({', '.join(['%s'] * len(values))})"
 
-
-def _json_literal(text: str) -> str:
-    return f"'{text}'::jsonb" if connection.vendor == "postgresql" else f"'{text}'"

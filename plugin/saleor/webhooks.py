@@ -5,6 +5,9 @@ import re
 
 from .client import document
 
+# Webhook name → its subscription query (graphql/<document>.graphql), as the Saleor event
+# declarations name them (``masa.signals.normalize.Subscription``); ``make subscriptions`` writes
+# the documents from those declarations.
 SUBSCRIPTIONS = {
     "Masa orders": "subscription_orders",
     "Masa checkouts": "subscription_checkouts",

@@ -17,22 +17,20 @@ from django.db import connection
 from django.utils import timezone
 
 from ..models import InboundDelivery
-from ..sql import timestamp
+from ..sql import insert_shape, timestamp
 
-_TABLE = InboundDelivery._meta.db_table
 RECEIVED = InboundDelivery.Status.RECEIVED
+_STORED = ("source", "event_type", "domain", "status", "dedupe_key", "headers", "body", "remote_addr", "received_at")
 
 
 def store(*, event_type: str, domain: str, dedupe_key: str, headers: dict, body: str, remote_addr: str | None) -> int | None:
-    """The new row's id, or None when this delivery is stored already."""
+    """The new row's id, or None when this delivery is stored already. The columns not given here
+    are written with the model's defaults (``sql.insert_shape``)."""
+    shape = insert_shape(InboundDelivery, _STORED)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {_TABLE} (source, event_type, domain, status, reason, dedupe_key, headers, body, "
-            f"remote_addr, received_at, fingerprint, repeats) "
-            f"VALUES ('saleor', %s, %s, %s, '', %s, %s, %s, %s, %s, '', 1) "
-            f"ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-            [event_type, domain, RECEIVED, dedupe_key, json.dumps(headers), body, remote_addr, timestamp(timezone.now())],
-        )
+        cursor.execute(shape.sql(1, "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"), shape.params([(
+            "saleor", event_type, domain, RECEIVED, dedupe_key, json.dumps(headers), body, remote_addr,
+            timestamp(timezone.now()))]))
         row = cursor.fetchone()
     return row[0] if row else None
 

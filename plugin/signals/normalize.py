@@ -1,12 +1,26 @@
-"""Saleor webhook payloads → Masa's normalized events (docs/architecture.md, "Events").
+"""Saleor webhook payloads → Masa's normalized events (docs/architecture.md, "Events"), and the
+one declaration of each Saleor event Masa reads (``SALEOR_EVENTS``, "Add an event type").
+
+A ``SaleorEvent`` says everything about one Saleor event: its Saleor enum (``ORDER_CREATED``), the
+webhook that subscribes to it and what its subscription selects (``Subscription``, whose fragment
+the readers here read), the reader that normalizes its payload and the Masa event types it makes
+(``events.py``: what rules and the customer's facts see; none: acknowledged only). Everything else
+comes from the declarations: the subscription queries (``subscription_documents``, which
+``make subscriptions`` writes to plugin/saleor/graphql/subscription_*.graphql, and
+tests/signals/test_saleor_events.py fails when the committed files differ), so the manifest's
+and ``masa_saleor_webhooks``' webhooks; the events the webhook view accepts (``SUPPORTED_EVENTS``);
+``normalize`` and ``gone``.
 
 Pure functions over parsed JSON: no database, no HTTP. A payload of the wrong shape raises
 ``PayloadError`` naming the missing or wrong field.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Callable
 
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
@@ -18,33 +32,8 @@ class PayloadError(ValueError):
     """The body is JSON but not the shape this event type has."""
 
 
-ORDER_EVENTS = {
-    "order_created": "order_placed",
-    "order_fully_paid": "order_paid",
-    "order_paid": "order_paid",
-    "order_fulfilled": "order_fulfilled",
-    "order_cancelled": "order_cancelled",
-    "order_refunded": "order_refunded",
-    "order_fully_refunded": "order_refunded",
-}
-# A refund can come more than once for one order (partial refunds, then the full one).
-REPEATABLE_ORDER_EVENTS = {"order_refunded", "order_fully_refunded"}
-CHECKOUT_EVENTS = {"checkout_created", "checkout_updated"}
-# A metadata change arrives as CUSTOMER_METADATA_UPDATED alone when Saleor's legacy update
-# emission is off (and beside CUSTOMER_UPDATED when it is on): both are a customer_updated.
-CUSTOMER_EVENTS = {"customer_created": "customer_created", "customer_updated": "customer_updated",
-                   "customer_metadata_updated": "customer_updated"}
 # The customer was deleted in Saleor: not an event for rules but an erasure (``inbound``).
 CUSTOMER_DELETED = "customer_deleted"
-# Accepted and stored, but they make no event: APP_DELETED uninstalls; ORDER_CONFIRMED and
-# ORDER_UPDATED are no longer subscribed (their content arrives in the events above) and are
-# only accepted from webhooks an earlier Masa registered, until the app is reinstalled.
-ACKNOWLEDGED_EVENTS = {"order_confirmed", "order_updated", "app_deleted"}
-SUPPORTED_EVENTS = set(ORDER_EVENTS) | CHECKOUT_EVENTS | set(CUSTOMER_EVENTS) | {CUSTOMER_DELETED} | ACKNOWLEDGED_EVENTS
-# The object each subscribed event carries (``gone``).
-OBJECT_OF = {**{name: "order" for name in (*ORDER_EVENTS, "order_confirmed", "order_updated")},
-             **{name: "checkout" for name in CHECKOUT_EVENTS},
-             **{name: "user" for name in (*CUSTOMER_EVENTS, CUSTOMER_DELETED)}}
 
 
 def _require(mapping, key, where):
@@ -187,7 +176,7 @@ def order_events(name: str, order_id: str, occurred_at: datetime, identity: Iden
     return events
 
 
-def _order_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
+def _order_events(event: SaleorEvent, payload: dict) -> list[NormalizedEvent]:
     order = _require(payload, "order", "body")
     order_id = _require(order, "id", "order")
     user = order.get("user") or {}
@@ -195,7 +184,7 @@ def _order_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
     lines = _lines(order.get("lines") or [], "order")
     total, currency = _money(order.get("total"))
     occurred_at = _when(payload.get("issuedAt"), "body.issuedAt")
-    name = ORDER_EVENTS[event_type]
+    name = event.makes[0]
     data = {
         "order_id": order_id,
         "number": str(order.get("number") or ""),
@@ -212,15 +201,13 @@ def _order_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
         "user_metadata": _pairs(user.get("metadata")),
         "lines": lines,
         **summarize_lines(lines),
+        **event.data,
     }
-    source_id = ""
-    if event_type in REPEATABLE_ORDER_EVENTS:
-        data["fully_refunded"] = event_type == "order_fully_refunded"
-        source_id = f"{event_type}:{order_id}:{payload.get('issuedAt')}"
+    source_id = f"{event.name}:{order_id}:{payload.get('issuedAt')}" if event.repeats else ""
     return order_events(name, order_id, occurred_at, identity, data, source_id)
 
 
-def _checkout_events(payload: dict) -> list[NormalizedEvent]:
+def _checkout_events(event: SaleorEvent, payload: dict) -> list[NormalizedEvent]:
     checkout = _require(payload, "checkout", "body")
     checkout_id = _require(checkout, "id", "checkout")
     user = checkout.get("user") or {}
@@ -242,7 +229,8 @@ def _checkout_events(payload: dict) -> list[NormalizedEvent]:
         "lines": lines,
         **summarize_lines(lines),
     }
-    return [NormalizedEvent("checkout_updated", f"checkout_updated:{checkout_id}:{updated_at}", occurred_at, identity, data)]
+    name = event.makes[0]
+    return [NormalizedEvent(name, f"{name}:{checkout_id}:{updated_at}", occurred_at, identity, data)]
 
 
 def _pairs(items) -> dict:
@@ -261,7 +249,7 @@ def _country(*addresses) -> str:
                  if isinstance(a, dict) and isinstance(a.get("country"), dict) and a["country"].get("code")), "")
 
 
-def _customer_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
+def _customer_events(event: SaleorEvent, payload: dict) -> list[NormalizedEvent]:
     user = _require(payload, "user", "body")
     user_id = _require(user, "id", "user")
     identity = Identity(
@@ -272,7 +260,7 @@ def _customer_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
     )
     issued_at = payload.get("issuedAt")
     occurred_at = _when(issued_at, "body.issuedAt")
-    name = CUSTOMER_EVENTS.get(event_type, event_type)
+    name = event.makes[0]
     data = {
         "store_id": user_id,
         "email": identity.email,
@@ -284,7 +272,7 @@ def _customer_events(event_type: str, payload: dict) -> list[NormalizedEvent]:
         "metadata": _pairs(user.get("metadata")),
         "private_metadata": _pairs(user.get("privateMetadata")),
     }
-    source_id = f"{name}:{user_id}" if name == "customer_created" else f"{name}:{user_id}:{issued_at}"
+    source_id = f"{name}:{user_id}:{issued_at}" if event.repeats else f"{name}:{user_id}"
     return [NormalizedEvent(name, source_id, occurred_at, identity, data)]
 
 
@@ -293,14 +281,15 @@ def gone(event_type: str, payload) -> str:
     the fact, and when the object is gone by then (``checkoutComplete`` deleted the checkout, the
     customer or order was deleted) it sends ``"checkout": null``. That is a normal race, not bad
     input: the delivery is kept and makes no event."""
-    name = OBJECT_OF.get(event_type)
+    event = SALEOR_EVENTS.get(event_type)
+    name = event.object if event else ""
     if name and isinstance(payload, dict) and name in payload and payload[name] is None:
         return (f"the {name} was gone when Saleor built this delivery (completed or deleted in the meantime): "
                 f"kept, nothing to read")
     return ""
 
 
-def _customer_deleted(payload: dict) -> list[NormalizedEvent]:
+def _customer_deleted(event: SaleorEvent, payload: dict) -> list[NormalizedEvent]:
     user = _require(payload, "user", "body")
     user_id = _require(user, "id", "user")
     identity = Identity(store_id=user_id, email=(user.get("email") or "").lower())
@@ -309,24 +298,136 @@ def _customer_deleted(payload: dict) -> list[NormalizedEvent]:
                             {"store_id": user_id})]
 
 
+def _acknowledged(event: SaleorEvent, payload: dict) -> list[NormalizedEvent]:
+    """An event that makes none: its object (if it carries one) must be there."""
+    if event.object:
+        _require(payload, event.object, "body")
+    return []
+
+
 def normalize(event_type: str, payload) -> list[NormalizedEvent]:
-    """Normalized events for one Saleor delivery; an empty list for acknowledged-only events and
-    for a delivery whose object was gone (``gone``)."""
+    """Normalized events for one Saleor delivery (its declaration's reader); an empty list for
+    acknowledged-only events and for a delivery whose object was gone (``gone``)."""
     if not isinstance(payload, dict):
         raise PayloadError("body must be a JSON object")
+    event = SALEOR_EVENTS.get(event_type)
+    if event is None:
+        raise PayloadError(f"unsupported event type {event_type!r}")
     if gone(event_type, payload):
         return []
-    if event_type == CUSTOMER_DELETED:
-        return _customer_deleted(payload)
-    if event_type in ORDER_EVENTS:
-        return _order_events(event_type, payload)
-    if event_type in CHECKOUT_EVENTS:
-        return _checkout_events(payload)
-    if event_type in CUSTOMER_EVENTS:
-        return _customer_events(event_type, payload)
-    if event_type == "app_deleted":
-        return []
-    if event_type in ACKNOWLEDGED_EVENTS:
-        _require(payload, "order", "body")
-        return []
-    raise PayloadError(f"unsupported event type {event_type!r}")
+    return (event.read or _acknowledged)(event, payload)
+
+
+# ─ The Saleor events Masa reads: one declaration each ───────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One webhook Masa registers: its name in Saleor (``saleor.webhooks.SUBSCRIPTIONS``), its
+    subscription query (plugin/saleor/graphql/<document>.graphql; "" for the app webhook,
+    ``saleor.installation.APP_WEBHOOK``), the object its events carry (``gone``), the fragment
+    that object is selected with (written at the top of the document: the payload shape the
+    readers above read) and the fields every event of it selects."""
+
+    webhook: str
+    document: str = ""
+    object: str = ""
+    fragment: str = ""
+    fields: tuple[str, ...] = ("__typename", "issuedAt")
+
+
+@dataclass(frozen=True, eq=False)
+class SaleorEvent:
+    """One Saleor event Masa reads (docs/architecture.md, "Add an event type")."""
+
+    enum: str                            # Saleor's WebhookEventTypeAsyncEnum value: ORDER_CREATED
+    subscription: Subscription           # the webhook that subscribes to it
+    makes: tuple[str, ...] = ()          # the Masa event types it makes (events.py), the one its reader
+                                         # names first: the facts it changes; none: acknowledged only
+    read: Callable | None = None         # (event, payload) → NormalizedEvents; None: acknowledged (its object checked)
+    selects: str = ""                    # what ``... on <Type> { }`` selects; "": its object, with the fragment
+    subscribed: bool = True              # False: no longer subscribed, accepted from webhooks an earlier Masa registered
+    repeats: bool = False                # may come more than once for one object: each delivery is an event
+    data: dict = field(default_factory=dict)  # added to the data of the event it makes
+
+    @property
+    def name(self) -> str:
+        """``order_fully_paid``: the ``Saleor-Event`` header, and ``saleor.webhooks.event_name`` of its type."""
+        return self.enum.lower()
+
+    @property
+    def typename(self) -> str:
+        """``OrderFullyPaid``: its payload type in Saleor's schema (the signed ``__typename``)."""
+        return "".join(part.capitalize() for part in self.enum.split("_"))
+
+    @property
+    def object(self) -> str:
+        return self.subscription.object
+
+    @property
+    def selection(self) -> str:
+        return self.selects or f"{self.object} {{ ...{self.subscription.fragment} }}"
+
+
+ORDERS = Subscription("Masa orders", "subscription_orders", "order", "OrderPayload",
+                      fields=("__typename", "issuedAt", "version"))
+CHECKOUTS = Subscription("Masa checkouts", "subscription_checkouts", "checkout", "CheckoutPayload")
+CUSTOMERS = Subscription("Masa customers", "subscription_customers", "user", "CustomerPayload")
+APP = Subscription("Masa app")
+PLACED = ("order_placed", "category_bought", "product_bought")
+
+SALEOR_EVENTS: dict[str, SaleorEvent] = {event.name: event for event in (
+    SaleorEvent("ORDER_CREATED", ORDERS, PLACED, _order_events),
+    SaleorEvent("ORDER_PAID", ORDERS, ("order_paid",), _order_events),
+    SaleorEvent("ORDER_FULLY_PAID", ORDERS, ("order_paid",), _order_events),
+    SaleorEvent("ORDER_FULFILLED", ORDERS, ("order_fulfilled",), _order_events),
+    SaleorEvent("ORDER_CANCELLED", ORDERS, ("order_cancelled",), _order_events),
+    # A refund can come more than once for one order (partial refunds, then the full one).
+    SaleorEvent("ORDER_REFUNDED", ORDERS, ("order_refunded",), _order_events, repeats=True,
+                data={"fully_refunded": False}),
+    SaleorEvent("ORDER_FULLY_REFUNDED", ORDERS, ("order_refunded",), _order_events, repeats=True,
+                data={"fully_refunded": True}),
+    # No longer subscribed (their content arrives in the events above): only accepted from
+    # webhooks an earlier Masa registered, until the app is reinstalled.
+    SaleorEvent("ORDER_CONFIRMED", ORDERS, subscribed=False),
+    SaleorEvent("ORDER_UPDATED", ORDERS, subscribed=False),
+    SaleorEvent("CHECKOUT_CREATED", CHECKOUTS, ("checkout_updated",), _checkout_events),
+    SaleorEvent("CHECKOUT_UPDATED", CHECKOUTS, ("checkout_updated",), _checkout_events),
+    SaleorEvent("CUSTOMER_CREATED", CUSTOMERS, ("customer_created",), _customer_events),
+    SaleorEvent("CUSTOMER_UPDATED", CUSTOMERS, ("customer_updated",), _customer_events, repeats=True),
+    # A metadata change arrives as CUSTOMER_METADATA_UPDATED alone when Saleor's legacy update
+    # emission is off (and beside CUSTOMER_UPDATED when it is on): both are a customer_updated.
+    SaleorEvent("CUSTOMER_METADATA_UPDATED", CUSTOMERS, ("customer_updated",), _customer_events, repeats=True),
+    # An erasure (``inbound``), not an event for rules.
+    SaleorEvent("CUSTOMER_DELETED", CUSTOMERS, (CUSTOMER_DELETED,), _customer_deleted, selects="user { id email }"),
+    # Masa's own app was uninstalled (the view marks the store, ``installation.uninstalled``).
+    SaleorEvent("APP_DELETED", APP, selects="app { id }"),
+)}
+# The events the webhook view accepts: a live view of the declarations.
+SUPPORTED_EVENTS = SALEOR_EVENTS.keys()
+# Accepted and stored, but they make no event.
+ACKNOWLEDGED_EVENTS = frozenset(name for name, event in SALEOR_EVENTS.items() if not event.makes)
+SUBSCRIPTION = "subscription {"
+
+
+def subscriptions() -> list[Subscription]:
+    """The webhooks of the declared events, in the order they are first declared."""
+    return list(dict.fromkeys(event.subscription for event in SALEOR_EVENTS.values()))
+
+
+def subscription_documents(directory: Path) -> dict[str, str]:
+    """Each webhook's subscription query (document name → text) as ``make subscriptions`` writes
+    it into ``directory`` (plugin/saleor/graphql/): the document's fragments as they stand (written
+    by hand), then ``subscription`` with one ``... on <Type> { selection }`` per subscribed event."""
+    documents = {}
+    for subscription in subscriptions():
+        if not subscription.document:
+            continue
+        path = directory / f"{subscription.document}.graphql"
+        fragments = path.read_text().split(SUBSCRIPTION, 1)[0] if path.exists() else ""
+        selected = [*subscription.fields, *(f"... on {event.typename} {{ {event.selection} }}"
+                                            for event in SALEOR_EVENTS.values()
+                                            if event.subscription == subscription and event.subscribed)]
+        documents[subscription.document] = (fragments + SUBSCRIPTION + "\n  event {\n"
+                                            + "".join(f"    {line}\n" for line in selected) + "  }\n}\n")
+    return documents

@@ -1,4 +1,4 @@
-"""What a delivery attempt came to, for the action stage to record on the action."""
+"""What performing a due action came to (a performer's report), for ``due.record`` to write on the action."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,0 +1,44 @@
+"""A channel resolved once per send: its row and its backend, looked up once and handed to
+``prepare`` (the recipient's address, whether text links are tracked) and ``send`` (the backend
+that sends, the circuit breaker)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..channels import ChannelBackend, PermanentChannelError, backend_class
+from ..models import Channel
+
+
+class Route:
+    """The channel a message goes through, with its backend class (None: no backend of its kind)."""
+
+    __slots__ = ("channel", "backend_class")
+
+    def __init__(self, channel: Channel):
+        self.channel = channel
+        self.backend_class: type[ChannelBackend] | None = backend_class(channel.kind)  # the one lookup
+
+    @property
+    def backend(self) -> type[ChannelBackend]:
+        """The backend class; a channel of a kind with no backend fails as ``channels.backend_for`` does."""
+        if self.backend_class is None:
+            raise PermanentChannelError(f"no channel backend for kind {self.channel.kind!r} (MASA['CHANNEL_BACKENDS'])")
+        return self.backend_class
+
+    def sender(self) -> ChannelBackend:
+        return self.backend(self.channel)
+
+    def circuit_open_until(self, now: datetime) -> datetime | None:
+        """Until when due sends wait because the channel keeps failing (its circuit is open), or None."""
+        until = self.channel.circuit_open_until
+        return until if until and until > now else None
+
+    def failing(self) -> str:
+        return f"channel {self.channel.name!r} is failing ({self.channel.consecutive_failures} errors in a row)"
+
+
+def route(name: str) -> Route | None:
+    """The enabled channel with this name, else the first enabled channel of this kind."""
+    enabled = Channel.objects.filter(enabled=True)
+    channel = enabled.filter(name=name).first() or enabled.filter(kind=name).order_by("pk").first()
+    return Route(channel) if channel is not None else None
