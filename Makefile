@@ -38,12 +38,9 @@ soak: install
 messages:
 	cd plugin && for po in locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "$${po%.po}.mo" "$$po"; done
 
-# The rule-pack JSON Schema (plugin/packs/pack.schema.json) is assembled from the step kinds, event
-# types, guards and conditions (masa.packs.schema): write it after adding one.
-schema: install
-	PYTHONPATH=.:example DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m django masa_schema
-
-# Masa's Saleor subscription queries (plugin/saleor/graphql/subscription_*.graphql) are written from
-# the Saleor event declarations (masa.signals.normalize.SALEOR_EVENTS): write them after adding one.
-subscriptions: install
-	PYTHONPATH=.:example DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m django masa_subscriptions
+# Generated files: the rule-pack JSON Schema (plugin/packs/pack.schema.json, assembled from the step
+# kinds, event types, guards and conditions) and the Saleor subscription queries
+# (plugin/saleor/graphql/subscription_*.graphql, from the Saleor event declarations): write them
+# after adding one (`schema` and `subscriptions` are the same command).
+schema subscriptions: install
+	PYTHONPATH=.:example DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m django masa_generate

@@ -3,7 +3,7 @@
 Everything that produces or reads events takes its names from here: the rule compiler (which
 triggers exist), intake (what a Saleor webhook or a Django signal becomes), feedback and delivery
 (message events), evaluation (which events are purchases), the timeline (how an event is worded)
-and the pack reference (tests/test_events.py checks that docs/rule-packs.md documents each one).
+and the pack reference (tests/events/test_one_list_of_event_types.py checks that docs/rule-packs.md documents each one).
 No database, no Django models: it is imported everywhere.
 
 Adding an event type is one ``EventType`` below and, where a source makes it, that source's

@@ -19,13 +19,13 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MASA = {
     "SALEOR_STORES": [{"domain": "localhost:8000", "api_url": "http://localhost:8000/graphql/"}],
-    # Every test client is 127.0.0.1; tests/test_security.py sets its own limits.
+    # Every test client is 127.0.0.1; tests/security/test_sandbox_limits_and_erasure.py sets its own limits.
     "RATE_LIMITS": {"webhook": "100000/m", "tracking": "100000/m"},
     # Tests replay deliveries issued days or months ago (time travel, the captures);
-    # tests/test_security_findings.py checks the age limit with its own setting.
+    # tests/security/test_hostile_input_and_admin.py checks the age limit with its own setting.
     "WEBHOOK_MAX_AGE": None,
     # Channels may reach loopback only where a test runs its own provider there (and says so).
     "ALLOWED_CHANNEL_HOSTS": [host for host in os.environ.get("MASA_TEST_CHANNEL_HOSTS", "").split(",") if host],
-    # Admin jobs run at once, in the test's transaction (tests/test_jobs.py also runs them in a thread).
+    # Admin jobs run at once, in the test's transaction (tests/jobs/test_background_jobs.py also runs them in a thread).
     "JOBS": "inline",
 }

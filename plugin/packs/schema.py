@@ -4,7 +4,7 @@ the step kinds (each kind's ``schema`` and ``schema_defs``, ``rules/steps/<kind>
 types (``events.EVENT_TYPES``), the guards (their schemas in ``rules/steps/check``) and the
 conditions (``CONDITIONS`` here, one per kind of condition the compiler knows); the pack's own
 fields are written here. The committed file is this module's output: ``make schema`` (or
-``manage.py masa_schema``) writes it, and tests/packs/test_schema_generated.py fails when it
+``manage.py masa_generate``) writes it, and tests/packs/test_schema_generated.py fails when it
 differs. ``step_reference_problems`` checks docs/rule-packs.md's step reference the same way.
 """
 from __future__ import annotations
@@ -352,15 +352,6 @@ def assemble() -> dict:
 def render() -> str:
     """The schema as the committed file holds it."""
     return json.dumps(assemble(), indent=1) + "\n"
-
-
-def write() -> bool:
-    """Write ``pack.schema.json``; whether it changed."""
-    text = render()
-    if PATH.read_text() == text:
-        return False
-    PATH.write_text(text)
-    return True
 
 
 STEPS_SECTION = re.compile(r"^### Steps\n(.*?)(?=^#)", re.M | re.S)

@@ -43,7 +43,7 @@ def post_to(client, signer, event, payload, domain=STORE_DOMAIN, api_url=STORE_A
 # 1 ─ a customer is (store, Saleor id)
 
 
-def test_1_the_same_saleor_user_id_in_two_stores_is_two_customers(client, two_stores, email_channel):
+def test_the_same_saleor_user_id_in_two_stores_is_two_customers(client, two_stores, email_channel):
     MessageTemplate.objects.create(key="thanks", subject="Thanks", body="Thanks for order {{ order.number }}")
     Rule.objects.create(rule_id="thanks", title="Thanks", definition={
         "trigger": {"event": "order_placed"}, "steps": [{"send": {"template": "thanks", "class": "transactional"}}]})
@@ -66,14 +66,14 @@ def test_1_the_same_saleor_user_id_in_two_stores_is_two_customers(client, two_st
     assert [message.to for message in mail.outbox] == [["ruth@shop-a.example"]]
 
 
-def test_1_a_guest_of_one_store_is_not_the_same_email_in_another(client, two_stores):
+def test_a_guest_of_one_store_is_not_the_same_email_in_another(client, two_stores):
     post_to(client, two_stores, "order_created", order_payload(email="dana@example.com", user_id=None))
     post_to(client, two_stores, "order_created", order_payload(email="dana@example.com", user_id=None),
             OTHER_DOMAIN, OTHER_API)
     assert sorted(Customer.objects.values_list("store", "orders_count")) == [(STORE_DOMAIN, 1), (OTHER_DOMAIN, 1)]
 
 
-def test_1_a_saleor_action_uses_only_the_customers_own_stores_token(settings, monkeypatch):
+def test_a_saleor_action_uses_only_the_customers_own_stores_token(settings, monkeypatch):
     from masa.saleor import client as saleor_client
 
     settings.MASA = {**settings.MASA, "SALEOR_STORES": [
@@ -92,7 +92,7 @@ def test_1_a_saleor_action_uses_only_the_customers_own_stores_token(settings, mo
     assert [r["authorization"] for r in fake.requests] == ["Bearer token-a"]
 
 
-def test_1_single_store_data_migrates_to_its_store_without_loss():
+def test_single_store_data_migrates_to_its_store_without_loss():
     """Migration 0019's data step, on rows as 0018 left them: each customer gets the store their
     webhooks came from (else the only store there is), and Saleor events their store's source id."""
     from importlib import import_module
@@ -114,7 +114,7 @@ def test_1_single_store_data_migrates_to_its_store_without_loss():
     assert Customer.objects.count() == 3
 
 
-def test_1_the_admin_says_which_store_a_customer_belongs_to(client, two_stores):
+def test_the_admin_says_which_store_a_customer_belongs_to(client, two_stores):
     from ..helpers import viewer
 
     post_to(client, two_stores, "customer_created", customer_body("customer_created"), OTHER_DOMAIN, OTHER_API)
@@ -124,7 +124,7 @@ def test_1_the_admin_says_which_store_a_customer_belongs_to(client, two_stores):
     assert OTHER_DOMAIN in client.get("/admin/masa/customers/").content.decode()
 
 
-def test_1_the_dashboard_link_finds_the_customer_of_the_store_that_opened_it(client, two_stores):
+def test_the_dashboard_link_finds_the_customer_of_the_store_that_opened_it(client, two_stores):
     from ..helpers import viewer
 
     post_to(client, two_stores, "customer_created", customer_body("customer_created"))
@@ -146,19 +146,19 @@ def ruth(client, signing_store):
     return Customer.objects.get()
 
 
-def test_2_a_guest_checkout_cannot_give_a_registered_customer_consent(client, signing_store, ruth):
+def test_a_guest_checkout_cannot_give_a_registered_customer_consent(client, signing_store, ruth):
     post_signed(client, signing_store, "checkout_updated", guest_checkout("RUTH@example.com", "true"))
     ruth.refresh_from_db()
     assert ruth.marketing_consent is False
 
 
-def test_2_a_guest_checkout_cannot_withdraw_a_registered_customers_consent(client, signing_store):
+def test_a_guest_checkout_cannot_withdraw_a_registered_customers_consent(client, signing_store):
     post_signed(client, signing_store, "customer_created", customer_payload(user_id=USER_1, consent=True))
     post_signed(client, signing_store, "checkout_updated", guest_checkout("ruth@example.com", "false"))
     assert Customer.objects.get().marketing_consent is True
 
 
-def test_2_a_guests_checkout_yes_is_confirmed_by_the_mailbox_before_it_counts(client, signing_store, email_channel,
+def test_a_guests_checkout_yes_is_confirmed_by_the_mailbox_before_it_counts(client, signing_store, email_channel,
                                                                                settings):
     """Anyone at a checkout can type anyone's address: a guest's "yes" in checkout metadata only
     asks, by a signed link to that address; a guest's "no" holds at once."""
@@ -179,7 +179,7 @@ def test_2_a_guests_checkout_yes_is_confirmed_by_the_mailbox_before_it_counts(cl
     assert guest.marketing_consent is False and guest.marketing_consent_source == "Saleor checkout metadata"
 
 
-def test_2_consent_a_guest_gave_in_checkout_metadata_before_is_not_carried_to_the_account(client, signing_store):
+def test_consent_a_guest_gave_in_checkout_metadata_before_is_not_carried_to_the_account(client, signing_store):
     """Consent recorded from a guest's checkout metadata before double opt-in (data of an earlier
     version) is the guest's word: the account the guest becomes has not given it."""
     post_signed(client, signing_store, "checkout_updated", guest_checkout("noa@example.com", "false"))
@@ -191,7 +191,7 @@ def test_2_consent_a_guest_gave_in_checkout_metadata_before_is_not_carried_to_th
     assert account.marketing_consent is False and "guest" in account.marketing_consent_source
 
 
-def test_2_a_form_yes_is_confirmed_by_a_signed_link_before_it_counts(client, ruth, email_channel, settings):
+def test_a_form_yes_is_confirmed_by_a_signed_link_before_it_counts(client, ruth, email_channel, settings):
     settings.MASA = {**settings.MASA, "PUBLIC_URL": "https://shop.example"}
     with TestCase.captureOnCommitCallbacks(execute=True):
         form_submitted.send(sender=None, form="newsletter", submission_id="1", email="ruth@example.com",
@@ -218,7 +218,7 @@ def test_2_a_form_yes_is_confirmed_by_a_signed_link_before_it_counts(client, rut
     assert ScheduledAction.objects.filter(params__template="masa-confirm-marketing").count() == 1
 
 
-def test_2_a_form_cannot_mail_the_same_address_confirmations_over_and_over(ruth, email_channel, settings):
+def test_a_form_cannot_mail_the_same_address_confirmations_over_and_over(ruth, email_channel, settings):
     settings.MASA = {**settings.MASA, "PUBLIC_URL": "https://shop.example"}
     for n in range(5):
         with TestCase.captureOnCommitCallbacks(execute=True):
@@ -228,7 +228,7 @@ def test_2_a_form_cannot_mail_the_same_address_confirmations_over_and_over(ruth,
     assert len(mail.outbox) == 1
 
 
-def test_2_a_form_no_withdraws_at_once(db):
+def test_a_form_no_withdraws_at_once(db):
     customer = Customer.objects.create(email="tal@example.com", marketing_consent=True,
                                        marketing_consent_source="opt-in link")
     with TestCase.captureOnCommitCallbacks(execute=True):
@@ -241,7 +241,7 @@ def test_2_a_form_no_withdraws_at_once(db):
 # 3 ─ a metadata change arrives as CUSTOMER_METADATA_UPDATED alone
 
 
-def test_3_a_no_in_customer_metadata_updated_alone_stops_a_pending_marketing_email(client, signing_store,
+def test_a_no_in_customer_metadata_updated_alone_stops_a_pending_marketing_email(client, signing_store,
                                                                                      email_channel):
     MessageTemplate.objects.create(key="news", subject="News", body="News")
     Rule.objects.create(rule_id="news", title="News", definition={
@@ -261,7 +261,7 @@ def test_3_a_no_in_customer_metadata_updated_alone_stops_a_pending_marketing_ema
     assert "consent" in ScheduledAction.objects.get(kind="send").cancel_reason
 
 
-def test_3_every_subscribed_saleor_event_is_one_masa_reads():
+def test_every_subscribed_saleor_event_is_one_masa_reads():
     from masa.saleor.webhooks import planned_webhooks
     from masa.signals import normalize
 
@@ -273,7 +273,7 @@ def test_3_every_subscribed_saleor_event_is_one_masa_reads():
 # 4 ─ "delete me"
 
 
-def test_4_a_customer_deleted_in_saleor_is_erased_at_once_and_recorded(client, signing_store, email_channel):
+def test_a_customer_deleted_in_saleor_is_erased_at_once_and_recorded(client, signing_store, email_channel):
     MessageTemplate.objects.create(key="news", subject="News", body="News")
     Rule.objects.create(rule_id="news", title="News", definition={
         "trigger": {"event": "order_placed"}, "steps": [{"wait": "1h"}, {"send": {"template": "news"}}]})
@@ -296,7 +296,7 @@ def test_4_a_customer_deleted_in_saleor_is_erased_at_once_and_recorded(client, s
     assert ModelLogEntry.objects.filter(action="masa.customer.erase").count() == 1
 
 
-def test_4_a_deletion_in_one_store_erases_nobody_in_another(client, two_stores):
+def test_a_deletion_in_one_store_erases_nobody_in_another(client, two_stores):
     post_to(client, two_stores, "customer_created", customer_body("customer_created"), OTHER_DOMAIN, OTHER_API)
     deleted = {"issuedAt": later(1).isoformat(), "user": {"id": USER_1, "email": "ruth@example.com"}}
     post_to(client, two_stores, "customer_deleted", deleted)
@@ -307,7 +307,7 @@ def test_4_a_deletion_in_one_store_erases_nobody_in_another(client, two_stores):
 # 10 ─ one delivery, whatever the letters of its domain header
 
 
-def test_10_a_replay_with_the_domain_in_other_letters_is_a_duplicate(client, signing_store):
+def test_a_replay_with_the_domain_in_other_letters_is_a_duplicate(client, signing_store):
     body = json.dumps({**order_payload(), "__typename": "OrderCreated"}).encode()
     headers = signing_store.headers("order_created", body, STORE_DOMAIN, STORE_API_URL)
     assert post_webhook(client, body, headers).json()["status"] == "accepted"
@@ -320,7 +320,7 @@ def test_10_a_replay_with_the_domain_in_other_letters_is_a_duplicate(client, sig
 # 14 ─ Masa's own writes come back and change nothing
 
 
-def test_14_masas_own_metadata_write_coming_back_fires_nothing(client, signing_store):
+def test_masas_own_metadata_write_coming_back_fires_nothing(client, signing_store):
     Rule.objects.create(rule_id="profile-changed", title="Profile changed", definition={
         "trigger": {"event": "customer_updated"}, "steps": [{"tag": "updated"}]})
     post_signed(client, signing_store, "customer_created", customer_payload(user_id=USER_1))
@@ -343,7 +343,7 @@ def test_14_masas_own_metadata_write_coming_back_fires_nothing(client, signing_s
 @pytest.mark.parametrize("event, key", [("checkout_updated", "checkout"), ("order_created", "order"),
                                         ("order_fully_paid", "order"), ("customer_updated", "user"),
                                         ("customer_deleted", "user")])
-def test_16_a_signed_delivery_whose_object_is_gone_is_kept_and_makes_no_event(client, signing_store, event, key):
+def test_a_signed_delivery_whose_object_is_gone_is_kept_and_makes_no_event(client, signing_store, event, key):
     response = post_signed(client, signing_store, event, {"issuedAt": later(0).isoformat(), key: None})
     assert response.status_code == 200 and response.json() == {"status": "accepted", "events": 0}
     stored = InboundDelivery.objects.get()
@@ -351,7 +351,7 @@ def test_16_a_signed_delivery_whose_object_is_gone_is_kept_and_makes_no_event(cl
     assert not StoreEvent.objects.exists()
 
 
-def test_16_a_body_without_its_object_at_all_is_still_the_wrong_shape(client, signing_store):
+def test_a_body_without_its_object_at_all_is_still_the_wrong_shape(client, signing_store):
     response = post_signed(client, signing_store, "checkout_updated", {"issuedAt": later(0).isoformat()})
     assert response.status_code == 400 and response.json()["error"] == "wrong_shape"
 
@@ -359,7 +359,7 @@ def test_16_a_body_without_its_object_at_all_is_still_the_wrong_shape(client, si
 # 2, a sibling ─ a customer writes their own public metadata in Saleor
 
 
-def test_2_a_customer_cannot_give_themselves_a_fact_masas_rules_write(client, signing_store):
+def test_a_customer_cannot_give_themselves_a_fact_masas_rules_write(client, signing_store):
     """Saleor lets customers write their own public metadata: ``masa.tier`` there must not make
     them gold (and win the gold voucher); a store field no rule writes (a birthday) still counts."""
     Rule.objects.create(rule_id="tiers", title="Tiers", definition={

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-LOCALE = Path(__file__).resolve().parents[1] / "plugin" / "locale"
+LOCALE = Path(__file__).resolve().parents[2] / "plugin" / "locale"
 ENTRY = re.compile(r'^msgid "(.*)"\n(?:msgid_plural "(.*)"\n)?((?:msgstr(?:\[\d\])? ".*"\n?)+)', re.M)
 
 

@@ -13,7 +13,7 @@ from masa import jobs
 from masa.models import Customer, Job, Rule, ScheduledAction
 from masa.packs.simulate import simulate
 
-from .helpers import denied, editor, place_order, viewer
+from ..helpers import denied, editor, place_order, viewer
 
 
 def _wait_for(condition, seconds=20):

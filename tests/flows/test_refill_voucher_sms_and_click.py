@@ -12,9 +12,9 @@ from masa.actions import due as scheduling
 from masa.models import Channel, Customer, MessageTemplate, Rule, ScheduledAction, StoreEvent
 from masa.saleor.actions import voucher_code
 
-from .helpers import post_signed
-from .helpers import order_payload
-from .saleor_fake import VOUCHER_ANSWERS
+from ..helpers import post_signed
+from ..helpers import order_payload
+from ..saleor_fake import VOUCHER_ANSWERS
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)

@@ -7,8 +7,8 @@ from django.core import mail
 from masa.models import Delivery, RuleFiring, ScheduledAction, StoreEvent
 from masa.actions.due import sweep
 
-from .helpers import post_signed
-from .helpers import customer_payload, order_payload
+from ..helpers import post_signed
+from ..helpers import customer_payload, order_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -26,9 +26,9 @@ from masa.privacy import erase_customer
 from masa.rendering import check_template, merge_context, render
 from masa.signals import rejections
 
-from .helpers import denied, editor, every_journeys_page, place_order, viewer
-from .helpers import STORE_API_URL, STORE_DOMAIN, load_captured, post_signed, post_webhook
-from .helpers import customer_payload, order_payload
+from ..helpers import denied, editor, every_journeys_page, place_order, viewer
+from ..helpers import STORE_API_URL, STORE_DOMAIN, load_captured, post_signed, post_webhook
+from ..helpers import customer_payload, order_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def hostile_content(client, signing_store, refill_rule, email_channel):
     return refill_rule, email_channel, Customer.objects.get()
 
 
-def test_1_no_admin_page_shows_message_content_as_live_html(client, hostile_content):
+def test_no_admin_page_shows_message_content_as_live_html(client, hostile_content):
     rule, channel, customer = hostile_content
     client.force_login(editor())
     simulated = client.post(reverse("masa_rule_simulate", args=[rule.pk]), {"days": 30}, follow=True).content.decode()
@@ -77,7 +77,7 @@ def test_1_no_admin_page_shows_message_content_as_live_html(client, hostile_cont
     assert '<iframe class="masa-html-preview" sandbox=""' in timeline and "allow-scripts" not in timeline
 
 
-def test_1_rendered_text_is_never_marked_safe():
+def test_rendered_text_is_never_marked_safe():
     from django.utils.safestring import SafeData
 
     rendered = render(MessageTemplate(key="t", subject="{{ customer.first_name }}", body="x", html_body="<p>y</p>"),
@@ -88,7 +88,7 @@ def test_1_rendered_text_is_never_marked_safe():
 # 2 ─ "view in browser" sandboxed; active markup refused in templates
 
 
-def test_2_view_in_browser_is_a_sandboxed_document_without_script(client, hostile_content):
+def test_view_in_browser_is_a_sandboxed_document_without_script(client, hostile_content):
     delivery = Delivery.objects.get()
     response = client.get(reverse("masa:view", args=[tracking.token(delivery.idempotency_key, "view")]))
     policy = response["Content-Security-Policy"]
@@ -105,7 +105,7 @@ def test_2_view_in_browser_is_a_sandboxed_document_without_script(client, hostil
     ("{{ customer.first_name|safe }}", "Invalid filter: 'safe'"),
     ("{% autoescape off %}{{ customer.first_name }}{% endautoescape %}", "autoescape"),
 ])
-def test_2_templates_with_active_markup_are_refused_with_the_line_named(html_body, named):
+def test_templates_with_active_markup_are_refused_with_the_line_named(html_body, named):
     with pytest.raises(ValidationError) as refused:
         check_template(MessageTemplate(key="t", body="text", html_body=html_body))
     assert named in str(refused.value)
@@ -119,27 +119,27 @@ def test_2_templates_with_active_markup_are_refused_with_the_line_named(html_bod
 
 
 @pytest.mark.parametrize("claimed", ["order_fully_paid", "order_fulfilled", "order_cancelled"])
-def test_3_a_delivery_resent_as_another_event_is_refused_and_recorded(client, key_server, claimed):
+def test_a_delivery_resent_as_another_event_is_refused_and_recorded(client, key_server, claimed):
     body, headers = load_captured("006_order_created")
     response = post_webhook(client, body, {**headers, "Saleor-Event": claimed})
     assert response.status_code == 400 and response.json()["error"] == "event_mismatch"
     assert not StoreEvent.objects.exists() and InboundDelivery.objects.get().reason.startswith("event_mismatch")
 
 
-def test_3_customer_created_sent_as_customer_updated_is_refused(client, key_server):
+def test_customer_created_sent_as_customer_updated_is_refused(client, key_server):
     body, headers = load_captured("001_customer_created")
     response = post_webhook(client, body, {**headers, "Saleor-Event": "customer_updated"})
     assert response.status_code == 400 and response.json()["error"] == "event_mismatch"
 
 
-def test_3_a_body_without_typename_is_refused(client, signing_store):
+def test_a_body_without_typename_is_refused(client, signing_store):
     payload = order_payload()
     payload.pop("__typename")
     response = signed_post(client, signing_store, "order_created", payload)
     assert response.status_code == 400 and response.json()["error"] == "missing_typename"
 
 
-def test_3_a_delivery_older_than_the_max_age_is_refused(client, signing_store, settings):
+def test_a_delivery_older_than_the_max_age_is_refused(client, signing_store, settings):
     settings.MASA = {**settings.MASA, "WEBHOOK_MAX_AGE": 3600}
     old = signed_post(client, signing_store, "order_created", order_payload(when=timezone.now() - timedelta(hours=2)))
     assert old.status_code == 400 and old.json()["error"] == "too_old"
@@ -147,14 +147,14 @@ def test_3_a_delivery_older_than_the_max_age_is_refused(client, signing_store, s
     assert fresh.status_code == 200 and fresh.json()["status"] == "accepted"
 
 
-def test_3_the_default_max_age_outlasts_saleors_retries():
+def test_the_default_max_age_outlasts_saleors_retries():
     from masa.conf import DEFAULTS
 
     saleor_retry_schedule = sum(10 * 2 ** attempt for attempt in range(5))  # retry_backoff=10, max_retries=5
     assert DEFAULTS["WEBHOOK_MAX_AGE"] > 100 * saleor_retry_schedule
 
 
-def test_3_a_missing_api_url_is_refused(client, key_server):
+def test_a_missing_api_url_is_refused(client, key_server):
     body, headers = load_captured("006_order_created")
     headers = {name: value for name, value in headers.items() if name != "Saleor-Api-Url"}
     response = post_webhook(client, body, headers)
@@ -180,12 +180,12 @@ def channel_form(kind, config, secrets=""):
     "http://10.0.0.7/hook", "http://192.168.1.1/", "http://[::1]:8000/", "http://[::ffff:127.0.0.1]/",
     "http://localhost:8000/", "http://0.0.0.0/", "file:///etc/passwd", "http://user:pw@hooks.example/",
 ])
-def test_4_channel_urls_to_internal_addresses_are_refused_at_save(url):
+def test_channel_urls_to_internal_addresses_are_refused_at_save(url):
     form = channel_form("webhook", {"url": url}, "signing_secret=s")
     assert not form.is_valid() and "config" in form.errors, url
 
 
-def test_4_a_listed_internal_host_is_allowed(settings):
+def test_a_listed_internal_host_is_allowed(settings):
     settings.MASA = {**settings.MASA, "ALLOWED_CHANNEL_HOSTS": ["127.0.0.1"]}
     assert channel_form("webhook", {"url": "http://127.0.0.1:8897/hook"}, "signing_secret=s").is_valid()
 
@@ -219,7 +219,7 @@ def loopback_server():
     server.stop()
 
 
-def test_4_the_resolved_address_is_checked_when_connecting(loopback_server, monkeypatch):
+def test_the_resolved_address_is_checked_when_connecting(loopback_server, monkeypatch):
     """DNS rebinding: a name that resolved to a public address at save resolves to loopback now."""
     monkeypatch.setattr(safety, "_resolve", lambda host, port: ["127.0.0.1"])
     channel = Channel.objects.create(name="hook", kind="webhook", config={"url": f"http://hooks.example:{loopback_server.port}/x"},
@@ -229,7 +229,7 @@ def test_4_the_resolved_address_is_checked_when_connecting(loopback_server, monk
     assert loopback_server.hits == []
 
 
-def test_4_an_internal_answer_is_stored_and_shown_only_as_a_short_summary(loopback_server, settings, client):
+def test_an_internal_answer_is_stored_and_shown_only_as_a_short_summary(loopback_server, settings, client):
     settings.MASA = {**settings.MASA, "ALLOWED_CHANNEL_HOSTS": ["127.0.0.1"]}
     channel = Channel.objects.create(name="hook", kind="webhook", config={"url": f"http://127.0.0.1:{loopback_server.port}/fail"},
                                      secrets={"signing_secret": "s"})
@@ -243,7 +243,7 @@ def test_4_an_internal_answer_is_stored_and_shown_only_as_a_short_summary(loopba
 # 5 ─ email channels choose from allowed backends only
 
 
-def test_5_an_arbitrary_email_backend_is_refused_at_save_and_at_send(tmp_path):
+def test_an_arbitrary_email_backend_is_refused_at_save_and_at_send(tmp_path):
     form = channel_form("email", {"backend": "django.core.mail.backends.filebased.EmailBackend"}, f"file_path={tmp_path}")
     assert not form.is_valid() and "EMAIL_BACKENDS" in str(form.errors)
     channel = Channel.objects.create(name="files", kind="email",
@@ -254,7 +254,7 @@ def test_5_an_arbitrary_email_backend_is_refused_at_save_and_at_send(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_5_unknown_email_options_are_refused():
+def test_unknown_email_options_are_refused():
     form = channel_form("email", {}, "file_path=/tmp/x")
     assert not form.is_valid() and "file_path" in str(form.errors)
     assert channel_form("email", {"backend": "anymail.backends.test.EmailBackend"}, "api_key=k").is_valid()
@@ -277,7 +277,7 @@ rules: *g
 """
 
 
-def test_6_a_yaml_alias_bomb_is_refused_in_a_short_message(client):
+def test_a_yaml_alias_bomb_is_refused_in_a_short_message(client):
     started = time.monotonic()
     with pytest.raises(PackError) as refused:
         load_pack(BOMB, "bomb.yaml")
@@ -288,7 +288,7 @@ def test_6_a_yaml_alias_bomb_is_refused_in_a_short_message(client):
     assert page.status_code == 200 and len(page.content) < 200_000 and "aliases" in page.content.decode()
 
 
-def test_6_deep_nesting_and_a_long_value_are_refused_with_an_excerpt():
+def test_deep_nesting_and_a_long_value_are_refused_with_an_excerpt():
     with pytest.raises(PackError, match="nested deeper than"):
         load_pack("a: " + "[" * 100 + "]" * 100)
     with pytest.raises(PackError) as refused:
@@ -303,14 +303,14 @@ def many_rules(count, trigger="order_placed"):
     return "\n".join(f"  - {{id: r{i}, trigger: {{event: {trigger}}}, steps: [{{tag: seen}}]}}" for i in range(count))
 
 
-def test_7_a_pack_past_the_rule_limit_is_refused_with_a_clear_message():
+def test_a_pack_past_the_rule_limit_is_refused_with_a_clear_message():
     from masa.packs.loader import MAX_PACK_RULES
 
     with pytest.raises(PackError, match=f"a pack holds at most {MAX_PACK_RULES}"):
         load_pack(pack_with("  t: {body: x}", many_rules(MAX_PACK_RULES + 1)))
 
 
-def test_7_three_hundred_rules_on_one_trigger_all_fire(client, signing_store):
+def test_three_hundred_rules_on_one_trigger_all_fire(client, signing_store):
     """257 or more rules on one trigger were error 108; 255 were a false cycle."""
     import_pack(load_pack(pack_with("  t: {body: x}", many_rules(300))))
     Rule.objects.update(enabled=True)
@@ -320,14 +320,14 @@ def test_7_three_hundred_rules_on_one_trigger_all_fire(client, signing_store):
     assert RuleFiring.objects.filter(event=event).count() == 300
 
 
-def test_7_a_rule_too_heavy_for_the_engine_is_refused_at_validation():
+def test_a_rule_too_heavy_for_the_engine_is_refused_at_validation():
     values = ", ".join(f"c{i}" for i in range(11))
     rule = f"  - {{id: heavy, trigger: {{event: order_placed, category: [{values}], product: [{values}]}}, steps: [{{tag: x}}]}}"
     with pytest.raises(PackError, match="the rules engine takes at most"):
         load_pack(pack_with("  t: {body: x}", rule))
 
 
-def test_7_checking_a_thousand_rules_for_cycles_is_linear():
+def test_checking_a_thousand_rules_for_cycles_is_linear():
     from masa.packs import loader
 
     chain = "\n".join(f"  - {{id: r{i}, trigger: {{fact: f{i}}}, steps: [{{set: {{fact: f{i + 1}, value: 1}}}}]}}"
@@ -342,7 +342,7 @@ def test_7_checking_a_thousand_rules_for_cycles_is_linear():
     assert len(calls) == 999
 
 
-def test_7_an_engine_error_fails_the_events_visibly_and_the_next_delivery_still_runs(client, signing_store, refill_rule,
+def test_an_engine_error_fails_the_events_visibly_and_the_next_delivery_still_runs(client, signing_store, refill_rule,
                                                                                         monkeypatch):
     from masa.rules import evaluate
 
@@ -364,7 +364,7 @@ def test_7_an_engine_error_fails_the_events_visibly_and_the_next_delivery_still_
 # 8 ─ strangers cannot fill the disk
 
 
-def test_8_rejections_with_huge_headers_are_counted_not_stored(client, settings):
+def test_rejections_with_huge_headers_are_counted_not_stored(client, settings):
     settings.MASA = {**settings.MASA, "RATE_LIMITS": {}}
     headers = {"Content-Type": "application/json", "Saleor-Event": "order_created", "Saleor-Domain": "evil.example",
                "Saleor-Api-Url": "https://evil.example/graphql/", "Saleor-Signature": "x" * 30_000}
@@ -375,19 +375,19 @@ def test_8_rejections_with_huge_headers_are_counted_not_stored(client, settings)
     assert len(json.dumps(row.headers)) < 1_000 and len(row.reason) <= rejections.MAX_REASON_CHARS
 
 
-def test_8_a_client_refused_too_often_is_answered_429_at_once(client, settings):
+def test_a_client_refused_too_often_is_answered_429_at_once(client, settings):
     settings.MASA = {**settings.MASA, "RATE_LIMITS": {"webhook": "1000/m", "webhook_rejected": "5/m"}}
     answers = [post_webhook(client, b"{}", {"Content-Type": "application/json"}).status_code for _ in range(7)]
     assert answers == [400] * 5 + [429, 429]
 
 
-def test_8_the_default_limits_fit_one_saleor():
+def test_the_default_limits_fit_one_saleor():
     from masa.conf import DEFAULTS
 
     assert DEFAULTS["RATE_LIMITS"]["webhook"] == "6000/m" and DEFAULTS["RATE_LIMITS"]["webhook_rejected"] == "60/m"
 
 
-def test_8_rejected_rows_are_capped():
+def test_rejected_rows_are_capped():
     for number in range(30):
         InboundDelivery.objects.create(status="rejected", reason=f"r{number}", received_at=timezone.now() + timedelta(seconds=number))
     InboundDelivery.objects.create(status="accepted", dedupe_key="keep")
@@ -400,7 +400,7 @@ def test_8_rejected_rows_are_capped():
 # 9 ─ GDPR erase by what belongs to the customer
 
 
-def test_9_erase_removes_personal_data_however_the_json_escaped_it(client, signing_store):
+def test_erase_removes_personal_data_however_the_json_escaped_it(client, signing_store):
     email, phone, street = "zoë.müller@example.com", "+972-50-555-0199", "רחוב הרצל 5"
     profile = customer_payload(email=email, first="Zoë", last="Müller")
     profile["user"]["defaultBillingAddress"] = {"phone": phone, "streetAddress1": street}
@@ -428,7 +428,7 @@ def test_9_erase_removes_personal_data_however_the_json_escaped_it(client, signi
     "{% endfor %}{% endfor %}",
     "{{ order.total|floatformat:'99999' }}",
 ])
-def test_10_costly_templates_are_refused_at_save_and_fail_alone_at_send(body, email_channel):
+def test_costly_templates_are_refused_at_save_and_fail_alone_at_send(body, email_channel):
     with pytest.raises(ValidationError, match="more than"):
         check_template(MessageTemplate(key="costly", body=body))
     MessageTemplate.objects.create(key="costly", body=body)
@@ -467,7 +467,7 @@ def hostile_name_send(provider):
     return send
 
 
-def test_11_email_text_parts_are_plain_and_the_html_part_escapes(hostile_name_send):
+def test_email_text_parts_are_plain_and_the_html_part_escapes(hostile_name_send):
     from django.core import mail
 
     delivery = hostile_name_send("email", {"from_email": "shop@example.com"})
@@ -476,12 +476,12 @@ def test_11_email_text_parts_are_plain_and_the_html_part_escapes(hostile_name_se
     assert delivery.html_body == "<p>Dear Seán O&#x27;Brien &amp; Co &lt;b&gt; שלום 🎉</p>"
 
 
-def test_11_sms_text_is_plain(hostile_name_send, provider):
+def test_sms_text_is_plain(hostile_name_send, provider):
     hostile_name_send("sms", {"url": "https://sms.example/send"})
     assert json.loads(provider.requests[-1].content)["text"] == f"Dear {NAME}"
 
 
-def test_11_webhook_json_carries_plain_text(hostile_name_send, provider):
+def test_webhook_json_carries_plain_text(hostile_name_send, provider):
     hostile_name_send("webhook", {"url": "https://hooks.example/in"}, {"signing_secret": "s"})
     sent = json.loads(provider.requests[-1].content)
     assert sent["subject"] == f"For {NAME}" and sent["body"] == f"Dear {NAME}"
@@ -491,7 +491,7 @@ def test_11_webhook_json_carries_plain_text(hostile_name_send, provider):
 # 12 ─ no open redirect through customer data; tokens expire and say nothing
 
 
-def test_12_only_links_the_author_wrote_become_redirects(settings, provider, client):
+def test_only_links_the_author_wrote_become_redirects(settings, provider, client):
     settings.MASA = {**settings.MASA, "PUBLIC_URL": "https://cms.shop.example"}
     customer = Customer.objects.create(email="a@example.com", phone="+972500000001",
                                        first_name="https://evil.example/login?shop")
@@ -508,13 +508,13 @@ def test_12_only_links_the_author_wrote_become_redirects(settings, provider, cli
     assert redirect.status_code == 302 and redirect["Location"] == "https://shop.example/pads"
 
 
-def test_12_a_url_prefix_needs_its_host_written_out():
+def test_a_url_prefix_needs_its_host_written_out():
     links = tracking.AuthoredLinks('<a href="https://shop.example/p/{{ product.id }}">x</a> <a href="https://{{ host }}/">y</a>')
     assert "https://shop.example/p/42" in links
     assert "https://evil.example/" not in links and "https://shop.example.evil.example/p/" not in links
 
 
-def test_12_tokens_say_nothing_about_customer_or_order_and_expire(settings, monkeypatch):
+def test_tokens_say_nothing_about_customer_or_order_and_expire(settings, monkeypatch):
     key = "refill-absorbent:customer:4711:order:T3JkZXI6OTk5:step:2"
     value = tracking.token(key, "view")
     data = base64.urlsafe_b64decode(value.split(":")[0].lstrip(".") + "==")
@@ -530,7 +530,7 @@ def test_12_tokens_say_nothing_about_customer_or_order_and_expire(settings, monk
 # 13 ─ a JWKS outage does not multiply outbound calls
 
 
-def test_13_a_failing_key_server_is_asked_once_and_the_503s_are_recorded(client, key_server):
+def test_a_failing_key_server_is_asked_once_and_the_503s_are_recorded(client, key_server):
     key_server.fail = True
     body, headers = load_captured("006_order_created")
     answers = {post_webhook(client, body, headers).status_code for _ in range(25)}
@@ -542,7 +542,7 @@ def test_13_a_failing_key_server_is_asked_once_and_the_503s_are_recorded(client,
 # 14 ─ deep JSON
 
 
-def test_14_deeply_nested_json_is_refused_and_recorded(client, signing_store):
+def test_deeply_nested_json_is_refused_and_recorded(client, signing_store):
     body = b"[" * 200_000 + b"]" * 200_000
     response = post_webhook(client, body, signing_store.headers("order_created", body, STORE_DOMAIN, STORE_API_URL))
     assert response.status_code == 400 and response.json()["error"] == "too_deep"
@@ -554,19 +554,19 @@ def test_14_deeply_nested_json_is_refused_and_recorded(client, signing_store):
 # 15 ─ viewers are read-only; no redirect off the site
 
 
-def test_15_viewers_cannot_simulate(client, refill_rule):
+def test_viewers_cannot_simulate(client, refill_rule):
     client.force_login(viewer())
     assert denied(client.get(reverse("masa_rule_simulate", args=[refill_rule.pk]), {"days": 365}))
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
-def test_15_the_switch_never_redirects_off_the_site(client, refill_rule, target):
+def test_the_switch_never_redirects_off_the_site(client, refill_rule, target):
     client.force_login(editor())
     response = client.post(reverse("masa_rule_switch", args=[refill_rule.pk]), {"pending": "keep", "next": target})
     assert response.status_code == 302 and response["Location"] == reverse("wagtailsnippets_masa_rule:list")
 
 
-def test_15_a_same_site_next_is_kept(client, refill_rule):
+def test_a_same_site_next_is_kept(client, refill_rule):
     client.force_login(editor())
     target = reverse("wagtailsnippets_masa_rule:list") + "?pack=senior-care"
     response = client.post(reverse("masa_rule_switch", args=[refill_rule.pk]), {"pending": "keep", "next": target})

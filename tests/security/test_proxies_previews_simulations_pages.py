@@ -15,8 +15,8 @@ from django.utils import timezone
 from masa.models import Channel, Customer, InboundDelivery, Job, MessageTemplate, RuleFiring, ScheduledAction, StoreEvent
 from masa.packs import simulate as simulate_module
 
-from .helpers import customer_payload, denied, editor, masa_admin_patterns, order_payload
-from .helpers import place_order, post_signed, post_webhook, viewer
+from ..helpers import customer_payload, denied, editor, masa_admin_patterns, order_payload
+from ..helpers import place_order, post_signed, post_webhook, viewer
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def behind_one_proxy(settings):
     settings.MASA = {**settings.MASA, "CLIENT_IP_HEADER": "HTTP_X_FORWARDED_FOR", "RATE_LIMITS": {"tracking": "2/m"}}
 
 
-def test_9_a_client_cannot_choose_its_rate_limit_key_with_x_forwarded_for(client, behind_one_proxy):
+def test_a_client_cannot_choose_its_rate_limit_key_with_x_forwarded_for(client, behind_one_proxy):
     url = reverse("masa:opened", args=["forged"])
     # The client writes any left-most values; the proxy appends the address it was reached from.
     answers = [client.get(url, HTTP_X_FORWARDED_FOR=f"10.9.9.{n}, 203.0.113.7").status_code for n in range(4)]
@@ -37,7 +37,7 @@ def test_9_a_client_cannot_choose_its_rate_limit_key_with_x_forwarded_for(client
     assert client.get(url, HTTP_X_FORWARDED_FOR="203.0.113.7, 198.51.100.1").status_code == 200
 
 
-def test_9_with_two_trusted_proxies_the_address_is_two_hops_from_the_right(client, settings):
+def test_with_two_trusted_proxies_the_address_is_two_hops_from_the_right(client, settings):
     settings.MASA = {**settings.MASA, "CLIENT_IP_HEADER": "HTTP_X_FORWARDED_FOR", "TRUSTED_PROXIES": 2,
                      "RATE_LIMITS": {"tracking": "1/m"}}
     url = reverse("masa:opened", args=["forged"])
@@ -48,7 +48,7 @@ def test_9_with_two_trusted_proxies_the_address_is_two_hops_from_the_right(clien
     assert client.get(url, HTTP_X_FORWARDED_FOR="4.4.4.4", REMOTE_ADDR="192.0.2.50").status_code == 429
 
 
-def test_9_a_refused_webhook_is_recorded_under_the_address_the_proxy_saw(client, key_server, behind_one_proxy):
+def test_a_refused_webhook_is_recorded_under_the_address_the_proxy_saw(client, key_server, behind_one_proxy):
     response = post_webhook(client, b"{}", {"Content-Type": "application/json",
                                             "X-Forwarded-For": "6.6.6.6, 203.0.113.9"})
     assert response.status_code == 400
@@ -58,7 +58,7 @@ def test_9_a_refused_webhook_is_recorded_under_the_address_the_proxy_saw(client,
 # 11 ─ a test of a customer's message goes to the signed-in staff member only
 
 
-def test_11_a_test_of_a_customers_message_goes_only_to_the_staff_members_own_email(client, ruth, email_channel):
+def test_a_test_of_a_customers_message_goes_only_to_the_staff_members_own_email(client, ruth, email_channel):
     template = MessageTemplate.objects.get(key="refill-absorbent")
     client.force_login(editor())
     response = client.post(reverse("masa_message_preview", args=[template.pk]),
@@ -68,7 +68,7 @@ def test_11_a_test_of_a_customers_message_goes_only_to_the_staff_members_own_ema
     assert "collector@elsewhere.example" not in response.content.decode()
 
 
-def test_11_no_sms_test_of_a_customers_message_without_a_phone_on_the_account(client, ruth, provider):
+def test_no_sms_test_of_a_customers_message_without_a_phone_on_the_account(client, ruth, provider):
     sms = Channel.objects.create(name="Shop SMS", kind="sms", config={"provider": "http", "url": "https://sms.example/send"},
                                  secrets={"token": "t"})
     template = MessageTemplate.objects.get(key="refill-absorbent")
@@ -117,7 +117,7 @@ def two_customers(client, signing_store, refill_rule, email_channel):
     return Customer.objects.get(email="ruth@example.com")
 
 
-def test_13_a_simulation_copies_only_the_rows_it_plays(client, two_customers, refill_rule, monkeypatch):
+def test_a_simulation_copies_only_the_rows_it_plays(client, two_customers, refill_rule, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("private copies are a PostgreSQL feature")
     seen = {}
@@ -139,7 +139,7 @@ def test_13_a_simulation_copies_only_the_rows_it_plays(client, two_customers, re
 
 
 @pytest.mark.django_db(transaction=True)
-def test_13_one_simulation_or_forecast_plays_at_a_time(client, signing_store, refill_rule, email_channel, settings,
+def test_one_simulation_or_forecast_plays_at_a_time(client, signing_store, refill_rule, email_channel, settings,
                                                        monkeypatch):
     settings.MASA = {**settings.MASA, "JOBS": "thread"}
     place_order(client, signing_store, when=timezone.now() - timedelta(days=30))
@@ -174,13 +174,13 @@ def test_13_one_simulation_or_forecast_plays_at_a_time(client, signing_store, re
 # 15 ─ every Masa admin page, from the URL configuration, is checked
 
 
-def test_15_the_list_of_admin_pages_is_every_masa_url_pattern(every_page):
+def test_the_list_of_admin_pages_is_every_masa_url_pattern(every_page):
     named = {name for name, _ in every_page}
     assert {"masa_jobs", "masa_job", "masa_saleor_stores"} <= named
     assert {name for name, _ in masa_admin_patterns()} <= named
 
 
-def test_15_a_wagtail_user_outside_the_journeys_groups_is_refused_every_masa_page(client, every_page):
+def test_a_wagtail_user_outside_the_journeys_groups_is_refused_every_masa_page(client, every_page):
     from django.contrib.auth.models import Permission, User
 
     outsider = User.objects.create_user("olga", "olga@shop.example", "x")
@@ -190,15 +190,15 @@ def test_15_a_wagtail_user_outside_the_journeys_groups_is_refused_every_masa_pag
     assert allowed == []
 
 
-def test_15_a_viewer_reads_every_page_it_may_without_an_error(client, every_page):
+def test_a_viewer_reads_every_page_it_may_without_an_error(client, every_page):
     client.force_login(viewer())
     answers = {name: client.get(url).status_code for name, url in every_page}
     assert all(status in (200, 302) for status in answers.values()), answers
     assert answers["wagtailsnippets_masa_rule:list"] == 200 and answers["masa_job"] == 302
 
 
-def test_9_an_accepted_webhook_is_stored_under_the_address_the_proxy_saw(client, signing_store, behind_one_proxy):
-    from .helpers import STORE_API_URL, STORE_DOMAIN
+def test_an_accepted_webhook_is_stored_under_the_address_the_proxy_saw(client, signing_store, behind_one_proxy):
+    from ..helpers import STORE_API_URL, STORE_DOMAIN
 
     body = json.dumps(order_payload()).encode()
     headers = {**signing_store.headers("order_created", body, STORE_DOMAIN, STORE_API_URL),

@@ -19,12 +19,12 @@ from masa.models import InboundDelivery, SaleorApp
 from masa.saleor import client as saleor_client
 from masa.saleor import installation
 
-from .helpers import customer_payload, editor, post_webhook, typename_for, viewer
-from .saleor_fake import schema_problems
+from ..helpers import customer_payload, editor, post_webhook, typename_for, viewer
+from ..saleor_fake import schema_problems
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHOP, SHOP_API = "shop.example.com", "https://shop.example.com/graphql/"
 MASA_APP = {"app": {"id": "QXBwOjc=", "identifier": installation.APP_ID}, "shop": {"domain": {"host": SHOP}}}
 # Another app of the same store (e.g. an analytics app whose token leaked), as Saleor answers for its token.
@@ -66,7 +66,7 @@ def saleor_by_token(monkeypatch):
 # 5 ─ the register endpoint accepts only Masa's token, and takes no domain from a header
 
 
-def test_5_another_apps_token_of_an_allowed_store_is_refused(client, allowed_shop, saleor_by_token):
+def test_another_apps_token_of_an_allowed_store_is_refused(client, allowed_shop, saleor_by_token):
     saleor_by_token(other_token=OTHER_APP)
     response = install(client, "other-token")
     assert response.status_code == 403 and response.json()["error"]["code"] == "not_this_app"
@@ -74,21 +74,21 @@ def test_5_another_apps_token_of_an_allowed_store_is_refused(client, allowed_sho
     assert InboundDelivery.objects.get().reason.startswith("install_not_this_app")
 
 
-def test_5_the_domain_is_the_stores_own_not_the_callers_header(client, allowed_shop, saleor_by_token):
+def test_the_domain_is_the_stores_own_not_the_callers_header(client, allowed_shop, saleor_by_token):
     saleor_by_token(masa_token=MASA_APP)
     response = install(client, "masa-token", domain="evil.example")
     assert response.status_code == 200 and response.json()["domain"] == SHOP
     assert SaleorApp.objects.get().domain == SHOP
 
 
-def test_5_a_configured_stores_domain_wins_over_what_is_answered(client, settings, saleor_by_token):
+def test_a_configured_stores_domain_wins_over_what_is_answered(client, settings, saleor_by_token):
     settings.MASA = {**settings.MASA, "SALEOR_STORES": [{"domain": "shop.example.com:443", "api_url": SHOP_API}]}
     saleor_by_token(masa_token={**MASA_APP, "shop": {"domain": {"host": "elsewhere.example"}}})
     assert install(client, "masa-token", domain="evil.example").status_code == 200
     assert SaleorApp.objects.get().domain == "shop.example.com:443"
 
 
-def test_5_the_issues_attack_leaves_the_install_and_its_webhooks_alone(client, allowed_shop, saleor_by_token, signer,
+def test_the_issues_attack_leaves_the_install_and_its_webhooks_alone(client, allowed_shop, saleor_by_token, signer,
                                                                        key_server):
     """Another app's token of the allowed store and a made-up Saleor-Domain: the install (token,
     app id, domain) stays, and the real store's signed webhooks are still accepted."""
@@ -104,7 +104,7 @@ def test_5_the_issues_attack_leaves_the_install_and_its_webhooks_alone(client, a
     assert answer.status_code == 200, answer.content
 
 
-def test_5_a_second_masa_app_waits_until_the_store_refuses_the_installed_ones_token(client, allowed_shop,
+def test_a_second_masa_app_waits_until_the_store_refuses_the_installed_ones_token(client, allowed_shop,
                                                                                    saleor_by_token):
     second = {**MASA_APP, "app": {"id": "QXBwOjEw", "identifier": installation.APP_ID}}
     saleor_by_token(masa_token=MASA_APP, second_token=second)
@@ -120,7 +120,7 @@ def test_5_a_second_masa_app_waits_until_the_store_refuses_the_installed_ones_to
     assert (app.app_id, installation.token_of(app), app.domain) == ("QXBwOjEw", "second-token", SHOP)
 
 
-def test_5_an_unreachable_store_replaces_nothing(client, allowed_shop, saleor_by_token):
+def test_an_unreachable_store_replaces_nothing(client, allowed_shop, saleor_by_token):
     second = {**MASA_APP, "app": {"id": "QXBwOjEw", "identifier": installation.APP_ID}}
     saleor_by_token(masa_token=MASA_APP)
     install(client, "masa-token")
@@ -146,7 +146,7 @@ def deploy_errors() -> str:
                                  "django-insecure-" + "a1b2c3d4e5" * 5,
                                  "short-but-random-9f8e7d",
                                  "abab" * 20])
-def test_8_check_deploy_fails_on_a_published_or_weak_key_with_debug_off(settings, key):
+def test_check_deploy_fails_on_a_published_or_weak_key_with_debug_off(settings, key):
     settings.DEBUG, settings.SECRET_KEY = False, key
     errors = deploy_errors()
     assert "masa.E002" in errors and "DJANGO_SECRET_KEY" in errors and "TOKEN_ENCRYPTION_KEYS" in errors
@@ -154,14 +154,14 @@ def test_8_check_deploy_fails_on_a_published_or_weak_key_with_debug_off(settings
     assert "masa.E002" not in deploy_errors()
 
 
-def test_8_a_weak_fallback_key_fails_too_and_a_strong_key_passes(settings):
+def test_a_weak_fallback_key_fails_too_and_a_strong_key_passes(settings):
     settings.DEBUG, settings.SECRET_KEY = False, STRONG_KEY
     assert "masa.E00" not in deploy_errors()
     settings.SECRET_KEY_FALLBACKS = ["masa-example-not-secret"]
     assert "masa.E003" in deploy_errors()
 
 
-def test_8_the_journeys_panel_says_what_to_set(client, settings):
+def test_the_journeys_panel_says_what_to_set(client, settings):
     settings.DEBUG, settings.SECRET_KEY = False, "masa-example-not-secret"
     client.force_login(editor())
     page = client.get("/admin/").content.decode()
@@ -176,7 +176,7 @@ def run_example(*args, **env):
                           timeout=120, cwd=ROOT, env={**clean, "MASA_DB": "sqlite", **env})
 
 
-def test_8_the_example_site_publishes_no_key_and_defaults_to_debug_off(tmp_path):
+def test_the_example_site_publishes_no_key_and_defaults_to_debug_off(tmp_path):
     database = str(tmp_path / "db.sqlite3")
     unset = run_example("check", "--deploy", MASA_SQLITE_PATH=database)
     assert unset.returncode != 0 and "DJANGO_SECRET_KEY" in unset.stderr
@@ -184,7 +184,7 @@ def test_8_the_example_site_publishes_no_key_and_defaults_to_debug_off(tmp_path)
     assert published.returncode != 0 and "masa.E002" in published.stderr, published.stderr[-2000:]
 
 
-def test_8_token_keys_rotate_old_keys_decrypt_new_writes_use_the_first(client, allowed_shop, settings,
+def test_token_keys_rotate_old_keys_decrypt_new_writes_use_the_first(client, allowed_shop, settings,
                                                                        saleor_by_token):
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.MASA = {**settings.MASA, "TOKEN_ENCRYPTION_KEYS": [old]}
@@ -201,7 +201,7 @@ def test_8_token_keys_rotate_old_keys_decrypt_new_writes_use_the_first(client, a
     assert Fernet(new).decrypt(SaleorApp.objects.get().token_encrypted.encode()) == b"masa-token"
 
 
-def test_8_tokens_stored_before_a_key_was_set_still_decrypt_and_can_be_rewritten(client, allowed_shop, settings,
+def test_tokens_stored_before_a_key_was_set_still_decrypt_and_can_be_rewritten(client, allowed_shop, settings,
                                                                                  saleor_by_token):
     saleor_by_token(masa_token=MASA_APP)
     install(client, "masa-token")  # no key set: a key derived from SECRET_KEY
@@ -212,7 +212,7 @@ def test_8_tokens_stored_before_a_key_was_set_still_decrypt_and_can_be_rewritten
     assert Fernet(new).decrypt(SaleorApp.objects.get().token_encrypted.encode()) == b"masa-token"
 
 
-def test_8_a_store_whose_token_no_key_decrypts_shows_as_needing_reinstall(client, allowed_shop, settings,
+def test_a_store_whose_token_no_key_decrypts_shows_as_needing_reinstall(client, allowed_shop, settings,
                                                                           saleor_by_token):
     settings.MASA = {**settings.MASA, "TOKEN_ENCRYPTION_KEYS": [Fernet.generate_key().decode()]}
     saleor_by_token(masa_token=MASA_APP)
@@ -225,7 +225,7 @@ def test_8_a_store_whose_token_no_key_decrypts_shows_as_needing_reinstall(client
     assert "Needs reinstall" in page and "Install Masa again from the Saleor dashboard" in page
 
 
-def test_8_a_token_key_that_is_not_a_fernet_key_is_a_startup_error(settings):
+def test_a_token_key_that_is_not_a_fernet_key_is_a_startup_error(settings):
     settings.MASA = {**settings.MASA, "TOKEN_ENCRYPTION_KEYS": ["not-a-fernet-key"]}
     with pytest.raises(SystemCheckError, match="masa.E004"):
         call_command("check", stdout=io.StringIO(), stderr=io.StringIO())

@@ -12,7 +12,7 @@ from masa.packs.installer import import_pack
 from masa.packs.loader import load_pack_file
 from masa.packs.playback import Clock
 
-from .helpers import NOW, place_order, viewer
+from ..helpers import NOW, place_order, viewer
 
 pytestmark = pytest.mark.django_db
 

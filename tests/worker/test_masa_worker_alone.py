@@ -13,7 +13,7 @@ from masa import worker
 from masa.checks import missing
 from masa.models import Channel, MessageTemplate, Rule, StoreEvent, WorkerHeartbeat
 
-from .helpers import customer_payload, order_payload, post_signed
+from ..helpers import customer_payload, order_payload, post_signed
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_the_first_run_check_says_what_is_missing_until_nothing_is(settings):
 
 @pytest.mark.django_db
 def test_the_home_panel_lists_what_is_missing(client, settings):
-    from .helpers import editor
+    from ..helpers import editor
 
     settings.MASA = {**settings.MASA, "PUBLIC_URL": ""}
     client.force_login(editor())

@@ -14,7 +14,7 @@ from masa.packs.installer import import_pack
 from masa.rules.evaluate import evaluate_events
 from masa.signals import inbound
 
-from .helpers import ROOT, STORE_API_URL, STORE_DOMAIN, customer_payload, order_payload, typename_for
+from ..helpers import ROOT, STORE_API_URL, STORE_DOMAIN, customer_payload, order_payload, typename_for
 
 pytestmark = pytest.mark.django_db
 

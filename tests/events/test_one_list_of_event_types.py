@@ -9,7 +9,7 @@ from masa.feedback.anymail import EVENTS as ESP_EVENTS
 from masa.rules.compiler import RuleDefinitionError, compile_rule
 from masa.signals import django_signals, normalize
 
-from .helpers import ROOT
+from ..helpers import ROOT
 
 REFERENCE = (ROOT / "docs" / "rule-packs.md").read_text()
 

@@ -14,7 +14,7 @@ from masa.actions.due import sweep
 from masa.models import Customer, Delivery, Rule, RuleFiring, RulePack, ScheduledAction, StoreEvent
 from masa.reports import incremental as stats
 
-from .helpers import NOW, editor, place_order, viewer
+from ..helpers import NOW, editor, place_order, viewer
 
 
 def test_assignment_is_stable_and_close_to_the_percentage():
@@ -177,7 +177,7 @@ def test_a_packs_holdout_is_imported_kept_on_upgrade_and_exported(settings):
     from masa.packs.installer import export_pack, import_pack, upgrade_pack
     from masa.packs.loader import load_pack
 
-    source = (Path(__file__).resolve().parents[1] / "packs" / "ecommerce-starter" / "pack.yaml").read_text()
+    source = (Path(__file__).resolve().parents[2] / "packs" / "ecommerce-starter" / "pack.yaml").read_text()
     import_pack(load_pack(source.replace("\nrules:", "\nholdout: 10\nrules:", 1)))
     assert RulePack.objects.get().holdout_percent == 10
     RulePack.objects.update(holdout_percent=15)

@@ -18,8 +18,8 @@ from masa.privacy import erase_customer
 from masa.rendering import TemplateMissing, check_template, merge_context, render
 from masa import ratelimit
 
-from .helpers import NOW, editor, place_order, viewer
-from .helpers import load_captured, post_webhook
+from ..helpers import NOW, editor, place_order, viewer
+from ..helpers import load_captured, post_webhook
 
 pytestmark = pytest.mark.django_db
 
