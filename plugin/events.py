@@ -119,10 +119,16 @@ def words(name: str, data: dict) -> str:
     return name.replace("_", " ").capitalize()
 
 
+_PLAIN_ADDRESS = re.compile(r"[^@\s<>,;:\"()\[\]]+@[^@\s<>,;:\"()\[\]]+")
+
+
 def normalize_email(value) -> str:
     """One spelling per mailbox as a source may hand it: ``" Ruth <RUTH@example.com> "`` →
     ``ruth@example.com``; "" for anything that is not an address."""
-    _, address = parseaddr(str(value or "").strip())
+    text = str(value or "").strip()
+    if _PLAIN_ADDRESS.fullmatch(text):  # the common case, without parsing
+        return text.lower()
+    _, address = parseaddr(text)
     address = address.strip().lower()
     return address if address.count("@") == 1 and all(address.split("@")) and " " not in address else ""
 

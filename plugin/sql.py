@@ -48,7 +48,9 @@ class Insert(NamedTuple):
         model's own, taken once per statement: a callable default such as ``timezone.now`` is
         called once)."""
         using = using or connection
-        defaults = tuple(_default(field, using) for field in self.rest)
+        static = _static_defaults(self.rest, using.alias)
+        defaults = tuple(_default(field, using) if value is _PER_STATEMENT else value
+                         for field, value in zip(self.rest, static))
         return [value for row in rows for value in (*row, *defaults)]
 
 
@@ -75,6 +77,19 @@ def _shape(table: str, fields: tuple, given: tuple[str, ...], vendor: str) -> In
     placeholders = [json_placeholder if by_column[column].get_internal_type() == "JSONField" else "%s"
                     for column in columns]
     return Insert(table, columns, f"({', '.join(placeholders)})", rest)
+
+
+_PER_STATEMENT = object()
+
+
+@lru_cache(maxsize=64)
+def _static_defaults(rest: tuple, alias: str) -> tuple:
+    """Each field's database value when its default is a constant; ``_PER_STATEMENT`` where it is
+    a callable or a time (``timezone.now``, ``dict``), taken again for every statement."""
+    from django.db import connections
+
+    return tuple(_PER_STATEMENT if _automatic(field) or callable(field.default)
+                 else field.get_db_prep_save(field.get_default(), connections[alias]) for field in rest)
 
 
 def _automatic(field) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import httpx
@@ -79,8 +80,18 @@ def _fetch(store: Store) -> dict:
 
 
 def _keys_from(jwks: dict) -> dict[str, PyJWK]:
+    """The JWKS's keys by id. Building an RSA key from its JWK costs more than the rest of a
+    request's verification, so each distinct JWKS is parsed once per process."""
     try:
-        key_set = PyJWKSet.from_dict(jwks)
+        return _parsed(json.dumps(jwks, sort_keys=True))
+    except (TypeError, ValueError) as error:
+        raise KeysUnavailable(f"the store's JWKS is not usable: {error}") from error
+
+
+@lru_cache(maxsize=32)
+def _parsed(text: str) -> dict[str, PyJWK]:
+    try:
+        key_set = PyJWKSet.from_dict(json.loads(text))
     except (PyJWKSetError, KeyError, TypeError, ValueError) as error:
         raise KeysUnavailable(f"the store's JWKS is not usable: {error}") from error
     return {key.key_id: key for key in key_set.keys if key.key_id}
