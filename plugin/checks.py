@@ -60,11 +60,12 @@ def missing() -> list[tuple[str, str, str]]:
         if not Channel.objects.filter(enabled=True).exists():
             problems.append(("masa.W002", "No channel is set up, so no message can go out.",
                              "Add one under Journeys → Channels (an email channel uses the site's EMAIL_BACKEND)."))
-        seen = WorkerHeartbeat.objects.order_by("-seen_at").values_list("seen_at", flat=True).first()
-        if seen is None or seen < timezone.now() - WORKER_SILENT_AFTER:
-            problems.append(("masa.W003", "No worker has run in the last 10 minutes: events wait unevaluated and "
-                                          "nothing is sent.",
-                             "Run `python manage.py masa_worker` (no broker needed), or Celery worker and beat."))
+        if last_worker() is None:
+            problems.append(("masa.W003", _(
+                "No worker has run in the last 10 minutes (masa_worker, masa_sweep or Celery beat's sweep): "
+                "nothing that is due is sent, and stored webhooks wait unread."), _(
+                "Run `python manage.py masa_worker` (no broker needed), or `python manage.py masa_sweep --loop 5`, "
+                "or a Celery worker and beat with masa.sweep_due_actions in CELERY_BEAT_SCHEDULE.")))
         if not conf.get("PUBLIC_URL"):
             needing = _templates_needing_links()
             sends = (f" Templates {', '.join(needing)} write one: their sends fail, and they are refused when "
@@ -75,6 +76,11 @@ def missing() -> list[tuple[str, str, str]]:
     except DatabaseError:
         return secret_problems()  # not migrated yet: `migrate` runs the checks before the tables exist
     return problems
+
+
+def last_worker() -> WorkerHeartbeat | None:
+    """The latest heartbeat of any worker (masa_worker, masa_sweep, Celery's sweep) if it is recent."""
+    return WorkerHeartbeat.objects.filter(seen_at__gte=timezone.now() - WORKER_SILENT_AFTER).order_by("-seen_at").first()
 
 
 def _templates_needing_links(limit: int = 10) -> list[str]:

@@ -462,7 +462,8 @@ class DeletedStoreCustomer(models.Model):
 
 
 class WorkerHeartbeat(models.Model):
-    """The last time each kind of worker did a round (``masa_worker``, Celery's sweep): what the
+    """The last time each kind of worker did a round (``masa_worker``, ``masa_sweep``, Celery beat's
+    sweep): what the
     first-run check and the Journeys panel read to say whether anything is evaluating events."""
 
     name = models.CharField(max_length=64, unique=True)

@@ -15,7 +15,7 @@ from .actions.due import sweep
 from .models import StoreEvent
 from .rules import broadcast, evaluate
 from .signals import inbound
-from .worker import beat
+from .worker import CELERY, beat
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def evaluate_events(event_ids: list[int]) -> list[str]:
 @shared_task(name="masa.sweep_due_actions")
 def sweep_due_actions() -> dict:
     counts = sweep()
-    beat("celery")
+    beat(CELERY)
     return counts
 
 

@@ -30,6 +30,9 @@ from .rules.store import claim_waiting_events
 
 log = logging.getLogger(__name__)
 EMBEDDED = "masa_worker"
+# Every way a site runs Masa leaves its heartbeat under its own name (the panel says which ran):
+SWEEPER = "masa_sweep"  # manage.py masa_sweep [--loop N], the demo's sweeper
+CELERY = "celery"  # Celery beat's masa.sweep_due_actions
 
 
 @dataclass

@@ -135,3 +135,13 @@ def every_page(client, signing_store, refill_rule, email_channel):
     broadcast = Broadcast.objects.create(rule=refill_rule, send_at=timezone.now(), created_by="edna")
     return every_journeys_page([refill_rule], email_channel, Customer.objects.get(), pack_id="senior-care", job=job,
                                broadcast=broadcast, names=True)
+
+
+@pytest.fixture
+def pending(ruth, refill_rule):
+    """Ruth's refill reminder, planned by her order and waiting."""
+    from masa.models import ScheduledAction
+
+    action = ScheduledAction.objects.get(rule=refill_rule)
+    assert action.status == "pending"
+    return action

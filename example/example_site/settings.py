@@ -103,6 +103,9 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "en-us"
+# The admin languages a user may choose under Account → Preferences. Wagtail lists only the
+# languages it translates itself (Hebrew is not among them), so a site names its own: Masa ships Hebrew.
+WAGTAILADMIN_PERMITTED_LANGUAGES = [("en", "English"), ("he", "עברית")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -1,19 +1,23 @@
 """What needs the shop admin's attention, counted once and the same everywhere (the home panel,
-the *Needs attention* page): failed events, failed actions, undelivered messages, stored webhooks
-that could not be read, channels whose circuit is open, and requests intake refused in the last
-24 hours that nobody has dismissed. Refusals are grouped by their reason, each saying what to do."""
+the *Needs attention* page): what the owner can act on — events that failed evaluation, failed
+actions (grouped by their cause), sends skipped because the customer has no phone number, no
+email address or no consent (last 7 days, grouped by reason), stored webhooks that could not be
+read, channels whose circuit is open. Requests intake refused in the last 24 hours are internet
+noise the owner mostly cannot act on: summarised apart, grouped by their reason, and not counted."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from ..models import Channel, Delivery, InboundDelivery, ScheduledAction, StoreEvent
 
 REJECTIONS_WINDOW = timedelta(days=1)
+SKIPPED_WINDOW = timedelta(days=7)
 
 # code → (what happened, what to do). Codes are those of signals.saleor_webhook.Rejection and
 # saleor.installation.InstallRefused (``install_`` + code).
@@ -69,27 +73,28 @@ UNKNOWN = ("Refused.", "See the reason below.")
 
 @dataclass
 class Attention:
+    """The counts behind *Needs attention*: ``total`` is what the owner can act on (the number the
+    home panel and the page title show); refused requests are counted apart and not in it."""
     failed_events: int = 0
     failed_actions: int = 0
-    failed_messages: int = 0
+    skipped_sends: int = 0
     unread_webhooks: int = 0
     open_circuits: int = 0
     rejected_requests: int = 0
 
     @property
     def total(self) -> int:
-        return (self.failed_events + self.failed_actions + self.failed_messages + self.unread_webhooks
-                + self.open_circuits + self.rejected_requests)
+        return self.failed_events + self.failed_actions + self.skipped_sends + self.unread_webhooks + self.open_circuits
 
     def parts(self) -> list[tuple[int, str]]:
         """The non-zero counts with what they count, as the home panel lists them."""
         return [(count, ngettext(one, many, count)) for count, one, many in [
             (self.failed_events, "event failed evaluation", "events failed evaluation"),
             (self.failed_actions, "action failed", "actions failed"),
-            (self.failed_messages, "message not delivered", "messages not delivered"),
+            (self.skipped_sends, "message not sent: customer details missing (7 days)",
+             "messages not sent: customer details missing (7 days)"),
             (self.unread_webhooks, "webhook stored but not read", "webhooks stored but not read"),
             (self.open_circuits, "channel paused after failures", "channels paused after failures"),
-            (self.rejected_requests, "request refused (24 hours)", "requests refused (24 hours)"),
         ] if count]
 
 
@@ -100,16 +105,185 @@ def rejected_recently(now: datetime | None = None):
         status=InboundDelivery.Status.REJECTED, dismissed_at__isnull=True)
 
 
+def failed_events():
+    return StoreEvent.objects.filter(status=StoreEvent.Status.FAILED)
+
+
+def failed_actions():
+    """A failed send is one item: its Delivery (failed or dead) is shown with it, not counted again."""
+    return ScheduledAction.objects.filter(status=ScheduledAction.Status.FAILED)
+
+
+def unread_webhooks():
+    return InboundDelivery.objects.filter(status=InboundDelivery.Status.FAILED)
+
+
+def open_circuits(now: datetime):
+    return Channel.objects.filter(circuit_open_until__gt=now)
+
+
+# What actions/perform.py and actions/guards.py write when a send is skipped for the customer's details.
+MISSING_DETAIL = "the customer has no "
+
+
+def skipped_sends(now: datetime):
+    """Sends of the last 7 days skipped because the customer lacks a phone number, an email
+    address or marketing consent (other skips — an order since, a rule turned off — are the rules
+    working as meant)."""
+    return ScheduledAction.objects.filter(kind="send", status=ScheduledAction.Status.CANCELLED,
+                                          completed_at__gte=now - SKIPPED_WINDOW,
+                                          cancel_reason__startswith=MISSING_DETAIL)
+
+
 def attention(now: datetime | None = None) -> Attention:
+    """The one count of *Needs attention* (home panel, page title, the page's groups)."""
     now = now or timezone.now()
     return Attention(
-        failed_events=StoreEvent.objects.filter(status=StoreEvent.Status.FAILED).count(),
-        failed_actions=ScheduledAction.objects.filter(status=ScheduledAction.Status.FAILED).count(),
-        failed_messages=Delivery.objects.filter(status__in=[Delivery.Status.FAILED, Delivery.Status.DEAD]).count(),
-        unread_webhooks=InboundDelivery.objects.filter(status=InboundDelivery.Status.FAILED).count(),
-        open_circuits=Channel.objects.filter(circuit_open_until__gt=now).count(),
+        failed_events=failed_events().count(),
+        failed_actions=failed_actions().count(),
+        skipped_sends=skipped_sends(now).count(),
+        unread_webhooks=unread_webhooks().count(),
+        open_circuits=open_circuits(now).count(),
         rejected_requests=rejected_recently(now).aggregate(n=Sum("repeats"))["n"] or 0,
     )
+
+
+def skip_kind(reason: str) -> str:
+    """no_phone, no_email, no_consent or no_address (another kind of address) from a skip reason."""
+    for kind, start in (("no_phone", "the customer has no phone number"), ("no_email", "the customer has no email address"),
+                        ("no_consent", "the customer has no marketing consent")):
+        if reason.startswith(start):
+            return kind
+    return "no_address"
+
+
+SKIPS = {  # kind → (what happened, what to do)
+    "no_phone": (gettext_lazy("Not sent by SMS: the customer has no phone number"),
+                 gettext_lazy("Ask for phone numbers at checkout (make the phone field required in your store), "
+                              "or use email for this step.")),
+    "no_email": (gettext_lazy("Not sent by email: the customer has no email address"),
+                 gettext_lazy("Ask for email addresses at checkout, or use SMS for this step.")),
+    "no_consent": (gettext_lazy("Not sent: the customer has not agreed to marketing messages"),
+                   gettext_lazy("Marketing goes only to customers who agreed. Ask for consent at checkout or with "
+                                "a sign-up form; if this message is about an order, make the step transactional.")),
+    "no_address": (gettext_lazy("Not sent: the customer has no address for this channel"),
+                   gettext_lazy("Collect that address in your store, or use email for this step.")),
+}
+
+
+@dataclass
+class SkipRule:
+    title: str
+    count: int
+    customers_url: str
+
+
+@dataclass
+class SkipGroup:
+    kind: str
+    count: int = 0
+    rules: list = field(default_factory=list)
+
+    @property
+    def happened(self) -> str:
+        return SKIPS[self.kind][0]
+
+    @property
+    def to_do(self) -> str:
+        return SKIPS[self.kind][1]
+
+
+def skip_groups(now: datetime | None = None) -> list[SkipGroup]:
+    """The skipped sends by reason, each with its rules, how many, and a link to the customers."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    from ..models import Rule
+    from ..reports.journey import reason_kind
+
+    now = now or timezone.now()
+    rows = (skipped_sends(now).values("cancel_reason", "rule_id", "path").annotate(n=Count("id"))
+            .order_by("rule_id", "path"))
+    titles = {}
+    groups: dict[str, SkipGroup] = {}
+    since = timezone.localtime(now - SKIPPED_WINDOW).date().isoformat()
+    until = timezone.localtime(now).date().isoformat()
+    for row in rows:
+        kind = skip_kind(row["cancel_reason"])
+        group = groups.setdefault(kind, SkipGroup(kind))
+        group.count += row["n"]
+        if row["rule_id"] not in titles:
+            rule = Rule.objects.filter(pk=row["rule_id"]).only("title", "rule_id").first()
+            titles[row["rule_id"]] = (rule.title, rule.rule_id) if rule else (_("Masa"), "")
+        title, rule_id = titles[row["rule_id"]]
+        url = (reverse("masa_customers") + "?" + urlencode({
+            "rule": rule_id, "step": row["path"], "state": "skipped", "reason": reason_kind(row["cancel_reason"]),
+            "since": since, "until": until})) if rule_id else ""
+        group.rules.append(SkipRule(title, row["n"], url))
+    order = list(SKIPS)
+    return sorted(groups.values(), key=lambda g: (-g.count, order.index(g.kind)))
+
+
+def failure_cause(error: str) -> str:
+    """Why an action failed, in a few kinds an owner can act on differently."""
+    if error.startswith("no enabled channel"):
+        return "no_channel"
+    if error.startswith("gave up after"):
+        return "gave_up"
+    if "STAFF_EMAILS" in error:
+        return "no_staff"
+    if error.startswith(MISSING_DETAIL):
+        return "no_address"
+    return "refused"
+
+
+CAUSES = {  # cause → (what happened, what to do)
+    "no_channel": (gettext_lazy("No channel is turned on for these messages"),
+                   gettext_lazy("Turn the channel on or add one under Channels, then try them again.")),
+    "gave_up": (gettext_lazy("The channel kept failing, so Masa stopped trying"),
+                gettext_lazy("Check the channel's settings and send it a test (Channels), then try them again.")),
+    "no_staff": (gettext_lazy("Nobody is set to receive staff notifications"),
+                 gettext_lazy("Ask whoever set up Masa to name the staff who get these notifications, "
+                              "then try them again.")),
+    "no_address": (gettext_lazy("The customer has no address for this channel"),
+                   gettext_lazy("Add the customer's details in your store, or use another channel for this step; "
+                                "then try them again, or dismiss them.")),
+    "refused": (gettext_lazy("The channel or the store refused these"),
+                gettext_lazy("See the details for what was said; fix the channel or the message, then try them "
+                             "again — or dismiss them if they no longer matter.")),
+}
+
+
+@dataclass
+class FailureGroup:
+    cause: str
+    ids: list = field(default_factory=list)
+    actions: list = field(default_factory=list)   # the latest, shown
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    @property
+    def happened(self) -> str:
+        return CAUSES[self.cause][0]
+
+    @property
+    def to_do(self) -> str:
+        return CAUSES[self.cause][1]
+
+
+SHOWN = 20
+
+
+def failure_groups() -> dict[str, FailureGroup]:
+    """The failed actions by cause (most first), the latest few of each with their customer."""
+    groups: dict[str, FailureGroup] = {}
+    for pk, error in failed_actions().order_by("-completed_at", "-pk").values_list("pk", "last_error"):
+        cause = failure_cause(error or "")
+        groups.setdefault(cause, FailureGroup(cause)).ids.append(pk)
+    return dict(sorted(groups.items(), key=lambda item: (-item[1].count, list(CAUSES).index(item[0]))))
 
 
 def rejection_code(reason: str) -> str:

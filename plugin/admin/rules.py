@@ -8,6 +8,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.utils.translation import ngettext
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import Column, UpdatedAtColumn
@@ -17,12 +20,15 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from ..models import Rule
 from ..rules.sentences import Words, rule_sentence, trigger_phrase
-from ..rules.switch import pending_actions, set_enabled
+from ..rules.switch import pending_actions, set_enabled, waiting_customers
 from .base import AdminPage, MasaChooserViewSet, MasaPage, safe_next
 from .rule_form import DefinitionPanel, RuleEditHandler, RuleForm
 
-PENDING_CHOICES = [("keep", "Keep them: they are still performed when due (their conditions re-checked)"),
-                   ("cancel", "Cancel them")]
+# Turning a rule off stops the customers already waiting unless the shop owner lets them finish.
+PENDING_CHOICES = [("cancel", gettext_lazy("Stop them: what this rule still had to do for them is cancelled, "
+                                           "nothing more is sent")),
+                   ("keep", gettext_lazy("Let them finish: what this rule planned for them still happens when due "
+                                         "(its conditions checked again then)"))]
 
 
 def trigger_label(definition: dict) -> str:
@@ -107,8 +113,11 @@ class RuleViewSet(SnippetViewSet):
 
 
 class SwitchForm(forms.Form):
-    pending = forms.ChoiceField(choices=PENDING_CHOICES, widget=forms.RadioSelect, initial="keep",
-                                label="Their pending actions")
+    pending = forms.ChoiceField(choices=PENDING_CHOICES, widget=forms.RadioSelect, initial="cancel", required=False,
+                                label=gettext_lazy("The customers already waiting"))
+
+    def clean_pending(self):
+        return self.cleaned_data.get("pending") or "cancel"  # no answer: "off" stops them
 
 
 def _log_switch(rule: Rule, enabled: bool, user, cancelled: int) -> None:
@@ -123,13 +132,13 @@ class RuleSwitchView(MasaPage):
     permission = "change_rule"
 
     def get_page_title(self):
-        return f"Turn {'off' if self.rule.enabled else 'on'}: {self.rule}"
+        return (_("Turn off: %(rule)s") if self.rule.enabled else _("Turn on: %(rule)s")) % {"rule": self.rule}
 
     object_model, object_name = Rule, "rule"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(rule=self.rule, pending=pending_actions([self.rule]),
+        context.update(rule=self.rule, pending=pending_actions([self.rule]), waiting=waiting_customers([self.rule]),
                        form=kwargs.get("form") or SwitchForm(), back=reverse("wagtailsnippets_masa_rule:list"))
         return context
 
@@ -140,10 +149,22 @@ class RuleSwitchView(MasaPage):
         enabled = not self.rule.enabled
         result = set_enabled([self.rule], enabled, cancel_pending=form.cleaned_data["pending"] == "cancel")
         _log_switch(self.rule, enabled, request.user, result.cancelled)
-        state = "on" if enabled else "off"
-        extra = f"; {result.cancelled} pending actions cancelled" if result.cancelled else ""
-        messages.success(request, f"Rule “{self.rule}” is {state}{extra}.")
+        messages.success(request, _switched_message(1, enabled, result.cancelled, rule=self.rule))
         return redirect(safe_next(request, "wagtailsnippets_masa_rule:list"))
+
+
+def _switched_message(count: int, enabled: bool, cancelled: int, rule=None) -> str:
+    if rule is not None:
+        said = (_("Rule “%(rule)s” is on.") if enabled else _("Rule “%(rule)s” is off.")) % {"rule": rule}
+    elif enabled:
+        said = ngettext("%(count)d rule turned on.", "%(count)d rules turned on.", count) % {"count": count}
+    else:
+        said = ngettext("%(count)d rule turned off.", "%(count)d rules turned off.", count) % {"count": count}
+    if cancelled:
+        said += " " + ngettext("%(count)d pending action cancelled: the rule was turned off.",
+                               "%(count)d pending actions cancelled: the rule was turned off.",
+                               cancelled) % {"count": cancelled}
+    return said
 
 
 class _SwitchRules(SnippetBulkAction):
@@ -156,17 +177,18 @@ class _SwitchRules(SnippetBulkAction):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["pending"] = pending_actions([item["item"] for item in context["items"]])
+        rules = [item["item"] for item in context["items"]]
+        context["pending"], context["waiting"] = pending_actions(rules), waiting_customers(rules)
         context["turning_off"] = not self.enabled
         return context
 
     def get_execution_context(self):
         data = getattr(self.cleaned_form, "cleaned_data", {})
         return {**super().get_execution_context(), "user": self.request.user,
-                "cancel_pending": data.get("pending") == "cancel"}
+                "cancel_pending": data.get("pending", "cancel") != "keep"}
 
     @classmethod
-    def execute_action(cls, objects, user=None, cancel_pending=False, **kwargs):
+    def execute_action(cls, objects, user=None, cancel_pending=True, **kwargs):
         if not user.has_perm("masa.change_rule"):
             raise PermissionDenied
         result = set_enabled(objects, cls.enabled, cancel_pending=cancel_pending)
@@ -175,9 +197,7 @@ class _SwitchRules(SnippetBulkAction):
         return len(result.changed), result.cancelled
 
     def get_success_message(self, num_parent_objects, num_child_objects):
-        state = "on" if self.enabled else "off"
-        extra = f"; {num_child_objects} pending actions cancelled" if num_child_objects else ""
-        return f"{num_parent_objects} rules turned {state}{extra}."
+        return _switched_message(num_parent_objects, self.enabled, num_child_objects)
 
 
 class TurnRulesOn(_SwitchRules):

@@ -20,12 +20,20 @@ def pending_actions(rules) -> int:
     return ScheduledAction.objects.filter(rule__in=list(rules), status=ScheduledAction.Status.PENDING).count()
 
 
+def waiting_customers(rules) -> int:
+    """How many customers these rules' pending actions are still waiting for."""
+    return (ScheduledAction.objects.filter(rule__in=list(rules), status=ScheduledAction.Status.PENDING)
+            .values("customer").distinct().count())
+
+
 @transaction.atomic
-def set_enabled(rules, enabled: bool, cancel_pending: bool = False) -> SwitchResult:
+def set_enabled(rules, enabled: bool, cancel_pending: bool = True) -> SwitchResult:
     """Set the on/off switch (never a revision: publishing an old revision keeps it).
 
-    With ``cancel_pending`` (only when turning off), the rules' pending actions are cancelled with
-    a reason; otherwise they are performed when due, their guards re-checked as always.
+    Turning off stops the customers already waiting: the rules' pending actions are cancelled with
+    a reason (``cancel_pending``, the default, so "off" means nothing more goes out); with
+    ``cancel_pending=False`` ("let them finish") they are performed when due, their guards
+    re-checked as always. Turning on cancels nothing.
     """
     rules = list(Rule.objects.select_for_update().filter(pk__in=[rule.pk for rule in rules]))
     changed = [rule for rule in rules if rule.enabled != enabled]

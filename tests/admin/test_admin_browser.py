@@ -51,6 +51,20 @@ def shot(page, name):
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+def each_language_and_width(page, username: str, widths=(1366, 390)):
+    """Set the user's admin language (English, then Hebrew) and the page's width, in turn."""
+    from django.contrib.auth.models import User
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(User.objects.get(username=username))
+    for language in ("en", "he"):
+        profile.preferred_language = language
+        profile.save()
+        for width in widths:
+            page.set_viewport_size({"width": width, "height": 900})
+            yield language, width
+
+
 def log_in(page):
     user = editor()
     page.goto("/admin/login/")
@@ -199,8 +213,6 @@ def test_what_issue_28_shows_an_owner_in_both_languages_and_widths(browser_page,
     """The pages issue 28 changed, as an editor sees them in English and Hebrew, on a laptop and
     a phone: the Saleor stores page with a store whose token no key decrypts, a customer of one of
     two stores, and a message preview whose test goes only to the signed-in editor."""
-    from wagtail.users.models import UserProfile
-
     from masa.models import Customer, MessageTemplate, SaleorApp
 
     settings.MASA = {**settings.MASA, "SALEOR_STORES": [*settings.MASA["SALEOR_STORES"],
@@ -215,21 +227,13 @@ def test_what_issue_28_shows_an_owner_in_both_languages_and_widths(browser_page,
                                               body="Thank you for your order.")
     page = browser_page
     log_in(page)
-    from django.contrib.auth.models import User
-
-    user = User.objects.get(username="edna")
-    for language in ("en", "he"):
-        profile = UserProfile.get_for_user(user)
-        profile.preferred_language = language
-        profile.save()
-        for width in (1280, 390):
-            page.set_viewport_size({"width": width, "height": 900})
-            page.goto("/admin/masa/saleor/")
-            assert page.locator("main").get_by_text("shop-b.example.com").first.is_visible()
-            shot(page, f"28-saleor-stores-{language}-{width}")
-            page.goto(f"/admin/masa/customers/{customer.pk}/")
-            assert "other.example.com" in page.locator("main").inner_text()
-            shot(page, f"28-customer-of-a-store-{language}-{width}")
-            page.goto(f"/admin/masa/messages/{template.pk}/preview/?customer={customer.pk}")
-            assert "edna@" in page.locator("main").inner_text()  # a test goes to the editor, nowhere else
-            shot(page, f"28-message-preview-{language}-{width}")
+    for language, width in each_language_and_width(page, "edna", widths=(1280, 390)):
+        page.goto("/admin/masa/saleor/")
+        assert page.locator("main").get_by_text("shop-b.example.com").first.is_visible()
+        shot(page, f"28-saleor-stores-{language}-{width}")
+        page.goto(f"/admin/masa/customers/{customer.pk}/")
+        assert "other.example.com" in page.locator("main").inner_text()
+        shot(page, f"28-customer-of-a-store-{language}-{width}")
+        page.goto(f"/admin/masa/messages/{template.pk}/preview/?customer={customer.pk}")
+        assert "edna@" in page.locator("main").inner_text()  # a test goes to the editor, nowhere else
+        shot(page, f"28-message-preview-{language}-{width}")

@@ -18,14 +18,6 @@ from ..helpers import denied, editor, place_order, viewer
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def pending(client, signing_store, refill_rule):
-    place_order(client, signing_store)
-    action = ScheduledAction.objects.get(rule=refill_rule)
-    assert action.status == "pending"
-    return action
-
-
 def switch(client, rule, pending_choice="keep"):
     return client.post(reverse("masa_rule_switch", args=[rule.pk]), {"pending": pending_choice})
 
@@ -34,7 +26,7 @@ def test_switch_page_shows_how_many_actions_are_pending(client, pending):
     client.force_login(editor())
     page = client.get(reverse("masa_rule_switch", args=[pending.rule.pk])).content.decode()
     assert 'class="masa-pending">1<' in page
-    assert "Cancel them" in page and "Keep them" in page
+    assert "Stop them" in page and "Let them finish" in page
 
 
 def test_turning_off_and_cancelling_cancels_pending_actions_and_is_logged(client, pending):

@@ -120,3 +120,19 @@ def test_an_editor_starts_a_broadcast_in_the_admin_follows_it_and_cancels_it(cli
     client.post(reverse("masa_broadcast_cancel", args=[Broadcast.objects.get().pk]))
     assert Broadcast.objects.get().status == "cancelled"
     assert set(ScheduledAction.objects.filter(rule=rule).values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_the_demos_sweeper_alone_sends_a_broadcast(provider):
+    """A site that runs only ``manage.py masa_sweep --loop`` (the demo, no Celery beat) still
+    reaches a broadcast's customers and sends to them."""
+    from django.core.management import call_command
+
+    rule = shop()
+    broadcast = start_broadcast(rule, None, by="dana")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("masa_sweep")
+    call_command("masa_sweep")
+    broadcast.refresh_from_db()
+    assert broadcast.status == Broadcast.Status.SCHEDULED
+    assert sorted(Delivery.objects.filter(status="sent").values_list("to", flat=True)) == \
+        ["c3@example.com", "c5@example.com"]

@@ -1,11 +1,12 @@
-"""Run the scheduler without Celery beat: read stored webhooks, evaluate stranded events and send
-due actions."""
+"""Run the scheduler without Celery beat: read stored webhooks, evaluate stranded events, reach
+the next customers of broadcasts in progress and send due actions."""
 import time
 
 from django.core.management.base import BaseCommand
 
 from ...actions.due import sweep
-from ...tasks import read_inbound, sweep_outbox
+from ...tasks import fan_out_broadcasts, read_inbound, sweep_outbox
+from ...worker import SWEEPER, beat
 
 
 class Command(BaseCommand):
@@ -18,10 +19,12 @@ class Command(BaseCommand):
         while True:
             read = read_inbound()
             evaluated = sweep_outbox()
+            reached = fan_out_broadcasts()  # broadcasts go out without Celery beat too
             counts = sweep()
-            if read or evaluated or counts or not loop:
+            beat(SWEEPER)  # the Journeys panel and `manage.py check` read it: a worker is running
+            if read or evaluated or reached or counts or not loop:
                 self.stdout.write(f"read {read} stored webhooks; evaluated {evaluated} stranded events; "
-                                  f"actions: {counts or 'none due'}")
+                                  f"broadcasts reached {reached} customers; actions: {counts or 'none due'}")
             if not loop:
                 return
             time.sleep(loop)
