@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
@@ -105,12 +107,20 @@ class HealthColumn(Column):
         return context
 
 
+class OnOffColumn(Column):
+    """A switch in words ("On"/"Off", translated), not a Python boolean."""
+
+    def get_value(self, instance):
+        return _("On") if getattr(instance, self.accessor) else _("Off")
+
+
 class ChannelViewSet(SnippetViewSet):
     model = Channel
     chooser_viewset_class = MasaChooserViewSet
     icon = "mail"
     menu_label = "Channels"
-    list_display = ["name", "kind", "enabled", HealthColumn("health", label="Health")]
+    list_display = ["name", "kind", OnOffColumn("enabled", label=gettext_lazy("On/off"), sort_key="enabled"),
+                    HealthColumn("health", label="Health")]
     list_filter = ["kind", "enabled"]
     edit_handler = ObjectList([
         FieldPanel("name"), FieldPanel("kind"), FieldPanel("enabled"), FieldPanel("config"),

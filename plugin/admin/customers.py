@@ -163,11 +163,12 @@ class CustomerTimelineView(MasaPage):
         if not request.user.has_perm("masa.delete_customer"):
             raise PermissionDenied
         if request.POST.get("confirm_email", "").strip().lower() != self.customer.email.lower():
-            messages.error(request, "Type the customer's email address to confirm the erasure.")
+            messages.error(request, _("Type the customer's email address to confirm the erasure: nothing was erased."))
             return redirect("masa_customer", pk=self.customer.pk)
         erased = erase_customer(self.customer, user=request.user)
-        messages.success(request, f"Customer #{erased.customer_id} erased: {erased.events} events, "
-                                  f"{erased.messages} messages, {erased.notes} notes.")
+        messages.success(request, _("Customer #{number} erased: {events} events, {messages} messages, {notes} notes.")
+                         .format(number=erased.customer_id, events=erased.events, messages=erased.messages,
+                                 notes=erased.notes))
         return redirect("masa_customers")
 
 

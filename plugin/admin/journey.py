@@ -264,14 +264,21 @@ class RuleJourneyView(MasaPage):
     header_icon = "cogs"
     object_model, object_name = Rule, "rule"
 
+    confirming = None   # (split, winner) while asking to confirm a winner
+
     def get_page_title(self):
+        if self.confirming:
+            return _("Choose branch %(branch)s as the winner?") % {"branch": self.confirming[1]}
         return f"Journey: {self.rule.title}"
 
     def post(self, request, *args, **kwargs):
-        """*Choose the winner* of a split (editors; in the audit log)."""
+        """*Choose the winner* of a split (editors; in the audit log): the first POST asks to
+        confirm, saying what happens and whether the test has enough customers; the confirmed one acts."""
         if not request.user.has_perm("masa.change_rule"):
             raise PermissionDenied
         at, winner = request.POST.get("split", ""), request.POST.get("winner", "")
+        if request.POST.get("confirm") != "yes":
+            return self.confirm_winner(at, winner)
         try:
             moved = choose_winner(self.rule, at, winner)
         except ValueError as error:
@@ -283,6 +290,30 @@ class RuleJourneyView(MasaPage):
                                       f"branches cancelled, {moved.scheduled} of branch {winner} scheduled instead.")
         return redirect("masa_rule_journey", rule_id=self.rule.rule_id)
 
+    def confirm_winner(self, at: str, winner: str):
+        """The confirmation step: the split's branches so far, what choosing does, and a warning
+        while the branches are below the minimum sample the Results page computes."""
+        _form, since, until, query = period(self.request)
+        split = next((found for found in split_results(self.rule, since, until) if found.at == at), None)
+        if split is None or winner not in dict(split.branches):
+            messages.error(self.request, _("This rule has no split at %(at)s with a branch %(branch)s.")
+                           % {"at": at, "branch": winner})
+            return redirect("masa_rule_journey", rule_id=self.rule.rule_id)
+        if split.winner:
+            messages.error(self.request, _("Branch %(branch)s already won this split.") % {"branch": split.winner})
+            return redirect("masa_rule_journey", rule_id=self.rule.rule_id)
+        self.confirming = (split, winner)
+        self.template_name = "masa/admin/split_winner.html"
+        needed = split.comparison.needed
+        context = super().get_context_data()
+        context.update(rule=self.rule, split=split, winner=winner, others=[name for name, _g in split.branches
+                                                                           if name != winner],
+                       enough=split.comparison.enough, needed=needed,
+                       customers=sum(group.customers for _name, group in split.branches),
+                       more_customers=more_customers_needed(split),
+                       back=reverse("masa_rule_journey", args=[self.rule.rule_id]) + "?" + urlencode(query))
+        return self.render_to_response(context)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         pack_rules = list(Rule.objects.filter(pack=self.rule.pack))
@@ -290,6 +321,14 @@ class RuleJourneyView(MasaPage):
         context.update(form=form, drawings=drawn, pack=RulePack.objects.filter(pack_id=self.rule.pack).first(),
                        overview=None, can_edit=self.request.user.has_perm("masa.change_rule"))
         return context
+
+
+def more_customers_needed(split) -> int:
+    """About how many more customers the split must reach before its branches are the minimum
+    sample (``comparison.needed`` each); 0 once they are."""
+    if split.comparison.enough:
+        return 0
+    return sum(max(split.comparison.needed - group.customers, 0) for _name, group in split.branches)
 
 
 class PackJourneyView(MasaPage):

@@ -109,7 +109,7 @@ class PackImportView(_PackFormView):
                 installed = RulePack.objects.get(pack_id=pack.pack_id)
                 log(instance=installed, action="masa.pack.import", user=request.user,
                     data={"version": pack.version, "report": report.lines})
-                messages.success(request, f"{pack.pack_id} {pack.version}: {'; '.join(report.lines)}")
+                messages.success(request, f"{installed.title or pack.pack_id} {pack.version}: {'; '.join(report.lines)}")
                 return redirect("masa_pack_parameters", pack_id=pack.pack_id)
         return self.render_to_response(self.get_context_data(form=form, problems=problems))
 

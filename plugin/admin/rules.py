@@ -18,7 +18,7 @@ from wagtail.log_actions import log
 from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from ..models import Rule
+from ..models import Rule, RulePack
 from ..rules.sentences import Words, rule_sentence, trigger_phrase
 from ..rules.switch import pending_actions, set_enabled, waiting_customers
 from .base import AdminPage, MasaChooserViewSet, MasaPage, safe_next
@@ -49,8 +49,16 @@ def _trigger_choices():
     return sorted(choices.items(), key=lambda choice: choice[1])
 
 
+def pack_titles() -> dict[str, str]:
+    """Pack id → the title a shop owner reads ("local": this shop's own rules)."""
+    return {"local": _("This shop's own rules"), **dict(RulePack.objects.values_list("pack_id", "title"))}
+
+
 def _pack_choices():
-    return [(pack, pack) for pack in Rule.objects.order_by("pack").values_list("pack", flat=True).distinct()]
+    titles = pack_titles()
+    return sorted(((pack, titles.get(pack) or pack)
+                   for pack in Rule.objects.order_by("pack").values_list("pack", flat=True).distinct()),
+                  key=lambda choice: str(choice[1]).lower())
 
 
 class RuleFilterSet(WagtailFilterSet):
@@ -87,6 +95,24 @@ class SentenceColumn(Column):
         return context
 
 
+class PackColumn(Column):
+    """The rule's pack by its title, not its id; the titles are read once per page."""
+
+    def get_value(self, instance):
+        return ""
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        request = parent_context.get("request")
+        titles = getattr(request, "_masa_pack_titles", None) if request is not None else None
+        if titles is None:
+            titles = pack_titles()
+            if request is not None:
+                request._masa_pack_titles = titles
+        context["value"] = titles.get(instance.pack) or instance.pack
+        return context
+
+
 class SwitchColumn(Column):
     cell_template_name = "masa/admin/rule_switch_cell.html"
 
@@ -103,7 +129,8 @@ class RuleViewSet(SnippetViewSet):
     icon = "cogs"
     menu_label = "Rules"
     filterset_class = RuleFilterSet
-    list_display = ["title", SentenceColumn("sentence", label="What it does"), "pack",
+    list_display = ["title", SentenceColumn("sentence", label="What it does"),
+                    PackColumn("pack", label=gettext_lazy("Pack"), sort_key="pack"),
                     SwitchColumn("enabled", label="On/off"), UpdatedAtColumn()]
     list_per_page = 50
     edit_handler = RuleEditHandler([

@@ -24,7 +24,7 @@ class Next:
     at: datetime
     rule: str
     kind: str
-    status: str          # done | cancelled | failed | pending (still waiting after the horizon)
+    status: str          # done | cancelled (skipped) | failed
     note: str
     subject: str = ""
     held_out: bool = False
@@ -50,17 +50,28 @@ def forecast(customer: Customer, days: int = 90, now: datetime | None = None, de
 
 
 def _collect(customer: Customer, known: set[int], now, horizon, describe) -> list[Next]:
+    """The actions the rehearsal made or ended, each dated when it would happen (``_when``), in
+    date order, only those within ``now``..``horizon``."""
     actions = (ScheduledAction.objects.filter(customer=customer).exclude(pk__in=known)
-               .select_related("rule").order_by("due_at", "pk"))
+               .select_related("rule", "voided_by").order_by("due_at", "pk"))
     subjects = dict(Delivery.objects.filter(customer=customer, action__in=actions).values_list("action_id", "subject"))
     result = []
     for action in actions:
-        at = action.completed_at or action.due_at
-        if at < now:
+        at = _when(action, now)
+        if at < now or at > horizon or action.status == ScheduledAction.Status.PENDING:
             continue
         note = action.cancel_reason or action.last_error or action.outcome
-        status = action.status if action.due_at <= horizon else "later"
-        result.append(Next(action.pk, at, action.rule.title if action.rule else "Masa", action.kind, status, note,
-                           subjects.get(action.pk, ""), action.held_out,
+        result.append(Next(action.pk, at, action.rule.title if action.rule else "Masa", action.kind, action.status,
+                           note, subjects.get(action.pk, ""), action.held_out,
                            describe(action) if describe else f"{action.kind} {action.params.get('template', '')}".strip()))
-    return result
+    return sorted(result, key=lambda item: (item.at, item.action_id))
+
+
+def _when(action: ScheduledAction, now: datetime) -> datetime:
+    """When an action would be done, fail or be skipped. Events the rehearsal plays are evaluated
+    at the real time, so a skip they cause (a newer message went) is stamped today: it is dated by
+    its cause, the event, instead — never before ``now``."""
+    at = action.completed_at or action.due_at
+    if action.status == ScheduledAction.Status.CANCELLED and action.voided_by_id:
+        at = max(action.voided_by.occurred_at, now)
+    return at

@@ -89,7 +89,7 @@ def test_choosing_the_winner_moves_everyone_to_its_branch(client, signing_store,
     assert Rule.objects.get(pk=split_rule.pk).split_winners == {}, "a viewer chooses nothing"
     client.force_login(editor())
     assert "Choose a as the winner" in client.get(url).content.decode()
-    client.post(url, {"split": "steps[1].split", "winner": "a"})
+    client.post(url, {"split": "steps[1].split", "winner": "a", "confirm": "yes"})  # confirmed (tests/admin/test_split_winner_confirm.py)
     rule = Rule.objects.get(pk=split_rule.pk)
     assert rule.split_winners == {"steps[1].split": "a"}
     assert ScheduledAction.objects.filter(rule=rule, path="steps[1].split.b[1]", status="pending").count() == 0
