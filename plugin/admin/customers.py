@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .. import conf
+from ..actions import schedule
 from ..models import Customer, CustomerNote, Rule, SaleorApp, ScheduledAction
 from ..privacy import erase_customer
 from ..rehearsal import Busy
@@ -135,10 +136,8 @@ class CustomerTimelineView(MasaPage):
         if not request.user.has_perm("masa.change_customer"):
             raise PermissionDenied
         action = get_object_or_404(ScheduledAction, pk=request.POST.get("action"), customer=self.customer)
-        cancelled = ScheduledAction.objects.filter(pk=action.pk, status=ScheduledAction.Status.PENDING).update(
-            status=ScheduledAction.Status.CANCELLED, cancel_reason=f"cancelled by {request.user.get_username()}",
-            completed_at=timezone.now(),
-        )
+        cancelled = schedule.cancel(ScheduledAction.objects.filter(pk=action.pk),
+                                    f"cancelled by {request.user.get_username()}", timezone.now())
         if cancelled:
             log(instance=self.customer, action="masa.action.cancel", user=request.user,
                 data={"action": action.pk, "kind": action.kind, "template": action.params.get("template", "")})

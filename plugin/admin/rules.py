@@ -75,6 +75,16 @@ class RuleFilterSet(WagtailFilterSet):
         return queryset.filter(**{f"definition__trigger__{kind}": target})
 
 
+def once_per_page(parent_context, name: str, make):
+    """What every row of a listing shares (``make()``), made once per request."""
+    request = parent_context.get("request")
+    if request is None:
+        return make()
+    if not hasattr(request, name):
+        setattr(request, name, make())
+    return getattr(request, name)
+
+
 class SentenceColumn(Column):
     """What the rule does, in one sentence (``rules.sentences``); a pack's words are read once per page."""
 
@@ -83,15 +93,10 @@ class SentenceColumn(Column):
 
     def get_cell_context_data(self, instance, parent_context):
         context = super().get_cell_context_data(instance, parent_context)
-        request = parent_context.get("request")
-        cache = getattr(request, "_masa_words", None) if request is not None else None
-        if cache is None:
-            cache = {}
-            if request is not None:
-                request._masa_words = cache
-        if instance.pack not in cache:
-            cache[instance.pack] = Words.for_pack(instance.pack, html=True)
-        context["value"] = rule_sentence(instance.definition, cache[instance.pack])
+        words = once_per_page(parent_context, "_masa_words", dict)
+        if instance.pack not in words:
+            words[instance.pack] = Words.for_pack(instance.pack, html=True)
+        context["value"] = rule_sentence(instance.definition, words[instance.pack])
         return context
 
 
@@ -103,12 +108,7 @@ class PackColumn(Column):
 
     def get_cell_context_data(self, instance, parent_context):
         context = super().get_cell_context_data(instance, parent_context)
-        request = parent_context.get("request")
-        titles = getattr(request, "_masa_pack_titles", None) if request is not None else None
-        if titles is None:
-            titles = pack_titles()
-            if request is not None:
-                request._masa_pack_titles = titles
+        titles = once_per_page(parent_context, "_masa_pack_titles", pack_titles)
         context["value"] = titles.get(instance.pack) or instance.pack
         return context
 

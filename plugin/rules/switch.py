@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from ..actions import schedule
 from ..models import Rule, ScheduledAction
 
 
@@ -42,8 +43,6 @@ def set_enabled(rules, enabled: bool, cancel_pending: bool = True) -> SwitchResu
         rule.save(update_fields=["enabled", "updated_at"])
     cancelled = 0
     if cancel_pending and not enabled:
-        cancelled = ScheduledAction.objects.filter(rule__in=rules, status=ScheduledAction.Status.PENDING).update(
-            status=ScheduledAction.Status.CANCELLED, cancel_reason="the rule was turned off",
-            completed_at=timezone.now(),
-        )
+        cancelled = schedule.cancel(ScheduledAction.objects.filter(rule__in=rules), "the rule was turned off",
+                                    timezone.now())
     return SwitchResult(changed=changed, cancelled=cancelled)
