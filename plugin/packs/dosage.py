@@ -30,8 +30,8 @@ def generated_rules(pack_id: str, dosage) -> list[dict]:
     steps = [{"wait": every}, {"check": {"no_message_since": True}}, {"send": send}]
     after_message, first = generated_rule_ids(pack_id)
     return [
-        {"id": after_message, "title": f"Keep in touch: no message for {every} → {keep.get('template')}",
+        {"id": after_message, "title": "Keep in touch: when they have heard nothing since their last message",
          "trigger": {"event": "message_sent"}, "steps": steps},
-        {"id": first, "title": f"Keep in touch: {every} after the first order with no message since",
+        {"id": first, "title": "Keep in touch: when they have heard nothing since their first order",
          "once": "customer", "trigger": {"event": "order_placed"}, "steps": steps},
     ]

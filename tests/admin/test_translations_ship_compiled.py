@@ -6,13 +6,29 @@ from pathlib import Path
 import pytest
 
 LOCALE = Path(__file__).resolve().parents[2] / "plugin" / "locale"
-ENTRY = re.compile(r'^msgid "(.*)"\n(?:msgid_plural "(.*)"\n)?((?:msgstr(?:\[\d\])? ".*"\n?)+)', re.M)
+def _unquote(line: str) -> str:
+    return line[line.index('"') + 1:line.rindex('"')].replace('\\"', '"').replace("\\n", "\n")
 
 
 def po_entries(path: Path):
-    for msgid, plural, strings in ENTRY.findall(path.read_text(encoding="utf-8")):
-        if msgid:
-            yield msgid.replace('\\"', '"'), plural, [s.replace('\\"', '"') for s in re.findall(r'msgstr(?:\[\d\])? "(.*)"', strings)]
+    """(msgid, msgid_plural, [msgstr…]) of each entry, continuation lines joined; fuzzy ones too."""
+    entry, field = {}, None
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            if entry.get("msgid"):
+                yield entry["msgid"], entry.get("msgid_plural", ""), [entry[key] for key in sorted(entry)
+                                                                     if key.startswith("msgstr")]
+            if not line:
+                entry, field = {}, None
+            elif entry.get("msgid") is not None and field and field.startswith("msgstr"):
+                entry, field = {}, None
+            continue
+        if line.startswith('"'):
+            entry[field] += _unquote(line)
+            continue
+        field = line.split(" ", 1)[0]
+        entry[field] = _unquote(line)
 
 
 @pytest.mark.parametrize("po", sorted(LOCALE.glob("*/LC_MESSAGES/django.po")), ids=lambda p: p.parts[-3])
