@@ -53,3 +53,13 @@ def withdraw_everywhere(customer, source: str, at) -> int:
     return (Customer.objects.filter(older, email__iexact=customer.email, marketing_consent=True).exclude(pk=customer.pk)
             .update(marketing_consent=False, marketing_consent_source=f"{source} (same e-mail)",
                     marketing_consent_at=at))
+
+
+def withdraw(customer, source: str, at) -> None:
+    """The customer said "no" to marketing (e.g. to the shop's staff): recorded on the customer,
+    from ``source``, and for every other customer with that e-mail (``withdraw_everywhere``)."""
+    customer.marketing_consent, customer.marketing_consent_source = False, source[:100]
+    customer.marketing_consent_at = at
+    customer.save(update_fields=["marketing_consent", "marketing_consent_source", "marketing_consent_at",
+                                 "updated_at"])
+    withdraw_everywhere(customer, source[:80], at)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from datetime import datetime
 
+from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext_lazy as _
 
 CUSTOM_EVENT = re.compile(r"custom\.[a-z0-9_.-]+")
@@ -27,7 +28,7 @@ class EventType:
     source: str                      # who makes it: saleor, django, masa, feedback, delivery, admin
     fields: tuple[str, ...] = ()     # what its data carries (for rules and merge tags)
     purchase: bool = False           # a purchase: re-checks guards such as "not bought since"
-    words: tuple[str, ...] = ()      # how the timeline says it: the first whose {fields} all have values
+    words: tuple[str, ...] = ()      # how the timeline says it (translated): the first whose {fields} all have values
                                      # (none: its name, "Message opened")
     message: bool = False            # about one message (its data names the delivery)
     feedback: str = ""               # the badge it puts on its message in the timeline
@@ -39,24 +40,27 @@ ORDER_FIELDS = ("order_id", "number", "status", "charge_status", "channel", "tot
 MESSAGE_FIELDS = ("delivery", "template", "rule")
 
 EVENT_TYPES: tuple[EventType, ...] = (
-    EventType("order_placed", "saleor", ORDER_FIELDS, purchase=True, words=("Order placed #{number}", "Order placed #{order_id}"),
+    EventType("order_placed", "saleor", ORDER_FIELDS, purchase=True,
+              words=(_("Order placed #{number}"), _("Order placed #{order_id}")),
               when=_("a customer places an order")),
-    EventType("order_paid", "saleor", ORDER_FIELDS, words=("Order paid #{number}", "Order paid #{order_id}"),
+    EventType("order_paid", "saleor", ORDER_FIELDS, words=(_("Order paid #{number}"), _("Order paid #{order_id}")),
               when=_("an order of the customer is paid")),
-    EventType("order_fulfilled", "saleor", ORDER_FIELDS, words=("Order fulfilled #{number}", "Order fulfilled #{order_id}"),
+    EventType("order_fulfilled", "saleor", ORDER_FIELDS,
+              words=(_("Order fulfilled #{number}"), _("Order fulfilled #{order_id}")),
               when=_("an order of the customer is shipped")),
-    EventType("order_cancelled", "saleor", ORDER_FIELDS, words=("Order cancelled #{number}", "Order cancelled #{order_id}"),
+    EventType("order_cancelled", "saleor", ORDER_FIELDS,
+              words=(_("Order cancelled #{number}"), _("Order cancelled #{order_id}")),
               when=_("an order of the customer is cancelled")),
     EventType("order_refunded", "saleor", (*ORDER_FIELDS, "fully_refunded"),
-              words=("Order refunded #{number}", "Order refunded #{order_id}"),
+              words=(_("Order refunded #{number}"), _("Order refunded #{order_id}")),
               when=_("an order of the customer is refunded")),
     EventType("category_bought", "saleor", ("order_id", "number", "category", "categories", "quantity", "quantities",
                                             "products"), purchase=True,
-              words=("Bought {product_name}", "Bought {category}", "Bought {product_id}"),
+              words=(_("Bought {product_name}"), _("Bought {category}"), _("Bought {product_id}")),
               when=_("a customer buys from a category")),
     EventType("product_bought", "saleor", ("order_id", "number", "product_id", "product_name", "sku", "quantity",
                                            "categories", "products", "skus"), purchase=True,
-              words=("Bought {product_name}", "Bought {category}", "Bought {product_id}"),
+              words=(_("Bought {product_name}"), _("Bought {category}"), _("Bought {product_id}")),
               when=_("a customer buys a product")),
     EventType("checkout_updated", "saleor", ("checkout_id", "channel", "total", "currency", "country", "lines", "categories",
                                              "products", "skus"),
@@ -75,7 +79,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
               when=_("the customer clicks a link in a message")),
     EventType("message_bounced", "feedback", (*MESSAGE_FIELDS, "reason", "esp"), message=True, feedback="bounced",
               when=_("a message to the customer bounces")),
-    EventType("unsubscribed", "feedback", MESSAGE_FIELDS, message=True, feedback="unsubscribed",
+    EventType("unsubscribed", "feedback", (*MESSAGE_FIELDS, "complaint"), message=True, feedback="unsubscribed",
               when=_("the customer unsubscribes")),
     EventType("survey_answered", "feedback", (*MESSAGE_FIELDS, "answer"), message=True,
               when=_("the customer answers a survey")),
@@ -83,11 +87,12 @@ EVENT_TYPES: tuple[EventType, ...] = (
               when=_("the customer joins a list")),
     EventType("form_submitted", "django", ("form", "fields"),
               when=_("the customer sends a form")),
-    EventType("marketing_opted_in", "feedback", (*MESSAGE_FIELDS, "source"), words=("Agreed to marketing",),
+    EventType("marketing_opted_in", "feedback", (*MESSAGE_FIELDS, "source"), words=(_("Agreed to marketing"),),
               when=_("the customer agrees to marketing")),
-    EventType("broadcast", "admin", ("rule", "broadcast", "send_at", "by"), words=("Broadcast of {rule}",),
+    EventType("broadcast", "admin", ("rule", "broadcast", "send_at", "by"), words=(_("Broadcast of {rule}"),),
               when=_("a broadcast is sent")),
-    EventType("manual_trigger", "admin", ("rule", "by", "backfill_of"), words=("Rule {rule} started by {by}", "Rule {rule} started by staff"),
+    EventType("manual_trigger", "admin", ("rule", "by", "backfill_of"),
+              words=(_("Rule {rule} started by {by}"), _("Rule {rule} started by staff")),
               when=_("staff start the rule for a customer")),
 )
 
@@ -110,13 +115,25 @@ _FIELD = re.compile(r"{(\w+)}")
 
 
 def words(name: str, data: dict) -> str:
-    """How the timeline says an event, e.g. "Order placed #1001"."""
+    """How the timeline says an event, e.g. "Order placed #1001", in the admin's language; a
+    name in it (a product, a rule) is bidi-isolated where the language or the name is right-to-left."""
     event = BY_NAME.get(name)
-    values = {k: v for k, v in (data or {}).items() if isinstance(v, (str, int, float)) and v != ""}
-    for text in event.words if event else ():
+    values = {k: _isolated(v) for k, v in (data or {}).items() if isinstance(v, (str, int, float)) and v != ""}
+    for text in map(str, event.words if event else ()):
         if all(field_name in values for field_name in _FIELD.findall(text)):
             return text.format_map(values)
     return name.replace("_", " ").capitalize()
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+_RIGHT_TO_LEFT = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+
+
+def _isolated(value):
+    text = str(value)
+    if isinstance(value, str) and _LETTER.search(text) and (get_language_bidi() or _RIGHT_TO_LEFT.search(text)):
+        return f"\u2068{text}\u2069"
+    return value
 
 
 _PLAIN_ADDRESS = re.compile(r"[^@\s<>,;:\"()\[\]]+@[^@\s<>,;:\"()\[\]]+")

@@ -10,7 +10,10 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from wagtail.models import DraftStateMixin, RevisionMixin
+
+from .bidi import isolate
 
 
 class Customer(models.Model):
@@ -75,11 +78,11 @@ class InboundDelivery(models.Model):
     """One request that reached an intake endpoint, accepted or rejected, kept as received."""
 
     class Status(models.TextChoices):
-        RECEIVED = "received"    # verified and stored; its events are read by the worker
-        ACCEPTED = "accepted"    # its events are stored
-        FAILED = "failed"        # verified, but its events could not be read (the reason says why)
-        DUPLICATE = "duplicate"
-        REJECTED = "rejected"
+        RECEIVED = "received", gettext_lazy("Received")  # verified and stored; its events are read by the worker
+        ACCEPTED = "accepted", gettext_lazy("Accepted")  # its events are stored
+        FAILED = "failed", gettext_lazy("Failed")  # verified, but its events could not be read (the reason says why)
+        DUPLICATE = "duplicate", gettext_lazy("Duplicate")
+        REJECTED = "rejected", gettext_lazy("Rejected")
 
     source = models.CharField(max_length=32, default="saleor")
     event_type = models.CharField(max_length=64, blank=True)
@@ -99,7 +102,7 @@ class InboundDelivery(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
-        verbose_name_plural = "inbound deliveries"
+        verbose_name_plural = gettext_lazy("inbound deliveries")
         indexes = [models.Index(fields=["id"], condition=models.Q(status="received"), name="masa_inbound_received")]
 
     def __str__(self):
@@ -110,10 +113,10 @@ class StoreEvent(models.Model):
     """A normalized store event (docs/architecture.md, "Events"); unique per (source, source_id)."""
 
     class Status(models.TextChoices):
-        RECEIVED = "received"
-        PROCESSED = "processed"
-        IGNORED = "ignored"
-        FAILED = "failed"
+        RECEIVED = "received", gettext_lazy("Received")
+        PROCESSED = "processed", gettext_lazy("Processed")
+        IGNORED = "ignored", gettext_lazy("Ignored")
+        FAILED = "failed", gettext_lazy("Failed")
 
     source = models.CharField(max_length=32)
     source_id = models.CharField(max_length=255)
@@ -149,9 +152,9 @@ class Channel(models.Model):
         EMAIL, SMS, WEBHOOK = "email", "sms", "webhook"
 
     name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=32, help_text="A kind of MASA['CHANNEL_BACKENDS']: email, sms, webhook…")
+    kind = models.CharField(max_length=32, help_text=gettext_lazy("A kind of MASA['CHANNEL_BACKENDS']: email, sms, webhook…"))
     enabled = models.BooleanField(default=True)
-    config = models.JSONField(default=dict, blank=True, help_text="Non-secret settings (sender, backend…)")
+    config = models.JSONField(default=dict, blank=True, help_text=gettext_lazy("Non-secret settings (sender, backend…)"))
     secrets = models.JSONField(default=dict, blank=True, editable=False)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
@@ -163,7 +166,7 @@ class Channel(models.Model):
         ordering = ["name"]
 
     def __str__(self):
-        return f"{self.name} ({self.kind})"
+        return isolate(self.name)   # data wherever Wagtail shows it (headers, breadcrumbs, history), in either direction
 
 
 class MessageTemplate(models.Model):
@@ -171,8 +174,8 @@ class MessageTemplate(models.Model):
 
     key = models.SlugField(max_length=150)
     pack = models.CharField(max_length=100, blank=True, db_index=True)
-    channel_kind = models.CharField(max_length=32, blank=True, help_text="Empty: any channel")
-    locale = models.CharField(max_length=16, blank=True, help_text="Empty: the default for every locale")
+    channel_kind = models.CharField(max_length=32, blank=True, help_text=gettext_lazy("Empty: any channel"))
+    locale = models.CharField(max_length=16, blank=True, help_text=gettext_lazy("Empty: the default for every locale"))
     subject = models.CharField(max_length=255, blank=True)
     body = models.TextField()
     html_body = models.TextField(blank=True)
@@ -201,7 +204,7 @@ class RulePack(models.Model):
                               help_text="The pack's own caps, quiet hours and keep-in-touch (docs/rule-packs.md)")
     holdout_percent = models.PositiveSmallIntegerField(
         default=0, validators=[MaxValueValidator(50)],
-        help_text="Customers held out of this pack's marketing sends (0–50 %), to measure what it earns")
+        help_text=gettext_lazy("Customers held out of this pack's marketing sends (0–50 %), to measure what it earns"))
     cart_abandonment = models.CharField(max_length=16, blank=True,
                                         help_text="'checkout': the pack asks for one abandonment per open checkout")
     source = models.TextField(blank=True, help_text="The pack document as imported")
@@ -237,9 +240,9 @@ class Rule(DraftStateMixin, RevisionMixin, models.Model):
     split_winners = models.JSONField(default=dict, blank=True, editable=False,
                                      help_text="A/B splits decided: split place → the branch everyone now takes")
     holdout_percent = models.PositiveSmallIntegerField(
-        default=0, verbose_name="Holdout (%)", validators=[MaxValueValidator(50)],
-        help_text="Customers held out of this rule's marketing sends (0–50 %), to measure what it earns; "
-                  "0: the pack's holdout applies")
+        default=0, verbose_name=gettext_lazy("Holdout (%)"), validators=[MaxValueValidator(50)],
+        help_text=gettext_lazy("Customers held out of this rule's marketing sends (0–50 %), to measure what it "
+                               "earns; 0: the pack's holdout applies"))
     updated_at = models.DateTimeField(auto_now=True)
     _revisions = GenericRelation("wagtailcore.Revision", related_query_name="masa_rule")
 
@@ -255,7 +258,7 @@ class Rule(DraftStateMixin, RevisionMixin, models.Model):
         ordering = ["pack", "rule_id"]
 
     def __str__(self):
-        return self.title or self.rule_id
+        return isolate(self.title or self.rule_id)   # kept in its revisions: Wagtail's headers show it
 
     def with_content_json(self, content):
         obj = super().with_content_json(content)
@@ -275,12 +278,17 @@ class Rule(DraftStateMixin, RevisionMixin, models.Model):
 
 
 class CustomerNote(models.Model):
-    """A note staff wrote on a customer's timeline."""
+    """A note staff wrote on a customer's timeline, optionally with a reminder to one staff member
+    (shown on their dashboard from ``remind_at`` until they mark it done)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     text = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    remind = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="masa_reminders", help_text="Who is reminded")
+    remind_at = models.DateTimeField(null=True, blank=True, help_text="When the reminder shows")
+    reminder_done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -308,11 +316,11 @@ class ScheduledAction(models.Model):
     """A step to perform at ``due_at``; its guard is re-checked then."""
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        CLAIMED = "claimed"
-        DONE = "done"
-        CANCELLED = "cancelled"
-        FAILED = "failed"
+        PENDING = "pending", gettext_lazy("Pending")
+        CLAIMED = "claimed", gettext_lazy("Claimed")
+        DONE = "done", gettext_lazy("Done")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
+        FAILED = "failed", gettext_lazy("Failed")
 
     idempotency_key = models.CharField(max_length=255, unique=True)
     firing = models.ForeignKey(RuleFiring, null=True, blank=True, on_delete=models.CASCADE, related_name="actions")
@@ -360,12 +368,12 @@ class Delivery(models.Model):
     """One message to one customer: the exact content sent and what became of it."""
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        SENT = "sent"
-        DELIVERED = "delivered"
-        BOUNCED = "bounced"
-        FAILED = "failed"
-        DEAD = "dead"
+        PENDING = "pending", gettext_lazy("Pending")
+        SENT = "sent", gettext_lazy("Sent")
+        DELIVERED = "delivered", gettext_lazy("Delivered")
+        BOUNCED = "bounced", gettext_lazy("Bounced")
+        FAILED = "failed", gettext_lazy("Failed")
+        DEAD = "dead", gettext_lazy("Dead")
 
     # Handed to the provider (what it said later does not make it unsent).
     SENT_STATUSES = (Status.SENT, Status.DELIVERED, Status.BOUNCED)
@@ -389,7 +397,7 @@ class Delivery(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name_plural = "deliveries"
+        verbose_name_plural = gettext_lazy("deliveries")
 
     def save(self, *args, **kwargs):
         if not self.public_id:
@@ -421,9 +429,9 @@ class SaleorApp(models.Model):
     """
 
     class Status(models.TextChoices):
-        INSTALLED = "installed"
-        UNINSTALLED = "uninstalled"
-        TOKEN_REJECTED = "token_rejected", "Token rejected"
+        INSTALLED = "installed", gettext_lazy("Installed")
+        UNINSTALLED = "uninstalled", gettext_lazy("Uninstalled")
+        TOKEN_REJECTED = "token_rejected", gettext_lazy("Token rejected")
 
     domain = models.CharField(max_length=255, help_text="What Saleor sends as Saleor-Domain")
     api_url = models.URLField(unique=True, help_text="The store's GraphQL API")
@@ -436,7 +444,7 @@ class SaleorApp(models.Model):
 
     class Meta:
         ordering = ["domain"]
-        verbose_name = "Saleor store"
+        verbose_name = gettext_lazy("Saleor store")
 
     def __str__(self):
         return f"{self.domain} ({self.get_status_display()})"
@@ -480,9 +488,9 @@ class Broadcast(models.Model):
     applied when it falls due, never a scan of customers at send time."""
 
     class Status(models.TextChoices):
-        FANNING_OUT = "fanning_out", "Reaching customers"
-        SCHEDULED = "scheduled", "Scheduled for every customer"
-        CANCELLED = "cancelled", "Cancelled"
+        FANNING_OUT = "fanning_out", gettext_lazy("Reaching customers")
+        SCHEDULED = "scheduled", gettext_lazy("Scheduled for every customer")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
     rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="broadcasts")
     send_at = models.DateTimeField(help_text="When the messages go (now, or a later date)")
@@ -514,16 +522,16 @@ class Job(models.Model):
     its progress, the outcome to read later, and a cancel the work checks between steps."""
 
     class Kind(models.TextChoices):
-        SIMULATE = "simulate", "Simulate a rule"
-        BACKFILL = "backfill", "Backfill a rule"
-        UPGRADE = "upgrade", "Upgrade a pack"
+        SIMULATE = "simulate", gettext_lazy("Simulate a rule")
+        BACKFILL = "backfill", gettext_lazy("Backfill a rule")
+        UPGRADE = "upgrade", gettext_lazy("Upgrade a pack")
 
     class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        DONE = "done"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
+        QUEUED = "queued", gettext_lazy("Queued")
+        RUNNING = "running", gettext_lazy("Running")
+        DONE = "done", gettext_lazy("Done")
+        FAILED = "failed", gettext_lazy("Failed")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     title = models.CharField(max_length=255)
@@ -557,3 +565,19 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED)
+
+
+# What Wagtail calls these models ("Add rule", "Edit channel", the breadcrumbs), in the admin's
+# language. Set on ``_meta`` rather than in ``Meta`` so that the migrations' state (which records a
+# ``Meta.verbose_name``) stays as it is: these are words on a screen, not a schema.
+for _model, _singular, _plural in (
+    (Rule, gettext_lazy("rule"), gettext_lazy("rules")),
+    (RulePack, gettext_lazy("rule pack"), gettext_lazy("rule packs")),
+    (MessageTemplate, gettext_lazy("message template"), gettext_lazy("message templates")),
+    (Channel, gettext_lazy("channel"), gettext_lazy("channels")),
+    (Customer, gettext_lazy("customer"), gettext_lazy("customers")),
+    (Broadcast, gettext_lazy("broadcast"), gettext_lazy("broadcasts")),
+    (Job, gettext_lazy("background job"), gettext_lazy("background jobs")),
+):
+    _model._meta.verbose_name, _model._meta.verbose_name_plural = _singular, _plural
+del _model, _singular, _plural

@@ -7,7 +7,8 @@ the evaluation, a reversal, a cart, a split's winner or a cancelled broadcast ma
   NOTHING RETURNING id``, its column list the model's (``sql.insert_shape``): each row gets its id,
   and a key scheduled before keeps its row as it is (this one gets none). A row may be written
   cancelled already (a later event of the same delivery voided it), with its reason;
-- ``schedule_plan`` is both (an await's branch); ``cancel``, ``restore``, ``move`` and ``complete``
+- ``schedule_plan`` is both (an await's branch); ``write_claimed`` one action staff perform at
+  once (a personal message); ``cancel``, ``restore``, ``move`` and ``complete``
   change pending actions.
 
 The evaluation (``rules.batch``) collects its rows and writes them with ``write`` at the end of a
@@ -70,6 +71,15 @@ def write(rows: list[ScheduledAction]) -> None:
         ids = {key: pk for pk, key in cursor.fetchall()}
     for row in rows:
         row.pk = ids.pop(row.idempotency_key, None)
+
+
+def write_claimed(row: ScheduledAction, at: datetime) -> ScheduledAction:
+    """An action staff have performed at once (a personal message): written already claimed, for
+    ``due.dispatch`` to perform now, with every check a send has."""
+    row.status = Status.CLAIMED
+    write([row])
+    ScheduledAction.objects.filter(pk=row.pk).update(claimed_at=at)
+    return row
 
 
 def schedule_plan(plan: list[PlannedAction], *, rule: Rule, firing: RuleFiring | None, customer: Customer,

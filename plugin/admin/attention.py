@@ -22,53 +22,68 @@ SKIPPED_WINDOW = timedelta(days=7)
 # code → (what happened, what to do). Codes are those of signals.saleor_webhook.Rejection and
 # saleor.installation.InstallRefused (``install_`` + code).
 ADVICE = {
-    "bad_signature": ("The signature does not match the body.",
-                      "Someone sent a forged or altered request, or a proxy rewrites bodies. If it comes from your "
-                      "store's address, make sure nothing between Saleor and Masa changes the request."),
-    "unknown_key": ("Signed with a key the store does not publish.",
-                    "Usually a key rotation in Saleor: Masa fetches the new keys by itself. If it lasts, check the "
-                    "store's API address under Saleor stores."),
-    "malformed_signature": ("The signature header is not a Saleor signature.",
-                            "Not sent by Saleor. Nothing to do unless it comes from your store."),
-    "missing_signature": ("No signature.", "Not sent by Saleor (Saleor signs every webhook). Nothing to do."),
-    "unknown_domain": ("From a store Masa does not know.",
-                       "If it is your store, install Masa in it (Saleor stores) or list it in "
-                       "MASA['SALEOR_STORES']. Otherwise someone is probing the endpoint: nothing to do."),
-    "api_url_mismatch": ("The store's API address differs from the one installed.",
-                         "The store moved or has two addresses: reinstall Masa in it from Saleor stores."),
-    "missing_api_url": ("No store API address.", "Not sent by Saleor 3.x. Nothing to do."),
-    "too_old": ("Sent too long ago (MASA['WEBHOOK_MAX_AGE']).",
-                "Saleor retried an old delivery, or a clock is wrong. Check the server clocks (NTP); if Masa was "
-                "down, the events may be missing: backfill from the store."),
-    "issued_in_future": ("Dated in the future.", "A clock is wrong: check the server clocks (NTP)."),
-    "missing_issued_at": ("No date in the body.", "The subscription query lacks issuedAt: reinstall the App."),
-    "missing_typename": ("No event type in the body.", "The subscription query lacks __typename: reinstall the App."),
-    "event_mismatch": ("The body is another event than its header says.",
-                       "The App's subscriptions are out of date: reinstall the App."),
-    "missing_event": ("No Saleor-Event header.", "Not sent by Saleor. Nothing to do."),
-    "missing_domain": ("No Saleor-Domain header.", "Not sent by Saleor. Nothing to do."),
-    "unknown_event": ("An event Masa does not subscribe to.",
-                      "A webhook in the store points at Masa for an event it does not read: remove that webhook "
-                      "in the Saleor dashboard or reinstall the App."),
-    "too_large": ("The body is too large.",
-                  "An order with very many lines, or abuse. Raise MASA['MAX_WEBHOOK_BYTES'] if orders are this big."),
-    "unsupported_content_type": ("Not JSON.", "Not sent by Saleor. Nothing to do."),
-    "invalid_json": ("The body is not valid JSON.", "Not sent by Saleor, or cut short on the way."),
-    "too_deep": ("The body is nested too deeply.", "Abuse: nothing to do; the sender is rate limited."),
-    "wrong_shape": ("The body is not shaped as Masa's subscription query.",
-                    "The App's subscription queries are out of date or the store runs another Saleor version: "
-                    "reinstall the App; if it lasts, report it with the reason below."),
-    "keys_unavailable": ("The store's signing keys could not be fetched.",
-                         "The store was unreachable from Masa. Saleor retries: check the store's API address and "
-                         "the network; nothing is lost while Saleor retries."),
-    "install_missing_token": ("An install request without a token.", "Not sent by Saleor. Nothing to do."),
-    "install_store_not_allowed": ("An install from a store not allowed.",
-                                  "Add the store's API address to MASA['SALEOR_APP_API_URLS'] and install again."),
-    "install_token_not_accepted": ("The store did not accept the App token.",
-                                   "Install again from the Saleor dashboard."),
-    "install_invalid_json": ("An install request that is not JSON.", "Not sent by Saleor. Nothing to do."),
+    "bad_signature": (gettext_lazy("The signature does not match the body."),
+                      gettext_lazy("Someone sent a forged or altered request, or a proxy rewrites bodies. If it comes "
+                                   "from your store's address, make sure nothing between Saleor and Masa changes the "
+                                   "request.")),
+    "unknown_key": (gettext_lazy("Signed with a key the store does not publish."),
+                    gettext_lazy("Usually a key rotation in Saleor: Masa fetches the new keys by itself. If it lasts, "
+                                 "check the store's API address under Saleor stores.")),
+    "malformed_signature": (gettext_lazy("The signature header is not a Saleor signature."),
+                            gettext_lazy("Not sent by Saleor. Nothing to do unless it comes from your store.")),
+    "missing_signature": (gettext_lazy("No signature."),
+                          gettext_lazy("Not sent by Saleor (Saleor signs every webhook). Nothing to do.")),
+    "unknown_domain": (gettext_lazy("From a store Masa does not know."),
+                       gettext_lazy("If it is your store, install Masa in it (Saleor stores) or list it in "
+                                    "MASA['SALEOR_STORES']. Otherwise someone is probing the endpoint: nothing to do.")),
+    "api_url_mismatch": (gettext_lazy("The store's API address differs from the one installed."),
+                         gettext_lazy("The store moved or has two addresses: reinstall Masa in it from Saleor stores.")),
+    "missing_api_url": (gettext_lazy("No store API address."),
+                        gettext_lazy("Not sent by Saleor 3.x. Nothing to do.")),
+    "too_old": (gettext_lazy("Sent too long ago (MASA['WEBHOOK_MAX_AGE'])."),
+                gettext_lazy("Saleor retried an old delivery, or a clock is wrong. Check the server clocks (NTP); if "
+                             "Masa was down, the events may be missing: backfill from the store.")),
+    "issued_in_future": (gettext_lazy("Dated in the future."),
+                         gettext_lazy("A clock is wrong: check the server clocks (NTP).")),
+    "missing_issued_at": (gettext_lazy("No date in the body."),
+                          gettext_lazy("The subscription query lacks issuedAt: reinstall the App.")),
+    "missing_typename": (gettext_lazy("No event type in the body."),
+                         gettext_lazy("The subscription query lacks __typename: reinstall the App.")),
+    "event_mismatch": (gettext_lazy("The body is another event than its header says."),
+                       gettext_lazy("The App's subscriptions are out of date: reinstall the App.")),
+    "missing_event": (gettext_lazy("No Saleor-Event header."),
+                      gettext_lazy("Not sent by Saleor. Nothing to do.")),
+    "missing_domain": (gettext_lazy("No Saleor-Domain header."),
+                       gettext_lazy("Not sent by Saleor. Nothing to do.")),
+    "unknown_event": (gettext_lazy("An event Masa does not subscribe to."),
+                      gettext_lazy("A webhook in the store points at Masa for an event it does not read: remove that "
+                                   "webhook in the Saleor dashboard or reinstall the App.")),
+    "too_large": (gettext_lazy("The body is too large."),
+                  gettext_lazy("An order with very many lines, or abuse. Raise MASA['MAX_WEBHOOK_BYTES'] if orders are"
+                               " this big.")),
+    "unsupported_content_type": (gettext_lazy("Not JSON."),
+                                 gettext_lazy("Not sent by Saleor. Nothing to do.")),
+    "invalid_json": (gettext_lazy("The body is not valid JSON."),
+                     gettext_lazy("Not sent by Saleor, or cut short on the way.")),
+    "too_deep": (gettext_lazy("The body is nested too deeply."),
+                 gettext_lazy("Abuse: nothing to do; the sender is rate limited.")),
+    "wrong_shape": (gettext_lazy("The body is not shaped as Masa's subscription query."),
+                    gettext_lazy("The App's subscription queries are out of date or the store runs another Saleor "
+                                 "version: reinstall the App; if it lasts, report it with the reason below.")),
+    "keys_unavailable": (gettext_lazy("The store's signing keys could not be fetched."),
+                         gettext_lazy("The store was unreachable from Masa. Saleor retries: check the store's API "
+                                      "address and the network; nothing is lost while Saleor retries.")),
+    "install_missing_token": (gettext_lazy("An install request without a token."),
+                              gettext_lazy("Not sent by Saleor. Nothing to do.")),
+    "install_store_not_allowed": (gettext_lazy("An install from a store not allowed."),
+                                  gettext_lazy("Add the store's API address to MASA['SALEOR_APP_API_URLS'] and install"
+                                               " again.")),
+    "install_token_not_accepted": (gettext_lazy("The store did not accept the App token."),
+                                   gettext_lazy("Install again from the Saleor dashboard.")),
+    "install_invalid_json": (gettext_lazy("An install request that is not JSON."),
+                             gettext_lazy("Not sent by Saleor. Nothing to do.")),
 }
-UNKNOWN = ("Refused.", "See the reason below.")
+UNKNOWN = (gettext_lazy("Refused."), gettext_lazy("See the reason below."))
 
 
 @dataclass
@@ -88,13 +103,15 @@ class Attention:
 
     def parts(self) -> list[tuple[int, str]]:
         """The non-zero counts with what they count, as the home panel lists them."""
-        return [(count, ngettext(one, many, count)) for count, one, many in [
-            (self.failed_events, "event failed evaluation", "events failed evaluation"),
-            (self.failed_actions, "action failed", "actions failed"),
-            (self.skipped_sends, "message not sent: customer details missing (7 days)",
-             "messages not sent: customer details missing (7 days)"),
-            (self.unread_webhooks, "webhook stored but not read", "webhooks stored but not read"),
-            (self.open_circuits, "channel paused after failures", "channels paused after failures"),
+        return [(count, words) for count, words in [
+            (self.failed_events, ngettext("event failed evaluation", "events failed evaluation", self.failed_events)),
+            (self.failed_actions, ngettext("action failed", "actions failed", self.failed_actions)),
+            (self.skipped_sends, ngettext("message not sent: customer details missing (7 days)",
+                                          "messages not sent: customer details missing (7 days)", self.skipped_sends)),
+            (self.unread_webhooks, ngettext("store update received but not read", "store updates received but not read",
+                                            self.unread_webhooks)),
+            (self.open_circuits, ngettext("channel paused after failures", "channels paused after failures",
+                                          self.open_circuits)),
         ] if count]
 
 
@@ -176,6 +193,7 @@ class SkipRule:
     title: str
     count: int
     customers_url: str
+    rule_url: str = ""      # the rule's edit page: where "use email for this step" is done
 
 
 @dataclass
@@ -217,10 +235,11 @@ def skip_groups(now: datetime | None = None) -> list[SkipGroup]:
             rule = Rule.objects.filter(pk=row["rule_id"]).only("title", "rule_id").first()
             titles[row["rule_id"]] = (rule.title, rule.rule_id) if rule else (_("Masa"), "")
         title, rule_id = titles[row["rule_id"]]
+        rule_url = reverse("wagtailsnippets_masa_rule:edit", args=[row["rule_id"]]) if rule_id else ""
         url = (reverse("masa_customers") + "?" + urlencode({
             "rule": rule_id, "step": row["path"], "state": "skipped", "reason": reason_kind(row["cancel_reason"]),
             "since": since, "until": until})) if rule_id else ""
-        group.rules.append(SkipRule(title, row["n"], url))
+        group.rules.append(SkipRule(title, row["n"], url, rule_url))
     order = list(SKIPS)
     return sorted(groups.values(), key=lambda g: (-g.count, order.index(g.kind)))
 
@@ -315,7 +334,7 @@ def rejection_groups(now: datetime | None = None) -> list[RejectionGroup]:
         group.requests += repeats
         if group.last_seen_at is None or seen > group.last_seen_at:
             group.last_seen_at, group.example = seen, reason
-        group.domains.add(domain or "no domain")
+        group.domains.add(domain or _("no store named"))
         if address:
             group.addresses.add(address)
     return sorted(groups.values(), key=lambda g: (-g.requests, g.code))

@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.snippets.views.chooser import SnippetChooserViewSet
@@ -33,7 +35,7 @@ class MasaPage(WagtailAdminTemplateMixin, TemplateView):
 
     def get_breadcrumbs_items(self):
         above = [{"url": reverse(self.parent[1]), "label": self.parent[0]}] if self.parent else []
-        return [{"url": reverse_lazy("wagtailadmin_home"), "label": "Home"}, *above,
+        return [{"url": reverse_lazy("wagtailadmin_home"), "label": _("Home")}, *above,
                 {"url": "", "label": self.get_page_title()}]
 
 
@@ -96,13 +98,13 @@ def safe_next(request, fallback: str) -> str:
 class DaysForm(forms.Form):
     """A period of whole days, as the admin's pages ask for one."""
 
-    since = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=gettext_lazy("To (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("since") and cleaned.get("until") and cleaned["since"] > cleaned["until"]:
-            raise forms.ValidationError("the period ends before it starts")
+            raise forms.ValidationError(_("the period ends before it starts"))
         return cleaned
 
 

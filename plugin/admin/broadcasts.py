@@ -7,26 +7,31 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from wagtail.log_actions import log
 
 from ..models import Broadcast, Customer, Rule
 from ..rules.broadcast import BroadcastError, cancel_broadcast, progress, start_broadcast
 from .base import AdminPage, MasaPage
+from ..bidi import isolate
 
 
 class BroadcastForm(forms.Form):
-    when = forms.ChoiceField(choices=[("now", "Now"), ("later", "At a date")], widget=forms.RadioSelect, initial="now")
-    send_at = forms.DateTimeField(required=False, label="Date and time (the site's time zone)",
+    when = forms.ChoiceField(choices=[("now", gettext_lazy("Now")), ("later", gettext_lazy("At a date"))],
+                             widget=forms.RadioSelect, initial="now", label=gettext_lazy("When"))
+    send_at = forms.DateTimeField(required=False, label=gettext_lazy("Date and time (the site's time zone)"),
                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    confirm = forms.BooleanField(label="I understand this schedules real messages to every customer the rule selects")
+    confirm = forms.BooleanField(label=gettext_lazy("I understand this schedules real messages to every customer "
+                                                    "the rule selects"))
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("when") == "later":
             if not cleaned.get("send_at"):
-                self.add_error("send_at", "Choose when the messages go.")
+                self.add_error("send_at", _("Choose when the messages go."))
             elif cleaned["send_at"] <= timezone.now():
-                self.add_error("send_at", "Choose a time in the future, or send now.")
+                self.add_error("send_at", _("Choose a time in the future, or send now."))
         return cleaned
 
 
@@ -34,9 +39,10 @@ class RuleBroadcastView(MasaPage):
     template_name = "masa/admin/rule_broadcast.html"
     permission = "change_rule"
     object_model, object_name = Rule, "rule"
+    parent = (gettext_lazy("Broadcasts"), "masa_broadcasts")
 
     def get_page_title(self):
-        return f"Broadcast: {self.rule}"
+        return _("Broadcast: %(rule)s") % {"rule": isolate(self.rule)}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -56,14 +62,16 @@ class RuleBroadcastView(MasaPage):
             return redirect("masa_rule_broadcast", pk=self.rule.pk)
         log(instance=self.rule, action="masa.rule.broadcast", user=request.user,
             data={"broadcast": broadcast.pk, "send_at": broadcast.send_at.isoformat()})
-        messages.success(request, f"Broadcast started: Masa is reaching the shop's {broadcast.customers_total} "
-                                  f"customers; follow it here.")
+        messages.success(request, ngettext(
+            "Broadcast started: Masa is reaching the shop's %(count)s customer; follow it here.",
+            "Broadcast started: Masa is reaching the shop's %(count)s customers; follow it here.",
+            broadcast.customers_total) % {"count": broadcast.customers_total})
         return redirect("masa_broadcasts")
 
 
 class BroadcastListView(MasaPage):
     template_name = "masa/admin/broadcasts.html"
-    page_title = "Broadcasts"
+    page_title = gettext_lazy("Broadcasts")
 
     def get_page_title(self):
         return self.page_title
@@ -83,14 +91,15 @@ def cancel_view(request, pk):
     cancelled = cancel_broadcast(broadcast, by=request.user.get_username())
     log(instance=broadcast.rule, action="masa.broadcast.cancel", user=request.user,
         data={"broadcast": broadcast.pk, "cancelled": cancelled})
-    messages.success(request, f"Broadcast cancelled: {cancelled} message{'s' if cancelled != 1 else ''} "
-                              f"not sent yet will not go.")
+    messages.success(request, ngettext("Broadcast cancelled: %(count)s message not sent yet will not go.",
+                                       "Broadcast cancelled: %(count)s messages not sent yet will not go.",
+                                       cancelled) % {"count": cancelled})
     return redirect("masa_broadcasts")
 
 
 PAGES = [
     AdminPage("masa/rules/<int:pk>/broadcast/", RuleBroadcastView, name="masa_rule_broadcast"),
     AdminPage("masa/broadcasts/", BroadcastListView, name="masa_broadcasts",
-              menu_label="Broadcasts", menu_icon="mail", menu_order=540),
+              menu_label=gettext_lazy("Broadcasts"), menu_icon="mail", menu_order=540),
     AdminPage("masa/broadcasts/<int:pk>/cancel/", cancel_view, name="masa_broadcast_cancel", permission="change_rule"),
 ]

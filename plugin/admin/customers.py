@@ -1,4 +1,5 @@
-"""Customers in the Wagtail admin: search, and one page with a customer's whole journey."""
+"""Customers in the Wagtail admin: search, and one page per customer — their communication timeline
+(``timeline``), engagement (``engagement``), what comes next, and quick actions (``customer_actions``)."""
 from __future__ import annotations
 
 from django import forms
@@ -7,22 +8,29 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
 from .. import conf
 from ..actions import schedule
+from ..money import format_money
 from ..models import Customer, CustomerNote, Rule, SaleorApp, ScheduledAction
 from ..privacy import erase_customer
 from ..rehearsal import Busy
 from ..rules.manual import trigger_by_hand
 from ..stores import store_key
 from ..packs.forecast import forecast
-from ..reports.timeline import timeline, when
 from .journey_customers import step_filter
+from .customer_actions import (NoteForm, PersonalMessageForm, TagForm, add_note, add_tag, outcome_words,
+                               reachable_channels, send_personal, unsubscribe)
+from .engagement import engagement
+from .timeline import GROUPS, data, local_time, planned, story, their_time
 from .wording import describer
 from .base import AdminPage, MasaPage
+from ..bidi import isolate
 
 
 def matching(query: str):
@@ -41,7 +49,7 @@ class CustomerIndexView(MasaPage):
     template_name = "masa/admin/customers.html"
     permission = "view_customer"
     header_icon = "user"
-    page_title = "Customers"
+    page_title = gettext_lazy("Customers")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -68,13 +76,18 @@ def _without_page(query) -> str:
     return kept.urlencode()
 
 
-class NoteForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, label="Add a note")
+class JourneyChoice(forms.ModelChoiceField):
+    """The live journeys by title, each isolated for right-to-left pages."""
+
+    def label_from_instance(self, obj):
+        return isolate(obj.title)
 
 
 class TriggerForm(forms.Form):
-    rule = forms.ModelChoiceField(queryset=Rule.objects.filter(enabled=True, live=True), label="Start a rule by hand",
-                                  help_text="Its steps run for this customer from now; sends are still re-checked.")
+    rule = JourneyChoice(queryset=Rule.objects.filter(enabled=True, live=True).order_by("title"),
+                         label=gettext_lazy("Journey"),
+                         help_text=gettext_lazy("Its steps run for this customer from now; each message "
+                                                "is still checked before it goes."))
 
 
 class CustomerTimelineView(MasaPage):
@@ -83,23 +96,41 @@ class CustomerTimelineView(MasaPage):
     header_icon = "user"
 
     object_model, object_name = Customer, "customer"
-    parent = ("Customers", "masa_customers")
+    parent = (gettext_lazy("Customers"), "masa_customers")
 
     def get_page_title(self):
-        return f"{self.customer.full_name or self.customer.email}"
+        return isolate(self.customer.full_name or self.customer.email)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         customer = self.customer
+        group = self.request.GET.get("show", "")
+        group = group if group in GROUPS else ""
+        months, peak = engagement(customer)
+        can_edit = user.has_perm("masa.change_customer")
+        waiting = (customer.actions.filter(status=ScheduledAction.Status.PENDING)
+                   .select_related("rule", "event", "customer").order_by("due_at"))
+        describe = describer()
         context.update(
-            customer=customer, entries=timeline(customer, describe=describer()),
+            customer=customer, lines=story(customer, describe, group), group=group,
+            show_store=bool(customer.store) and several_stores(),
+            customer_spent=format_money(customer.total_spent, customer.currency), email_isolated=data(customer.email),
             facts=sorted((customer.facts or {}).items()),
-            can_edit=user.has_perm("masa.change_customer"),
+            filters=[("", _("Everything")), ("messages", _("Messages")), ("orders", _("Orders")),
+                     ("journeys", _("Journeys"))],
+            months=months, peak=peak,
+            waiting=[{"action": action, "what": planned(action, describe), "when": their_time(action.due_at, customer),
+                      "rule": action.rule.title if action.rule else _("Masa")} for action in waiting],
+            can_edit=can_edit, can_note=user.has_perm("masa.add_customernote"),
             can_trigger=user.has_perm("masa.trigger_rule_customer"),
             can_erase=user.has_perm("masa.delete_customer"),
-            note_form=kwargs.get("note_form") or NoteForm(), trigger_form=kwargs.get("trigger_form") or TriggerForm(),
-            pending=customer.actions.filter(status=ScheduledAction.Status.PENDING).count(),
+            note_form=kwargs.get("note_form") or NoteForm(),
+            trigger_form=kwargs.get("trigger_form") or TriggerForm(),
+            tag_form=kwargs.get("tag_form") or TagForm(),
+            message_form=kwargs.get("message_form") or PersonalMessageForm(customer=customer),
+            reachable=reachable_channels(customer),
+            reminders=customer.notes.filter(remind__isnull=False, reminder_done_at=None).select_related("remind"),
             upcoming=self.upcoming() if self.request.GET.get("next") else None,
         )
         return context
@@ -113,57 +144,108 @@ class CustomerTimelineView(MasaPage):
             messages.warning(self.request, _("The next 90 days cannot be shown now: another simulation or forecast "
                                              "is playing, and only one runs at a time. Try again in a minute."))
             return None
-        return [{**vars(item), "when": when(item.at, self.customer)} for item in ahead]
+        return [{**vars(item), "when": their_time(item.at, self.customer)} for item in ahead]
 
     def post(self, request, *args, **kwargs):
-        handler = {"note": self._note, "cancel": self._cancel, "trigger": self._trigger,
-                   "erase": self._erase}.get(request.POST.get("do"))
+        handler = {"note": self._note, "cancel": self._cancel, "trigger": self._trigger, "erase": self._erase,
+                   "tag": self._tag, "message": self._message, "unsubscribe": self._unsubscribe,
+                   "reminder_done": self._reminder_done}.get(request.POST.get("do"))
         if handler is None:
             return redirect("masa_customer", pk=self.customer.pk)
         return handler(request)
 
-    def _note(self, request):
-        if not request.user.has_perm("masa.add_customernote"):
+    def _back(self):
+        return redirect("masa_customer", pk=self.customer.pk)
+
+    def _require(self, request, permission: str) -> None:
+        if not request.user.has_perm(permission):
             raise PermissionDenied
+
+    def _note(self, request):
+        self._require(request, "masa.add_customernote")
         form = NoteForm(request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(note_form=form))
-        CustomerNote.objects.create(customer=self.customer, author=request.user, text=form.cleaned_data["text"])
-        messages.success(request, "Note added.")
-        return redirect("masa_customer", pk=self.customer.pk)
+        note = add_note(self.customer, request.user, form)
+        if note.remind_id:
+            messages.success(request, _("Note added. %(name)s will be reminded on %(when)s.")
+                             % {"name": note.remind.get_username(), "when": local_time(note.remind_at)})
+        else:
+            messages.success(request, _("Note added."))
+        return self._back()
+
+    def _reminder_done(self, request):
+        note = get_object_or_404(CustomerNote, pk=request.POST.get("note"), customer=self.customer)
+        if note.remind_id != request.user.pk and not request.user.has_perm("masa.change_customer"):
+            raise PermissionDenied
+        CustomerNote.objects.filter(pk=note.pk).update(reminder_done_at=timezone.now())
+        messages.success(request, _("Reminder marked done."))
+        return redirect(request.POST.get("next") if request.POST.get("next") == reverse("wagtailadmin_home")
+                        else reverse("masa_customer", args=[self.customer.pk]))
+
+    def _tag(self, request):
+        self._require(request, "masa.change_customer")
+        form = TagForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(tag_form=form))
+        tag = form.cleaned_data["tag"]
+        if add_tag(self.customer, tag):
+            log(instance=self.customer, action="masa.customer.tag", user=request.user, data={"tag": tag})
+            messages.success(request, _("Tag “%(tag)s” added.") % {"tag": tag})
+        else:
+            messages.info(request, _("The customer already has the tag “%(tag)s”.") % {"tag": tag})
+        return self._back()
+
+    def _message(self, request):
+        self._require(request, "masa.change_customer")
+        form = PersonalMessageForm(request.POST, customer=self.customer)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(message_form=form))
+        action = send_personal(self.customer, form, by=request.user.get_username())
+        log(instance=self.customer, action="masa.customer.message", user=request.user,
+            data={"channel": form.cleaned_data["channel"].name, "class": action.params.get("class"),
+                  "status": action.status})
+        level, text = outcome_words(action)
+        getattr(messages, level)(request, text)
+        return self._back()
+
+    def _unsubscribe(self, request):
+        self._require(request, "masa.change_customer")
+        unsubscribe(self.customer, by=request.user.get_username())
+        log(instance=self.customer, action="masa.customer.unsubscribe", user=request.user, data={})
+        messages.success(request, _("Recorded: this customer gets no more marketing messages. Service messages "
+                                    "about their orders still go."))
+        return self._back()
 
     def _cancel(self, request):
-        if not request.user.has_perm("masa.change_customer"):
-            raise PermissionDenied
+        self._require(request, "masa.change_customer")
         action = get_object_or_404(ScheduledAction, pk=request.POST.get("action"), customer=self.customer)
         cancelled = schedule.cancel(ScheduledAction.objects.filter(pk=action.pk),
                                     f"cancelled by {request.user.get_username()}", timezone.now())
         if cancelled:
             log(instance=self.customer, action="masa.action.cancel", user=request.user,
                 data={"action": action.pk, "kind": action.kind, "template": action.params.get("template", "")})
-            messages.success(request, f"Cancelled: {describer()(action)}.")
+            messages.success(request, _("Cancelled: %(what)s.") % {"what": planned(action, describer())})
         else:
-            messages.warning(request, "That action is no longer pending.")
-        return redirect("masa_customer", pk=self.customer.pk)
+            messages.warning(request, _("That step is no longer waiting."))
+        return self._back()
 
     def _trigger(self, request):
-        if not request.user.has_perm("masa.trigger_rule_customer"):
-            raise PermissionDenied
+        self._require(request, "masa.trigger_rule_customer")
         form = TriggerForm(request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(trigger_form=form))
         rule = form.cleaned_data["rule"]
         trigger_by_hand(self.customer, rule, by=request.user.get_username())
         log(instance=self.customer, action="masa.rule.trigger", user=request.user, data={"rule": rule.rule_id})
-        messages.success(request, f"Rule “{rule}” started for {self.customer.email}.")
-        return redirect("masa_customer", pk=self.customer.pk)
+        messages.success(request, _("“%(rule)s” started for this customer.") % {"rule": rule.title})
+        return self._back()
 
     def _erase(self, request):
-        if not request.user.has_perm("masa.delete_customer"):
-            raise PermissionDenied
+        self._require(request, "masa.delete_customer")
         if request.POST.get("confirm_email", "").strip().lower() != self.customer.email.lower():
             messages.error(request, _("Type the customer's email address to confirm the erasure: nothing was erased."))
-            return redirect("masa_customer", pk=self.customer.pk)
+            return self._back()
         erased = erase_customer(self.customer, user=request.user)
         messages.success(request, _("Customer #{number} erased: {events} events, {messages} messages, {notes} notes.")
                          .format(number=erased.customer_id, events=erased.events, messages=erased.messages,

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from ..models import Delivery, InboundDelivery, ScheduledAction, StoreEvent
 from ..tasks import enqueue_evaluation
@@ -25,7 +25,7 @@ from .wording import describer
 class FailuresView(MasaPage):
     template_name = "masa/admin/failures.html"
     header_icon = "warning"
-    page_title = "Needs attention"
+    page_title = gettext_lazy("Needs attention")
 
     def get_page_title(self):
         return _("Needs attention (%(count)s)") % {"count": self.counts.total}
@@ -108,4 +108,4 @@ class FailuresView(MasaPage):
 
 
 PAGES = [AdminPage("masa/failures/", FailuresView, name="masa_failures",
-                   menu_label="Needs attention", menu_icon="warning", menu_order=550)]
+                   menu_label=gettext_lazy("Needs attention"), menu_icon="warning", menu_order=550)]

@@ -1,11 +1,11 @@
-"""A rule, or a whole pack, drawn as a journey (server-drawn SVG, no front-end build): the trigger,
-then each step in order — waits, checks, sends and effects, a wait for an event with its two
-branches indented — and on each step its live numbers, each a link to the customers behind it.
-A pack's page also draws how its rules chain: a fact or event one rule sets that starts another.
-"""
+"""A rule, or a whole pack, drawn as a journey in HTML boxes whose text wraps in either direction:
+the trigger, then each step in order — waits, checks, sends and effects — and under a step that
+branches (an A/B split, a wait for an event) its branches side by side as alternatives; on each
+step its live numbers, each a link to the customers behind it. A pack's page folds each rule into
+a line with its key figures, and says which rule starts which (a fact or event one sets that
+starts another)."""
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlencode
@@ -14,9 +14,11 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
-from wagtail.log_actions import log
 from django.urls import reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from wagtail.log_actions import log
 
 from ..models import Rule, RulePack
 from ..reports.incremental import incremental_results, split_results
@@ -26,52 +28,85 @@ from ..rules.splits import choose_winner
 from ..rules.steps import STEPS
 from ..rules.wording import condition_phrase, fact_name
 from .base import AdminPage, DaysForm, MasaPage, day_range, last_days
+from ..bidi import isolate
+from .journey_words import count, more_customers_needed, reason_words, said, version_name
 from .preview import preview_url
-
-WIDTH, BOX, INDENT, LINE, GAP, CHARS = 760, 470, 36, 16, 18, 66
+from .result_words import holdout_says, split_says
 
 
 @dataclass
-class Chip:
+class Figure:
+    """A number on a step and what it counts, linking to its customers; without a number, a link."""
+
     label: str
-    count: int | str
+    number: int | str | None = None
     url: str = ""
 
+    @property
+    def shown(self) -> str:
+        return count(self.number)
+
 
 @dataclass
-class Node:
+class Box:
+    """One step: its label ("Wait", "Send"), its words, its figures and, when it branches, the
+    branches drawn side by side under it (``kind``: the step kind, a style hook never shown)."""
+
     label: str
     text: str
-    depth: int = 0
-    chips: list = field(default_factory=list)
-    x: float = 0
-    y: float = 0
-    lines: list = field(default_factory=list)
+    kind: str = ""
+    figures: list = field(default_factory=list)
+    paths: list = field(default_factory=list)
+    split: object = None     # reports.incremental.SplitResult of an A/B split
+    says: dict = field(default_factory=dict)   # what the split says so far (result_words.split_says)
+
+
+@dataclass
+class Path:
+    """A branch: its label ("Version A — 50 %", "If it comes"), its steps, and for an A/B
+    version its name, its customers so far and whether it won or lost."""
+
+    label: str
+    boxes: list
+    version: str = ""
+    group: object = None
+    won: bool = False
+    lost: bool = False
 
     @property
-    def height(self) -> int:
-        return max(30 + LINE * len(self.lines), 12 + LINE * len(self.chips))
-
-    @property
-    def width(self) -> int:
-        return BOX - self.depth * INDENT
-
-    def chip_rows(self) -> list[dict]:
-        return [{"chip": chip, "y": self.y + 20 + LINE * index} for index, chip in enumerate(self.chips)]
-
-    def text_rows(self) -> list[dict]:
-        return [{"text": line, "y": self.y + 38 + LINE * index} for index, line in enumerate(self.lines)]
+    def version_name(self) -> str:
+        return version_name(self.version)
 
 
 @dataclass
 class Drawing:
     rule: Rule
-    nodes: list
-    width: int = WIDTH
-    height: int = 0
-    arrows: list = field(default_factory=list)
+    title: str
+    boxes: list
+    started: int = 0
+    waiting: int = 0
+    sent: int = 0
+    starts: list = field(default_factory=list)      # Other: the rules this one starts
+    started_by: list = field(default_factory=list)  # Other: the rules that start this one
     incremental: object = None    # reports.incremental.Incremental of its rule or pack, if held out
-    splits: list = field(default_factory=list)   # reports.incremental.SplitResult of each A/B split
+
+    @property
+    def holdout(self) -> dict:
+        """What its holdout says so far (``result_words.holdout_says``), if it has one."""
+        return holdout_says(self.incremental) if self.incremental else {}
+
+    @property
+    def shown(self) -> dict:
+        """Its key figures as the page's language writes them."""
+        return {"started": count(self.started), "waiting": count(self.waiting), "sent": count(self.sent)}
+
+
+@dataclass
+class Other:
+    """Another rule of the pack, by its title, and where its journey is."""
+
+    title: str
+    url: str
 
 
 def _single(step) -> tuple[str | None, object]:
@@ -97,12 +132,17 @@ def started_by(trigger: dict) -> str:
 
 
 class Journey:
-    """Builds the drawing of one rule from its definition and the counts of its steps."""
+    """Builds the drawing of one rule from its definition and the counts of its steps; ``link``
+    makes the address of another rule of the pack (its fold on the pack's page, else its page)."""
 
-    def __init__(self, rule: Rule, words: Words, counts: JourneyCounts, period: dict, links: "Links"):
+    def __init__(self, rule: Rule, words: Words, counts: JourneyCounts, period: dict, links: "Links",
+                 splits: list = (), link=None):
+        """``splits``: the rule's A/B splits' results so far (``reports.incremental.split_results``)."""
         self.rule, self.words, self.counts, self.period = rule, words, counts, period
         self.chains, self.setters = links.starts, links.set_by
-        self.nodes: list[Node] = []
+        self.splits = {split.at: split for split in splits}
+        self.rule_link = link or (lambda other: reverse("masa_rule_journey", args=[other.rule_id]))
+        self.starts: dict[int, Rule] = {}
 
     def link(self, path: str, state: str, reason: str = "") -> str:
         query = {"rule": self.rule.rule_id, "step": path, "state": state, **self.period}
@@ -117,16 +157,27 @@ class Journey:
         conditions = [condition_phrase(c, self.words) for c in definition.get("conditions") or []]
         if conditions:
             when = self.words.say(_("{when}, if {conditions}"), when=when, conditions=self.words.join(conditions))
-        start = Node(_("When"), str(when), chips=[Chip(_("started"), self.counts.started.get(self.rule.rule_id, 0),
-                                                       self.link("", "started"))])
-        start.chips += [Chip(_("started by {rule}").format(rule=setter.title), "←", f"#rule-{setter.rule_id}")
-                        for setter in self.setters.get(started_by(trigger), []) if setter.pk != self.rule.pk]
-        self.nodes.append(start)
-        self.steps(definition.get("steps") or [], "steps", 0)
-        return layout(self.rule, self.nodes)
+        started = self.counts.started.get(self.rule.rule_id, 0)
+        setters = [setter for setter in self.setters.get(started_by(trigger), []) if setter.pk != self.rule.pk]
+        start = Box(_("When"), when, "trigger", [Figure(_("started"), started, self.link("", "started"))])
+        start.figures += [Figure(format_html(_("started by {rule}"), rule=self.title_html(setter)), None,
+                                 self.rule_link(setter)) for setter in setters]
+        boxes = [start, *self.steps(definition.get("steps") or [], "steps")]
+        mine = [counts for (rule_id, _path), counts in self.counts.steps.items() if rule_id == self.rule.rule_id]
+        return Drawing(self.rule, said(self.rule.title, self.words), boxes, started=started,
+                       waiting=sum(counts.waiting for counts in mine), sent=sum(counts.sent for counts in mine),
+                       starts=[self.other(rule) for rule in self.starts.values()],
+                       started_by=[self.other(rule) for rule in setters])
 
-    def steps(self, steps: list, prefix: str, depth: int) -> None:
-        wait_node = check_node = None
+    def other(self, rule: Rule) -> Other:
+        return Other(said(rule.title, self.words), self.rule_link(rule))
+
+    def title_html(self, rule: Rule) -> str:
+        return format_html("<bdi>{}</bdi>", said(rule.title, self.words))
+
+    def steps(self, steps: list, prefix: str) -> list[Box]:
+        boxes: list[Box] = []
+        wait_box = check_box = None
         for index, step in enumerate(steps):
             where = f"{prefix}[{index}]"
             kind, argument = _single(step)
@@ -134,86 +185,99 @@ class Journey:
             if step_kind is None:
                 continue
             drawn = step_kind.drawn(argument, self.words, where, self.rule.split_winners or {})
-            node = Node(drawn.label, drawn.text, depth)
-            self.nodes.append(node)
+            box = Box(drawn.label, drawn.text, kind)
+            boxes.append(box)
             if drawn.role == "branches":
                 if drawn.counted:
                     counts = self.counts.at(self.rule.rule_id, where)
-                    node.chips = [Chip(_("waiting now"), counts.waiting, self.link(where, "waiting")),
-                                  Chip(_("answered or timed out"), counts.done, self.link(where, "done"))]
-                    self.reached(wait_node, check_node, counts, where)
-                for branch in step_kind.branches(argument):
-                    self.nodes.append(Node(str(branch.label), "", depth + 1))
-                    self.steps(branch.steps, f"{where}.{branch.where}", depth + 1)
+                    box.figures = [Figure(_("waiting now"), counts.waiting, self.link(where, "waiting")),
+                                   Figure(_("answered or timed out"), counts.done, self.link(where, "done"))]
+                    self.reached(wait_box, check_box, counts, where)
+                if kind == "split":
+                    self.versions(box, argument, where)
+                else:
+                    box.paths = [Path(str(branch.label), self.steps(branch.steps, f"{where}.{branch.where}"))
+                                 for branch in step_kind.branches(argument)]
                 continue
             if drawn.role == "waits":
-                wait_node = node
+                wait_box = box
                 continue
             if drawn.role == "checks":
-                check_node = node
+                check_box = box
                 continue
             counts = self.counts.at(self.rule.rule_id, where)
-            immediate = step_kind.immediate and not wait_node and depth == 0
-            if immediate:
-                node.chips.append(Chip(_("done"), self.counts.started.get(self.rule.rule_id, 0), self.link("", "started")))
+            if step_kind.immediate and not wait_box and prefix == "steps":
+                box.figures.append(Figure(_("done"), self.counts.started.get(self.rule.rule_id, 0),
+                                          self.link("", "started")))
             else:
-                self.reached(wait_node, check_node, counts, where, node)
-                node.chips.extend(self.outcome_chips(kind, argument, counts, where))
-            node.chips += [Chip(_("starts {rule}").format(rule=other.title), "→", f"#rule-{other.rule_id}")
-                           for fact in sorted(facts_set([step])) for other in self.chains.get(fact, [])
-                           if other.pk != self.rule.pk]
-            wait_node = check_node = None
+                self.reached(wait_box, check_box, counts, where, box)
+                box.figures.extend(self.outcome(kind, argument, counts, where))
+            for fact in sorted(facts_set([step])):
+                for other in self.chains.get(fact, []):
+                    if other.pk != self.rule.pk:
+                        self.starts[other.pk] = other
+                        box.figures.append(Figure(format_html(_("starts {rule}"), rule=self.title_html(other)), None,
+                                                  self.rule_link(other)))
+            wait_box = check_box = None
+        return boxes
 
-    def reached(self, wait_node, check_node, counts: StepCounts, where: str, node: Node | None = None) -> None:
+    def versions(self, box: Box, argument: dict, where: str) -> None:
+        """An A/B split's versions side by side, each with its share, its customers so far and
+        whether it won."""
+        at = f"{where}.split"
+        split = self.splits.get(at)
+        winner = (self.rule.split_winners or {}).get(at, "")
+        box.split = split
+        box.says = split_says(split) if split else {}
+        box.text = _("Each customer gets one version, for good.")
+        if winner:
+            box.text = mark_safe(_("Version <bdi>%(version)s</bdi> won: everyone now takes it.")
+                                 % {"version": escape(version_name(winner))})
+        groups = dict(split.branches) if split else {}
+        for name, branch in (argument or {}).items():
+            if not isinstance(branch, dict):
+                continue
+            label = format_html(_("Version {version} — {share} %"), share=count(branch.get("share")),
+                                version=format_html("<bdi>{}</bdi>", version_name(name)))
+            box.paths.append(Path(label, self.steps(branch.get("steps") or [], f"{at}.{name}"), name,
+                                  groups.get(name), won=winner == name, lost=bool(winner) and winner != name))
+
+    def reached(self, wait_box, check_box, counts: StepCounts, where: str, box: Box | None = None) -> None:
         """Waits before an action show who waits for it; checks before it, who passed and who was
         skipped by reason (without a check, the action itself shows its skips)."""
-        if wait_node is not None:
-            wait_node.chips.append(Chip(_("waiting now"), counts.waiting, self.link(where, "waiting")))
-        elif node is not None:
-            node.chips.append(Chip(_("due"), counts.waiting, self.link(where, "waiting")))
-        skips = [Chip(_("skipped: {reason}").format(reason=reason), n, self.link(where, "skipped", reason))
+        if wait_box is not None:
+            wait_box.figures.append(Figure(_("waiting now"), counts.waiting, self.link(where, "waiting")))
+        elif box is not None:
+            box.figures.append(Figure(_("due"), counts.waiting, self.link(where, "waiting")))
+        skips = [Figure(_("skipped: {reason}").format(reason=reason_words(reason)), n,
+                        self.link(where, "skipped", reason))
                  for reason, n in sorted(counts.skipped.items(), key=lambda item: -item[1])]
-        if check_node is not None:
-            check_node.chips.append(Chip(_("passed"), counts.reached, self.link(where, "reached")))
-            check_node.chips.extend(skips or [Chip(_("skipped"), 0)])
-        elif node is not None:
-            node.chips.extend(skips)
+        if check_box is not None:
+            check_box.figures.append(Figure(_("passed"), counts.reached, self.link(where, "reached")))
+            check_box.figures.extend(skips or [Figure(_("skipped"), 0)])
+        elif box is not None:
+            box.figures.extend(skips)
 
-    def outcome_chips(self, kind: str, argument, counts: StepCounts, where: str) -> list[Chip]:
-        chips = []
+    def outcome(self, kind: str, argument, counts: StepCounts, where: str) -> list[Figure]:
+        figures = []
         if STEPS[kind].sends_message:
-            chips += [Chip(_("sent"), counts.sent, self.link(where, "sent")),
-                      Chip(_("opened"), counts.opened, self.link(where, "opened")),
-                      Chip(_("clicked"), counts.clicked, self.link(where, "clicked")),
-                      Chip(_("converted"), counts.converted, self.link(where, "converted"))]
+            figures += [Figure(_("sent"), counts.sent, self.link(where, "sent")),
+                        Figure(_("opened"), counts.opened, self.link(where, "opened")),
+                        Figure(_("clicked"), counts.clicked, self.link(where, "clicked")),
+                        Figure(_("converted"), counts.converted, self.link(where, "converted"))]
             if counts.held_out:
-                chips.append(Chip(_("held out"), counts.held_out, self.link(where, "held_out")))
+                figures.append(Figure(_("held out"), counts.held_out, self.link(where, "held_out")))
             if not counts.revenue.is_zero:
-                chips.append(Chip(_("revenue"), counts.revenue.format()))
+                figures.append(Figure(_("revenue"), counts.revenue.format()))
             preview = preview_url(str(self.words.value(argument.get("template", ""))), self.rule.pack) \
                 if isinstance(argument, dict) else ""
             if preview:
-                chips.append(Chip(_("preview it for a customer"), "▸", preview))
+                figures.append(Figure(_("preview it for a customer"), None, preview))
         else:
-            chips.append(Chip(_("done"), counts.done, self.link(where, "done")))
+            figures.append(Figure(_("done"), counts.done, self.link(where, "done")))
         if counts.failed:
-            chips.append(Chip(_("failed"), counts.failed, self.link(where, "failed")))
-        return chips
-
-
-def layout(rule: Rule, nodes: list[Node]) -> Drawing:
-    """Positions: one column, branches indented; each node's text wrapped to its box."""
-    y = 10
-    arrows = []
-    for node in nodes:
-        node.x = 10 + node.depth * INDENT
-        node.lines = textwrap.wrap(node.text, CHARS - node.depth * 5) if node.text else []
-        node.y = y
-        y += node.height + GAP
-    for before, after in zip(nodes, nodes[1:]):
-        x = 10 + min(before.depth, after.depth) * INDENT + 14
-        arrows.append({"x": x, "y1": before.y + before.height, "y2": after.y})
-    return Drawing(rule, nodes, WIDTH, y, arrows)
+            figures.append(Figure(_("failed"), counts.failed, self.link(where, "failed")))
+        return figures
 
 
 @dataclass
@@ -243,18 +307,21 @@ def period(request) -> tuple[DaysForm, datetime, datetime, dict]:
     return form, since, until, {"since": values["since"].isoformat(), "until": values["until"].isoformat()}
 
 
-def drawings(rules: list[Rule], request, chain_rules: list[Rule] | None = None) -> tuple[DaysForm, list[Drawing]]:
+def drawings(rules: list[Rule], request, chain_rules: list[Rule] | None = None,
+             folded: bool = False) -> tuple[DaysForm, list[Drawing]]:
+    """Each rule's drawing over the period the request asks for; ``folded``: the rules are on one
+    page (the pack's), so a rule links to another's fold there."""
     form, since, until, query = period(request)
     measured = {row.key: row for row in incremental_results(since, until)}
     counts = journey_counts([rule.rule_id for rule in rules], since, until)
     words = {}
     links = Links.of(chain_rules or rules)
+    link = (lambda other: f"#rule-{other.rule_id}") if folded else None
     result = []
     for rule in rules:
-        words.setdefault(rule.pack, Words.for_pack(rule.pack, html=False))
-        drawing = Journey(rule, words[rule.pack], counts, query, links).draw()
+        words.setdefault(rule.pack, Words.for_pack(rule.pack, html=True))
+        drawing = Journey(rule, words[rule.pack], counts, query, links, split_results(rule, since, until), link).draw()
         drawing.incremental = measured.get(f"rule:{rule.rule_id}") or measured.get(f"pack:{rule.pack}")
-        drawing.splits = split_results(rule, since, until)
         result.append(drawing)
     return form, result
 
@@ -268,8 +335,9 @@ class RuleJourneyView(MasaPage):
 
     def get_page_title(self):
         if self.confirming:
-            return _("Choose branch %(branch)s as the winner?") % {"branch": self.confirming[1]}
-        return f"Journey: {self.rule.title}"
+            return _("Choose version %(version)s as the winner?") % {"version": version_name(self.confirming[1])}
+        title = said(self.rule.title, Words.for_pack(self.rule.pack, html=False))
+        return _("Journey: %(rule)s") % {"rule": isolate(title)}
 
     def post(self, request, *args, **kwargs):
         """*Choose the winner* of a split (editors; in the audit log): the first POST asks to
@@ -286,8 +354,10 @@ class RuleJourneyView(MasaPage):
         else:
             log(instance=self.rule, action="masa.split.winner", user=request.user,
                 data={"split": at, "winner": winner, "cancelled": moved.cancelled, "scheduled": moved.scheduled})
-            messages.success(request, f"Branch {winner} won: {moved.cancelled} pending actions of the other "
-                                      f"branches cancelled, {moved.scheduled} of branch {winner} scheduled instead.")
+            messages.success(request, _("Version %(version)s won. Customers moved to it: %(scheduled)s; waiting steps "
+                                        "of the other versions cancelled: %(cancelled)s.")
+                             % {"version": version_name(winner), "scheduled": count(moved.scheduled),
+                                "cancelled": count(moved.cancelled)})
         return redirect("masa_rule_journey", rule_id=self.rule.rule_id)
 
     def confirm_winner(self, at: str, winner: str):
@@ -300,7 +370,8 @@ class RuleJourneyView(MasaPage):
                            % {"at": at, "branch": winner})
             return redirect("masa_rule_journey", rule_id=self.rule.rule_id)
         if split.winner:
-            messages.error(self.request, _("Branch %(branch)s already won this split.") % {"branch": split.winner})
+            messages.error(self.request, _("Version %(version)s already won this A/B test.")
+                           % {"version": version_name(split.winner)})
             return redirect("masa_rule_journey", rule_id=self.rule.rule_id)
         self.confirming = (split, winner)
         self.template_name = "masa/admin/split_winner.html"
@@ -314,21 +385,21 @@ class RuleJourneyView(MasaPage):
                        back=reverse("masa_rule_journey", args=[self.rule.rule_id]) + "?" + urlencode(query))
         return self.render_to_response(context)
 
+    def get_breadcrumbs_items(self):
+        """Home › the pack's journeys › Journey: the rule's title, often long, is the page's heading."""
+        pack = RulePack.objects.filter(pack_id=self.rule.pack).first()
+        return [*super().get_breadcrumbs_items()[:1],
+                {"url": reverse("masa_pack_journey", args=[self.rule.pack]),
+                 "label": _("Journeys of %(pack)s") % {"pack": isolate(pack.title if pack else self.rule.pack)}},
+                {"url": "", "label": _("Journey")}]
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         pack_rules = list(Rule.objects.filter(pack=self.rule.pack))
         form, drawn = drawings([self.rule], self.request, pack_rules)
         context.update(form=form, drawings=drawn, pack=RulePack.objects.filter(pack_id=self.rule.pack).first(),
-                       overview=None, can_edit=self.request.user.has_perm("masa.change_rule"))
+                       folded=False, can_edit=self.request.user.has_perm("masa.change_rule"))
         return context
-
-
-def more_customers_needed(split) -> int:
-    """About how many more customers the split must reach before its branches are the minimum
-    sample (``comparison.needed`` each); 0 once they are."""
-    if split.comparison.enough:
-        return 0
-    return sum(max(split.comparison.needed - group.customers, 0) for _name, group in split.branches)
 
 
 class PackJourneyView(MasaPage):
@@ -336,7 +407,7 @@ class PackJourneyView(MasaPage):
     header_icon = "folder-open-inverse"
 
     def get_page_title(self):
-        return f"Journeys of {self.pack_title}"
+        return _("Journeys of %(pack)s") % {"pack": isolate(self.pack_title)}
 
     def get_context_data(self, **kwargs):
         pack_id = self.kwargs["pack_id"]
@@ -346,39 +417,39 @@ class PackJourneyView(MasaPage):
         pack = RulePack.objects.filter(pack_id=pack_id).first()
         self.pack_title = pack.title if pack else pack_id
         context = super().get_context_data(**kwargs)
-        form, drawn = drawings(rules, self.request)
-        context.update(form=form, drawings=drawn, pack=pack, overview=overview(rules, Words.for_pack(pack_id, html=False)),
-                       can_edit=False)
+        form, drawn = drawings(rules, self.request, folded=True)
+        context.update(form=form, drawings=drawn, pack=pack, folded=True, can_edit=False,
+                       connections=connections(rules, Words.for_pack(pack_id, html=True)))
         return context
 
 
 def chain_name(name: str, words: Words) -> str:
     """What links two rules, in words: "loyalty tier", "tagged vip", "birthday greeted"."""
     if name.startswith("custom."):
-        return name.removeprefix("custom.").replace("-", " ")
+        return words.name(name.removeprefix("custom.").replace("-", " "))
     if name.startswith("tag:"):
-        return _("tagged {tag}").format(tag=name[4:])
-    return str(fact_name(name, words))
+        return words.say(_("tagged {tag}"), tag=words.name(name[4:]))
+    return fact_name(name, words)
 
 
-def overview(rules: list[Rule], words: Words) -> dict:
-    """The pack's rules as boxes in a column, an arrow from each rule to the rules it starts."""
+@dataclass
+class Connection:
+    """One rule starting another: the first sets ``what`` (a fact, a tag, an event), which the
+    second's trigger names."""
+
+    setter: Rule
+    what: str
+    started: Rule
+
+
+def connections(rules: list[Rule], words: Words) -> list[Connection]:
+    """Which rule of the pack starts which, in the pack's order."""
     links = Links.of(rules)
-    row, height = 34, 26
-    boxes = [{"rule": rule, "y": 10 + index * row, "anchor": f"rule-{rule.rule_id}"} for index, rule in enumerate(rules)]
-    position = {box["rule"].pk: box for box in boxes}
-    arrows = []
-    for fact, started in sorted(links.starts.items()):
-        for rule in links.set_by[fact]:
-            for other in started:
-                if other.pk == rule.pk:
-                    continue
-                y1, y2 = position[rule.pk]["y"] + height / 2, position[other.pk]["y"] + height / 2
-                bend = 420 + 24 * (len(arrows) % 6) + min(abs(y2 - y1) / 4, 120)
-                arrows.append({"d": f"M 400 {y1} C {bend} {y1}, {bend} {y2}, 400 {y2}",
-                               "label": chain_name(fact, words), "lx": bend - 6, "ly": (y1 + y2) / 2 + 4})
-    return {"boxes": boxes, "arrows": arrows, "height": 20 + len(rules) * row, "box_height": height,
-            "width": WIDTH}
+    order = {rule.pk: index for index, rule in enumerate(rules)}
+    found = [Connection(setter, chain_name(fact, words), other)
+             for fact, started in links.starts.items() for setter in links.set_by[fact] for other in started
+             if other.pk != setter.pk]
+    return sorted(found, key=lambda link: (order[link.setter.pk], order[link.started.pk]))
 
 
 PAGES = [AdminPage("masa/rules/<slug:rule_id>/journey/", RuleJourneyView, name="masa_rule_journey"),

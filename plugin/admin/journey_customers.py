@@ -8,16 +8,28 @@ from datetime import datetime, timedelta
 from django.db.models import QuerySet
 from django.db.models.fields.json import KT
 from django.utils.dateparse import parse_date
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..models import Delivery, Rule, RuleFiring, ScheduledAction, StoreEvent
 from ..reports.journey import reason_kind
+from ..rules.sentences import Words
 from .base import day_range
+from .journey_words import reason_words, said
 
 STATES = {
-    "started": "started the rule", "waiting": "are waiting at this step now", "reached": "passed the checks",
-    "done": "went through this step", "skipped": "were skipped here", "failed": "failed here",
-    "held_out": "were held out of this message (the holdout)", "sent": "were sent this message", "opened": "opened this message", "clicked": "clicked in this message",
-    "converted": "ordered within a week of this message",
+    "started": gettext_lazy("Customers who started the rule"),
+    "waiting": gettext_lazy("Customers who are waiting at this step now"),
+    "reached": gettext_lazy("Customers who passed the checks"),
+    "done": gettext_lazy("Customers who went through this step"),
+    "skipped": gettext_lazy("Customers who were skipped here"),
+    "failed": gettext_lazy("Customers for whom this step failed"),
+    "held_out": gettext_lazy("Customers who were held out of this message (the holdout)"),
+    "sent": gettext_lazy("Customers who were sent this message"),
+    "opened": gettext_lazy("Customers who opened this message"),
+    "clicked": gettext_lazy("Customers who clicked in this message"),
+    "converted": gettext_lazy("Customers who ordered within a week of this message"),
 }
 
 
@@ -31,8 +43,13 @@ class StepFilter:
 
     @property
     def description(self) -> str:
-        said = STATES[self.state]
-        return f"Customers who {said}{f' ({self.reason})' if self.reason else ''} — {self.rule.title}"
+        """Who these customers are, in the admin's language: "Customers who were skipped here
+        (ordered again) — Absorbent products refill", the rule's title isolated."""
+        title = format_html("<bdi>{}</bdi>", said(self.rule.title, Words.for_pack(self.rule.pack, html=False)))
+        if self.reason:
+            return format_html(_("{who} ({reason}) — {rule}"), who=STATES[self.state], reason=reason_words(self.reason),
+                               rule=title)
+        return format_html(_("{who} — {rule}"), who=STATES[self.state], rule=title)
 
 
 def _period(query) -> tuple[datetime, datetime] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.template.defaultfilters import truncatechars
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
 
 
 def message_content(subject: str = "", body: str = "", html_body: str = "", *, limit: int | None = None):
@@ -17,11 +18,11 @@ def message_content(subject: str = "", body: str = "", html_body: str = "", *, l
     text = str.__str__(body or "")
     parts = []
     if subject:
-        parts.append(format_html('<p class="masa-subject"><strong>{}</strong></p>', str.__str__(subject)))
+        parts.append(format_html('<p class="masa-subject"><strong><bdi>{}</bdi></strong></p>', str.__str__(subject)))
     if text:
-        parts.append(format_html('<pre class="masa-content">{}</pre>', truncatechars(text, limit) if limit else text))
+        parts.append(format_html('<pre class="masa-content" dir="auto">{}</pre>', truncatechars(text, limit) if limit else text))
     if html_body:
         parts.append(format_html(
             '<iframe class="masa-html-preview" sandbox="" referrerpolicy="no-referrer" loading="lazy" '
-            'title="HTML version" srcdoc="{}"></iframe>', str.__str__(html_body)))
+            'title="{}" srcdoc="{}"></iframe>', _("HTML version"), str.__str__(html_body)))
     return format_html_join("", "{}", ((part,) for part in parts))

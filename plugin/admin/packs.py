@@ -2,6 +2,7 @@
 upgrade with a preview of what changes and what local edits are kept, and a parameters form."""
 from __future__ import annotations
 
+import yaml
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -9,6 +10,8 @@ from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
 from ..models import Job, Rule, RulePack
@@ -18,19 +21,31 @@ from ..packs.loader import MAX_PACK_BYTES, PackError, load_pack
 from ..packs.shipped import shipped_packs, shipped_source
 from ..rules.sentences import Words, rule_sentence
 from ..rules.parameters import ParameterError, check_value
+from ..bidi import isolate
 from .base import AdminPage, MasaPage
+from .rule_values import DurationField
 
+
+def shipped_title(source: str, name: str) -> str:
+    """A shipped pack's title (its ``title:``), else its name."""
+    try:
+        document = yaml.safe_load(source)
+    except yaml.YAMLError:
+        return name
+    return str(document.get("title") or name) if isinstance(document, dict) else name
 
 
 class PackSourceForm(forms.Form):
-    shipped = forms.ChoiceField(required=False, label="A pack that comes with Masa")
-    file = forms.FileField(required=False, label="…or a pack file (pack.yaml)")
-    source = forms.CharField(required=False, label="…or paste the pack",
-                             widget=forms.Textarea(attrs={"rows": 10, "style": "font-family: monospace"}))
+    shipped = forms.ChoiceField(required=False, label=gettext_lazy("A pack that comes with Masa"))
+    file = forms.FileField(required=False, label=gettext_lazy("…or a pack file (pack.yaml)"))
+    source = forms.CharField(required=False, label=gettext_lazy("…or paste the pack"),
+                             widget=forms.Textarea(attrs={"rows": 10, "dir": "ltr",
+                                                          "style": "font-family: monospace; max-width: 100%"}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["shipped"].choices = [("", "—"), *((name, name) for name in shipped_packs())]
+        self.fields["shipped"].choices = [("", "—"), *((name, isolate(shipped_title(source, name)))
+                                                       for name, source in shipped_packs().items())]
 
     def clean(self):
         cleaned = super().clean()
@@ -40,23 +55,23 @@ class PackSourceForm(forms.Form):
             cleaned["filename"] = f"{cleaned['shipped']} (shipped with Masa)"
         elif upload:
             if upload.size > MAX_PACK_BYTES:
-                raise forms.ValidationError(f"the file is larger than {MAX_PACK_BYTES // 1000} kB")
+                raise forms.ValidationError(_("The file is larger than %(size)s kB.") % {"size": MAX_PACK_BYTES // 1000})
             try:
                 cleaned["source"] = upload.read().decode("utf-8")
             except UnicodeDecodeError as error:
-                raise forms.ValidationError("the file is not UTF-8 text") from error
+                raise forms.ValidationError(_("The file is not UTF-8 text.")) from error
             cleaned["filename"] = upload.name
         elif cleaned.get("source", "").strip():
             cleaned["filename"] = "pasted pack"
         else:
-            raise forms.ValidationError("choose a pack that comes with Masa, a pack file, or paste one")
+            raise forms.ValidationError(_("Choose a pack that comes with Masa, a pack file, or paste one."))
         return cleaned
 
 
 class PackIndexView(MasaPage):
     template_name = "masa/admin/packs.html"
     header_icon = "folder-open-inverse"
-    page_title = "Rule packs"
+    page_title = gettext_lazy("Rule packs")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -92,7 +107,8 @@ class PackImportView(_PackFormView):
     with the confirmation."""
 
     template_name = "masa/admin/pack_import.html"
-    page_title = "Import a rule pack"
+    page_title = gettext_lazy("Import a rule pack")
+    parent = (gettext_lazy("Rule packs"), "masa_packs")
 
     def post(self, request, *args, **kwargs):
         form = PackSourceForm(request.POST, request.FILES)
@@ -109,7 +125,8 @@ class PackImportView(_PackFormView):
                 installed = RulePack.objects.get(pack_id=pack.pack_id)
                 log(instance=installed, action="masa.pack.import", user=request.user,
                     data={"version": pack.version, "report": report.lines})
-                messages.success(request, f"{installed.title or pack.pack_id} {pack.version}: {'; '.join(report.lines)}")
+                messages.success(request, _("%(pack)s %(version)s is installed.") % {
+                    "pack": isolate(installed.title or pack.pack_id), "version": pack.version})
                 return redirect("masa_pack_parameters", pack_id=pack.pack_id)
         return self.render_to_response(self.get_context_data(form=form, problems=problems))
 
@@ -126,16 +143,20 @@ class PackUpgradeView(_PackFormView):
     template_name = "masa/admin/pack_upgrade.html"
 
     object_model, object_name = RulePack, "installed"
+    parent = (gettext_lazy("Rule packs"), "masa_packs")
 
     def get_page_title(self):
-        return f"Upgrade {self.installed.title} (installed {self.installed.version})"
+        return _("Upgrade %(pack)s (installed: %(version)s)") % {
+            "pack": isolate(self.installed.title or self.installed.pack_id), "version": self.installed.version}
 
     def post(self, request, *args, **kwargs):
         form = PackSourceForm(request.POST, request.FILES)
         pack, problems = self._load(form)
         report = None
         if pack is not None and pack.pack_id != self.installed.pack_id:
-            problems = [f"{pack.filename}: id: this is pack {pack.pack_id!r}, not {self.installed.pack_id!r}"]
+            problems = [_("This file holds the pack “%(other)s”, not “%(installed)s”: upgrade a pack with a newer "
+                          "version of itself.") % {"other": pack.document.get("title") or pack.pack_id,
+                                                   "installed": self.installed.title or self.installed.pack_id}]
         elif pack is not None:
             confirmed = request.POST.get("confirm") == "1"
             try:
@@ -166,8 +187,9 @@ def export_view(request, pack_id):
 
 def _parameter_field(name: str, spec: dict) -> forms.Field:
     kind = spec.get("type", "string")
-    options = {"label": spec.get("title") or name.replace("_", " ").capitalize(), "help_text": spec.get("help", ""),
-               "required": kind != "boolean"}
+    # The pack's own words (its author's), set apart as data; Masa's own hints are translated.
+    options = {"label": isolate(spec.get("title") or name.replace("_", " ").capitalize()),
+               "help_text": isolate(spec["help"]) if spec.get("help") else "", "required": kind != "boolean"}
     if spec.get("choices"):
         return forms.TypedChoiceField(choices=[(c, c) for c in spec["choices"]], coerce=type(spec["choices"][0]),
                                       **options)
@@ -178,18 +200,19 @@ def _parameter_field(name: str, spec: dict) -> forms.Field:
     if kind == "boolean":
         return forms.BooleanField(**options)
     if kind == "list":
-        options["help_text"] = (options["help_text"] + " One per line.").strip()
+        one_per_line = _("One per line.")
+        options["help_text"] = f"{options['help_text']} {one_per_line}".strip()
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **options)
     if kind == "duration":
-        options["help_text"] = (options["help_text"] + " e.g. 5d, 36h, 1d12h").strip()
+        return DurationField(**options)
     return forms.CharField(**options)
 
 
 class ParametersForm(forms.Form):
     holdout_percent = forms.IntegerField(
-        min_value=0, max_value=50, label="Holdout (%)", required=False,
-        help_text="Customers kept out of the pack's marketing sends, assigned once by a hash of the pack and the "
-                  "customer, to measure what the pack earns (Results). Transactional messages always go.")
+        min_value=0, max_value=50, label=gettext_lazy("Holdout (%)"), required=False,
+        help_text=gettext_lazy("A share of customers who get none of this pack's marketing messages, so Results can "
+                               "show what the pack earns. Service messages (order confirmations) always go."))
 
     def __init__(self, pack: RulePack, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -224,7 +247,7 @@ class PackParametersView(MasaPage):
     object_model, object_name = RulePack, "pack"
 
     def get_page_title(self):
-        return f"{self.pack.title} {self.pack.version}: parameters"
+        return _("%(pack)s: its values") % {"pack": isolate(f"{self.pack.title} {self.pack.version}")}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -256,7 +279,7 @@ class PackParametersView(MasaPage):
 
 PAGES = [
     AdminPage("masa/packs/", PackIndexView, name="masa_packs",
-              menu_label="Rule packs", menu_icon="folder-open-inverse", menu_order=510),
+              menu_label=gettext_lazy("Rule packs"), menu_icon="folder-open-inverse", menu_order=510),
     AdminPage("masa/packs/import/", PackImportView, name="masa_pack_import"),
     AdminPage("masa/packs/<slug:pack_id>/upgrade/", PackUpgradeView, name="masa_pack_upgrade"),
     AdminPage("masa/packs/<slug:pack_id>/export/", export_view, name="masa_pack_export", permission="view_rulepack"),

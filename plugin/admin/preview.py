@@ -19,7 +19,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
 from ..channels import backend_class, backend_for
@@ -27,10 +29,11 @@ from ..channels.probe import ProbeFailed, send_test_message
 from ..channels.sms import SmsParts, sms_parts
 from ..models import Channel, Customer, MessageTemplate, StoreEvent
 from ..rendering import RenderedMessage, TemplateError, find_template, merge_context, render, sample_links
-from ..rules.sentences import Words
-from ..rules.wording import template_title
 from .base import AdminPage, MasaPage
 from .customers import matching
+from .data_widgets import DataSelect
+from .message_languages import language_name
+from .message_tags import title_in_words
 
 SAMPLE_VOUCHER = {"code": "PREVIEW-0000", "value": "10", "type": "percentage", "valid_until": ""}
 TEST_PREFIX = "[Test] "
@@ -49,15 +52,25 @@ class Preview:
         return sms_parts(self.message.body) if self.message else None
 
 
+def latest_event(customer: Customer) -> StoreEvent | None:
+    """What a preview makes the message for: the customer's latest order, else their latest event."""
+    events = StoreEvent.objects.filter(customer=customer).order_by("-occurred_at")
+    return events.filter(name="order_placed").first() or events.first()
+
+
+def preview_context(customer: Customer, event: StoreEvent | None) -> dict:
+    """The merge context of a preview: the customer's data, sample links and a sample voucher."""
+    return {**merge_context(customer, event), **sample_links(), "voucher": SAMPLE_VOUCHER}
+
+
 def preview(key: str, customer: Customer) -> Preview:
     """The message ``key`` rendered for ``customer`` with their latest order (or latest event)."""
-    events = StoreEvent.objects.filter(customer=customer).order_by("-occurred_at")
-    event = events.filter(name="order_placed").first() or events.first()
+    event = latest_event(customer)
     try:
         template = find_template(key, customer.locale)
     except TemplateError as error:
         return Preview(customer, None, event, error=str(error))
-    context = {**merge_context(customer, event), **sample_links(), "voucher": SAMPLE_VOUCHER}
+    context = preview_context(customer, event)
     try:
         return Preview(customer, template, event, render(template, context))
     except TemplateError as error:
@@ -78,18 +91,27 @@ def own_address(user, channel: Channel) -> str:
 
 
 def own_addresses(user) -> str:
-    """Where the staff member's tests go, in a sentence."""
+    """Where the staff member's tests go, in a sentence (HTML: their addresses set apart as data)."""
     email, phone = (user.email or "").strip(), str(getattr(user, "phone", "") or "").strip()
-    by_email = (_("A test goes only to you: by email to %(email)s") % {"email": email} if email else
-                _("A test goes only to you, and your account has no email address"))
-    by_phone = (_("by SMS to %(phone)s.") % {"phone": phone} if phone else
+    by_email = (format_html(_("A test goes only to you: by email to {email}"), email=format_html("<bdi>{}</bdi>", email))
+                if email else _("A test goes only to you, and your account has no email address"))
+    by_phone = (format_html(_("by SMS to {phone}."), phone=format_html("<bdi>{}</bdi>", phone)) if phone else
                 _("SMS tests of a customer's message need a phone number on your account "
                   "(test an SMS channel itself from its Test send page)."))
-    return f"{by_email}; {by_phone}"
+    return format_html(_("{by_email}; {by_phone}"), by_email=by_email, by_phone=by_phone)
+
+
+class ChannelChoice(forms.ModelChoiceField):
+    """A channel by its name (the shop's own words)."""
+
+    widget = DataSelect
+
+    def label_from_instance(self, obj):
+        return obj.name
 
 
 class TestForm(forms.Form):
-    channel = forms.ModelChoiceField(queryset=Channel.objects.none(), label="Channel")
+    channel = ChannelChoice(queryset=Channel.objects.none(), label=gettext_lazy("Channel"))
 
     def __init__(self, *args, channels=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,9 +125,7 @@ class MessagePreviewView(MasaPage):
     object_model, object_name = MessageTemplate, "message_template"
 
     def get_page_title(self):
-        template = self.message_template
-        words = Words({template.key: template_title(template.key, template.subject, template.body)}, html=False)
-        return f"Preview: {words.template(template.key)}"
+        return format_html(_("Preview: {message}"), message=format_html("<bdi>{}</bdi>", title_in_words(self.message_template)))
 
     def customer(self) -> Customer | None:
         chosen = self.request.GET.get("customer") or self.request.POST.get("customer")
@@ -122,6 +142,8 @@ class MessagePreviewView(MasaPage):
         channels = channels_for(self.message_template)
         context.update(
             template=self.message_template, query=query, found=found, customer=customer, preview=shown,
+            preview_language=language_name(shown.template.locale) if shown and shown.template and
+            shown.template.locale else "",
             can_test=self.request.user.has_perm("masa.change_channel") and bool(channels),
             form=kwargs.get("form") or TestForm(channels=channels, initial={"channel": channels[0].pk
                                                                             if channels else None}),
@@ -145,14 +167,15 @@ class MessagePreviewView(MasaPage):
                                       "email channel, or test the channel itself from its Test send page.")
                            % {"channel": channel.name})
         elif shown.message is None:
-            messages.error(request, f"Nothing was sent: {shown.error}")
+            messages.error(request, _("Nothing was sent: %(problem)s") % {"problem": shown.error})
         else:
             html_body = shown.message.html_body if backend_for(channel).kind == "email" else ""
             try:
                 send_test_message(channel, to, shown.message.body, subject=TEST_PREFIX + shown.message.subject,
                                   html_body=html_body)
-                messages.success(request, f"Sent a test of “{shown.message.subject or self.message_template.key}” "
-                                          f"to {to} through {channel.name}.")
+                messages.success(request, _("Sent a test of “%(message)s” to %(to)s through %(channel)s.") % {
+                    "message": shown.message.subject or title_in_words(self.message_template), "to": to,
+                    "channel": channel.name})
                 ok = True
             except ProbeFailed as error:
                 messages.error(request, str(error))

@@ -1,86 +1,132 @@
-"""The rule editor: a rule's delays, messages and condition values as form fields, and its whole
-definition as YAML for agencies. Whatever is entered must compile before it can be saved."""
+"""The rule editor: a rule's delays, messages, channels, categories and condition values as form
+fields in a shop owner's words (``rule_values``), an A/B split and a holdout added from the form,
+the customers already waiting offered a re-timing, and the whole definition as YAML for agencies.
+Whatever is entered must compile before it can be saved.
+
+A value bound to a pack parameter (``$refill_lead``) is shown as the shop's value: changing it
+changes the shop's value, for every rule that uses it, when the rule is published; "only for this
+rule" writes the value into this rule instead."""
 from __future__ import annotations
 
 import copy
+import json
 
 import yaml
 from django import forms
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import ObjectList, Panel
 
-from ..models import MessageTemplate, RulePack
+from ..models import MessageTemplate, Rule, RulePack
 from ..packs.loader import RULE_FIELDS
 from ..rules.compiler import RuleDefinitionError, used_templates, walk_steps
-from ..rules.steps import STEPS, EditableField
-from ..durations import WEEKDAYS, parse_duration
-from ..events import EVENT_TYPES
-from ..rules.parameters import ParameterError
+from ..rules.parameters import PLACEHOLDER, ParameterError, check_value, placeholders
 from ..rules.segments import compile_definition
 from ..rules.sentences import Words, rule_sentence
+from ..reports.audience import sends_marketing
+from ..rules.steps import STEPS
+from .data_widgets import DataSelect
 from .preview import preview_url
+from .retime import waiting
+from .rule_values import (TRIGGER_WORDS, DurationField, Shop, kind_of, label_for, message_choices,
+                          value_field, where_words)
 
-SEND_CLASSES = [("marketing", "Marketing (needs consent, caps, quiet hours)"), ("transactional", "Transactional")]
-
-
-def _where(path: tuple) -> str:
-    """('steps', 1, 'wait', 'on_timeout', 0) → 'Step 2 → on timeout, step 1'."""
-    words, index = [], 0
-    while index < len(path):
-        part = path[index]
-        if part == "steps":
-            words.append(f"Step {path[index + 1] + 1}")
-            index += 2
-        elif part in ("on_event", "on_timeout"):
-            words.append(f"{part.replace('_', ' ')}, step {path[index + 1] + 1}")
-            index += 2
-        elif part == "conditions":
-            words.append(f"Condition {path[index + 1] + 1}")
-            index += 2
-        else:
-            index += 1
-    return " → ".join(words)
-
-
-def _duration(value: str) -> str:
-    value = value.strip()
-    if value.startswith("$"):
-        return value
-    try:
-        parse_duration(value)
-    except ValueError as error:
-        raise forms.ValidationError(str(error)) from error
-    return value
+TRIGGER_KEYS = ("event", "category", "product", "sku", "fact", "to", "above", "min_total", "max_total")
+RETIME_CHOICES = [("retime", gettext_lazy("Re-time them to the new delay, counted from when they started "
+                                          "(for example their order)")),
+                  ("keep", gettext_lazy("Keep the dates they have now"))]
 
 
 class EditableValue:
-    """One value inside the definition the form edits, found by its path."""
-
-    def __init__(self, path: tuple, label: str, field: forms.Field, is_duration: bool = False, default=None):
-        self.path, self.label, self.field, self.is_duration, self.default = path, label, field, is_duration, default
+    """One value inside the definition the form edits, found by its path; ``parameter``: the pack
+    parameter it is bound to (its ``$name``), if any."""
 
     PREFIX = "d__"
+
+    def __init__(self, path: tuple, label: str, field: forms.Field, kind: str = "", default=None,
+                 parameter: str = ""):
+        self.path, self.label, self.field, self.kind, self.default = path, label, field, kind, default
+        self.parameter = parameter
 
     @property
     def name(self) -> str:
         return self.PREFIX + "__".join(str(part) for part in self.path)
 
+    @property
+    def own_name(self) -> str:
+        return self.name + "__own"
 
-DURATION_KEYS = {"within", "period", "lead"}
-TRIGGER_KEYS = ("event", "category", "product", "sku", "fact", "to", "above", "min_total", "max_total")
-WEEKDAY_CHOICES = [("", "any day"), *[(day, day.capitalize()) for day in WEEKDAYS]]
+
+def _parameter(value, shop: Shop) -> str:
+    match = PLACEHOLDER.fullmatch(value) if isinstance(value, str) else None
+    return match.group(1) if match and match.group(1) in shop.parameters else ""
 
 
-def _label(path: tuple) -> str:
-    """('steps', 0, 'wait', 'refill', 'lead') → 'Step 1: wait — refill lead'."""
-    where = _where(path)
-    names = [str(part) for part in path if isinstance(part, str) and part not in ("steps", "on_event", "on_timeout",
-                                                                                  "conditions")]
-    kind, rest = (names[0], names[1:]) if names else ("", [])
-    what = " ".join(rest).replace("_", " ")
-    return f"{where}: {kind.replace('_', ' ')}{f' — {what}' if what else ''}" if where else what
+PARAMETER_KINDS = {"duration": "duration", "category": "category", "boolean": "boolean"}
+
+
+def _bound_field(key, spec: dict, resolved, shop: Shop) -> tuple[forms.Field, str]:
+    """The field for a value bound to a parameter, by the parameter's type."""
+    kind = spec.get("type", "string")
+    if kind == "duration":
+        return DurationField(), "duration"
+    if kind == "category" or (kind == "list" and key == "category"):
+        return value_field("", "category", resolved, shop), "category"
+    if kind == "integer":
+        return forms.IntegerField(min_value=spec.get("minimum")), ""
+    if kind == "number":
+        return forms.FloatField(min_value=spec.get("minimum")), ""
+    return value_field(PARAMETER_KINDS.get(kind, ""), key, resolved, shop), PARAMETER_KINDS.get(kind, "")
+
+
+def _add(values: list, shop: Shop, path: tuple, label: str, current, declared: str = "", default=None) -> None:
+    key = path[-1]
+    parameter = _parameter(current, shop)
+    if parameter:
+        spec = shop.parameters[parameter]
+        resolved = shop.resolved.get(parameter)
+        field, kind = _bound_field(key, spec, resolved, shop)
+        values.append(EditableValue(path, label, field, kind, default, parameter))
+        return
+    kind = kind_of(key, current, declared)
+    values.append(EditableValue(path, label, value_field(kind, key, current, shop), kind, default))
+
+
+def _editable_values(definition: dict, shop: Shop) -> list[EditableValue]:
+    """A field for every value of the definition: the trigger's, each condition's, and every value
+    of every step, branches included. Step kinds name their special fields (``StepKind.fields``:
+    messages, channels, classes, durations); every other value is a text, number, yes/no, category
+    or duration field by its key."""
+    values = []
+    trigger = definition.get("trigger") if isinstance(definition.get("trigger"), dict) else {}
+    for key in TRIGGER_KEYS:
+        if key in trigger and _is_value(trigger[key]):
+            _add(values, shop, ("trigger", key), str(TRIGGER_WORDS[key]), trigger[key],
+                 "event" if key == "event" else "")
+    for index, condition in enumerate(definition.get("conditions") or []):
+        if isinstance(condition, dict) and "value" in condition and isinstance(condition["value"], (str, int, float)):
+            path = ("conditions", index, "value")
+            _add(values, shop, path, _("%(where)s: value") % {"where": where_words(path)}, condition["value"])
+    for path, step in walk_steps(definition.get("steps")):
+        for kind, argument in step.items():
+            if kind not in STEPS:
+                continue
+            declared = set()
+            for editable in STEPS[kind].fields(argument):
+                declared.add(editable.path)
+                current = _get(step, editable.path[:-1]).get(editable.path[-1], "") if editable.path[:-1] else argument
+                _add(values, shop, (*path, *editable.path), label_for(path, editable.path, editable.label), current,
+                     editable.kind, editable.default)
+            for inner, current in _leaves(argument, (kind,)):
+                if inner in declared:
+                    continue
+                declared_kind = "share" if inner[0] == "split" and inner[-1] == "share" else ""
+                _add(values, shop, (*path, *inner), label_for(path, inner), current, declared_kind)
+    return values
 
 
 def _leaves(value, path: tuple):
@@ -90,79 +136,13 @@ def _leaves(value, path: tuple):
             if key in ("on_event", "on_timeout"):
                 continue
             yield from _leaves(inner, (*path, key))
-    elif isinstance(value, (str, int, float, bool)) or (isinstance(value, list) and value
-                                                       and all(isinstance(v, (str, int, float)) for v in value)):
+    elif _is_value(value):
         yield path, value
-
-
-def _editable_values(definition: dict, pack: str = "") -> list[EditableValue]:
-    """A field for every value of the definition: the trigger's, each condition's, and every value
-    of every step, branches included. Step kinds name their special fields (``StepKind.fields``:
-    messages, channels, classes, durations); every other value is a text, number or yes/no field."""
-    values = []
-    template_keys = pack_templates(pack)
-    trigger = definition.get("trigger") if isinstance(definition.get("trigger"), dict) else {}
-    for key in TRIGGER_KEYS:
-        if key in trigger and _is_value(trigger[key]):
-            path = ("trigger", key)
-            field = forms.ChoiceField(choices=_event_choices(trigger[key])) if key == "event" else _plain_field(trigger[key])
-            values.append(EditableValue(path, f"When: {key.replace('_', ' ')}", field))
-    for index, condition in enumerate(definition.get("conditions") or []):
-        if isinstance(condition, dict) and "value" in condition and isinstance(condition["value"], (str, int, float)):
-            path = ("conditions", index, "value")
-            subject = condition.get("fact") or condition.get("event") or condition.get("since") or next(iter(condition))
-            values.append(EditableValue(path, f"{_where(path)}: value ({subject} {condition.get('op', '==')})",
-                                        forms.CharField(max_length=200)))
-    for path, step in walk_steps(definition.get("steps")):
-        for kind, argument in step.items():
-            if kind not in STEPS:
-                continue
-            declared = set()
-            for editable in STEPS[kind].fields(argument):
-                full_path = (*path, *editable.path)
-                declared.add(editable.path)
-                current = _get(step, editable.path[:-1]).get(editable.path[-1], "") if editable.path[:-1] else argument
-                values.append(EditableValue(full_path, f"{_where(path)}: {editable.label}",
-                                            _form_field(editable, current, template_keys),
-                                            is_duration=editable.kind == "duration", default=editable.default))
-            for inner, current in _leaves(argument, (kind,)):
-                if inner in declared:
-                    continue
-                is_duration = inner[-1] in DURATION_KEYS and not isinstance(current, bool)
-                values.append(EditableValue((*path, *inner), _label((*path, *inner)),
-                                            _leaf_field(inner[-1], current), is_duration=is_duration))
-    return values
 
 
 def _is_value(value) -> bool:
     return isinstance(value, (str, int, float, bool)) or (
         isinstance(value, list) and bool(value) and all(isinstance(v, (str, int, float)) for v in value))
-
-
-def _event_choices(current: str) -> list[tuple[str, str]]:
-    choices = [(event.name, f"{event.when} ({event.name})" if event.when else event.name) for event in EVENT_TYPES
-               if event.name]
-    if current and current not in {name for name, _ in choices}:
-        choices.append((current, current))
-    return choices
-
-
-def _plain_field(current) -> forms.Field:
-    if isinstance(current, bool):
-        return forms.BooleanField(required=False)
-    if isinstance(current, list):
-        return forms.CharField(max_length=500, help_text="Separate several with commas")
-    return forms.CharField(max_length=200)
-
-
-def _leaf_field(key: str, current) -> forms.Field:
-    if key == "weekday":
-        return forms.ChoiceField(choices=WEEKDAY_CHOICES, required=False)
-    if key in ("until", "at"):
-        return forms.CharField(max_length=50, help_text="A time of day, HH:MM, or a parameter")
-    if key in DURATION_KEYS and not isinstance(current, bool):
-        return forms.CharField(max_length=50, help_text="e.g. 30d, 36h, or a parameter such as $refill_lead")
-    return _plain_field(current)
 
 
 def pack_templates(pack: str) -> list[str]:
@@ -171,75 +151,199 @@ def pack_templates(pack: str) -> list[str]:
                       .values_list("key", flat=True)))
 
 
-def _form_field(editable: EditableField, current, template_keys: list[str]) -> forms.Field:
-    """The form field for one editable value a step kind describes."""
-    if editable.kind == "template":
-        choices = [(key, key) for key in sorted({*template_keys, current or ""}) if key]
-        return forms.ChoiceField(choices=choices)
-    if editable.kind == "message_class":
-        return forms.ChoiceField(choices=SEND_CLASSES)
-    if editable.kind == "boolean":
-        return forms.BooleanField(required=False, help_text=editable.help)
-    if editable.kind == "channel":
-        return forms.CharField(max_length=100, required=False, help_text=editable.help)
-    return forms.CharField(max_length=50, help_text=editable.help)
-
-
 def _get(definition, path):
     for part in path:
         definition = definition[part]
     return definition
 
 
-def _typed(original, text):
+def _typed(original, entered):
     """Keep numbers numbers (a condition value 3 edited to '4' is stored as 4) and lists lists."""
-    if isinstance(original, list) and isinstance(text, str):
-        return [_typed(original[0] if original else "", part.strip()) for part in text.split(",") if part.strip()]
-    if isinstance(original, bool) or not isinstance(original, (int, float)) or not isinstance(text, str):
-        return text
+    if isinstance(original, list) and isinstance(entered, str):
+        return [_typed(original[0] if original else "", part.strip()) for part in entered.split(",") if part.strip()]
+    if isinstance(original, bool) or not isinstance(original, (int, float)) or not isinstance(entered, str):
+        return entered
     try:
-        return int(text) if isinstance(original, int) else float(text)
+        return int(entered) if isinstance(original, int) else float(entered)
     except ValueError:
-        return text
+        return entered
+
+
+def _as_parameter(spec: dict, resolved, entered):
+    """What the owner entered, as the parameter's type (a list from commas, a number)."""
+    if spec.get("type") == "list" and isinstance(entered, str):
+        return _typed(resolved if isinstance(resolved, list) else [""], entered)
+    return entered
 
 
 def pack_choices(current: str = "") -> list[tuple[str, str]]:
-    choices = [("local", "This shop's own rules (local)"),
-               *[(pack_id, f"{title} ({pack_id})") for pack_id, title in
-                 RulePack.objects.order_by("title").values_list("pack_id", "title")]]
-    if current and current not in {value for value, _ in choices}:
+    choices = [("local", _("This shop's own rules")),
+               *RulePack.objects.order_by("title").values_list("pack_id", "title")]
+    if current and current not in {value for value, _label in choices}:
         choices.append((current, current))
     return choices
 
 
+def sharing_rules(pack: str, parameter: str, rule: Rule) -> list[str]:
+    """The titles of the pack's other rules that use this parameter."""
+    return [other.title for other in Rule.objects.filter(pack=pack).exclude(pk=rule.pk).order_by("title")
+            if parameter in placeholders(other.definition)]
+
+
+def _parameter_help(pack: RulePack, parameter: str, rule: Rule):
+    spec = pack.parameters.get(parameter, {})
+    title = spec.get("title") or parameter.replace("_", " ")
+    others = sharing_rules(pack.pack_id, parameter, rule)
+    if others:
+        said = format_html(_("The shop's value for “{title}”, also used by {rules}: changing it here changes it "
+                             "for them too, when you publish."), title=format_html("<bdi>{}</bdi>", title),
+                           rules=format_html_join(", ", "<bdi>{}</bdi>", ((other,) for other in others)))
+    else:
+        said = format_html(_("The shop's value for “{title}”: changing it here changes the shop's value, "
+                             "when you publish."), title=format_html("<bdi>{}</bdi>", title))
+    try:
+        url = reverse("masa_pack_parameters", kwargs={"pack_id": pack.pack_id})
+    except NoReverseMatch:
+        return said
+    return format_html('{} <a href="{}">{}</a>', said, url, _("All of the pack's values"))
+
+
+def _ab_candidates(definition: dict) -> list[tuple]:
+    """The send steps an A/B split can start at: not inside a split already."""
+    return [path for path, step in walk_steps(definition.get("steps"))
+            if isinstance(step.get("send"), dict) and "split" not in path]
+
+
+def _ab_name(path: tuple) -> str:
+    return "ab__" + "__".join(str(part) for part in path)
+
+
+def add_split(definition: dict, path: tuple, template: str, share: int) -> None:
+    """Turn the send step at ``path`` and the steps after it into a split: version A as it is,
+    version B the same with the other message, for ``share`` % of customers."""
+    steps, index = _get(definition, path[:-1]), path[-1]
+    rest = steps[index:]
+    second = copy.deepcopy(rest)
+    second[0]["send"]["template"] = template
+    steps[index:] = [{"split": {"a": {"share": 100 - share, "steps": rest}, "b": {"share": share, "steps": second}}}]
+
+
 class RuleForm(WagtailAdminModelForm):
     raw_definition = forms.CharField(
-        label="Definition (YAML)", required=False,
-        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "style": "font-family: monospace"}),
-        help_text="For agencies: trigger, conditions, steps and once, as in the rule-pack reference. "
-                  "A change here wins over the fields above.",
+        label=gettext_lazy("Definition (YAML)"), required=False,
+        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "style": "font-family: monospace",
+                                     "dir": "ltr"}),
+        help_text=gettext_lazy("Trigger, conditions, steps and once, as in the rule-pack reference. "
+                               "A change here wins over the fields above."),
     )
+    # The definition the page's fields were made from: Wagtail autosaves drafts while the owner
+    # edits, so by the time the form is posted again the latest draft may already hold an A/B
+    # split or another delay; the posted fields and YAML are read against the page's own.
+    based_on = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        definition = self.instance.definition or {}
+        definition = self._page_definition()
+        self.base_definition = definition
         self.initial["raw_definition"] = self._dump(definition)
-        self.editable = _editable_values(definition, self.instance.pack) if definition else []
+        self.initial["based_on"] = json.dumps(definition, sort_keys=True) if definition else ""
+        self.pack = RulePack.objects.filter(pack_id=self.instance.pack).first()
+        self.parameter_changes: dict = {}
+        shop = Shop(self.instance.pack, pack_templates(self.instance.pack), self.pack.parameters if self.pack else {},
+                    self.pack.resolved_parameters() if self.pack else {})
+        self.editable = _editable_values(definition, shop) if definition else []
+        self.panel_fields: list[str] = []
         for value in self.editable:
-            key = value.path[-1]
-            value.field.label = value.label
-            default = value.default if value.default is not None else "marketing" if key == "class" else ""
-            current = _get(definition, value.path[:-1]).get(key, default)
-            value.field.initial = ", ".join(map(str, current)) if isinstance(current, list) else current
-            self.fields[value.name] = value.field
+            self._add_value_field(value, definition, shop)
+        if definition and self.instance.pk:
+            self._add_split_fields(definition, shop)
+            self._add_retime_field()
+        self._owner_words_for_the_model_fields(definition)
+
+    def _page_definition(self) -> dict:
+        posted = self.data.get("based_on") if self.is_bound else None
+        if posted:
+            try:
+                definition = json.loads(posted)
+            except ValueError:
+                definition = None
+            if isinstance(definition, dict):
+                return definition
+        return self.instance.definition or {}
+
+    def _add_value_field(self, value: EditableValue, definition: dict, shop: Shop) -> None:
+        key = value.path[-1]
+        value.field.label = value.label
+        default = value.default if value.default is not None else "marketing" if key == "class" else ""
+        current = _get(definition, value.path[:-1]).get(key, default)
+        if value.parameter:
+            current = shop.resolved.get(value.parameter)
+            value.field.help_text = _parameter_help(self.pack, value.parameter, self.instance)
+        elif key == "channel" and not current:
+            current = "email"
+        if isinstance(current, list) and not isinstance(value.field, forms.MultipleChoiceField):
+            current = ", ".join(map(str, current))
+        value.field.initial = current
+        self.fields[value.name] = value.field
+        self.panel_fields.append(value.name)
+        if value.parameter:
+            self.fields[value.own_name] = forms.BooleanField(
+                required=False, label=_("Only for this rule"),
+                help_text=_("Keep the shop's value as it is and give this rule its own."))
+            self.panel_fields.append(value.own_name)
+
+    def _add_split_fields(self, definition: dict, shop: Shop) -> None:
+        self.splits = []
+        for path in _ab_candidates(definition):
+            current = _get(definition, path)["send"].get("template", "")
+            others = [choice for choice in message_choices(shop.templates, current, shop.pack) if choice[0] != current]
+            if not others:
+                continue
+            name = _ab_name(path)
+            self.fields[name] = forms.ChoiceField(
+                required=False, widget=DataSelect, choices=[("", _("No, send one version")), *others],
+                label=_("%(where)s: try a second version (A/B)") % {"where": where_words(path)},
+                help_text=_("Some customers get this other message instead; the results page shows which "
+                            "earns more, and you choose the winner."))
+            self.fields[name + "__share"] = forms.IntegerField(
+                required=False, min_value=1, max_value=99, initial=50,
+                label=_("Share of customers who get the second version (%)"))
+            self.splits.append(path)
+            self.panel_fields += [name, name + "__share"]
+
+    def _add_retime_field(self) -> None:
+        self.waiting_customers = waiting([self.instance]).values("customer").distinct().count()
+        if self.waiting_customers:
+            self.fields["retime"] = forms.ChoiceField(choices=RETIME_CHOICES, widget=forms.RadioSelect,
+                                                      initial="retime", required=False,
+                                                      label=_("The customers already waiting"))
+            self.panel_fields.append("retime")
+
+    def _owner_words_for_the_model_fields(self, definition: dict) -> None:
         if "pack" in self.fields:
-            self.fields["pack"] = forms.ChoiceField(choices=pack_choices(self.instance.pack), label="Pack",
-                                                    help_text="Which pack the rule belongs to; its messages and "
-                                                              "parameters are that pack's.")
-        if self.instance.pk and "rule_id" in self.fields:
-            self.fields["rule_id"].disabled = True
+            self.fields["pack"] = forms.ChoiceField(
+                choices=pack_choices(self.instance.pack), label=_("Pack"), widget=DataSelect,
+                help_text=_("Which pack the rule belongs to; its messages and values are that pack's."))
+        if "title" in self.fields:
+            self.fields["title"].label = _("Title")
+        if "rule_id" in self.fields:
+            self.fields["rule_id"].label = _("Rule id")
+            self.fields["rule_id"].help_text = _("A short name for the rule in files and links: lowercase "
+                                                 "letters, digits and hyphens.")
+            if self.instance.pk:
+                self.fields["rule_id"].disabled = True
         if "holdout_percent" in self.fields:
-            self.fields["holdout_percent"].required = False
+            field = self.fields["holdout_percent"]
+            field.required = False
+            field.label = _("Holdout (%)")
+            pack_share = self.pack.holdout_percent if self.pack else 0
+            if definition and not sends_marketing(definition, self.pack.resolved_parameters() if self.pack else {}):
+                field.disabled = True
+                field.help_text = _("This rule sends only service messages, which are never held out.")
+            else:
+                field.help_text = _(
+                    "Keep this share of customers (0 to 50 %%) out of this rule's marketing messages, so its results "
+                    "show what it earns. 0: the pack's holdout applies (%(share)d %%).") % {"share": pack_share}
 
     @staticmethod
     def _dump(definition: dict) -> str:
@@ -248,7 +352,7 @@ class RuleForm(WagtailAdminModelForm):
     def _same_as_stored(self, text: str) -> bool:
         """The YAML says what is stored (browsers send CRLF; agencies may reformat): the fields decide."""
         try:
-            return yaml.safe_load(text) == (self.instance.definition or None)
+            return yaml.safe_load(text) == (self.base_definition or None)
         except yaml.YAMLError:
             return False
 
@@ -256,10 +360,10 @@ class RuleForm(WagtailAdminModelForm):
         try:
             parsed = yaml.safe_load(text)
         except yaml.YAMLError as error:
-            self.add_error("raw_definition", f"not valid YAML: {error}")
+            self.add_error("raw_definition", _("not valid YAML: %(error)s") % {"error": error})
             return None
         if not isinstance(parsed, dict) or "steps" not in parsed:
-            self.add_error("raw_definition", "write a mapping with at least trigger and steps")
+            self.add_error("raw_definition", _("write a mapping with at least trigger and steps"))
             return None
         unknown = sorted(set(parsed) - set(RULE_FIELDS))
         if unknown:
@@ -269,23 +373,44 @@ class RuleForm(WagtailAdminModelForm):
         return parsed
 
     def _from_fields(self) -> dict:
-        definition = copy.deepcopy(self.instance.definition or {})
+        definition = copy.deepcopy(self.base_definition)
         for value in self.editable:
-            if value.name not in self.cleaned_data or value.name not in self.changed_data:
+            if value.name not in self.cleaned_data:
                 continue
             entered = self.cleaned_data[value.name]
-            if value.is_duration:
-                try:
-                    entered = _duration(entered)
-                except forms.ValidationError as error:
-                    self.add_error(value.name, error)
-                    continue
             parent, key = _get(definition, value.path[:-1]), value.path[-1]
-            if key == "channel" and not entered:
+            if value.parameter:
+                self._bound_value(value, entered, parent, key)
+                continue
+            if value.name not in self.changed_data:
+                continue
+            if key == "channel" and (not entered or (entered == "email" and "channel" not in parent)):
                 parent.pop("channel", None)
             else:
                 parent[key] = _typed(parent.get(key), entered)
+        for path in reversed(getattr(self, "splits", [])):
+            template = self.cleaned_data.get(_ab_name(path))
+            if template:
+                add_split(definition, path, template, self.cleaned_data.get(_ab_name(path) + "__share") or 50)
         return definition
+
+    def _bound_value(self, value: EditableValue, entered, parent: dict, key) -> None:
+        spec = self.pack.parameters[value.parameter]
+        resolved = self.pack.resolved_parameters().get(value.parameter)
+        entered = _as_parameter(spec, resolved, entered)
+        if self.cleaned_data.get(value.own_name):
+            parent[key] = entered
+            return
+        if value.name not in self.changed_data or entered == resolved:
+            return
+        if not self.for_user.has_perm("masa.change_rulepack"):
+            self.add_error(value.name, _("Only someone who may change the pack's values can change the shop's "
+                                         "value; tick “Only for this rule” to change it for this rule alone."))
+            return
+        try:
+            self.parameter_changes[value.parameter] = check_value(value.parameter, spec, entered)
+        except ParameterError as error:
+            self.add_error(value.name, str(error))
 
     def clean_holdout_percent(self):
         value = self.cleaned_data.get("holdout_percent")
@@ -296,10 +421,10 @@ class RuleForm(WagtailAdminModelForm):
         raw = (cleaned.get("raw_definition") or "").replace("\r\n", "\n").strip()
         if raw and not self._same_as_stored(raw):
             definition = self._from_yaml(raw)
-        elif raw or self.instance.definition:
+        elif raw or self.base_definition:
             definition = self._from_fields()
         else:
-            self.add_error("raw_definition", "a new rule needs its definition")
+            self.add_error("raw_definition", _("a new rule needs its definition"))
             return cleaned
         if definition is None or self.errors:
             return cleaned
@@ -310,16 +435,16 @@ class RuleForm(WagtailAdminModelForm):
         pack_id = cleaned.get("pack") or self.instance.pack
         rule_id = cleaned.get("rule_id") or self.instance.rule_id or "new-rule"
         pack = RulePack.objects.filter(pack_id=pack_id).first()
+        parameters = {**(pack.resolved_parameters() if pack else {}), **self.parameter_changes}
         try:
-            compile_definition(rule_id, definition, pack.resolved_parameters() if pack else {},
-                               pack.segments if pack else {})
+            compile_definition(rule_id, definition, parameters, pack.segments if pack else {})
         except (RuleDefinitionError, ParameterError) as error:
             self.add_error("raw_definition", str(error))
             return
         templates = used_templates(definition)
         missing = sorted(templates - set(MessageTemplate.objects.filter(key__in=templates).values_list("key", flat=True)))
         if missing:
-            self.add_error("raw_definition", f"no message template named {', '.join(missing)}")
+            self.add_error("raw_definition", _("no message template named %(names)s") % {"names": ", ".join(missing)})
             return
         self.instance.definition = definition
 
@@ -330,10 +455,11 @@ def template_edit_url(key: str) -> str:
 
 
 class DefinitionPanel(Panel):
-    """Renders the editable values of the definition, links to its messages, and the YAML."""
+    """Renders the editable values of the definition, links to its messages, the A/B split, the
+    customers waiting, and the YAML for agencies."""
 
     def get_form_options(self):
-        return {"fields": ["raw_definition"]}
+        return {"fields": ["raw_definition", "based_on"]}
 
     class BoundPanel(Panel.BoundPanel):
         template_name = "masa/admin/definition_panel.html"
@@ -342,9 +468,19 @@ class DefinitionPanel(Panel):
             context = super().get_context_data(parent_context)
             definition = self.instance.definition or {}
             keys = sorted(used_templates(definition))
-            context["values"] = [self.form[value.name] for value in getattr(self.form, "editable", [])]
+            words = Words.for_pack(self.instance.pack, html=False)
+            form = self.form
+            context["values"] = [(self.form[value.name], self.form[value.own_name] if value.parameter else None,
+                                  value.parameter) for value in getattr(form, "editable", [])]
+            context["splits"] = [(form[_ab_name(path)], form[_ab_name(path) + "__share"])
+                                 for path in getattr(form, "splits", [])]
+            context["retime"] = form["retime"] if "retime" in form.fields else None
+            context["waiting"] = getattr(form, "waiting_customers", 0)
+            context["retime_open"] = form.is_bound
             context["raw"] = self.form["raw_definition"]
-            context["templates"] = [(key, template_edit_url(key), preview_url(key, self.instance.pack)) for key in keys]
+            context["based_on"] = self.form["based_on"]
+            context["templates"] = [(words.template(key), template_edit_url(key), preview_url(key, self.instance.pack))
+                                    for key in keys]
             context["trigger"] = definition.get("trigger")
             context["sentence"] = rule_sentence(definition, Words.for_pack(self.instance.pack, html=True)) \
                 if definition else ""
@@ -364,6 +500,6 @@ class RuleEditHandler(ObjectList):
 
     class BoundPanel(ObjectList.BoundPanel):
         def render_missing_fields(self):
-            rendered = set(self.panel.get_form_options().get("fields", []))
+            rendered = {*self.panel.get_form_options().get("fields", []), *getattr(self.form, "panel_fields", [])}
             return mark_safe("".join(str(self.form[name]) for name in self.form.fields  # noqa: S308
-                                     if name not in rendered and not name.startswith(EditableValue.PREFIX)))
+                                     if name not in rendered))

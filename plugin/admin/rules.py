@@ -1,5 +1,7 @@
-"""Rules in the Wagtail admin: list with filters and an on/off switch, drafts and revisions,
-and bulk on/off. Turning rules off asks what to do with their pending actions."""
+"""Rules in the Wagtail admin: list with filters and an on/off switch (compact on a phone), drafts
+and revisions, and bulk on/off. Turning rules off asks what to do with their pending actions;
+publishing a rule applies the shop's values changed in its editor and, when asked, re-times the
+customers already waiting (``retime``)."""
 from __future__ import annotations
 
 import django_filters
@@ -8,20 +10,26 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import Column, UpdatedAtColumn
+from wagtail.admin.views.generic import RevisionsRevertMixin
 from wagtail.log_actions import log
 from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
+from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail.utils.timestamps import render_timestamp
 
 from ..models import Rule, RulePack
 from ..rules.sentences import Words, rule_sentence, trigger_phrase
+from ..rules.parameters import placeholders
 from ..rules.switch import pending_actions, set_enabled, waiting_customers
 from .base import AdminPage, MasaChooserViewSet, MasaPage, safe_next
+from .retime import Timing, retime
 from .rule_form import DefinitionPanel, RuleEditHandler, RuleForm
 
 # Turning a rule off stops the customers already waiting unless the shop owner lets them finish.
@@ -62,9 +70,10 @@ def _pack_choices():
 
 
 class RuleFilterSet(WagtailFilterSet):
-    pack = django_filters.ChoiceFilter(choices=_pack_choices, label="Pack")
-    trigger = django_filters.ChoiceFilter(choices=_trigger_choices, label="Trigger", method="filter_trigger")
-    enabled = django_filters.BooleanFilter(label="On")
+    pack = django_filters.ChoiceFilter(choices=_pack_choices, label=gettext_lazy("Pack"))
+    trigger = django_filters.ChoiceFilter(choices=_trigger_choices, label=gettext_lazy("Trigger"),
+                                          method="filter_trigger")
+    enabled = django_filters.BooleanFilter(label=gettext_lazy("On"))
 
     class Meta:
         model = Rule
@@ -109,7 +118,8 @@ class PackColumn(Column):
     def get_cell_context_data(self, instance, parent_context):
         context = super().get_cell_context_data(instance, parent_context)
         titles = once_per_page(parent_context, "_masa_pack_titles", pack_titles)
-        context["value"] = titles.get(instance.pack) or instance.pack
+        title = titles.get(instance.pack) or instance.pack
+        context["value"] = title if instance.pack == "local" else format_html("<bdi>{}</bdi>", title)
         return context
 
 
@@ -123,20 +133,85 @@ class SwitchColumn(Column):
         return context
 
 
+class RuleIndexView(snippet_views.IndexView):
+    def _get_title_column(self, *args, **kwargs):
+        column = super()._get_title_column(*args, **kwargs)
+        column.label = gettext_lazy("Title")
+        column.accessor = lambda rule: format_html("<bdi>{}</bdi>", rule.title)   # the shop's words, isolated
+        return column
+
+
+class RuleEditView(snippet_views.EditView):
+    """Publishing applies what the form says beyond the rule itself: the shop's values changed in
+    place (pack parameters) and, when asked, the customers already waiting re-timed."""
+
+    def publish_action(self):
+        rule, form = self.object, self.form
+        changes = getattr(form, "parameter_changes", {})
+        pack = RulePack.objects.filter(pack_id=rule.pack).first()
+        affected = [rule, *(pack_rules_using(pack, changes, rule) if pack and changes else [])]
+        before = {other.pk: Timing.live(other) for other in affected}
+        if pack and changes:
+            save_parameters(pack, changes, self.request.user, rule)
+        response = super().publish_action()
+        if form.cleaned_data.get("retime") == "retime":
+            moved = sum(retime(other, before[other.pk], Timing.live(other)) for other in affected)
+            if moved:
+                messages.info(self.request, ngettext(
+                    "%(count)d customer already waiting was re-timed to the new delay.",
+                    "%(count)d customers already waiting were re-timed to the new delay.", moved) % {"count": moved})
+        return response
+
+
+class RevertWords:
+    """Reverting to a revision written by no one (a pack's import or upgrade) says so, not "by None"."""
+
+    def get_warning_message(self):
+        if self.revision.user is not None:
+            return super().get_warning_message()
+        return format_html(_("You are viewing a previous version of this rule, from {when}, written when a pack "
+                             "was imported or upgraded."), when=render_timestamp(self.revision.created_at))
+
+
+def pack_rules_using(pack: RulePack, parameters: dict, rule: Rule) -> list[Rule]:
+    """The pack's other rules whose definition uses one of these parameters."""
+    return [other for other in Rule.objects.filter(pack=pack.pack_id).exclude(pk=rule.pk)
+            if placeholders(other.definition) & set(parameters)]
+
+
+def save_parameters(pack: RulePack, changes: dict, user, rule: Rule) -> None:
+    """The shop's values for the pack's parameters, changed from a rule's editor (logged on the pack)."""
+    values = {**pack.parameter_values, **changes}
+    pack.parameter_values = {name: value for name, value in values.items()
+                             if value != pack.parameters.get(name, {}).get("default")}
+    pack.save(update_fields=["parameter_values"])
+    log(instance=pack, action="masa.pack.parameters", user=user, data={"changed": changes, "from_rule": rule.rule_id})
+
+
 class RuleViewSet(SnippetViewSet):
     model = Rule
     chooser_viewset_class = MasaChooserViewSet
     icon = "cogs"
-    menu_label = "Rules"
+    menu_label = gettext_lazy("Rules")
     filterset_class = RuleFilterSet
-    list_display = ["title", SentenceColumn("sentence", label="What it does"),
-                    PackColumn("pack", label=gettext_lazy("Pack"), sort_key="pack"),
-                    SwitchColumn("enabled", label="On/off"), UpdatedAtColumn()]
+    list_display = ["title",
+                    SentenceColumn("sentence", label=gettext_lazy("What it does"), classname="masa-col-sentence"),
+                    PackColumn("pack", label=gettext_lazy("Pack"), sort_key="pack", classname="masa-col-pack"),
+                    SwitchColumn("enabled", label=gettext_lazy("On/off"), classname="masa-col-switch"),
+                    UpdatedAtColumn(label=gettext_lazy("Updated"), classname="masa-col-updated")]
     list_per_page = 50
+    index_view_class = RuleIndexView
+    edit_view_class = RuleEditView
     edit_handler = RuleEditHandler([
-        FieldPanel("title"), FieldPanel("rule_id"), FieldPanel("pack"), DefinitionPanel(heading="Behaviour"),
+        FieldPanel("title"), FieldPanel("rule_id"), FieldPanel("pack"),
+        DefinitionPanel(heading=gettext_lazy("Behaviour")),
         FieldPanel("holdout_percent"),
     ], base_form_class=RuleForm)
+
+    @property
+    def revisions_revert_view_class(self):
+        return type("RuleRevisionsRevertView", (RevertWords, RevisionsRevertMixin, self.edit_view_class),
+                    {"view_name": "revisions_revert"})
 
 
 class SwitchForm(forms.Form):
@@ -165,7 +240,8 @@ class RuleSwitchView(MasaPage):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(rule=self.rule, pending=pending_actions([self.rule]), waiting=waiting_customers([self.rule]),
+        context.update(rule=self.rule, rule_name=format_html("<bdi>{}</bdi>", self.rule.title),
+                       pending=pending_actions([self.rule]), waiting=waiting_customers([self.rule]),
                        form=kwargs.get("form") or SwitchForm(), back=reverse("wagtailsnippets_masa_rule:list"))
         return context
 
@@ -228,16 +304,16 @@ class _SwitchRules(SnippetBulkAction):
 
 
 class TurnRulesOn(_SwitchRules):
-    display_name = "Turn on"
+    display_name = gettext_lazy("Turn on")
     action_type = "masa_turn_on"
-    aria_label = "Turn the selected rules on"
+    aria_label = gettext_lazy("Turn the selected rules on")
     action_priority = 10
 
 
 class TurnRulesOff(_SwitchRules):
-    display_name = "Turn off"
+    display_name = gettext_lazy("Turn off")
     action_type = "masa_turn_off"
-    aria_label = "Turn the selected rules off"
+    aria_label = gettext_lazy("Turn the selected rules off")
     action_priority = 11
     enabled = False
     form_class = SwitchForm

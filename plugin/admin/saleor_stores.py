@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .. import conf
 from ..stores import domain_of
@@ -22,7 +23,7 @@ class SaleorStoresView(MasaPage):
     header_icon = "site"
 
     def get_page_title(self):
-        return "Saleor stores"
+        return _("Saleor stores")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -75,11 +76,12 @@ class FromSaleorView(MasaPage):
                      .select_related("customer").first())
             customer = event.customer if event else None
         if customer is None:
-            messages.warning(request, "Masa has no customer for that Saleor page yet (no event of theirs has arrived).")
+            messages.warning(request, _("Masa has no customer for that Saleor page yet (no event of theirs has "
+                                        "arrived)."))
             return redirect("masa_customers")
         return redirect("masa_customer", pk=customer.pk)
 
 
 PAGES = [AdminPage("masa/saleor/", SaleorStoresView, name="masa_saleor_stores",
-                   menu_label="Saleor stores", menu_icon="site", menu_order=560),
+                   menu_label=gettext_lazy("Saleor stores"), menu_icon="site", menu_order=560),
          AdminPage("masa/customers/from-saleor/", FromSaleorView, name="masa_customer_from_saleor")]

@@ -7,15 +7,18 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
 from .. import jobs
 from ..models import Job, Rule
 from .base import AdminPage, MasaPage
+from ..bidi import isolate
+from .jobs import job_title
 
 
 class SimulateForm(forms.Form):
-    days = forms.IntegerField(min_value=1, max_value=365, initial=30, label="Over the last (days)")
+    days = forms.IntegerField(min_value=1, max_value=365, initial=30, label=gettext_lazy("Over the last (days)"))
 
 
 class RuleSimulateView(MasaPage):
@@ -27,12 +30,14 @@ class RuleSimulateView(MasaPage):
     object_model, object_name = Rule, "rule"
 
     def get_page_title(self):
-        return f"Simulate: {self.rule}"
+        return _("Simulate: %(rule)s") % {"rule": isolate(self.rule)}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(rule=self.rule, form=kwargs.get("form") or SimulateForm(self.request.GET or None),
-                       recent=Job.objects.filter(rule=self.rule)[:5])
+        recent = list(Job.objects.filter(rule=self.rule).select_related("rule")[:5])
+        for job in recent:
+            job.words = job_title(job)
+        context.update(rule=self.rule, form=kwargs.get("form") or SimulateForm(self.request.GET or None), recent=recent)
         return context
 
     def post(self, request, *args, **kwargs):
@@ -44,7 +49,7 @@ class RuleSimulateView(MasaPage):
         running = jobs.running_simulation()
         if running is not None:
             messages.error(request, _("Another simulation is running (“%(title)s”): only one runs at a time. "
-                                      "Start this one when it has finished.") % {"title": running.title})
+                                      "Start this one when it has finished.") % {"title": job_title(running, html=False)})
             return redirect("masa_rule_simulate", pk=self.rule.pk)
         days = form.cleaned_data["days"]
         job = jobs.start(Job.Kind.SIMULATE, f"Simulate {self.rule.title} over {days} days",
@@ -55,7 +60,7 @@ class RuleSimulateView(MasaPage):
         simulation = get_object_or_404(Job, pk=request.POST.get("simulation") or 0, rule=self.rule,
                                        kind=Job.Kind.SIMULATE, status=Job.Status.DONE)
         if not (self.rule.enabled and self.rule.live):
-            messages.error(request, "Turn the rule on and publish it before backfilling.")
+            messages.error(request, _("Turn the rule on and publish it before backfilling."))
             return redirect("masa_job", pk=simulation.pk)
         days = simulation.params["days"]
         job = jobs.start(Job.Kind.BACKFILL, f"Backfill {self.rule.title} over {days} days",

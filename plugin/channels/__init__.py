@@ -1,8 +1,9 @@
 """Channel kinds, one module each (as django-anymail's backends), loaded by dotted path.
 
 ``MASA["CHANNEL_BACKENDS"]`` maps a kind to its backend class (default: email, sms, webhook
-below). A backend describes itself (``kind``, ``label``, ``secret_hint``, ``address_field``,
-``url_fields``, ``tracks_text_links``), so a new kind is one module plus a line in that setting:
+below). A backend describes itself (``kind``, ``label``, ``description``, its ``providers`` with
+their settings (``setup``), ``address_field``, ``url_fields``, ``tracks_text_links``), so a new
+kind is one module plus a line in that setting:
 no migration, no special case elsewhere (docs/architecture.md, "Add a channel kind").
 """
 from __future__ import annotations

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from ..models import Channel
+from .setup import Provider, custom_provider
 
 
 class TransientChannelError(Exception):
@@ -44,6 +45,9 @@ class ChannelBackend(ABC):
 
     kind = ""                  # what Channel.kind names (the key in MASA["CHANNEL_BACKENDS"])
     label = ""                 # what the admin calls it
+    description = ""           # a line saying what it is for, where the owner chooses a kind
+    providers: tuple[Provider, ...] = ()  # the ways it delivers, each with its labelled settings (``setup``)
+    config_defaults: dict = {}  # what an absent config entry means (which provider, for one)
     secret_hint = ""           # which secrets it reads, for the admin's channel form
     address_field = "email"    # the Customer field it sends to
     url_fields: tuple = ()     # config fields holding URLs it calls (checked by ``safety``)
@@ -53,6 +57,22 @@ class ChannelBackend(ABC):
     def problems(cls, config: dict, secrets: dict) -> list[str]:
         """What is wrong with a channel's settings, for the form that saves it (none by default)."""
         return []
+
+    @classmethod
+    def available_providers(cls) -> tuple[Provider, ...]:
+        """The providers the owner may choose (all declared ones, unless the site restricts them)."""
+        return cls.providers
+
+    @classmethod
+    def provider_for(cls, config: dict) -> Provider:
+        """The provider a channel's config uses; settings no provider recognises stay as written."""
+        config = {**cls.config_defaults, **(config or {})}
+        found = next((p for p in cls.providers if p.matches(config)), None)
+        return found or custom_provider({k: config[k] for p in cls.providers for k in p.marks if k in config})
+
+    @classmethod
+    def provider_named(cls, key: str) -> Provider | None:
+        return next((p for p in cls.available_providers() if p.key == key), None)
 
     def __init__(self, channel: Channel):
         self.channel = channel

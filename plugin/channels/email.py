@@ -12,17 +12,78 @@ import socket
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import make_msgid
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy as _
 
 from .. import conf
 from .base import ChannelBackend, OutgoingMessage, PermanentChannelError, SendResult, TransientChannelError
-from .safety import UnsafeDestination, check_email
+from .safety import UnsafeDestination, allowed_email_backends, check_email
+from .setup import EMAIL, FLAG, NUMBER, Provider, Setting
+
+SENDER = Setting("from_email", _("Sender's email address"), missing=_("Enter the sender's email address"),
+                 type=EMAIL, placeholder="care@yourshop.co.il",
+                 help=_("Your customers see it as the sender; use an address of your shop's own domain."))
+REPLY_TO = Setting("reply_to", _("Replies go to"), type=EMAIL,
+                   help=_("Where your customers' answers arrive; leave empty for the sender's address."))
+
+
+def isolated(name: str) -> str:
+    """A service's name inside a sentence of the owner's language, as data (Unicode's isolates)."""
+    return f"\u2068{name}\u2069"
+
+
+def api_key(label=_("API key"), name="api_key", missing=_("Enter the API key your email service gave you")):
+    return Setting(name, label, missing=missing, secret=True)
+
+
+def esp(name: str, label: str, *settings: Setting) -> Provider:
+    """An email service, sent to through its django-anymail backend."""
+    description = lazy(lambda: gettext("Email through your %(service)s account.") % {"service": isolated(label)}, str)()
+    return Provider(key=name, label=label, marks={"backend": f"anymail.backends.{name}.EmailBackend"},
+                    description=description,
+                    settings=(SENDER, REPLY_TO, *settings))
+
+
+PROVIDERS = (
+    Provider(key="site", label=_("This site's email"), marks={"backend": ""}, settings=(SENDER, REPLY_TO),
+             description=_("Email as the site is already set up to send it (ask whoever runs the site).")),
+    Provider(key="smtp", label=_("A mail server (SMTP)"),
+             marks={"backend": "django.core.mail.backends.smtp.EmailBackend"},
+             description=_("Email through a mail server you have an account on."),
+             settings=(
+                 SENDER, REPLY_TO,
+                 Setting("host", _("Server"), missing=_("Enter the mail server's name"), in_secrets=True,
+                         placeholder="smtp.yourprovider.com"),
+                 Setting("port", _("Port"), missing=_("Enter the mail server's port"), type=NUMBER, in_secrets=True,
+                         placeholder="587", help=_("Usually 587.")),
+                 Setting("username", _("User name"), missing=_("Enter the user name of the mail account"),
+                         in_secrets=True),
+                 Setting("password", _("Password"), missing=_("Enter the password of the mail account"), secret=True),
+                 Setting("use_tls", _("Encrypt the connection (STARTTLS)"), type=FLAG, in_secrets=True),
+             )),
+    esp("sendgrid", "SendGrid", api_key()),
+    esp("mailgun", "Mailgun", api_key(), Setting("sender_domain", _("Sending domain"), in_secrets=True,
+                                                 help=_("Leave empty to use the sender's domain."))),
+    esp("postmark", "Postmark", api_key(_("Server API token"), "server_token",
+                                         _("Enter your Postmark server API token"))),
+    esp("brevo", "Brevo", api_key()),
+    esp("mailjet", "Mailjet", api_key(), api_key(_("Secret key"), "secret_key",
+                                                 _("Enter the secret key your email service gave you"))),
+    esp("resend", "Resend", api_key()),
+)
 
 
 class EmailChannel(ChannelBackend):
     kind = "email"
-    label = "Email"
-    secret_hint = "e.g. password=… (SMTP) or api_key=… (anymail provider)"
+    label = _("Email")
+    description = _("Messages by email, from your shop's address.")
+    providers = PROVIDERS
     address_field = "email"
+
+    @classmethod
+    def available_providers(cls):
+        allowed = set(allowed_email_backends())
+        return tuple(p for p in cls.providers if not p.marks["backend"] or p.marks["backend"] in allowed)
 
     def send(self, message: OutgoingMessage) -> SendResult:
         config = self.channel.config or {}

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
+from django.utils.translation import gettext_lazy as _
 
 from . import http
 from .base import ChannelBackend, OutgoingMessage, PermanentChannelError, SendResult
+from .setup import SENDER, URL, Provider, Setting
 
 TWILIO_API = "https://api.twilio.com"
 # The GSM 03.38 default alphabet, and its extension table (each of those takes two septets).
@@ -45,10 +47,47 @@ def sms_parts(text: str) -> SmsParts:
     return SmsParts(encoding, length, segments)
 
 
+SENDER_NUMBER = Setting(
+    "from_number", _("Sender's phone number"), missing=_("Enter the sender's phone number"), type=SENDER,
+    placeholder="+972501234567",
+    help=_("The number your messages come from, as your provider registered it, in international form "
+           "(+972…)."))
+
+GENERIC = Provider(
+    key="http", label=_("Another SMS provider"), marks={"provider": "http"},
+    description=_("Any SMS provider that sends a message when Masa posts it to an address, with an API key."),
+    settings=(
+        Setting("url", _("Sending address (URL)"), missing=_("Enter your SMS provider's sending address (URL)"),
+                type=URL, placeholder="https://",
+                help=_("The web address your provider's documentation gives for sending one message.")),
+        SENDER_NUMBER,
+        Setting("token", _("API key"), missing=_("Enter the API key your SMS provider gave you"), secret=True),
+        Setting("to_field", _("Name of the recipient field"), placeholder="to", for_agencies=True),
+        Setting("from_field", _("Name of the sender field"), placeholder="from", for_agencies=True),
+        Setting("text_field", _("Name of the text field"), placeholder="text", for_agencies=True),
+        Setting("id_field", _("Name of the message id in the answer"), placeholder="id", for_agencies=True),
+    ))
+
+TWILIO = Provider(
+    key="twilio", label=_("Twilio"), marks={"provider": "twilio"},
+    description=_("Twilio's SMS service (or a provider that works like Twilio)."),
+    settings=(
+        Setting("account_sid", _("Account SID"), missing=_("Enter your Twilio Account SID"), placeholder="AC…",
+                help=_("On your Twilio console's home page.")),
+        Setting("auth_token", _("Auth token"), missing=_("Enter your Twilio auth token"), secret=True,
+                help=_("On your Twilio console's home page, beside the Account SID.")),
+        SENDER_NUMBER,
+        Setting("base_url", _("Address of a Twilio-compatible provider"), type=URL, for_agencies=True,
+                placeholder=TWILIO_API, help=_("Leave empty for Twilio itself.")),
+    ))
+
+
 class SmsChannel(ChannelBackend):
     kind = "sms"
-    label = "SMS"
-    secret_hint = "token=… (generic HTTP provider) or auth_token=… (Twilio)"
+    label = _("SMS")
+    description = _("Text messages to your customers' phones, through an SMS provider you have an account with.")
+    providers = (TWILIO, GENERIC)
+    config_defaults = {"provider": "http"}
     address_field = "phone"
     url_fields = ("url", "base_url")
     tracks_text_links = True

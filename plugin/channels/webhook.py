@@ -13,9 +13,11 @@ import time
 import uuid
 
 import httpx
+from django.utils.translation import gettext_lazy as _
 
 from . import http
 from .base import ChannelBackend, OutgoingMessage, PermanentChannelError, SendResult
+from .setup import URL, Provider, Setting
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -25,8 +27,19 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 class WebhookChannel(ChannelBackend):
     kind = "webhook"
-    label = "Signed webhook"
-    secret_hint = "signing_secret=…"
+    label = _("Signed webhook")
+    description = _("Each message posted, signed, to a web address of yours, for another system to deliver "
+                    "(set up with a developer).")
+    providers = (Provider(
+        key="webhook", label=_("Signed webhook"), description=description,
+        settings=(
+            Setting("url", _("Address (URL)"), missing=_("Enter the address (URL) Masa should post messages to"),
+                    type=URL, placeholder="https://",
+                    help=_("A public https:// address of the system that receives the messages.")),
+            Setting("signing_secret", _("Signing secret"), secret=True,
+                    missing=_("Enter a signing secret (a long random text the receiving system also knows)"),
+                    help=_("Masa signs every message with it, so the receiver knows it came from your shop.")),
+        )),)
     address_field = "email"
     url_fields = ("url",)
 

@@ -33,6 +33,8 @@ def on_tracking(sender, event, esp_name, **kwargs) -> None:
         url = event.click_url or ""
         suffix = f":{hashlib.sha256(url.encode()).hexdigest()[:16]}" if url else ""
         details = {"url": url} if url else {}
+        if event.event_type == "complained":
+            details["complaint"] = True    # marked as spam: an unsubscribe the timeline names as such
         if event.description or event.mta_response:
             details["reason"] = (event.description or event.mta_response or "")[:500]
         record_message_event(delivery, name, f"{name}:{delivery.idempotency_key}{suffix}", esp=esp_name, **details)

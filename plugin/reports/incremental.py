@@ -12,13 +12,15 @@ The statistics (docs/holdouts.md says what they mean and do not mean):
 - revenue per customer: the difference of means with Welch's interval (unequal variances,
   Welch–Satterthwaite degrees of freedom), robust enough for skewed order values at these sizes;
 - enough data: customers per group to tell a 25 % relative uplift in conversion from chance at
-  95 % confidence with 80 % power, at the held-out group's current rate (5 % while it has none).
+  95 % confidence with 80 % power, at the held-out group's current rate (5 % while it has none),
+  or a clear answer already; how far a comparison is from one, in customers and time at this
+  shop's pace, is ``outlook`` (``reports.outlook``), which the pages say.
 """
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
@@ -26,9 +28,9 @@ from django.db.models import Q
 
 from ..models import Delivery, RulePack, Rule, ScheduledAction, StoreEvent
 from ..money import decimal
+from .audience import sends_marketing
+from .outlook import Z, Z_POWER, chance_best, outlook
 
-Z = 1.959964            # two-sided 95 %
-Z_POWER = 0.841621      # 80 % power
 RELATIVE_UPLIFT = 0.25  # the smallest uplift the "enough data" figure is for
 BASELINE_WHEN_NONE = 0.05
 _T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
@@ -114,6 +116,8 @@ class Incremental:
     revenue: tuple[float, float, float]      # per customer
     needed: int                               # customers per group for the minimum
     currency: str = ""
+    period: timedelta = timedelta(days=30)    # how long the customers so far took to come
+    shares: tuple = (0.5, 0.5)                # the part of the customers each side gets
 
     @property
     def treated_mean(self) -> Decimal:
@@ -132,16 +136,24 @@ class Incremental:
         return self.held_out.rate or BASELINE_WHEN_NONE
 
     @property
+    def clear(self) -> bool:
+        """The 95 % interval of the difference in ordering leaves out zero."""
+        return self.conversion[1] > 0 or self.conversion[2] < 0
+
+    @property
+    def outlook(self):
+        return outlook([self.treated, self.held_out], list(self.shares), self.period, self.clear)
+
+    @property
     def enough(self) -> bool:
-        return min(self.treated.customers, self.held_out.customers) >= self.needed
+        return (self.outlook.state == "told"
+                or min(self.treated.customers, self.held_out.customers) >= self.needed)
 
     @property
     def more_customers(self) -> int:
-        """About how many more customers must reach the send before the groups are big enough."""
-        if self.enough or not self.percent:
-            return 0
-        # at most 50 % held out, the held-out group is the smaller: it sets the pace
-        return math.ceil(max(self.needed - self.held_out.customers, 0) * 100 / self.percent)
+        """About how many more customers must reach the send before it tells (0: it does, or
+        the difference is too small to tell at this shop's pace)."""
+        return 0 if self.enough else self.outlook.more
 
     @property
     def verdict(self) -> str:
@@ -153,6 +165,14 @@ class Incremental:
         if high < 0:
             return "it loses orders: the held-out customers order more"
         return "no clear difference"
+
+    @property
+    def earned(self) -> tuple[float, float, float] | None:
+        """What sending earned in all, against not sending: the difference in revenue per customer
+        times the customers sent it, with its interval (None before 2 customers a side)."""
+        if not self.revenue_known:
+            return None
+        return tuple(value * self.treated.customers for value in self.revenue)
 
 
 def _reached(actions, side_of) -> dict[int, tuple]:
@@ -197,19 +217,21 @@ def _marketing_sends(rule_pks: list[int], since, until):
     return actions.filter(Q(params__class__isnull=True) | Q(params__class="marketing"))
 
 
-def compare(key: str, label: str, percent: int, first: tuple, second: tuple, currency: str) -> Incremental:
+def compare(key: str, label: str, percent: int, first: tuple, second: tuple, currency: str,
+            period: timedelta = timedelta(days=30), shares: tuple = (0.5, 0.5)) -> Incremental:
     """``first`` against ``second``, each (Group, customers' revenue)."""
     (a, a_values), (b, b_values) = first, second
     return Incremental(key, label, percent, a, b,
                        difference_of_proportions(a.converted, a.customers, b.converted, b.customers),
-                       difference_of_means(a_values, b_values), customers_needed(b.rate), currency)
+                       difference_of_means(a_values, b_values), customers_needed(b.rate), currency, period, shares)
 
 
 def incremental(key: str, label: str, percent: int, rule_pks: list[int], since, until,
                 window: timedelta = timedelta(days=7)) -> Incremental:
     groups, values, currency = _groups(_marketing_sends(rule_pks, since, until),
                                        lambda held_out, path: bool(held_out), window)
-    return compare(key, label, percent, (groups[False], values[False]), (groups[True], values[True]), currency)
+    return compare(key, label, percent, (groups[False], values[False]), (groups[True], values[True]), currency,
+                   until - since, ((100 - percent) / 100, percent / 100))
 
 
 @dataclass
@@ -219,28 +241,48 @@ class SplitResult:
     branches: list            # (name, Group)
     comparison: Incremental   # the first two branches, first − second
     winner: str = ""
+    shares: list = field(default_factory=list)    # each branch's part of the customers (adds up to 1)
+    period: timedelta = timedelta(days=30)
+
+    @property
+    def chances(self) -> list[tuple[str, float]]:
+        """(branch, probability that it orders most), the likeliest first; none before an order."""
+        groups = [group for _name, group in self.branches]
+        if not any(group.converted for group in groups):
+            return []
+        return sorted(zip([name for name, _g in self.branches], chance_best(groups)), key=lambda pair: -pair[1])
+
+    @property
+    def outlook(self):
+        chances = self.chances
+        told = bool(chances) and (chances[0][1] >= 0.95 or self.comparison.clear)
+        return outlook([group for _name, group in self.branches], self.shares, self.period, told)
 
 
 def split_results(rule: Rule, since, until, window: timedelta = timedelta(days=7)) -> list[SplitResult]:
     """Each split of the rule: its branches' customers, orders and revenue, the first two compared."""
     found = []
-    for at, names in _splits(rule).items():
+    for at, shares in _splits(rule).items():
+        names = list(shares)
         def branch_of(held_out, path, at=at):
             rest = path[len(at) + 1:] if path.startswith(f"{at}.") else ""
             return rest.split("[", 1)[0] or None
 
         groups, values, currency = _groups(_marketing_sends([rule.pk], since, until), branch_of, window)
         first, second = names[0], names[1]
+        total = sum(shares.values()) or 1
         comparison = compare(f"split:{rule.rule_id}:{at}", f"{first} − {second}", 0, (groups[first], values[first]),
-                             (groups[second], values[second]), currency)
+                             (groups[second], values[second]), currency, until - since,
+                             (shares[first] / total, shares[second] / total))
         found.append(SplitResult(rule, at, [(name, groups[name]) for name in names], comparison,
-                                 (rule.split_winners or {}).get(at, "")))
+                                 (rule.split_winners or {}).get(at, ""), [shares[name] / total for name in names],
+                                 until - since))
     return found
 
 
-def _splits(rule: Rule) -> dict[str, list[str]]:
-    """Split place → its branch names, in the order written, read off the definition."""
-    found: dict[str, list[str]] = {}
+def _splits(rule: Rule) -> dict[str, dict[str, float]]:
+    """Split place → its branch names with their shares, in the order written, off the definition."""
+    found: dict[str, dict[str, float]] = {}
 
     def walk(steps, prefix):
         for index, step in enumerate(steps or []):
@@ -249,7 +291,7 @@ def _splits(rule: Rule) -> dict[str, list[str]]:
             (kind, argument), = step.items()
             where = f"{prefix}[{index}]"
             if kind == "split" and isinstance(argument, dict):
-                found[f"{where}.split"] = list(argument)
+                found[f"{where}.split"] = {name: _share(branch) for name, branch in argument.items()}
                 for name, branch in argument.items():
                     if isinstance(branch, dict):
                         walk(branch.get("steps"), f"{where}.split.{name}")
@@ -261,6 +303,11 @@ def _splits(rule: Rule) -> dict[str, list[str]]:
     return found
 
 
+def _share(branch) -> float:
+    share = branch.get("share") if isinstance(branch, dict) else None
+    return float(share) if isinstance(share, (int, float)) and share > 0 else 1.0
+
+
 def split_results_all(since, until, window: timedelta = timedelta(days=7)) -> list[SplitResult]:
     return [result for rule in Rule.objects.filter(definition__icontains="split").order_by("title")
             for result in split_results(rule, since, until, window)]
@@ -270,6 +317,8 @@ def incremental_results(since, until, window: timedelta = timedelta(days=7)) -> 
     """One per rule with its own holdout and per pack with one."""
     found = []
     for rule in Rule.objects.filter(holdout_percent__gt=0).order_by("title"):
+        if not sends_marketing(rule.definition, _parameters(rule.pack)):
+            continue   # transactional messages are never held out: there is nothing to compare
         found.append(incremental(f"rule:{rule.rule_id}", rule.title, rule.holdout_percent, [rule.pk], since, until,
                                  window))
     for pack in RulePack.objects.filter(holdout_percent__gt=0).order_by("title"):
@@ -277,3 +326,8 @@ def incremental_results(since, until, window: timedelta = timedelta(days=7)) -> 
         found.append(incremental(f"pack:{pack.pack_id}", pack.title, pack.holdout_percent, rule_pks, since, until,
                                  window))
     return found
+
+
+def _parameters(pack_id: str) -> dict:
+    pack = RulePack.objects.filter(pack_id=pack_id).first()
+    return pack.resolved_parameters() if pack else {}

@@ -9,6 +9,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import Count
 
@@ -16,6 +17,7 @@ from ..models import Delivery, Rule, RuleFiring, ScheduledAction, StoreEvent
 from ..money import Amounts
 
 METRICS = ("fired", "scheduled", "sent", "opened", "clicked", "converted")
+CENT = Decimal("0.01")
 
 
 @dataclass
@@ -31,12 +33,25 @@ class Result:
     revenue: Amounts = field(default_factory=Amounts)
     currency: str = ""           # the store's, to say a zero in
     previous: "Result | None" = None
+    recipient_ids: set = field(default_factory=set)   # the customers its messages reached
 
     def add(self, other: "Result") -> None:
         for metric in METRICS:
             setattr(self, metric, getattr(self, metric) + getattr(other, metric))
         self.revenue = self.revenue + other.revenue
         self.currency = self.currency or other.currency
+        self.recipient_ids |= other.recipient_ids
+
+    @property
+    def recipients(self) -> int:
+        return len(self.recipient_ids)
+
+    @property
+    def revenue_per_recipient(self) -> Amounts:
+        """The attributed revenue shared out over the customers the messages reached."""
+        if not self.recipients:
+            return Amounts()
+        return Amounts({code: (amount / self.recipients).quantize(CENT) for code, amount in self.revenue.items()})
 
     @property
     def revenue_text(self) -> str:
@@ -48,16 +63,6 @@ class Result:
             return ""
         difference = getattr(self, metric) - getattr(self.previous, metric)
         return "±0" if not difference else (f"+{difference}" if difference > 0 else f"−{-difference}")
-
-    @property
-    def revenue_change(self) -> str:
-        if self.previous is None:
-            return ""
-        difference = self.revenue - self.previous.revenue
-        if difference.is_zero:
-            return "±0"
-        return " ".join(("+" if amount > 0 else "") + Amounts({code: amount}).format()
-                        for code, amount in sorted(difference.items()) if amount)
 
     def rate(self, metric: str) -> str:
         return f"{100 * getattr(self, metric) / self.sent:.0f}%" if self.sent else "–"
@@ -139,7 +144,7 @@ def conversions(sent: list[Sent], window: timedelta, by=lambda message: message.
 def rule_results(since, until, window: timedelta = timedelta(days=7)) -> list[Result]:
     """One Result per rule that has anything in the period (and every enabled rule)."""
     rules = {rule.rule_id: rule for rule in Rule.objects.all()}
-    results = {rule_id: Result(rule_id, f"{rule.title} ({rule.pack})") for rule_id, rule in rules.items()}
+    results = {rule_id: Result(rule_id, rule.title) for rule_id, rule in rules.items()}
     for rule_id, count in (RuleFiring.objects.filter(fired_at__gte=since, fired_at__lt=until)
                            .values_list("rule__rule_id").annotate(n=Count("pk"))):
         results[rule_id].fired = count
@@ -150,6 +155,7 @@ def rule_results(since, until, window: timedelta = timedelta(days=7)) -> list[Re
     sent = sent_messages(since, until)
     for message in sent:
         results[message.rule_id].sent += 1
+        results[message.rule_id].recipient_ids.add(message.customer_id)
     for metric, name in (("opened", "message_opened"), ("clicked", "message_clicked")):
         for rule_id, count in feedback_counts(name, sent).items():
             setattr(results[rule_id], metric, count)
@@ -163,12 +169,14 @@ def rule_results(since, until, window: timedelta = timedelta(days=7)) -> list[Re
                   key=lambda r: (-r.sent, -r.fired, r.key))
 
 
-def pack_results(since, until, window: timedelta = timedelta(days=7)) -> list[Result]:
+def pack_results(since, until, window: timedelta = timedelta(days=7), titles: dict | None = None) -> list[Result]:
+    """One Result per pack, its rules added up (``titles``: pack id → the title to label it with)."""
     packs = dict(Rule.objects.values_list("rule_id", "pack"))
     totals: dict[str, Result] = {}
     for result in rule_results(since, until, window):
         pack = packs[result.key]
-        totals.setdefault(pack, Result(pack, pack, currency=result.currency)).add(result)
+        label = (titles or {}).get(pack) or pack
+        totals.setdefault(pack, Result(pack, label, currency=result.currency)).add(result)
     return sorted(totals.values(), key=lambda r: (-r.sent, r.key))
 
 

@@ -1,8 +1,13 @@
 """The words rules are said in (``rules.sentences`` puts them together): ``Words`` knows what a
 sentence names things by (the pack's template subjects, its parameters) and whether it writes
-HTML — names emphasized, everything escaped; plain text for the timeline and tests. The phrases
-for triggers, conditions, purchases and facts are here; each step kind says its own part
-(``StepKind.describe``) with them. Strings go through Django's translation (``plugin/locale``)."""
+HTML — names emphasized, everything escaped; plain text for the timeline, choices and tests. The
+phrases for triggers, conditions, purchases and facts are here; each step kind says its own part
+(``StepKind.describe``) with them. Strings go through Django's translation (``plugin/locale``).
+
+Data in a sentence (a category, a tag, a message's subject: the shop's words, often in another
+language than the admin's) is bidi-isolated — ``<bdi>`` in HTML, Unicode's first-strong isolate
+in plain text — so "When a customer buys from *Absorbent*" reads whole in Hebrew too; the
+translations never glue a Hebrew prefix (מ, ב, ל, ה, ו) to it ("מהקטגוריה *Absorbent*")."""
 from __future__ import annotations
 
 import re
@@ -11,14 +16,17 @@ from datetime import timedelta
 
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language_bidi, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from ..durations import parse_duration
 from ..events import BY_NAME, CUSTOM_EVENT
 
 _MERGE_TAG = re.compile(r"{{\s*([a-z_]+)\.([a-z_]+)[^}]*}}")
 _PARAMETER = re.compile(r"^\$([a-z][a-z0-9_]*)$")
+_LETTER = re.compile(r"[^\W\d_]")
+_RIGHT_TO_LEFT = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
 
 
 def template_title(key: str, subject: str, body: str) -> str:
@@ -71,9 +79,28 @@ class Words(ABC):
         return message.format(**parts)
 
     def name(self, text) -> str:
-        """Something the shop named (a category, a fact, a value), emphasized."""
-        text = str(self.value(text))
-        return format_html("<em>{}</em>", text) if self.html else text
+        """Something the shop named (a category, a fact, a value), emphasized and isolated; true
+        and false said as words."""
+        value = self.value(text)
+        if isinstance(value, bool):
+            return self.emphasis(_("yes") if value else _("no"))
+        return self.emphasis(self.isolated(str(value)))
+
+    def emphasis(self, text) -> str:
+        """Words of the sentence's own language set off (a duration, a weekday): not isolated."""
+        return format_html("<em>{}</em>", text) if self.html else str(text)
+
+    def isolated(self, text: str) -> str:
+        """Data with letters in it kept in its own direction: ``<bdi>`` in HTML; in plain text the
+        Unicode isolates, where the admin's language or the data is right-to-left. A number or a
+        time reads the same either way and is left as it is."""
+        if not _LETTER.search(text):
+            return conditional_escape(text) if self.html else text
+        if self.html:
+            return format_html("<bdi>{}</bdi>", text)
+        if get_language_bidi() or _RIGHT_TO_LEFT.search(text):
+            return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
+        return text
 
     def fact(self, name: str) -> str:
         """A fact's name as words: ``welcomed_at`` → *welcomed at*."""
@@ -86,13 +113,12 @@ class Words(ABC):
 
     def template(self, key: str) -> str:
         subject = _MERGE_TAG.sub(lambda m: "{" + m.group(2).replace("_", " ") + "}", self.templates.get(key, key))
-        quoted = f"“{subject}”"
-        return format_html("<em>{}</em>", quoted) if self.html else quoted
+        return self.emphasis(self.isolated(f"“{subject}”"))
 
     def duration(self, value) -> str:
         value = self.value(value)
         seconds = value if isinstance(value, (int, float)) else parse_duration(value).total_seconds()
-        return self.name(duration_words(timedelta(seconds=seconds)))
+        return self.emphasis(duration_words(timedelta(seconds=seconds)))
 
     def join(self, parts: list[str], word: str | None = None) -> str:
         word = word or _("and")

@@ -1,6 +1,7 @@
 """Template tags of Masa's admin pages."""
 from django import template
 
+from ..admin import message_languages
 from ..admin.message_content import message_content
 from ..money import format_money
 
@@ -35,3 +36,10 @@ def percent(rate: float) -> str:
 def points(difference: float) -> str:
     """A difference of two rates in percentage points: 0.052 → "+5.2 pts"."""
     return f"{100 * difference:+.1f} pts"
+
+
+
+@register.filter
+def language_name(code: str) -> str:
+    """A language code ("he", "en-us") as its name in the admin's language ("Hebrew", "עברית")."""
+    return message_languages.language_name(code)

@@ -115,7 +115,7 @@ def engineer_words(page: str, root: str = "main") -> list[str]:
 
 
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
-ISOLATED = re.compile("[\u2066\u2067\u2068][^\u2069]*\u2069")     # plain text's isolates (masa.admin.bidi)
+ISOLATED = re.compile("[\u2066\u2067\u2068][^\u2069]*\u2069")     # plain text's isolates (masa.bidi)
 
 
 def untranslated(page: str, root: str = "main") -> list[str]:

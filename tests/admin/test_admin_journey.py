@@ -56,10 +56,12 @@ def test_a_skip_reason_counts_together_whatever_its_dates():
 def test_the_rule_journey_page_draws_each_step_with_its_figures_linking_to_customers(client, three_customers):
     client.force_login(viewer())
     page = client.get(reverse("masa_rule_journey", args=[three_customers.rule_id]), PERIOD).content.decode()
-    assert "<svg" in page and "Absorbent products refill" in page
+    assert '<ol class="masa-flow">' in page and "Absorbent products refill" in page
     for said in ("When", "Wait", "Check", "Send", "waiting now", "passed", "sent", "opened", "converted"):
         assert said in page, said
     assert "Time to restock, {first name}?" in page, "the message is named by its subject"
+    assert "skipped: bought from that category again" in page and "&#x27;absorbent&#x27;" not in page, \
+        "a skip reason in words, without the category's slug"
     waiting = reverse("masa_customers") + "?rule=refill-absorbent&amp;step=steps%5B2%5D&amp;state=waiting"
     assert waiting in page
     listed = client.get(reverse("masa_customers"), {"rule": "refill-absorbent", "step": "steps[2]", "state": "waiting"})
@@ -90,7 +92,7 @@ def test_every_shipped_pack_draws_with_its_chains(client, name, settings):
     client.force_login(viewer())
     page = client.get(reverse("masa_pack_journey", args=[pack.pack_id])).content.decode()
     rules = Rule.objects.filter(pack=pack.pack_id)
-    assert page.count('<section class="masa-journey"') == rules.count()
+    assert page.count('<section class="masa-journey"') == page.count('<details class="masa-fold"') == rules.count()
     assert "How the rules connect" in page
     if name == "ecommerce-starter":
         assert "starts VIP welcome" in page or "starts " in page, "a tier set starts the VIP rule"

@@ -10,6 +10,7 @@ from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
 from masa.models import Rule, RulePack
+from masa.admin.rule_values import split_duration
 
 from ..helpers import denied, editor, viewer
 
@@ -42,7 +43,7 @@ def imported(client):
 def test_the_import_preview_says_what_each_rule_does_and_writes_nothing(client):
     client.force_login(editor())
     page = client.post(reverse("masa_pack_import"), {"file": upload(STARTER)}).content.decode()
-    assert "When a customer buys from <em>Coffee beans</em>: wait until <em>3 days</em> before they should run out" in page
+    assert "When a customer buys from <em><bdi>Coffee beans</bdi></em>: wait until <em>3 days</em> before they should run out" in page
     assert "Import the pack" in page and not Rule.objects.exists()
 
 
@@ -58,7 +59,7 @@ def test_a_broken_pack_shows_each_problem_and_writes_nothing(client):
 
 def test_not_yaml_and_nothing_at_all_get_clear_messages(client):
     client.force_login(editor())
-    assert "choose a pack that comes with Masa, a pack file, or paste one" in client.post(reverse("masa_pack_import"), {}).content.decode()
+    assert "Choose a pack that comes with Masa, a pack file, or paste one." in client.post(reverse("masa_pack_import"), {}).content.decode()
     page = client.post(reverse("masa_pack_import"), {"source": "rules: [\n"}).content.decode()
     assert "pasted pack" in page and "problem" in page
 
@@ -82,7 +83,7 @@ def test_upgrade_is_previewed_then_applied(client, imported):
     assert RulePack.objects.get().version == "1.0.0"
     source = newer
     page = client.post(url, {"source": source, "confirm": "1"}, follow=True).content.decode()
-    assert "ecommerce-starter is now at 1.1.0" in page, "the upgrade ran as a job and its page says the outcome"
+    assert "<bdi>E-commerce starter</bdi> is now at version 1.1.0." in page, "the upgrade ran as a job and its page says the outcome"
     assert "upgrading from 1.0.0" in page
     assert RulePack.objects.get().version == "1.1.0"
     assert not Rule.objects.get(pk=rule.pk).enabled
@@ -92,7 +93,7 @@ def test_upgrade_is_previewed_then_applied(client, imported):
 def test_upgrading_with_another_pack_is_refused(client, imported):
     other = (Path(__file__).resolve().parents[2] / "packs" / "senior-care" / "pack.yaml").read_text()
     page = client.post(reverse("masa_pack_upgrade", args=["ecommerce-starter"]), {"file": upload(other)}).content.decode()
-    assert "this is pack &#x27;senior-care&#x27;, not &#x27;ecommerce-starter&#x27;" in page
+    assert "This file holds the pack “Senior care store”, not “E-commerce starter”" in page
 
 
 def test_export_downloads_the_shops_version(client, imported):
@@ -105,10 +106,17 @@ def test_parameters_are_edited_in_a_typed_form(client, imported):
     url = reverse("masa_pack_parameters", args=["ecommerce-starter"])
     page = client.get(url).content.decode()
     assert "Customers who buy from" in page
-    values = {name: ("\n".join(v) if isinstance(v, list) else v) for name, v in imported.resolved_parameters().items()}
-    bad = client.post(url, {**values, "cross_sell_delay": "a week"}).content.decode()
-    assert "must be of type duration" in bad
-    assert client.post(url, {**values, "cross_sell_delay": "10d"}).status_code == 302
+    durations = {name for name, spec in imported.parameters.items() if spec.get("type") == "duration"}
+    values = {}
+    for name, value in imported.resolved_parameters().items():
+        if name in durations:     # a duration is a number and a unit
+            values[f"{name}_0"], values[f"{name}_1"] = split_duration(value)
+        else:
+            values[name] = "\n".join(value) if isinstance(value, list) else value
+    assert 'name="cross_sell_delay_0"' in page and 'name="cross_sell_delay_1"' in page
+    bad = client.post(url, {**values, "cross_sell_delay_0": "-1"}).content.decode()
+    assert "greater than or equal to 0" in bad
+    assert client.post(url, {**values, "cross_sell_delay_0": "10", "cross_sell_delay_1": "d"}).status_code == 302
     pack = RulePack.objects.get()
     assert pack.parameter_values == {"cross_sell_delay": "10d"}
     assert ModelLogEntry.objects.get(action="masa.pack.parameters").data == {"changed": {"cross_sell_delay": "10d"}}

@@ -37,7 +37,7 @@ def test_the_preview_uses_the_customers_language_and_escapes_their_data(client, 
     default = MessageTemplate.objects.get(key="refill-absorbent", locale="")
     client.force_login(viewer())
     page = client.get(reverse("masa_message_preview", args=[default.pk]), {"customer": ruth.pk}).content.decode()
-    assert "נגמרים לך" in page and "in their language (he)" in page
+    assert "נגמרים לך" in page and "In their language: Hebrew." in page
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
     assert "UCS-2" in page
 
@@ -55,7 +55,7 @@ def test_send_a_test_to_me_goes_through_the_channel_marked_as_a_test(client, rut
     url = reverse("masa_message_preview", args=[template.pk])
     page = client.get(url, {"customer": ruth.pk}).content.decode()
     assert "Send a test to me" in page
-    assert "A test goes only to you: by email to edna@shop.example" in page
+    assert "A test goes only to you: by email to <bdi>edna@shop.example</bdi>" in page
     response = client.post(url, {"customer": ruth.pk, "channel": email_channel.pk}, follow=True)
     assert "Sent a test of “Time to restock, Ruth?” to edna@shop.example" in response.content.decode()
     sent = mail.outbox[-1]

@@ -71,28 +71,33 @@ def test_results_page_shows_the_numbers_and_a_chart(client, journey):
     client.force_login(viewer())
     query = {"since": PERIOD[0].date().isoformat(), "until": PERIOD[1].date().isoformat(), "by": "rule", "window": 7}
     page = client.get(reverse("masa_results"), query).content.decode()
-    assert "Absorbent products refill (local)" in page
-    assert "€55.50" in page and '<svg class="masa-chart"' in page
+    assert "<bdi>Absorbent products refill</bdi>" in page
+    assert '<bdi class="masa-money" dir="ltr">€55.50</bdi>' in page and '<svg class="masa-chart"' in page
     assert page.count("<rect") >= 40
     by_pack = client.get(reverse("masa_results"), {**query, "by": "pack"}).content.decode()
-    assert ">local<" in by_pack
+    assert "<bdi>This shop&#x27;s own rules</bdi>" in by_pack, "a pack by its title, not its id"
     bad = client.get(reverse("masa_results"), {**query, "since": "2027-01-01"}).content.decode()
     assert "the period ends before it starts" in bad
 
 
-def test_results_compare_the_period_with_the_one_before(client, journey):
+def journey_row(page: str) -> str:
+    start = page.index("<bdi>Absorbent products refill</bdi>")
+    return page[start:page.index("</tr>", start)]
+
+
+def test_results_compare_the_period_with_the_one_before_in_words(client, journey):
     client.force_login(viewer())
     day_25 = (NOW + timedelta(days=25)).date()
     query = {"since": (day_25 - timedelta(days=4)).isoformat(), "until": (day_25 + timedelta(days=5)).isoformat(),
              "by": "rule", "window": 7}
     page = client.get(reverse("masa_results"), query).content.decode()
-    row = page[page.index("Absorbent products refill (local)"):page.index("</tr>", page.index("Absorbent products refill (local)"))]
-    assert "+1" in row and "+€55.50" in row, "one more message and its revenue than the ten days before"
-    assert "against the previous 10 days" in page
+    row = journey_row(page)
+    assert "1 more" in row and '€55.50</bdi> more' in row, "one more message and its revenue than the ten days before"
+    assert "against the 10 days before" in page
     later = {**query, "since": (day_25 + timedelta(days=10)).isoformat(), "until": (day_25 + timedelta(days=19)).isoformat()}
-    page = client.get(reverse("masa_results"), later).content.decode()
-    row = page[page.index("Absorbent products refill (local)"):page.index("</tr>", page.index("Absorbent products refill (local)"))]
-    assert "−1" in row and "−€55.50" in row
+    row = journey_row(client.get(reverse("masa_results"), later).content.decode())
+    assert "1 fewer" in row and '€55.50</bdi> less' in row
+    assert "±0" not in page and "pts" not in page
 
 
 def test_money_is_said_in_its_currency_and_kept_apart_per_currency():

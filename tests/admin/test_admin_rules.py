@@ -1,6 +1,7 @@
 """Rules in the Wagtail admin: the switch and what it does to pending actions, bulk switching,
 drafts and publishing with revisions, the audit log, and definitions that must compile."""
 import copy
+import re
 
 import pytest
 from django import forms
@@ -97,9 +98,14 @@ def test_rule_list_filters_by_pack_trigger_and_switch(client, refill_rule):
     assert "Welcome note" in off and "Absorbent products refill" not in off
 
 
-def edit_form(rule, **changes):
+def duration(name: str, number: int, unit: str = "d") -> dict:
+    """What the browser posts for a duration field: its number and its unit."""
+    return {f"{name}_0": str(number), f"{name}_1": unit}
+
+
+def edit_form(rule, wait=25, **changes):
     data = {"title": rule.title, "rule_id": rule.rule_id, "pack": rule.pack,
-            "d__steps__0__wait": "25d", "d__steps__2__send__template": "refill-absorbent",
+            **duration("d__steps__0__wait", wait), "d__steps__2__send__template": "refill-absorbent",
             "d__steps__2__send__channel": "email", "d__steps__2__send__class": "marketing",
             "d__trigger__event": "order_placed", "d__trigger__category": "absorbent",
             "d__steps__1__check__not_bought_since__category": "absorbent", "holdout_percent": 0}
@@ -112,14 +118,14 @@ def test_editing_a_delay_is_a_draft_until_published_then_raises_the_version(clie
     client.force_login(user)
     url = reverse("wagtailsnippets_masa_rule:edit", args=[refill_rule.pk])
     page = client.get(url).content.decode()
-    assert "Step 1: wait" in page and 'value="25d"' in page
+    assert "Step 1: wait" in page and 'name="d__steps__0__wait_0" value="25"' in page
 
-    assert client.post(url, edit_form(refill_rule, d__steps__0__wait="20d")).status_code == 302
+    assert client.post(url, edit_form(refill_rule, wait=20)).status_code == 302
     rule = Rule.objects.get(pk=refill_rule.pk)
     assert rule.definition["steps"][0] == {"wait": "25d"} and rule.version == 1
     assert rule.has_unpublished_changes and rule.latest_revision.content["definition"]["steps"][0] == {"wait": "20d"}
 
-    assert client.post(url, {**edit_form(refill_rule, d__steps__0__wait="20d"), "action-publish": "1"}).status_code == 302
+    assert client.post(url, {**edit_form(refill_rule, wait=20), "action-publish": "1"}).status_code == 302
     rule = Rule.objects.get(pk=refill_rule.pk)
     assert rule.definition["steps"][0] == {"wait": "20d"} and rule.version == 2
     assert rule.definition["steps"][2] == refill_rule.definition["steps"][2]
@@ -132,7 +138,7 @@ def test_publishing_an_old_revision_does_not_turn_the_rule_back_on(client, refil
     url = reverse("wagtailsnippets_masa_rule:edit", args=[refill_rule.pk])
     client.post(url, {**edit_form(refill_rule), "action-publish": "1"})
     old = Rule.objects.get(pk=refill_rule.pk).latest_revision
-    client.post(url, {**edit_form(refill_rule, d__steps__0__wait="30d"), "action-publish": "1"})
+    client.post(url, {**edit_form(refill_rule, wait=30), "action-publish": "1"})
     switch(client, refill_rule)
     assert not Rule.objects.get(pk=refill_rule.pk).enabled
 
@@ -146,9 +152,9 @@ def test_publishing_an_old_revision_does_not_turn_the_rule_back_on(client, refil
 def test_a_definition_that_does_not_compile_is_refused_with_the_reason(client, refill_rule):
     client.force_login(editor())
     url = reverse("wagtailsnippets_masa_rule:edit", args=[refill_rule.pk])
-    response = client.post(url, edit_form(refill_rule, d__steps__0__wait="soon"))
+    response = client.post(url, edit_form(refill_rule, wait="soon"))
     assert response.status_code == 200
-    assert "is not a duration" in response.content.decode()
+    assert "Enter a whole number" in response.content.decode()
     raw = "trigger: {event: order_placed}\nsteps:\n  - send: {template: nowhere}\n"
     response = client.post(url, edit_form(refill_rule, raw_definition=raw))
     assert "no message template named nowhere" in response.content.decode()
@@ -191,7 +197,7 @@ def test_the_yaml_a_browser_sends_back_unchanged_leaves_the_fields_in_charge(cli
     import re
 
     raw = html.unescape(re.search(r'<textarea name="raw_definition"[^>]*>\n?(.*?)</textarea>', page, re.S).group(1))
-    client.post(url, {**edit_form(refill_rule, d__steps__0__wait="20d"), "raw_definition": raw.replace("\n", "\r\n"),
+    client.post(url, {**edit_form(refill_rule, wait=20), "raw_definition": raw.replace("\n", "\r\n"),
                       "action-publish": "1"})
     assert Rule.objects.get(pk=refill_rule.pk).definition["steps"][0] == {"wait": "20d"}
 
@@ -201,7 +207,12 @@ def _edit_data(form) -> dict:
     data = {}
     for name, field in form.fields.items():
         value = form.initial.get(name, field.initial)
-        if isinstance(field, forms.BooleanField):
+        if field.disabled:
+            continue
+        if isinstance(field, forms.MultiValueField):
+            for index, part in enumerate(field.widget.decompress(value)):
+                data[f"{name}_{index}"] = "" if part is None else part
+        elif isinstance(field, forms.BooleanField):
             if value:
                 data[name] = "on"
         elif value is not None:
@@ -249,15 +260,18 @@ def test_the_trigger_a_refill_and_a_branch_are_edited_in_fields(client, settings
     form = _rule_form(refill)
     data = {**_edit_data(form), "raw_definition": ""}
     lead = next(n for n in form.fields if n.endswith("__wait__refill__lead"))
+    data[lead + "__own"] = "on"  # the lead is the pack's parameter: this rule gets its own
     own_rhythm = next(n for n in form.fields if n.endswith("__wait__refill__own_rhythm"))
-    data[lead] = "3d"
+    data.update(duration(lead, 3))
     data.pop(own_rhythm, None)
     data["d__trigger__category"] = "pads"
     bound = _rule_form(refill, data)
     assert bound.is_valid(), bound.errors
     wait = next(s["wait"] for s in bound.instance.definition["steps"] if "wait" in s)
     assert wait["refill"]["lead"] == "3d" and wait["refill"]["own_rhythm"] is False
-    assert bound.instance.definition["trigger"]["category"] == "pads"
+    # the category is the pack's parameter: changed in place, it becomes the shop's value on publishing
+    assert bound.instance.definition["trigger"]["category"] == "$consumable_category"
+    assert bound.parameter_changes == {"consumable_category": "pads"}
 
     nudge = next(r for r in Rule.objects.all()
                  if any(isinstance(s.get("wait"), dict) and "on_timeout" in s["wait"] for s in r.definition["steps"]))
@@ -270,8 +284,17 @@ def test_the_pack_is_a_choice_and_only_the_packs_messages_are_offered(client, re
     settings.MASA = {**settings.MASA, "PUBLIC_URL": "https://cms.shop.example"}
     import_pack(load_pack_file("packs/ecommerce-starter/pack.yaml"))
     form = _rule_form(refill_rule)
-    assert ("local", "This shop's own rules (local)") in form.fields["pack"].choices
+    assert ("local", "This shop's own rules") in form.fields["pack"].choices
     assert any(value == "ecommerce-starter" for value, _ in form.fields["pack"].choices)
     offered = {value for value, _ in form.fields["d__steps__2__send__template"].choices}
     assert "refill-absorbent" in offered
     assert not offered & set(MessageTemplate.objects.filter(pack="ecommerce-starter").values_list("key", flat=True))
+
+
+def test_a_revision_no_one_wrote_is_said_to_come_from_a_pack_not_by_none(client, refill_rule):
+    refill_rule.save_revision()      # as a pack's import or upgrade writes it: no user
+    client.force_login(editor())
+    url = reverse("wagtailsnippets_masa_rule:revisions_revert", args=[refill_rule.pk, refill_rule.latest_revision.pk])
+    page = client.get(url).content.decode()
+    assert "written when a pack was imported or upgraded" in page
+    assert not re.search(r">\s*None\s*<", page)

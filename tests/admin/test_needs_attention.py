@@ -86,7 +86,7 @@ def test_skipped_sends_are_grouped_by_reason_with_what_to_do_and_their_customers
     assert "Ask for phone numbers at checkout" in page and "use email for this step" in page
     assert "Not sent: the customer has not agreed to marketing messages" in page
     assert page.index("no phone number") < page.index("has not agreed"), "the largest group first"
-    link = re.search(r'Absorbent products refill: 2 messages — <a href="([^"]+)"', page).group(1)
+    link = re.search(r'<bdi>Absorbent products refill</bdi>: 2 messages — <a href="([^"]+)"', page).group(1)
     customers = client.get(link.replace("&amp;", "&")).content.decode()
     assert "noa@example.com" in customers and "dan@example.com" in customers
     assert "rivka@example.com" not in customers
@@ -153,3 +153,12 @@ def test_needs_attention_in_hebrew(client, refill_rule):
     home = client.get("/admin/").content.decode()
     assert "Needs attention" not in page[:page.index("masa-attention")].split("<title>")[1].split("</title>")[0]
     assert "need attention" not in home[home.index("masa-dashboard"):]
+
+
+def test_each_skipped_rule_links_an_editor_to_the_rule_where_its_step_is_changed(client, refill_rule):
+    a_shop_with_troubles(refill_rule)
+    edit = reverse("wagtailsnippets_masa_rule:edit", args=[refill_rule.pk])
+    client.force_login(editor())
+    assert f'<a href="{edit}">change this rule</a>' in client.get(reverse("masa_failures")).content.decode()
+    client.force_login(viewer())
+    assert f'<a href="{edit}">' not in client.get(reverse("masa_failures")).content.decode()

@@ -78,8 +78,10 @@ def test_a_pack_without_a_record_falls_back_to_its_id(client, packed_rules):
 def test_the_packs_page_shows_the_title_not_the_id(client, packed_rules):
     client.force_login(editor())
     page = client.get(reverse("masa_packs")).content.decode()
-    assert "<strong>Senior care</strong>" in page
-    assert "<code>senior-care</code>" not in page
+    assert "<strong><bdi>Senior care</bdi></strong>" in page
+    outside_agencies = re.sub(r'<details class="masa-for-agencies">.*?</details>', "", page, flags=re.S)
+    assert "senior-care</" not in outside_agencies, "the id shows only under the closed “For agencies”"
+    assert "<code>senior-care</code>" in page
     assert reverse("masa_pack_journey", args=["senior-care"]) in page, "links still use the id"
 
 
@@ -91,6 +93,6 @@ def test_the_winner_confirmation_is_in_hebrew(client, db):
     Rule.objects.create(rule_id="ab", title="Offer test", definition=SPLIT)
     client.force_login(in_hebrew(editor()))
     page = client.post(reverse("masa_rule_journey", args=["ab"]), {"split": "steps[1].split", "winner": "a"}).content.decode()
-    for said in ("לבחור בענף a כמנצח?", "מעכשיו כל מי שעוד יגיע ב„Offer test”", "עדיין יש מעט מדי לקוחות כדי לדעת.",
-                 "הענפים הגיעו עד עכשיו ל-0 לקוחות;", "בחירה עכשיו היא ניחוש", "כן, לבחור בענף a כמנצח"):
-        assert said in page
+    for said in ("מעכשיו כל מי שעוד יגיע ב„<bdi>Offer test</bdi>”", "עדיין יש מעט מדי לקוחות כדי לדעת.",
+                 "הגרסאות הגיעו עד עכשיו ל־0 לקוחות.", "בחירה עכשיו היא ניחוש", "כן, לבחור בגרסה <bdi>A</bdi> כמנצחת"):
+        assert said in page, said

@@ -36,9 +36,9 @@ def test_the_first_post_asks_and_chooses_nothing(client, split_rule):
     page = response.content.decode()
     assert Rule.objects.get(pk=split_rule.pk).split_winners == {}
     assert not ModelLogEntry.objects.filter(action="masa.split.winner").exists()
-    assert "Choose branch a as the winner?" in page
-    assert "everyone still to come in “Offer test” takes branch a" in page
-    assert 'name="confirm" value="yes"' in page and "Yes, choose branch a as the winner" in page
+    assert "everyone still to come in “<bdi>Offer test</bdi>” takes version <bdi>A</bdi>" in page
+    assert 'name="confirm" value="yes"' in page and "Yes, choose version <bdi>A</bdi> as the winner" in page
+    assert "steps[1].split" not in page.replace('value="steps[1].split"', ""), "the split in words, not its place"
     assert "confirm(" not in page, "a page, not a JavaScript confirm()"
 
 
@@ -47,14 +47,14 @@ def test_below_the_minimum_sample_it_warns_too_few_customers(client, split_rule)
     page = client.post(url(), CHOOSE_A).content.decode()
     assert "Too few customers to tell yet." in page
     assert "reached 0 customers so far" in page
-    assert "more customers needed" in page and "Choosing now is a guess" in page
+    assert "More customers needed" in page and "Choosing now is a guess" in page
 
 
 def test_at_the_minimum_sample_there_is_no_warning(client, split_rule, monkeypatch):
     monkeypatch.setattr("masa.reports.incremental.customers_needed", lambda baseline: 0)
     client.force_login(editor())
     page = client.post(url(), CHOOSE_A).content.decode()
-    assert "Choose branch a as the winner?" in page
+    assert "Yes, choose version <bdi>A</bdi> as the winner" in page
     assert "Too few customers" not in page
 
 
@@ -71,7 +71,7 @@ def test_the_confirmed_post_chooses_and_is_logged(client, signing_store, split_r
     assert rule.split_winners == {"steps[1].split": "a"}
     assert not ScheduledAction.objects.filter(rule=rule, path="steps[1].split.b[1]", status="pending").exists()
     assert ModelLogEntry.objects.get(action="masa.split.winner").data["winner"] == "a"
-    assert "branch a won" in client.get(url()).content.decode()
+    assert "Version <bdi>A</bdi> won: everyone now takes it." in client.get(reverse("masa_results")).content.decode()
     again = client.post(url(), {**CHOOSE_A, "winner": "b"}, follow=True).content.decode()
     assert "already won" in again and Rule.objects.get(pk=split_rule.pk).split_winners == {"steps[1].split": "a"}
 

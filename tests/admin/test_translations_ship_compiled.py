@@ -16,9 +16,10 @@ def po_entries(path: Path):
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         line = line.strip()
         if not line or line.startswith("#"):
-            if entry.get("msgid"):
-                yield entry["msgid"], entry.get("msgid_plural", ""), [entry[key] for key in sorted(entry)
-                                                                     if key.startswith("msgstr")]
+            if entry.get("msgid"):   # a msgctxt joins its msgid as gettext keys it ("context\x04msgid")
+                key = f"{entry['msgctxt']}\x04{entry['msgid']}" if entry.get("msgctxt") else entry["msgid"]
+                yield key, entry.get("msgid_plural", ""), [entry[name] for name in sorted(entry)
+                                                          if name.startswith("msgstr")]
             if not line:
                 entry, field = {}, None
             elif entry.get("msgid") is not None and field and field.startswith("msgstr"):

@@ -43,7 +43,7 @@ def test_posting_off_with_the_default_choice_cancels_pending_actions_with_a_reas
     assert (waiting.status, waiting.cancel_reason) == ("cancelled", "the rule was turned off")
     assert waiting.completed_at is not None
     said = response.content.decode()
-    assert "Rule “Absorbent products refill” is off." in said
+    assert "Rule “\u2068Absorbent products refill\u2069” is off." in said  # the title isolated as data
     assert "1 pending action cancelled: the rule was turned off." in said
 
 

@@ -49,7 +49,10 @@ KINDS = sorted(backends())
 @pytest.mark.parametrize("kind", KINDS)
 def test_it_describes_itself(kind):
     backend = backend_class(kind)
-    assert backend.kind == kind and backend.label and isinstance(backend.secret_hint, str)
+    assert backend.kind == kind and backend.label and backend.description and backend.available_providers()
+    for provider in backend.providers:
+        names = [setting.name for setting in provider.settings]
+        assert provider.label and provider.description and len(names) == len(set(names))
     assert backend.address_field in {field.name for field in Customer._meta.fields}
     assert (kind, backend.label) in kind_choices() and kind in SETTINGS
 

@@ -46,6 +46,7 @@ def test_opens_clicks_and_complaints_from_the_esp_become_events_once(sent_remind
     esp_says(sent_reminder, "complained")
     names = sorted(StoreEvent.objects.filter(source="masa").values_list("name", flat=True))
     assert names == ["message_clicked", "message_opened", "message_sent", "unsubscribed"]
+    assert StoreEvent.objects.get(name="unsubscribed").data["complaint"] is True, "marked as spam, said as such"
     assert Customer.objects.get().marketing_consent is False
 
 

@@ -305,7 +305,7 @@ def test_the_admin_imports_a_shipped_pack_from_a_choice(client, settings):
 
     client.force_login(editor())
     page = client.get(reverse("masa_pack_import")).content.decode()
-    assert '<option value="engagement">engagement</option>' in page
+    assert '<option value="engagement">\u2068Engagement, message journeys and dates\u2069</option>' in page, "by title"
     preview = client.post(reverse("masa_pack_import"), {"shipped": "engagement"})
     assert "Import the pack" in preview.content.decode() and not RulePack.objects.exists()
     response = client.post(reverse("masa_pack_import"), {"shipped": "engagement", "confirm": "1"})

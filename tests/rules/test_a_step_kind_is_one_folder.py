@@ -89,10 +89,10 @@ def test_it_compiles_and_the_performer_check_asks_for_its_performer(throw_away):
 def test_the_journey_draws_it_under_its_label_and_links_rules_by_what_it_sets(throw_away):
     rule = Rule(pk=1, rule_id="r", title="R", pack="local", definition=DEFINITION)
     drawing = Journey(rule, Words(), JourneyCounts(), {}, Links({}, {})).draw()
-    wait, thrown = drawing.nodes[1:]
+    wait, thrown = drawing.boxes[1:]
     assert (thrown.label, thrown.text) == ("Throw away", "throw old-cart away")
-    assert [chip.label for chip in wait.chips] == ["waiting now"]
-    assert [chip.label for chip in thrown.chips] == ["done"]
+    assert [figure.label for figure in wait.figures] == ["waiting now"]
+    assert [figure.label for figure in thrown.figures] == ["done"]
     assert facts_set(DEFINITION["steps"]) == {"thrown:old-cart"}
     other = Rule(pk=2, rule_id="o", title="O", pack="local", definition={"trigger": {"fact": "thrown:old-cart"}})
     assert Links.of([rule, other]).starts == {"thrown:old-cart": [other]}

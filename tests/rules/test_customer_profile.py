@@ -28,7 +28,8 @@ def test_language_and_time_zone_come_from_the_saleor_customer(client, signing_st
     assert (customer.time_zone, customer.time_zone_source) == ("Asia/Jerusalem", "Saleor metadata masa.time_zone")
     client.force_login(editor())
     page = client.get(reverse("masa_customer", args=[customer.pk])).content.decode()
-    assert "from Saleor customer language" in page and "Asia/Jerusalem" in page
+    assert "Reads Hebrew" in page and "(from <bdi>Saleor customer language</bdi>)" in page
+    assert "lives by the time in <bdi>Asia/Jerusalem</bdi>" in page
 
 
 def test_a_9_oclock_wait_is_9_oclock_where_the_customer_lives(client, signing_store):

@@ -84,11 +84,11 @@ def test_choosing_the_winner_moves_everyone_to_its_branch(client, signing_store,
     client.force_login(viewer())
     url = reverse("masa_rule_journey", args=["ab"])
     page = client.get(url).content.decode()
-    assert "Branch a (50 %)" in page and "Choose a as the winner" not in page
+    assert "Version <bdi>A</bdi> — 50 %" in page and "as the winner" not in page
     assert client.post(url, {"split": "steps[1].split", "winner": "a"}).status_code in (302, 403)
     assert Rule.objects.get(pk=split_rule.pk).split_winners == {}, "a viewer chooses nothing"
     client.force_login(editor())
-    assert "Choose a as the winner" in client.get(url).content.decode()
+    assert "Choose version <bdi>A</bdi> as the winner" in client.get(url).content.decode()
     client.post(url, {"split": "steps[1].split", "winner": "a", "confirm": "yes"})  # confirmed (tests/admin/test_split_winner_confirm.py)
     rule = Rule.objects.get(pk=split_rule.pk)
     assert rule.split_winners == {"steps[1].split": "a"}
@@ -100,7 +100,7 @@ def test_choosing_the_winner_moves_everyone_to_its_branch(client, signing_store,
     place_order(client, signing_store, email="late@example.com", user_id="VXNlcjpsYXRl", order_id="T3JkZXI6bGF0ZQ==")
     late = ScheduledAction.objects.filter(rule=rule, customer__email="late@example.com")
     assert [a.path for a in late] == ["steps[1].split.a[0]"], "a new customer takes the winner's branch"
-    assert "branch a won" in client.get(url).content.decode()
+    assert "Version <bdi>A</bdi> won" in client.get(url).content.decode()
 
 
 @pytest.mark.django_db

@@ -164,15 +164,17 @@ def test_a_missing_api_url_is_refused(client, key_server):
 # 4 ─ SSRF from channels
 
 
-def channel_form(kind, config, secrets=""):
+def channel_form(kind, settings, provider="", instance=None):
+    """The admin's channel form as an editor posts it: the provider's labelled settings."""
     from masa.admin.channels import ChannelViewSet
 
     form_class = ChannelViewSet.edit_handler.bind_to_model(Channel).get_form_class()
     from django.contrib.auth.models import User
 
     user = User.objects.filter(username="edna").first() or editor()
-    return form_class(data={"name": f"{kind} channel", "kind": kind, "enabled": "on", "config": json.dumps(config),
-                            "set_secrets": secrets}, instance=Channel(), for_user=user)
+    data = {"name": f"{kind} channel", "kind": kind, "enabled": "on", "provider": provider or kind,
+            **{f"setting_{name}": value for name, value in settings.items()}}
+    return form_class(data=data, instance=instance or Channel(), for_user=user)
 
 
 @pytest.mark.parametrize("url", [
@@ -181,13 +183,13 @@ def channel_form(kind, config, secrets=""):
     "http://localhost:8000/", "http://0.0.0.0/", "file:///etc/passwd", "http://user:pw@hooks.example/",
 ])
 def test_channel_urls_to_internal_addresses_are_refused_at_save(url):
-    form = channel_form("webhook", {"url": url}, "signing_secret=s")
-    assert not form.is_valid() and "config" in form.errors, url
+    form = channel_form("webhook", {"url": url, "signing_secret": "s"})
+    assert not form.is_valid() and "setting_url" in form.errors, url
 
 
 def test_a_listed_internal_host_is_allowed(settings):
     settings.MASA = {**settings.MASA, "ALLOWED_CHANNEL_HOSTS": ["127.0.0.1"]}
-    assert channel_form("webhook", {"url": "http://127.0.0.1:8897/hook"}, "signing_secret=s").is_valid()
+    assert channel_form("webhook", {"url": "http://127.0.0.1:8897/hook", "signing_secret": "s"}).is_valid()
 
 
 class LoopbackServer:
@@ -244,20 +246,26 @@ def test_an_internal_answer_is_stored_and_shown_only_as_a_short_summary(loopback
 
 
 def test_an_arbitrary_email_backend_is_refused_at_save_and_at_send(tmp_path):
-    form = channel_form("email", {"backend": "django.core.mail.backends.filebased.EmailBackend"}, f"file_path={tmp_path}")
-    assert not form.is_valid() and "EMAIL_BACKENDS" in str(form.errors)
+    form = channel_form("email", {"from_email": "a@example.com"}, provider="django.core.mail.backends.filebased.EmailBackend")
+    assert not form.is_valid() and "provider" in form.errors
     channel = Channel.objects.create(name="files", kind="email",
                                      config={"backend": "django.core.mail.backends.filebased.EmailBackend"},
                                      secrets={"file_path": str(tmp_path)})
+    form = channel_form("email", {}, provider="custom", instance=channel)
+    assert not form.is_valid() and "EMAIL_BACKENDS" in str(form.errors)
     with pytest.raises(PermanentChannelError, match="refused email backend"):
         backend_for(channel).send(OutgoingMessage(to="a@example.com", subject="s", body="b"))
     assert list(tmp_path.iterdir()) == []
 
 
 def test_unknown_email_options_are_refused():
-    form = channel_form("email", {}, "file_path=/tmp/x")
+    written_by_hand = Channel.objects.create(name="odd", kind="email", config={"from_email": "a@example.com"},
+                                             secrets={"file_path": "/tmp/x"})
+    form = channel_form("email", {"from_email": "a@example.com"}, provider="site", instance=written_by_hand)
     assert not form.is_valid() and "file_path" in str(form.errors)
-    assert channel_form("email", {"backend": "anymail.backends.test.EmailBackend"}, "api_key=k").is_valid()
+    esp = Channel.objects.create(name="esp", kind="email", config={"backend": "anymail.backends.test.EmailBackend"},
+                                 secrets={"api_key": "k"})
+    assert channel_form("email", {}, provider="custom", instance=esp).is_valid()
 
 
 # 6 ─ YAML alias bombs

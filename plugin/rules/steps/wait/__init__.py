@@ -145,7 +145,7 @@ class Wait(StepKind):
             weekday = words.value(argument.get("weekday"))
             if weekday:
                 return words.say(_("wait until the next {weekday} at {time}, their time"),
-                                 weekday=words.name(WEEKDAY_NAMES.get(weekday, weekday)),
+                                 weekday=words.emphasis(WEEKDAY_NAMES.get(weekday, weekday)),
                                  time=words.name(words.value(argument["until"])))
             return words.say(_("wait until {time}, their time"), time=words.name(words.value(argument["until"])))
         return words.name(str(argument))

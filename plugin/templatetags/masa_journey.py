@@ -1,0 +1,22 @@
+"""Template filters of the journey pages: numbers and rates in the page's language, the statistics
+behind a comparison (``admin.journey_words``, ``admin.result_words``)."""
+from django import template
+
+from ..admin import journey_words, result_words
+
+register = template.Library()
+
+
+@register.filter
+def masa_count(value) -> str:
+    return journey_words.count(value)
+
+
+@register.filter
+def masa_percent(rate: float) -> str:
+    return result_words.percent(rate)
+
+
+@register.filter
+def masa_interval(row) -> str:
+    return journey_words.interval(row)
