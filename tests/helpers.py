@@ -305,3 +305,13 @@ def guest_checkout(email: str, consent: str, when=None, checkout_id="Q2hlY2tvdXQ
         "id": checkout_id, "email": email, "user": None, "updatedAt": when.isoformat(),
         "channel": {"slug": "default-channel"}, "totalPrice": {"gross": {"amount": 10, "currency": "EUR"}},
         "metadata": [{"key": "marketing_consent", "value": consent}], "lines": []}}
+
+
+def in_hebrew(user: User) -> User:
+    """``user`` with the admin in Hebrew (Account → Preferences)."""
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = "he"
+    profile.save()
+    return user

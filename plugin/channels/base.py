@@ -48,7 +48,6 @@ class ChannelBackend(ABC):
     description = ""           # a line saying what it is for, where the owner chooses a kind
     providers: tuple[Provider, ...] = ()  # the ways it delivers, each with its labelled settings (``setup``)
     config_defaults: dict = {}  # what an absent config entry means (which provider, for one)
-    secret_hint = ""           # which secrets it reads, for the admin's channel form
     address_field = "email"    # the Customer field it sends to
     url_fields: tuple = ()     # config fields holding URLs it calls (checked by ``safety``)
     tracks_text_links = False  # the text body's links become click redirects (SMS)

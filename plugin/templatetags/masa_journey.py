@@ -1,8 +1,8 @@
 """Template filters of the journey pages: numbers and rates in the page's language, the statistics
-behind a comparison (``admin.journey_words``, ``admin.result_words``)."""
+behind a comparison (``admin.journey_words``)."""
 from django import template
 
-from ..admin import journey_words, result_words
+from ..admin import journey_words
 
 register = template.Library()
 
@@ -10,11 +10,6 @@ register = template.Library()
 @register.filter
 def masa_count(value) -> str:
     return journey_words.count(value)
-
-
-@register.filter
-def masa_percent(rate: float) -> str:
-    return result_words.percent(rate)
 
 
 @register.filter

@@ -127,7 +127,7 @@ def test_shop_admin_journey_in_the_browser(browser_page, live_server, signing_st
     page.locator(".masa-lines").wait_for()
     shot(page, "05-customer-timeline")
     story = page.locator(".masa-story").inner_text()
-    assert "Order placed #" in story and "FIRING" not in story and "processed" not in story
+    assert "Ordered #1000" in story and "FIRING" not in story and "processed" not in story
     assert "Time to restock" in page.locator(".masa-coming").inner_text()
 
     page.click("a:has-text('Show what Masa will do if nothing else happens')")
@@ -154,13 +154,13 @@ def test_shop_admin_journey_in_the_browser(browser_page, live_server, signing_st
     page.get_by_text("Sent a test of").wait_for()
     page.goto(f"/admin/masa/customers/{ScheduledAction.objects.get(rule=refill_rule).customer_id}/")
     page.click(".masa-cancel button")
-    page.get_by_text("Cancelled: email “Time to restock, {first name}?”.").wait_for()
+    page.get_by_text("Cancelled: send “Time to restock, Ruth?”.").wait_for()
     assert ScheduledAction.objects.get(rule=refill_rule).status == "cancelled"
 
     page.goto("/admin/masa/results/")
     page.locator(".masa-results").wait_for()
     shot(page, "06-results")
-    assert "Absorbent products refill (local)" in page.locator(".masa-results").inner_text()
+    assert "Absorbent products refill Live" in page.locator(".masa-results").inner_text()
     assert page.locator("svg.masa-chart rect").count() >= 30
 
     page.goto(f"/admin/snippets/masa/rule/edit/{refill_rule.pk}/")
@@ -174,7 +174,7 @@ def test_shop_admin_journey_in_the_browser(browser_page, live_server, signing_st
     assert Rule.objects.get(pk=refill_rule.pk).definition["steps"][0] == {"wait": "25d"}
 
     for path, name, marker in [
-        ("/admin/snippets/masa/channel/", "08-channels", "Circuit: closed"),
+        ("/admin/snippets/masa/channel/", "08-channels", "Shop email"),
         (f"/admin/masa/channels/{email_channel.pk}/test/", "09-channel-test", "Send a test message"),
         ("/admin/masa/packs/", "10-packs", "No pack is installed yet"),
         ("/admin/masa/failures/", "12-needs-attention", "Requests refused in the last 24 hours"),
@@ -190,7 +190,7 @@ def test_shop_admin_journey_in_the_browser(browser_page, live_server, signing_st
     shot(page, "11-simulate-job")
     assert page.locator(".masa-job-progress").is_visible()
     page.goto("/admin/masa/jobs/")
-    page.get_by_text("Simulate Absorbent products refill over 30 days").first.wait_for()
+    page.get_by_text("Absorbent products refill over the last 30 days").first.wait_for()
     shot(page, "11b-background-jobs")
 
 

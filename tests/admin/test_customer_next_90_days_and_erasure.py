@@ -7,13 +7,12 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.users.models import UserProfile
 
 from masa.models import Customer, Delivery
 from masa.packs.installer import import_pack
 from masa.packs.loader import load_pack_file
 
-from ..helpers import editor, place_order, viewer
+from ..helpers import editor, in_hebrew, place_order, viewer
 
 pytestmark = pytest.mark.django_db
 
@@ -88,10 +87,7 @@ def test_a_viewer_sees_no_erasure(client, miriam):
 
 
 def test_the_erasure_and_its_consequences_are_in_hebrew(client, miriam):
-    user = editor()
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = "he"
-    profile.save()
+    user = in_hebrew(editor())
     client.force_login(user)
     section = _erasure_section(client.get(reverse("masa_customer", args=[miriam.pk])).content.decode())
     assert "אזור מסוכן: מחיקת הלקוח" in section and "אי אפשר לבטל את זה." in section

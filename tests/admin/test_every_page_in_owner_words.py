@@ -9,11 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from wagtail.users.models import UserProfile
 
 from .owner_words import engineer_words, untranslated
 from .test_translations_ship_compiled import po_entries
-from ..helpers import editor
+from ..helpers import editor, in_hebrew
 
 pytestmark = pytest.mark.django_db
 PLUGIN = Path(__file__).resolve().parents[2] / "plugin"
@@ -25,10 +24,7 @@ def root_of(name: str) -> str:
 
 
 def pages_as(client, every_page, language):
-    user = editor()
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = language
-    profile.save()
+    user = in_hebrew(editor()) if language == "he" else editor()
     client.force_login(user)
     for name, url in every_page:
         response = client.get(url)

@@ -7,13 +7,12 @@ import re
 
 import pytest
 from django.urls import reverse
-from wagtail.users.models import UserProfile
 
 from masa.admin.message_tags import merge_tags
 from masa.models import Customer, MessageTemplate, Rule, RulePack
 from masa.rendering import render, sample_context
 
-from ..helpers import denied, editor, viewer
+from ..helpers import denied, editor, in_hebrew, viewer
 
 pytestmark = pytest.mark.django_db
 LIST = "wagtailsnippets_masa_messagetemplate:list"
@@ -163,10 +162,7 @@ def test_the_editor_shows_the_saved_text_for_a_recent_customer_and_the_sms_count
 def test_the_editor_page_in_hebrew_has_its_words_translated_or_isolated(client, hebrew_version):
     from .owner_words import engineer_words
 
-    user = editor()
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = "he"
-    profile.save()
+    user = in_hebrew(editor())
     client.force_login(user)
     for url in (reverse("wagtailsnippets_masa_messagetemplate:edit", args=[hebrew_version.pk]), reverse(LIST)):
         assert not engineer_words(client.get(url).content.decode()), url

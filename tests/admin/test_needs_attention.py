@@ -7,13 +7,12 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.users.models import UserProfile
 
 from masa.actions.due import dispatch
 from masa.admin.attention import attention
 from masa.models import Channel, Customer, Delivery, InboundDelivery, Rule, ScheduledAction, StoreEvent
 
-from ..helpers import denied, editor, viewer
+from ..helpers import denied, editor, in_hebrew, viewer
 
 pytestmark = pytest.mark.django_db
 
@@ -139,10 +138,7 @@ def test_the_owner_reads_words_not_ids_or_reprs(client, refill_rule):
 
 def test_needs_attention_in_hebrew(client, refill_rule):
     a_shop_with_troubles(refill_rule)
-    user = editor()
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = "he"
-    profile.save()
+    user = in_hebrew(editor())
     client.force_login(user)
     page = client.get(reverse("masa_failures")).content.decode()
     words = outside_details(page)

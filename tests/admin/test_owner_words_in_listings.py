@@ -5,20 +5,12 @@ import re
 
 import pytest
 from django.urls import reverse
-from wagtail.users.models import UserProfile
 
 from masa.models import Channel, Rule, RulePack
 
-from ..helpers import editor, viewer
+from ..helpers import editor, in_hebrew, viewer
 
 pytestmark = pytest.mark.django_db
-
-
-def in_hebrew(user):
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = "he"
-    profile.save()
-    return user
 
 
 def test_the_channels_list_says_on_and_off_not_true_and_false(client):

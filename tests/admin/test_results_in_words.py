@@ -9,14 +9,13 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.users.models import UserProfile
 
 from masa.admin import result_words
 from masa.models import Customer, Delivery, MessageTemplate, Rule, RuleFiring, ScheduledAction, StoreEvent
 from masa.reports import incremental, outlook, results
 from masa.reports.incremental import Group
 
-from ..helpers import editor, viewer
+from ..helpers import editor, in_hebrew, viewer
 
 pytestmark = pytest.mark.django_db
 TIER = {"trigger": {"event": "order_placed"}, "steps": [{"tag": "regular"}]}
@@ -135,10 +134,7 @@ def test_an_ab_split_reads_which_version_is_better_and_how_likely(client):
 
 
 def test_money_stays_left_to_right_in_a_hebrew_page(client, month):
-    user = editor()
-    profile = UserProfile.get_for_user(user)
-    profile.preferred_language = "he"
-    profile.save()
+    user = in_hebrew(editor())
     client.force_login(user)
     page = client.get(reverse("masa_results")).content.decode()
     assert re.search(r'<html[^>]*dir="rtl"', page)

@@ -12,8 +12,7 @@ from django.urls import reverse
 
 from masa.admin import wagtail_hebrew
 
-from ..helpers import editor
-from .test_owner_words_in_listings import in_hebrew
+from ..helpers import editor, in_hebrew
 from .test_translations_ship_compiled import po_entries
 
 pytestmark = pytest.mark.django_db
