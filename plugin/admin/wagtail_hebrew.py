@@ -7,7 +7,7 @@ every installed app and Masa is listed before Wagtail, so these msgids, byte-exa
 Wagtail's (and two of Django's), are marked here for ``makemessages`` and translated in Masa's own
 Hebrew catalogue. Nothing here is evaluated for display.
 """
-from django.utils.translation import gettext_noop, ngettext_lazy
+from django.utils.translation import gettext_noop, ngettext_lazy, pgettext_lazy
 
 STRINGS = (
     # The admin's frame: the search box, a field's label suffix, the no-JavaScript warning.
@@ -173,9 +173,23 @@ STRINGS = (
     gettext_noop("Used by"),
     gettext_noop("items"),
 
+    # What Wagtail says after a rule, message or channel is saved, published or deleted.
+    gettext_noop("%(model_name)s '%(object)s' updated."),
+    gettext_noop("%(model_name)s '%(object)s' created."),
+    gettext_noop("%(model_name)s '%(object)s' updated and published."),
+    gettext_noop("%(model_name)s '%(object)s' created and published."),
+    gettext_noop("%(model_name)s '%(object)s' deleted."),
+    gettext_noop("'%(object)s' unpublished."),
+
     # "Just now" in a listing's "Updated" column (Wagtail compares its own "0 minutes" with Django's).
     gettext_noop("just now"),
     gettext_noop("0 minutes"),
+)
+
+# Django's own Hebrew ends a shortened text with U+202E (right-to-left override) before the "…",
+# which reverses the rest of the line; Masa's catalogue, merged after Django's, says it plainly.
+IN_CONTEXT = (
+    pgettext_lazy("String to return when truncating text", "%(truncated_text)s…"),
 )
 
 PLURALS = (

@@ -40,12 +40,23 @@ def test_the_rule_list_says_bulk_actions_and_skip_to_main_content_in_hebrew(clie
     assert "קיצורי מקלדת" in page and "Keyboard shortcuts" not in page
 
 
+def test_a_shortened_text_in_hebrew_ends_without_a_right_to_left_override(client, refill_rule):
+    """Django's Hebrew "…" starts with U+202E, which reverses whatever follows on the line."""
+    from django.template.defaultfilters import truncatechars
+    from django.utils import translation
+
+    with translation.override("he"):
+        assert truncatechars("Absorbent products for every night", 12) == "Absorbent p…"
+
+
 def marked_msgids():
-    """(msgid, msgid_plural) of each gettext_noop / ngettext_lazy call in wagtail_hebrew.py."""
+    """(msgid, msgid_plural) of each gettext_noop / ngettext_lazy / pgettext_lazy call in
+    wagtail_hebrew.py (a context joined to its msgid as gettext keys it)."""
     tree = ast.parse(Path(wagtail_hebrew.__file__).read_text(encoding="utf-8"))
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
-             and getattr(node.func, "id", "") in ("gettext_noop", "ngettext_lazy")]
-    return [(call.args[0].value, call.args[1].value if call.func.id == "ngettext_lazy" else "") for call in calls]
+             and getattr(node.func, "id", "") in ("gettext_noop", "ngettext_lazy", "pgettext_lazy")]
+    return [(f"{call.args[0].value}\x04{call.args[1].value}", "") if call.func.id == "pgettext_lazy" else
+            (call.args[0].value, call.args[1].value if call.func.id == "ngettext_lazy" else "") for call in calls]
 
 
 @pytest.mark.django_db(False)
