@@ -191,12 +191,13 @@ def _given(event: dict, customer: dict, at: datetime, orders: list[dict]) -> Non
 
 
 def _order(orders: list[dict], which) -> dict:
-    """``order_paid: 1`` is the scenario's first order; ``last`` (or true) its latest."""
+    """``order_paid: 1`` is the scenario's first order; ``last`` (or true) its latest. (``1 == True``
+    in Python: true is told apart by identity, or ``1`` would name the latest.)"""
     if not orders:
         raise ScenarioError("an order follow-up before any order")
-    if which in ("last", True, None):
+    if which is True or which is None or which == "last":
         return orders[-1]
-    if not isinstance(which, int) or not 1 <= which <= len(orders):
+    if isinstance(which, bool) or not isinstance(which, int) or not 1 <= which <= len(orders):
         raise ScenarioError(f"there is no order {which!r}: the scenario placed {len(orders)} so far")
     return orders[which - 1]
 

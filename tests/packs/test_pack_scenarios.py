@@ -65,3 +65,14 @@ def test_masa_pack_test_fails_and_says_where_a_scenario_differs(tmp_path, capsys
         call_command("masa_pack", "test", str(PACKS / "ecommerce-starter" / "pack.yaml"),
                      "--scenarios", str(tmp_path / "scenarios.yaml"))
     assert "sent: 0 messages, expected 1" in capsys.readouterr().out
+
+
+def test_an_order_follow_up_numbered_1_acts_on_the_first_order_and_true_on_the_latest():
+    from masa.packs.scenarios import ScenarioError, _order
+
+    first, second = {"number": "1"}, {"number": "2"}
+    assert _order([first, second], 1) is first, "1 == True in Python: it must still mean the first order"
+    assert _order([first, second], 2) is second
+    assert _order([first, second], True) is second and _order([first, second], "last") is second
+    with pytest.raises(ScenarioError):
+        _order([first, second], False)
