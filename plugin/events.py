@@ -36,7 +36,7 @@ class EventType:
 
 
 ORDER_FIELDS = ("order_id", "number", "status", "charge_status", "channel", "total", "currency", "phone", "country",
-                "lines", "categories", "products", "skus")
+                "first_name", "last_name", "lines", "categories", "products", "skus")
 MESSAGE_FIELDS = ("delivery", "template", "rule")
 
 EVENT_TYPES: tuple[EventType, ...] = (

@@ -196,8 +196,16 @@ def _upgrade(job: Job, progress: Progress) -> dict:
     if not RulePack.objects.filter(pack_id=pack.pack_id).exists():
         raise ValueError(f"pack {pack.pack_id!r} is not installed")
     progress(0, len(pack.rules), "upgrading the pack's rules")
-    report = upgrade_pack(pack, progress=progress)
-    return {"lines": report.lines, "changed": report.changed, "version": pack.version}
+    report = upgrade_pack(pack, progress=progress, choices=job.params.get("choices") or {})
+    if job.params.get("subscription"):   # the subscription's release is applied: nothing waits any more
+        from .models import PackSubscription
+
+        subscription = PackSubscription.objects.filter(pk=job.params["subscription"]).first()
+        if subscription is not None and subscription.available_source.replace("\r\n", "\n") == job.params["source"]:
+            subscription.status, subscription.available_source = PackSubscription.Status.UP_TO_DATE, ""
+            subscription.save(update_fields=["status", "available_source"])
+    return {"lines": report.lines, "changed": report.changed, "version": pack.version,
+            "choices": job.params.get("choices") or {}}
 
 
 RUNNERS = {Job.Kind.SIMULATE: _simulate, Job.Kind.BACKFILL: _backfill, Job.Kind.UPGRADE: _upgrade}

@@ -222,6 +222,39 @@ class RulePack(models.Model):
         return values
 
 
+class PackSubscription(models.Model):
+    """A shop's subscription to an agency's signed pack releases at an HTTPS address: the agency's
+    public key is pinned when subscribing; a release is checked (signature before parsing) daily and
+    offered, never applied, until the shop confirms it through the upgrade preview."""
+
+    class Status(models.TextChoices):
+        UP_TO_DATE = "up_to_date", gettext_lazy("Up to date")
+        AVAILABLE = "available", gettext_lazy("A new version is available")
+        REFUSED = "refused", gettext_lazy("Refused")
+        UNREACHABLE = "unreachable", gettext_lazy("Could not be checked")
+
+    url = models.URLField(max_length=500, unique=True, help_text=gettext_lazy("Where the agency publishes pack.yaml"))
+    signature_url = models.URLField(max_length=500, blank=True,
+                                    help_text=gettext_lazy("Where its signature is; empty: the same address + .sig"))
+    public_key = models.TextField(help_text=gettext_lazy("The agency's Ed25519 public key, pinned when subscribing"))
+    pack_id = models.CharField(max_length=100, blank=True, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UP_TO_DATE)
+    available_version = models.CharField(max_length=32, blank=True)
+    available_source = models.TextField(blank=True, help_text="The verified release waiting for the shop's choice")
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    problem = models.CharField(max_length=32, blank=True,
+                               help_text="Why the last check was refused or failed (packs.subscriptions.PROBLEMS)")
+    last_error = models.TextField(blank=True, help_text="What the last check met, in a sentence (shown under Details)")
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["url"]
+
+    def __str__(self):
+        return isolate(self.pack_id or self.url)
+
+
 class Rule(DraftStateMixin, RevisionMixin, models.Model):
     """A declarative rule: trigger, conditions and steps (see docs/rule-packs.md).
 
@@ -310,6 +343,31 @@ class RuleFiring(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["rule", "scope_key"], name="masa_firing_once_per_scope"),
         ]
+
+
+class OrderChange(models.Model):
+    """A fact or tag a rule changed because of an order (a ``set`` / ``tag`` step undone with its
+    order), kept so that cancelling or fully refunding the order takes it back (``rules.takeback``)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="order_changes")
+    order_id = models.CharField(max_length=255, db_index=True)
+    number = models.CharField(max_length=64, blank=True)
+    rule = models.ForeignKey(Rule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    firing = models.ForeignKey(RuleFiring, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    event = models.ForeignKey(StoreEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              help_text="The event whose evaluation made the change")
+    fact = models.CharField(max_length=200, help_text="A fact's name, or tag:<name>")
+    before = models.JSONField(null=True, blank=True, help_text="Its value before (null: it had none)")
+    after = models.JSONField(null=True, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    taken_back_at = models.DateTimeField(null=True, blank=True)
+    taken_back_by = models.ForeignKey(StoreEvent, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="took_back", help_text="The cancellation or full refund")
+    restored = models.BooleanField(default=False, help_text="False when taken back: it had changed since, so kept")
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["customer", "order_id"], name="masa_orderchange_order")]
 
 
 class ScheduledAction(models.Model):

@@ -91,11 +91,45 @@ class RenderedMessage:
     html_body: str
 
 
+# What ``{{ customer.first_name }}`` writes for a customer whose name is unknown, by the language
+# of the template's text (its ``locale``, then its language; "" is the default text). Hebrew has no
+# word that greets anyone naturally in place of a name ("שלום לך" reads well, "תודה, לך" does not),
+# so there the name is left out and the greeting closes up around it: "שלום," / "חושבים עליך".
+FIRST_NAME_FALLBACK = {"": "there", "en": "there", "he": ""}
+_NO_NAME = "\ue000"  # stands for the unknown name while the template renders (a private-use character)
+_NO_NAME_AT_LINE_END = re.compile(r"[ \t]*[,،]?[ \t]*" + _NO_NAME + r"(?=[ \t]*[!.?]?[ \t]*(?:\r?\n|$|<))")
+_NO_NAME_INSIDE = re.compile(r"[ \t]*" + _NO_NAME)
+
+
+class UnknownName(str):
+    """``customer.first_name`` of a customer without a name: false (``{% if customer.first_name %}``)
+    and empty to ``|default:"…"``, so a template may write its own fallback; written out, the word of
+    the template's language (``FIRST_NAME_FALLBACK``, put in by ``render_text``)."""
+
+    def __new__(cls):
+        return super().__new__(cls, _NO_NAME)
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def fill_unknown_name(text: str, locale: str = "") -> str:
+    """``text`` with the unknown name replaced by its language's word, or left out with the space
+    and comma that led to it when that language has none."""
+    if _NO_NAME not in text:
+        return text
+    language = (locale or "").split("-", 1)[0]
+    word = FIRST_NAME_FALLBACK.get(locale or "", FIRST_NAME_FALLBACK.get(language, FIRST_NAME_FALLBACK[""]))
+    if word:
+        return text.replace(_NO_NAME, word)
+    return _NO_NAME_INSIDE.sub("", _NO_NAME_AT_LINE_END.sub("", text))
+
+
 def merge_context(customer: Customer, event: StoreEvent | None) -> dict:
     data = event.data if event is not None else {}
     return {
         "customer": {
-            "first_name": customer.first_name or "there",
+            "first_name": customer.first_name or UnknownName(),
             "last_name": customer.last_name,
             "full_name": customer.full_name or customer.email,
             "email": customer.email,
@@ -130,15 +164,17 @@ def find_template(key: str, locale: str = "") -> MessageTemplate:
     return template
 
 
-def render_text(source: str, context: dict, *, as_html: bool, budget: RenderBudget | None = None) -> str:
-    """One part of a message, as plain ``str``; raises TemplateSyntaxError or RenderLimitExceeded."""
+def render_text(source: str, context: dict, *, as_html: bool, budget: RenderBudget | None = None,
+                locale: str = "") -> str:
+    """One part of a message, as plain ``str``, in the template's ``locale`` (the unknown name's
+    word, ``fill_unknown_name``); raises TemplateSyntaxError or RenderLimitExceeded."""
     if not source:
         return ""
     engine = _html_engine if as_html else _text_engine
     budget = budget or RenderBudget()
     ctx = Context({**context, BUDGET: budget}, autoescape=as_html)
     with budget.active():
-        output = str.__str__(engine.from_string(source).render(ctx))
+        output = fill_unknown_name(str.__str__(engine.from_string(source).render(ctx)), locale)
     budget.check()  # a bound passed where an expression swallowed the error still fails the render
     if len(output) > MAX_RENDER_CHARS:
         raise RenderLimitExceeded(f"the message is longer than {MAX_RENDER_CHARS} characters")
@@ -149,9 +185,9 @@ def render(template: MessageTemplate, context: dict) -> RenderedMessage:
     budget = RenderBudget()
     try:
         return RenderedMessage(
-            subject=render_text(template.subject, context, as_html=False, budget=budget).strip(),
-            body=render_text(template.body, context, as_html=False, budget=budget),
-            html_body=render_text(template.html_body, context, as_html=True, budget=budget),
+            subject=render_text(template.subject, context, as_html=False, budget=budget, locale=template.locale).strip(),
+            body=render_text(template.body, context, as_html=False, budget=budget, locale=template.locale),
+            html_body=render_text(template.html_body, context, as_html=True, budget=budget, locale=template.locale),
         )
     except TemplateSyntaxError as error:
         raise TemplateMissing(f"template {template.key!r} does not parse: {error}") from error

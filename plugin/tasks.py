@@ -47,6 +47,14 @@ def fan_out_broadcasts() -> int:
     return broadcast.fan_out_due()
 
 
+@shared_task(name="masa.check_pack_subscriptions")
+def check_pack_subscriptions() -> int:
+    """Check the pack subscriptions not checked for a day (``packs.subscriptions``); beat runs it hourly."""
+    from .packs.subscriptions import check_due
+
+    return check_due()
+
+
 @shared_task(name="masa.run_job", acks_late=True)
 def run_job(job_id: int) -> str:
     """An admin job (``jobs``): simulate, backfill or a pack upgrade."""

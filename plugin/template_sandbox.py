@@ -25,7 +25,7 @@ import functools
 import time
 
 from django.template import Library, Node, defaultfilters, defaulttags
-from django.template.base import Lexer, Parser, Template
+from django.template.base import Lexer, Parser, Template, VariableNode, render_value_in_context
 from django.utils.translation import gettext as _
 
 ALLOWED_TAGS = {
@@ -191,10 +191,38 @@ def _what(node) -> str:
     return f"{{{{ {contents[:40]} }}}}" if kind == "VAR" else _("the template's text")
 
 
+LIST_SEPARATOR = ", "
+
+
+def plain_value(value):
+    """What a merge tag writes for ``value``: a list as its items joined with ", " (``mug, filters``),
+    a mapping or None as nothing: a customer never reads a Python repr (``['mug-1']``, ``None``,
+    ``{'first_name': …}``). Anything else as it is (Django writes it out)."""
+    if value is None or isinstance(value, dict):
+        return ""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+        return LIST_SEPARATOR.join(str(text) for text in (plain_value(item) for item in items) if str(text) != "")
+    return value
+
+
+class _PlainVariableNode(VariableNode):
+    """``{{ … }}`` that writes lists, mappings and None as a reader would (``plain_value``)."""
+
+    def render(self, context):
+        try:
+            output = self.filter_expression.resolve(context)
+        except UnicodeDecodeError:
+            return ""
+        return render_value_in_context(plain_value(output), context)
+
+
 class _BoundedParser(Parser):
     """Every node it adds renders through ``_render_bounded``: counted, timed and measured."""
 
     def extend_nodelist(self, nodelist, node, token):
+        if type(node) is VariableNode:
+            node.__class__ = _PlainVariableNode
         super().extend_nodelist(nodelist, node, token)
         node.render_annotated = functools.partial(_render_bounded, node, type(node).render_annotated)
 

@@ -40,11 +40,12 @@ class Round:
     evaluated: int = 0
     actions: dict = field(default_factory=dict)
     reached: int = 0  # customers a broadcast reached
+    subscriptions: int = 0  # pack subscriptions checked (each once a day)
     read: bool = False  # stored webhooks were read
 
     @property
     def idle(self) -> bool:
-        return not self.evaluated and not self.actions and not self.reached and not self.read
+        return not self.evaluated and not self.actions and not self.reached and not self.read and not self.subscriptions
 
     def __str__(self) -> str:
         done = ", ".join(f"{count} {status}" for status, count in sorted(self.actions.items())) or "no actions due"
@@ -70,6 +71,17 @@ def evaluate_waiting(limit: int) -> int:
     return evaluated
 
 
+def check_subscriptions() -> int:
+    """The pack subscriptions due their daily check (looked for every few minutes); a failure is logged."""
+    from .packs.subscriptions import check_due_now_and_then
+
+    try:
+        return check_due_now_and_then()
+    except Exception:  # noqa: BLE001 - the round goes on; the next look tries again
+        log.exception("Checking pack subscriptions failed")
+        return 0
+
+
 def run_once(now=None, limit: int | None = None) -> Round:
     limit = limit or conf.get("SWEEP_BATCH_SIZE")
     done = Round()
@@ -78,6 +90,7 @@ def run_once(now=None, limit: int | None = None) -> Round:
         done.read = True
     done.evaluated = evaluate_waiting(limit)
     done.actions = {str(status): count for status, count in sweep(now=now, limit=limit).items()}
+    done.subscriptions = check_subscriptions()
     beat(EMBEDDED)
     return done
 

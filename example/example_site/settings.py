@@ -130,6 +130,7 @@ CELERY_BEAT_SCHEDULE = {
     "masa-read-inbound": {"task": "masa.read_inbound", "schedule": 1.0},
     "masa-sweep-outbox": {"task": "masa.sweep_outbox", "schedule": 60.0},
     "masa-fan-out-broadcasts": {"task": "masa.fan_out_broadcasts", "schedule": 5.0},
+    "masa-check-pack-subscriptions": {"task": "masa.check_pack_subscriptions", "schedule": 3600.0},  # each daily
 }
 
 MASA = {

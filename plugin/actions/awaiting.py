@@ -11,8 +11,10 @@ sent that message, when that run sent any: "not opened within 2 days" means *thi
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+from ..events import REVERSALS
 from ..models import Customer, Delivery, ScheduledAction, StoreEvent
 from ..plans import plan_from_dict
 from . import schedule
@@ -21,8 +23,13 @@ from .outcome import DONE, Outcome
 KIND = schedule.AWAIT
 
 
-def _branch(action: ScheduledAction, name: str, start: datetime) -> None:
+def _branch(action: ScheduledAction, name: str, start: datetime, answer: StoreEvent | None = None) -> None:
     plan = [plan_from_dict(item) for item in action.params.get(name, [])]
+    if answer is not None and answer.data.get("order_id") and answer.name not in REVERSALS:
+        # Its changes belong to the answering order: taken back with it (``rules.takeback``).
+        order = {"order_id": answer.data["order_id"], "number": str(answer.data.get("number") or ""),
+                 "order_event": answer.name}
+        plan = [replace(item, params={**item.params, **order}) if item.kind == "effect" else item for item in plan]
     schedule.schedule_plan(plan, rule=action.rule, firing=action.firing, customer=action.customer,
                            event=action.event, key_prefix=action.params["key_prefix"], start=start)
 
@@ -39,8 +46,9 @@ def resolve(event: StoreEvent, customer: Customer, action_ids: list[int]) -> int
         started = action.due_at - timedelta(seconds=action.params["within"])
         if started <= event.occurred_at <= action.due_at and _about_this_run(event, action):
             action.customer = customer
-            _branch(action, "on_event", event.occurred_at)
-            schedule.complete(action, event.occurred_at, f"{event.name} arrived on {event.occurred_at:%Y-%m-%d %H:%M}")
+            _branch(action, "on_event", event.occurred_at, answer=event)
+            schedule.complete(action, event.occurred_at, f"{event.name} arrived on {event.occurred_at:%Y-%m-%d %H:%M}",
+                              answered_by=event.pk)
             resolved += 1
     return resolved
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from django.utils.dateparse import parse_datetime
 
-from ..assignment import in_share
+from ..assignment import in_share, pinned_branch
 from ..durations import as_time
 from ..events import PURCHASES, is_trigger
 from ..models import Delivery, ScheduledAction, StoreEvent
@@ -125,7 +125,10 @@ def _in_branch(action: ScheduledAction, argument: dict) -> str | None:
     winner = (rule.split_winners or {}).get(argument["at"]) if rule is not None else None
     if winner:
         return None if argument["branch"] == winner else f"the test chose branch {winner} of the split"
-    if rule is not None and in_share(f"split:{rule.rule_id}:{argument['at']}", action.customer.pk,
+    pinned = pinned_branch(rule.rule_id, argument["at"]) if rule is not None else None
+    if pinned:
+        return None if argument["branch"] == pinned else "this customer is in another branch of the split"
+    if rule is not None and in_share(f"split:{rule.rule_id}:{argument['at']}", action.customer,
                                      argument["from"], argument["to"]):
         return None
     return "this customer is in another branch of the split"

@@ -1,21 +1,24 @@
 """Holdouts: a share of customers whose marketing sends are recorded instead of sent, so that what
 a rule or pack earns can be told from what would have happened anyway (``reports.incremental``).
 
-A customer is assigned once and for good by a hash of the rule's (or pack's) id and the
-customer's id (``assignment``): the same customer is always on the same side, on every worker, after a restart,
-with no stored assignment. A rule's own percentage wins; else its pack's applies, and then the
-customer is held out of every rule of the pack alike. Only marketing sends are held out —
+A customer is assigned once and for good by a hash of the rule's (or pack's) id and who the
+customer is in their store (``assignment.customer_key``: store and store id, or a guest's
+e-mail): the same customer is always on the same side, on every worker, after a restart, on
+every database, with no stored assignment (a scenario may pin the side: ``assignment.pinned``).
+A rule's own percentage wins; else its pack's applies, and then the customer is held out of every
+rule of the pack alike. Only marketing sends are held out —
 transactional messages, effects, waits and checks all happen — and a held-out send has first
 passed everything a real one passes (its checks, consent, a channel and an address)."""
 from __future__ import annotations
 
-from ..assignment import in_share
+from ..assignment import in_share, pinned_holdout
 from ..models import RulePack, ScheduledAction
 
 
-def in_holdout(scope: str, customer_id: int, percent: int) -> bool:
-    """Whether this customer is in the ``percent`` % held out of ``scope`` ("rule:x" / "pack:y")."""
-    return percent > 0 and in_share(f"holdout:{scope}", customer_id, 0, percent)
+def in_holdout(scope: str, customer, percent: int) -> bool:
+    """Whether this customer (a ``Customer``: ``assignment.customer_key``) is in the ``percent`` %
+    held out of ``scope`` ("rule:x" / "pack:y")."""
+    return percent > 0 and in_share(f"holdout:{scope}", customer, 0, percent)
 
 
 def holdout_of(action: ScheduledAction) -> tuple[str, int] | None:
@@ -34,4 +37,7 @@ def held_out(action: ScheduledAction) -> bool:
     if action.kind != "send" or action.params.get("class", "marketing") != "marketing":
         return False
     holdout = holdout_of(action)
-    return holdout is not None and in_holdout(holdout[0], action.customer_id, holdout[1])
+    if holdout is None:
+        return False
+    pinned = pinned_holdout(action.rule.rule_id)
+    return pinned if pinned is not None else in_holdout(holdout[0], action.customer, holdout[1])

@@ -17,7 +17,7 @@ from typing import Callable
 from .. import conf, rehearsal
 from ..delivery import deliver, route
 from ..eventstore import store_events
-from ..events import RULE_EFFECT, Identity, NormalizedEvent
+from ..events import REVERSALS, RULE_EFFECT, Identity, NormalizedEvent
 from ..models import ScheduledAction
 from ..saleor import actions as saleor_actions
 from . import abandonment, awaiting, dosage, holdout
@@ -72,8 +72,20 @@ def _masa_event(action: ScheduledAction) -> tuple[str, dict]:
     if action.kind == "emit":
         return action.params["event"], {"emitted_by": action.rule.rule_id, **_order_of(action)}
     if action.kind == "effect":
-        return RULE_EFFECT, {"effect": action.params, "rule": action.rule.rule_id}
+        return RULE_EFFECT, {"effect": action.params, "rule": action.rule.rule_id, "firing": action.firing_id,
+                             **_effect_order(action)}
     return "cart_abandoned", {**action.event.data, "last_update_at": action.event.occurred_at.isoformat()}
+
+
+def _effect_order(action: ScheduledAction) -> dict:
+    """The order a delayed effect is undone with (``rules.takeback``): the one whose event answered
+    the wait it followed, else the one whose event fired the rule; and that event's name."""
+    params, data = action.params, action.event.data
+    if params.get("order_id"):
+        return {key: params[key] for key in ("order_id", "number", "order_event") if key in params}
+    if data.get("order_id") and action.event.name not in REVERSALS:
+        return {**_order_of(action), "order_event": action.event.name}
+    return {}
 
 
 def _order_of(action: ScheduledAction) -> dict:

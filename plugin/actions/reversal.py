@@ -25,4 +25,21 @@ def on_order_reversed(event: StoreEvent, customer, now) -> tuple[int, int]:
                                 f"order #{number} was {what}", now)
     restored = schedule.restore(ScheduledAction.objects.filter(customer=customer, voided_by__in=order_events),
                                 f"restored: order #{number} was {what}")
+    restored += _wait_again(customer, order_events, f"waiting again: order #{number} was {what}", event, now)
     return cancelled, restored
+
+
+def _wait_again(customer, order_events, outcome: str, event: StoreEvent, now) -> int:
+    """Waits for an event that one of the order's events answered wait again (a "second order"
+    that was cancelled is no second order): what their answer scheduled and is still pending is
+    cancelled; what it changed already is taken back with the order (``rules.takeback``)."""
+    answered = ScheduledAction.objects.filter(customer=customer, kind=schedule.AWAIT, status=schedule.Status.DONE,
+                                              voided_by__in=order_events)
+    for action in answered:
+        prefix = action.params.get("key_prefix", "")
+        schedule.cancel(ScheduledAction.objects.filter(customer=customer, firing_id=action.firing_id,
+                                                       idempotency_key__startswith=f"{prefix}:",
+                                                       path__startswith=f"{action.path}.wait.on_event["),
+                        outcome, now)
+        schedule.wait_again(action, outcome, f"{prefix}~{event.pk}")
+    return len(answered)

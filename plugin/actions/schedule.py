@@ -109,6 +109,16 @@ def move(actions: QuerySet, event: StoreEvent, due_at: datetime) -> int:
     return actions.filter(status=Status.PENDING).update(event=event, due_at=due_at)
 
 
-def complete(action: ScheduledAction, at: datetime, outcome: str) -> None:
-    """A pending action ended without being performed (an await answered by its event)."""
-    ScheduledAction.objects.filter(pk=action.pk).update(status=Status.DONE, completed_at=at, outcome=outcome)
+def complete(action: ScheduledAction, at: datetime, outcome: str, answered_by: int | None = None) -> None:
+    """A pending action ended without being performed (an await answered by its event, kept in
+    ``voided_by``: the await waits again if that event's order is taken back)."""
+    ScheduledAction.objects.filter(pk=action.pk).update(status=Status.DONE, completed_at=at, outcome=outcome,
+                                                        voided_by_id=answered_by)
+
+
+def wait_again(action: ScheduledAction, outcome: str, key_prefix: str) -> None:
+    """An await answered by an order that was taken back waits again, due when it was due; its
+    next answer's branch is keyed anew (``key_prefix``)."""
+    ScheduledAction.objects.filter(pk=action.pk, status=Status.DONE).update(
+        status=Status.PENDING, completed_at=None, voided_by=None, outcome=outcome,
+        params={**action.params, "key_prefix": key_prefix})

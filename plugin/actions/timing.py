@@ -46,30 +46,45 @@ def next_anniversary(moment: datetime, date_text: str, hhmm: str, zone: ZoneInfo
     return None
 
 
-# The customer's own rhythm counts from this many purchases in the category, and is kept between
-# these fractions of the product's period (two orders minutes apart are no rhythm).
+# The customer's own rhythm counts from this many visits in the category, and is kept between
+# these fractions of one unit's period. Purchases closer than OWN_RHYTHM_MIN_GAP to the visit before
+# are the same visit (two orders minutes apart are no rhythm).
 OWN_RHYTHM_MIN_PURCHASES = 2
 OWN_RHYTHM_MIN_FRACTION, OWN_RHYTHM_MAX_FRACTION = 0.5, 2.0
-# A reminder never comes sooner than this fraction of the period after the purchase, however long
-# the lead: a lead as long as the period would otherwise make it due at once.
+OWN_RHYTHM_MIN_GAP = timedelta(days=1)
+# A reminder never comes sooner than this fraction of the expected run-out after the purchase,
+# however long the lead: a lead as long as the period would otherwise make it due at once.
 EARLIEST_FRACTION = 0.5
+
+
+def visits(times: list[str]) -> list[str]:
+    """The purchase times with those closer than ``OWN_RHYTHM_MIN_GAP`` to the visit before left out."""
+    kept: list[str] = []
+    for iso in sorted(times):
+        if not kept or as_time(iso) - as_time(kept[-1]) >= OWN_RHYTHM_MIN_GAP:
+            kept.append(iso)
+    return kept
 
 
 def refill_delay(refill: dict, event: StoreEvent, customer: Customer) -> timedelta:
     """Expected run-out minus the lead time.
 
     What was bought lasts each product's period (``periods``, else ``period``) times its quantity
-    (``per_quantity``; off: one unit's period). From the customer's second purchase in the
-    category on (``own_rhythm``), their own median interval instead, kept between half and twice
-    the period of one unit. Never sooner than half that period after the purchase.
+    (``per_quantity``; off: one unit's period). From the customer's second visit in the category on
+    (``own_rhythm``; purchases less than a day apart are one visit), their own median interval
+    between visits stands for one unit's period instead — kept between half and twice that period
+    — and is multiplied by the units bought as the period is (``per_quantity``): 3 units, a
+    21-day period and a 3-day lead are 60 days; her rhythm of 14 days makes them 39. Never sooner
+    than half the expected run-out after the purchase.
     """
     category = refill.get("category") or event.data.get("category")
     supply, unit = supply_period(refill, event.data)
+    units = supply / unit if refill["per_quantity"] and unit else 1
     period = supply if refill["per_quantity"] else unit
-    times = customer.category_times.get(category, []) if refill["own_rhythm"] and category else []
+    times = visits(customer.category_times.get(category, [])) if refill["own_rhythm"] and category else []
     own = median_interval_days(times) if len(times) >= OWN_RHYTHM_MIN_PURCHASES else None
     if own is not None:
-        period = min(max(own * 86400, OWN_RHYTHM_MIN_FRACTION * unit), OWN_RHYTHM_MAX_FRACTION * unit)
+        period = units * min(max(own * 86400, OWN_RHYTHM_MIN_FRACTION * unit), OWN_RHYTHM_MAX_FRACTION * unit)
     return timedelta(seconds=max(period - refill["lead"], EARLIEST_FRACTION * period))
 
 

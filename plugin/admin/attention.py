@@ -2,7 +2,8 @@
 the *Needs attention* page): what the owner can act on — events that failed evaluation, failed
 actions (grouped by their cause), sends skipped because the customer has no phone number, no
 email address or no consent (last 7 days, grouped by reason), stored webhooks that could not be
-read, channels whose circuit is open. Requests intake refused in the last 24 hours are internet
+read, channels whose circuit is open, pack subscriptions whose last check was refused or could not
+reach the agency's address. Requests intake refused in the last 24 hours are internet
 noise the owner mostly cannot act on: summarised apart, grouped by their reason, and not counted."""
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ..models import Channel, Delivery, InboundDelivery, ScheduledAction, StoreEvent
+from ..models import Channel, Delivery, InboundDelivery, PackSubscription, ScheduledAction, StoreEvent
 
 REJECTIONS_WINDOW = timedelta(days=1)
 SKIPPED_WINDOW = timedelta(days=7)
@@ -96,10 +97,12 @@ class Attention:
     unread_webhooks: int = 0
     open_circuits: int = 0
     rejected_requests: int = 0
+    pack_subscriptions: int = 0
 
     @property
     def total(self) -> int:
-        return self.failed_events + self.failed_actions + self.skipped_sends + self.unread_webhooks + self.open_circuits
+        return (self.failed_events + self.failed_actions + self.skipped_sends + self.unread_webhooks
+                + self.open_circuits + self.pack_subscriptions)
 
     def parts(self) -> list[tuple[int, str]]:
         """The non-zero counts with what they count, as the home panel lists them."""
@@ -112,6 +115,8 @@ class Attention:
                                             self.unread_webhooks)),
             (self.open_circuits, ngettext("channel paused after failures", "channels paused after failures",
                                           self.open_circuits)),
+            (self.pack_subscriptions, ngettext("pack subscription refused or not reached",
+                                               "pack subscriptions refused or not reached", self.pack_subscriptions)),
         ] if count]
 
 
@@ -139,6 +144,13 @@ def open_circuits(now: datetime):
     return Channel.objects.filter(circuit_open_until__gt=now)
 
 
+def troubled_subscriptions():
+    """Pack subscriptions whose last check was refused (a bad signature, a downgrade…) or could not
+    reach the agency's address (``packs.subscriptions``)."""
+    return PackSubscription.objects.filter(status__in=[PackSubscription.Status.REFUSED,
+                                                       PackSubscription.Status.UNREACHABLE])
+
+
 # What actions/perform.py and actions/guards.py write when a send is skipped for the customer's details.
 MISSING_DETAIL = "the customer has no "
 
@@ -161,6 +173,7 @@ def attention(now: datetime | None = None) -> Attention:
         skipped_sends=skipped_sends(now).count(),
         unread_webhooks=unread_webhooks().count(),
         open_circuits=open_circuits(now).count(),
+        pack_subscriptions=troubled_subscriptions().count(),
         rejected_requests=rejected_recently(now).aggregate(n=Sum("repeats"))["n"] or 0,
     )
 

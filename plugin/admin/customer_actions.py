@@ -9,6 +9,7 @@ customer's order or account: only then does it go without marketing consent (the
 Israel's anti-spam law and of the shop's own unsubscribe promise)."""
 from __future__ import annotations
 
+import re
 import uuid
 
 from django import forms
@@ -156,6 +157,24 @@ def outcome_words(action: ScheduledAction) -> tuple[str, str]:
                               "if it is about their order or account.")
         return "error", _("Not sent: %(reason)s") % {"reason": action.cancel_reason}
     return "error", _("The message could not be sent: %(reason)s") % {"reason": action.last_error}
+
+
+BACK_AGAIN = re.compile(r"^(?P<how>restored|waiting again): order #(?P<number>.+) was (?P<what>cancelled|refunded)$")
+
+
+def waiting_note(action: ScheduledAction) -> str:
+    """Why a waiting step is waiting again (its order was taken back), in words; other notes as they are."""
+    found = BACK_AGAIN.match(action.outcome or "")
+    if found is None:
+        return " — ".join(note for note in (action.outcome, action.last_error) if note)
+    number = isolate(found["number"])
+    if found["how"] == "restored":
+        words = (_("On again: order #%(number)s was cancelled") if found["what"] == "cancelled"
+                 else _("On again: order #%(number)s was refunded"))
+    else:
+        words = (_("Waiting again: order #%(number)s was cancelled") if found["what"] == "cancelled"
+                 else _("Waiting again: order #%(number)s was refunded"))
+    return " — ".join(note for note in (words % {"number": number}, action.last_error) if note)
 
 
 def due_reminders(user, now=None):

@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ..models import Delivery, InboundDelivery, ScheduledAction, StoreEvent
+from ..models import Delivery, InboundDelivery, RulePack, ScheduledAction, StoreEvent
 from ..tasks import enqueue_evaluation
 from .attention import (SHOWN, attention, dismiss_rejections, failed_actions, failed_events, failure_groups,
-                        open_circuits, rejection_groups, skip_groups, unread_webhooks)
+                        open_circuits, rejection_groups, skip_groups, troubled_subscriptions, unread_webhooks)
 from .base import AdminPage, MasaPage
 from .wording import describer
 
@@ -40,9 +40,18 @@ class FailuresView(MasaPage):
             events=failed_events().select_related("customer")[:SHOWN],
             unread=unread_webhooks().defer("body", "headers")[:SHOWN],
             circuits=open_circuits(now),
+            subscriptions=self.subscription_problems(),
             can_edit=self.request.user.has_perm("masa.change_rule"),
         )
         return context
+
+    @staticmethod
+    def subscription_problems():
+        from .pack_subscriptions import described
+
+        troubled = list(troubled_subscriptions()[:SHOWN])
+        installed = {pack.pack_id: pack for pack in RulePack.objects.filter(pack_id__in=[s.pack_id for s in troubled])}
+        return [described(subscription, installed.get(subscription.pack_id)) for subscription in troubled]
 
     @staticmethod
     def failed_action_groups():

@@ -2,12 +2,15 @@
 upgrade with a preview of what changes and what local edits are kept, and a parameters form."""
 from __future__ import annotations
 
+import hashlib
+
 import yaml
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.core import signing
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,6 +19,8 @@ from wagtail.log_actions import log
 
 from ..models import Job, Rule, RulePack
 from .. import jobs
+from ..packs import merge
+from ..packs.import_warnings import import_warnings
 from ..packs.installer import export_pack, import_pack, upgrade_pack
 from ..packs.loader import MAX_PACK_BYTES, PackError, load_pack
 from ..packs.shipped import shipped_packs, shipped_source
@@ -23,6 +28,7 @@ from ..rules.sentences import Words, rule_sentence
 from ..rules.parameters import ParameterError, check_value
 from ..bidi import isolate
 from .base import AdminPage, MasaPage
+from .pack_subscriptions import waiting_release
 from .rule_values import DurationField
 
 
@@ -110,12 +116,21 @@ class PackImportView(_PackFormView):
     page_title = gettext_lazy("Import a rule pack")
     parent = (gettext_lazy("Rule packs"), "masa_packs")
 
+    def get(self, request, *args, **kwargs):
+        waiting = waiting_release(request)   # ?subscription=<pk>: the verified release a subscription offers
+        if waiting is None:
+            return super().get(request, *args, **kwargs)
+        pack, source = waiting
+        return self.render_to_response(self.get_context_data(pack=pack, rules=preview_sentences(pack), source=source,
+                                                             warnings=import_warnings(pack)))
+
     def post(self, request, *args, **kwargs):
         form = PackSourceForm(request.POST, request.FILES)
         pack, problems = self._load(form)
         if pack is not None and request.POST.get("confirm") != "1":
             return self.render_to_response(self.get_context_data(
-                form=form, pack=pack, rules=preview_sentences(pack), source=form.cleaned_data["source"]))
+                form=form, pack=pack, rules=preview_sentences(pack), source=form.cleaned_data["source"],
+                warnings=import_warnings(pack)))
         if pack is not None:
             try:
                 report = import_pack(pack)
@@ -137,8 +152,24 @@ def preview_sentences(pack) -> list[tuple[dict, str]]:
     return [(rule, rule_sentence(rule, words)) for rule in pack.rules]
 
 
+UPGRADE_SALT = "masa.pack.upgrade"
+SECTION_WORDS = {"messages": gettext_lazy("Messages"), "rules": gettext_lazy("Rules"),
+                 "settings": gettext_lazy("Values and settings")}
+
+
+def _digest(source: str) -> str:
+    """The source's digest, its line ends as a form sends them back or not (CRLF from a textarea)."""
+    return hashlib.sha256(source.replace("\r\n", "\n").encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class PackUpgradeView(_PackFormView):
-    """Upload → preview (nothing written) → confirm; the source travels with the confirmation."""
+    """Upload (or a subscription's verified release, ``?subscription=<pk>``) → the three-way
+    preview (``packs.merge``; nothing written): what the pack changes, which of the shop's edits
+    are kept, and where both changed a choice per item → apply as a background job.
+
+    The confirmation carries the source, the shop's choices and a signed token of the preview
+    (the source's digest and the items): on confirm the merge is run again; a source or a state
+    that differs from the preview, or a choice for an item that is no conflict, is refused."""
 
     template_name = "masa/admin/pack_upgrade.html"
 
@@ -149,31 +180,100 @@ class PackUpgradeView(_PackFormView):
         return _("Upgrade %(pack)s (installed: %(version)s)") % {
             "pack": isolate(self.installed.title or self.installed.pack_id), "version": self.installed.version}
 
+    def _subscription(self, request):
+        pk = request.POST.get("subscription") or request.GET.get("subscription")
+        if not pk:
+            return None
+        from ..models import PackSubscription
+
+        try:
+            return PackSubscription.objects.get(pk=int(pk), pack_id=self.installed.pack_id)
+        except (ValueError, PackSubscription.DoesNotExist):
+            raise Http404 from None
+
+    def get(self, request, *args, **kwargs):
+        subscription = self._subscription(request)
+        if subscription is None:
+            return super().get(request, *args, **kwargs)
+        if not subscription.available_source:
+            messages.info(request, _("No new version is waiting for this pack."))
+            return redirect("masa_packs")
+        return self._preview(PackSourceForm(), subscription.available_source,
+                             _("version %(version)s from the subscription") % {
+                                 "version": subscription.available_version or "?"}, subscription)
+
     def post(self, request, *args, **kwargs):
+        subscription = self._subscription(request)
+        if request.POST.get("confirm") == "1":
+            return self._confirm(request, subscription)
         form = PackSourceForm(request.POST, request.FILES)
-        pack, problems = self._load(form)
-        report = None
-        if pack is not None and pack.pack_id != self.installed.pack_id:
-            problems = [_("This file holds the pack “%(other)s”, not “%(installed)s”: upgrade a pack with a newer "
-                          "version of itself.") % {"other": pack.document.get("title") or pack.pack_id,
-                                                   "installed": self.installed.title or self.installed.pack_id}]
-        elif pack is not None:
-            confirmed = request.POST.get("confirm") == "1"
-            try:
-                report = upgrade_pack(pack, dry_run=True)
-            except PackError as error:
-                problems = error.problems
-            else:
-                if confirmed:
-                    job = jobs.start(Job.Kind.UPGRADE, f"Upgrade {pack.pack_id} to {pack.version}",
-                                     request.user.get_username(), pack_id=pack.pack_id,
-                                     source=form.cleaned_data["source"], filename=form.cleaned_data["filename"])
-                    log(instance=self.installed, action="masa.pack.upgrade", user=request.user,
-                        data={"version": pack.version, "report": report.lines, "job": job.pk})
-                    return redirect("masa_job", pk=job.pk)
-        return self.render_to_response(self.get_context_data(
-            form=form, problems=problems, report=report, source=form.cleaned_data.get("source", "") if report else "",
-        ))
+        if subscription is not None:
+            return self._preview(form, subscription.available_source, "subscription", subscription)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        return self._preview(form, form.cleaned_data["source"], form.cleaned_data["filename"])
+
+    def _plan(self, source, filename, choices=None):
+        """(pack, plan, problems) for this source."""
+        try:
+            pack = load_pack(source, filename)
+        except PackError as error:
+            return None, None, error.problems
+        if pack.pack_id != self.installed.pack_id:
+            return pack, None, [_("This file holds the pack “%(other)s”, not “%(installed)s”: upgrade a pack with a "
+                                  "newer version of itself.") % {
+                                      "other": pack.document.get("title") or pack.pack_id,
+                                      "installed": self.installed.title or self.installed.pack_id}]
+        try:   # the upgrade itself, rolled back: every check it makes, nothing written
+            report = upgrade_pack(pack, dry_run=True, choices=choices)
+        except PackError as error:
+            return pack, None, error.problems
+        return pack, report.plan or merge.Plan(pack, self.installed), []
+
+    def _preview(self, form, source, filename, subscription=None):
+        pack, plan, problems = self._plan(source, filename)
+        context = {"form": form, "problems": problems}
+        if plan is not None:
+            unchanged = self.installed.version == pack.version and self.installed.source == pack.source
+            token = signing.dumps({"pack": self.installed.pack_id, "source": _digest(source),
+                                   "items": plan.fingerprint()}, salt=UPGRADE_SALT)
+            context.update(plan=plan, pack=pack, source=source, filename=filename, token=token,
+                           unchanged=unchanged, subscription=subscription,
+                           sections=[(SECTION_WORDS[name], items) for name, items in plan.by_section() if items],
+                           counts={kind: sum(item.kind == kind for item in plan.items)
+                                   for kind in ("take", "keep", "conflict")})
+        return self.render_to_response(self.get_context_data(**context))
+
+    def _confirm(self, request, subscription):
+        source = request.POST.get("source", "").replace("\r\n", "\n")
+        filename = request.POST.get("filename", "") or "pack.yaml"
+        choices = {key.removeprefix("choice:"): value for key, value in request.POST.items()
+                   if key.startswith("choice:")}
+        refused = [_("The pack or your shop changed since the preview: nothing was applied. Preview the upgrade "
+                     "again.")]
+        try:
+            signed = signing.loads(request.POST.get("token", ""), salt=UPGRADE_SALT, max_age=24 * 3600)
+        except signing.BadSignature:
+            signed = None
+        if not signed or signed.get("pack") != self.installed.pack_id or signed.get("source") != _digest(source) or (
+                subscription is not None and _digest(subscription.available_source) != _digest(source)):
+            return self.render_to_response(self.get_context_data(problems=refused))
+        pack, plan, problems = self._plan(source, filename)
+        if plan is not None and plan.fingerprint() != signed.get("items"):
+            problems = refused
+        if plan is not None and not problems:
+            pack, plan, problems = self._plan(source, filename, choices)
+        if problems or plan is None:
+            return self.render_to_response(self.get_context_data(problems=problems or refused))
+        chosen = {item.id: item.applied for item in plan.conflicts}
+        job = jobs.start(Job.Kind.UPGRADE, f"Upgrade {pack.pack_id} to {pack.version}", request.user.get_username(),
+                         pack_id=pack.pack_id, source=source, filename=filename, choices=chosen,
+                         subscription=subscription.pk if subscription is not None else None)
+        log(instance=self.installed, action="masa.pack.upgrade", user=request.user,
+            data={"version": pack.version, "job": job.pk, "choices": chosen,
+                  "items": [{"id": item.id, "kind": item.kind, "applied": item.applied, "words": item.sentence()}
+                            for item in plan.items]})
+        return redirect("masa_job", pk=job.pk)
 
 
 def export_view(request, pack_id):
@@ -205,7 +305,50 @@ def _parameter_field(name: str, spec: dict) -> forms.Field:
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **options)
     if kind == "duration":
         return DurationField(**options)
+    if kind == "map":
+        return MapField(spec, **options)
     return forms.CharField(**options)
+
+
+class MapField(forms.CharField):
+    """A ``map`` parameter as rows the owner reads and writes: one product (or category) per line,
+    a colon, its value — "pads-60: 60d". Cleaned to a mapping; each value checked by the form."""
+
+    def __init__(self, spec: dict, **options):
+        self.keys = spec.get("keys", "product")
+        example = {"duration": "60d", "integer": "3", "number": "2.5"}.get(spec.get("values", "duration"), "…")
+        row = (_("One product per line: the product, a colon, then its value, e.g. %(example)s.")
+               if self.keys == "product" else
+               _("One category per line: the category, a colon, then its value, e.g. %(example)s."))
+        sample = isolate(f"{'pads-60' if self.keys == 'product' else 'vitamins'}: {example}")
+        options["help_text"] = f"{options.get('help_text', '')} {row % {'example': sample}}".strip()
+        options["required"] = False
+        super().__init__(widget=forms.Textarea(attrs={"rows": 4}), **options)
+
+    def prepare_value(self, value):
+        if isinstance(value, dict):
+            return "\n".join(f"{key}: {entry}" for key, entry in value.items())
+        return value
+
+    def to_python(self, value):
+        rows = {}
+        for number, line in enumerate(str(value or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            key, colon, entry = line.partition(":")
+            if not colon or not key.strip() or not entry.strip():
+                raise forms.ValidationError(_("Line %(line)s: write the name, a colon, then the value.")
+                                            % {"line": number})
+            rows[key.strip()] = entry.strip()
+        return rows
+
+
+def _number(text):
+    """A map row's number as the owner typed it ("2.5"), else the text (its check says what is wrong)."""
+    try:
+        return int(text) if str(text).lstrip("-").isdigit() else float(text)
+    except (TypeError, ValueError):
+        return text
 
 
 class ParametersForm(forms.Form):
@@ -233,6 +376,8 @@ class ParametersForm(forms.Form):
             value = cleaned[name]
             if spec.get("type") == "list":
                 value = [line.strip() for line in value.splitlines() if line.strip()]
+            if spec.get("type") == "map" and spec.get("values") in ("number", "integer"):
+                value = {key: _number(entry) for key, entry in value.items()}
             try:
                 cleaned[name] = check_value(name, spec, value)
             except ParameterError as error:

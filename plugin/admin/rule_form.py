@@ -88,6 +88,8 @@ def _add(values: list, shop: Shop, path: tuple, label: str, current, declared: s
     parameter = _parameter(current, shop)
     if parameter:
         spec = shop.parameters[parameter]
+        if spec.get("type") == "map":
+            return  # a value per product: edited as rows on the pack's values page (``packs.ParametersForm``)
         resolved = shop.resolved.get(parameter)
         field, kind = _bound_field(key, spec, resolved, shop)
         values.append(EditableValue(path, label, field, kind, default, parameter))

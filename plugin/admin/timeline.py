@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from wagtail.models import ModelLogEntry
 
 from .. import events
-from ..models import Customer, CustomerNote, Delivery, RuleFiring, ScheduledAction, StoreEvent
+from ..models import Customer, CustomerNote, Delivery, OrderChange, RuleFiring, ScheduledAction, StoreEvent
+from ..rules import takeback
 from ..money import format_money
 from ..rendering import TemplateError, find_template, merge_context, render, sample_links
 from ..timezones import customer_zone
@@ -208,6 +209,29 @@ def _firings(customer: Customer, rules_sending: set[int]) -> tuple[dict, dict, l
     return firing_why, bookkeeping, lines
 
 
+def _taken_back(customer: Customer, bookkeeping: dict) -> None:
+    """Under a cancellation or full refund: what it took back (``rules.takeback``), in words."""
+    changes = (OrderChange.objects.filter(customer=customer, taken_back_by__isnull=False)
+               .order_by("-pk")[:LIMIT])
+    for change in changes:
+        name = str(change.fact)
+        if not change.restored:
+            said = _("Kept {change}: it changed again after the order").format(change=_fact_change(name, change.after))
+        elif name.startswith("tag:"):
+            said = _("Taken back with the order: tag {tag} removed").format(tag=name[4:])
+        elif change.before is None:
+            said = _("Taken back with the order: {fact} cleared").format(fact=name.replace("_", " "))
+        else:
+            said = _("Taken back with the order: {change}").format(change=_fact_change(name, change.before))
+        bookkeeping.setdefault(change.taken_back_by_id, []).append(said)
+    freed = RuleFiring.objects.filter(customer=customer, scope_key__contains=takeback.FREED).select_related("rule")
+    for firing in freed[:LIMIT]:
+        by = firing.scope_key.rsplit(takeback.FREED, 1)[1]
+        if by.isdigit():
+            bookkeeping.setdefault(int(by), []).append(
+                _("The journey {rule} can start again for this customer").format(rule=firing.rule.title))
+
+
 def planned(action: ScheduledAction, describe) -> str:
     """What a step does for this customer: a message by the subject they would read ("send “Time
     to restock, Ruth?”"), else as its rule's sentence says it."""
@@ -284,9 +308,10 @@ def story(customer: Customer, describe, group: str = "") -> list[Line]:
     rules_sending = set(ScheduledAction.objects.filter(customer=customer, kind__in=("send", "notify_staff"))
                         .values_list("rule_id", flat=True))
     firing_why, bookkeeping, lines = _firings(customer, rules_sending)
+    _taken_back(customer, bookkeeping)
     lines += [_message_line(delivery, firing_why) for delivery in deliveries.values()]
     wanted = {*FEEDBACK, "unsubscribed", *ORDER_WORDS, *OTHER_EVENTS}
-    for event in customer.events.filter(name__in=wanted).order_by("-occurred_at")[:LIMIT]:
+    for event in customer.events.filter(name__in=wanted).order_by("-occurred_at", "-pk")[:LIMIT]:
         if event.name in ORDER_WORDS:
             lines.append(_order_line(event, bookkeeping))
         elif event.name in OTHER_EVENTS:

@@ -1,8 +1,9 @@
 """Put a validated pack into the database, upgrade it, or write it back out.
 
 Import and upgrade are atomic: a problem found anywhere leaves the database as it was. An upgrade
-keeps the shop's parameter values (where they still fit), each rule's enabled flag, and local
-edits of rule definitions; it reports what it changed and what it kept.
+is a three-way merge (``packs.merge``) of the version installed, the shop's state and the new
+version: what only the pack changed is taken, what only the shop changed is kept, and where both
+changed the shop's choice decides; it reports each item in words.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.db import transaction
 from ..models import MessageTemplate, Rule, RulePack
 from ..rendering import link_problems
 from ..rules.parameters import ParameterError, check_value
+from . import merge
 from .dosage import generated_rule_ids
 from .loader import Pack, PackError, rule_definition
 
@@ -24,6 +26,8 @@ class Report:
     version: str
     lines: list[str] = field(default_factory=list)
     changed: bool = True
+    items: list = field(default_factory=list)     # an upgrade's merge items (packs.merge.Item)
+    plan: object = None                            # an upgrade's whole merge (packs.merge.Plan)
 
     def add(self, line: str) -> None:
         self.lines.append(line)
@@ -117,24 +121,27 @@ def import_pack(pack: Pack, values: dict | None = None) -> Report:
     for rule in pack.rules:
         definition = rule_definition(rule)
         Rule.objects.create(rule_id=rule["id"], pack=pack.pack_id, title=rule.get("title", rule["id"]),
-                            definition=definition, pack_definition=definition, enabled=rule.get("enabled", True))
+                            definition=definition, pack_definition=definition, enabled=rule.get("enabled", True),
+                            holdout_percent=int(rule.get("holdout", 0) or 0))
     report.add(f"imported {len(pack.rules)} rules, {len(pack.templates)} templates, "
                f"{len(pack.parameters)} parameters")
     return report
 
 
-def upgrade_pack(pack: Pack, dry_run: bool = False, progress=None) -> Report:
-    """Move an installed pack to this version, keeping the shop's values, flags and local edits.
-    ``progress(done, total)`` is told after each rule (and may raise to stop: nothing is written)."""
+def upgrade_pack(pack: Pack, dry_run: bool = False, progress=None, choices: dict | None = None) -> Report:
+    """Move an installed pack to this version by a three-way merge (``packs.merge``): what only the
+    pack changed is taken, what only the shop changed is kept, and where both changed ``choices``
+    (item id → ``shop`` / ``pack``) decide — the shop's stays without one. ``progress(done, total)``
+    is told after each rule (and may raise to stop: nothing is written)."""
     with transaction.atomic():
-        report = _upgrade(pack, progress)
+        report = _upgrade(pack, progress, choices)
         if dry_run:
             transaction.set_rollback(True)
             report.add("(preview: nothing was written)")
     return report
 
 
-def _upgrade(pack: Pack, progress=None) -> Report:
+def _upgrade(pack: Pack, progress=None, choices=None) -> Report:
     report = Report(pack.pack_id, pack.version)
     installed = RulePack.objects.select_for_update().filter(pack_id=pack.pack_id).first()
     if installed is None:
@@ -145,57 +152,63 @@ def _upgrade(pack: Pack, progress=None) -> Report:
         return report
     report.add(f"upgrading from {installed.version}")
     _check_rule_ids_free(pack)
-    kept_values = {}
-    for name, value in installed.parameter_values.items():
-        if name not in pack.parameters:
-            report.add(f"parameter {name!r}: no longer in the pack; the shop's value {value!r} is dropped")
-            continue
-        try:
-            kept_values[name] = check_value(name, pack.parameters[name], value)
-            report.add(f"parameter {name!r}: kept the shop's value {value!r}")
-        except ParameterError as error:
-            report.add(f"parameter {name!r}: the shop's value no longer fits ({error}); reset to the default")
-    for name in sorted(set(pack.parameters) - set(installed.parameters)):
-        report.add(f"parameter {name!r}: new, default {pack.parameters[name]['default']!r}")
+    result = merge.plan(pack, installed, choices)
+    report.items, report.plan = result.items, result
+    for item in result.items:
+        report.add(item.sentence())
     for field_name, value in _pack_row_fields(pack).items():
         setattr(installed, field_name, value)
-    installed.parameter_values = kept_values
+    installed.parameter_values = result.parameter_values
+    installed.holdout_percent = result.settings["holdout_percent"]
+    installed.dosage = result.settings["dosage"]
+    installed.cart_abandonment = result.settings["cart_abandonment"]
     installed.save()
-    _write_templates(pack)
-    _upgrade_rules(pack, report, progress)
+    _write_merged_templates(pack, result)
+    _upgrade_rules(pack, result, progress)
     return report
 
 
-def _upgrade_rules(pack: Pack, report: Report, progress=None) -> None:
+def _write_merged_templates(pack: Pack, result) -> None:
+    foreign = MessageTemplate.objects.filter(key__in=pack.templates).exclude(pack__in=["", pack.pack_id])
+    clash = foreign.values_list("key", "pack").first()
+    if clash:
+        raise PackError([f"{pack.filename}: templates.{clash[0]}: already belongs to pack {clash[1]!r}"])
+    written = {place: row for place, row in result.templates.items() if row is not merge.ABSENT}
+    unlinked = [f"{pack.filename}: templates.{key}{f'.locales.{locale}' if locale else ''}.{problem}"
+                for (key, locale), row in written.items()
+                for problem in link_problems(subject=row["subject"], body=row["body"], html_body=row["html_body"])]
+    if unlinked:
+        raise PackError(unlinked)
+    for (key, locale), row in result.templates.items():
+        if row is merge.ABSENT:
+            MessageTemplate.objects.filter(pack=pack.pack_id, key=key, locale=locale).delete()
+        else:
+            MessageTemplate.objects.update_or_create(key=key, locale=locale, defaults={"pack": pack.pack_id, **row})
+
+
+def _upgrade_rules(pack: Pack, result, progress=None) -> None:
     current = {rule.rule_id: rule for rule in Rule.objects.select_for_update().filter(pack=pack.pack_id)}
     for number, rule in enumerate(pack.rules):
         if progress:
             progress(number, len(pack.rules), f"rule {rule['id']}")
         definition = rule_definition(rule)
+        state = result.rules.get(rule["id"])
         row = current.pop(rule["id"], None)
         if row is None:
-            Rule.objects.create(rule_id=rule["id"], pack=pack.pack_id, title=rule.get("title", rule["id"]),
-                                definition=definition, pack_definition=definition, enabled=rule.get("enabled", True))
-            report.add(f"rule {rule['id']!r}: added")
+            if rule["id"] in result.new_rules:
+                Rule.objects.create(rule_id=rule["id"], pack=pack.pack_id, title=state["title"],
+                                    definition=merge.state_definition(state), pack_definition=definition,
+                                    enabled=state["enabled"], holdout_percent=state["holdout"])
             continue
-        pack_changed = row.pack_definition != definition
-        if row.locally_edited:
-            note = "the pack changed it too; review the differences" if pack_changed else "the pack did not change it"
-            report.add(f"rule {rule['id']!r}: kept the shop's local edit ({note})")
-            row.pack_definition = definition
-        elif pack_changed:
-            row.definition = row.pack_definition = definition
-            row.title = rule.get("title", rule["id"])
-            row.save()
-            report.add(f"rule {rule['id']!r}: updated to the pack's new definition (rule version {row.version})")
+        if state is None:
             continue
-        row.title = rule.get("title", rule["id"])
+        row.title, row.enabled, row.holdout_percent = state["title"], state["enabled"], state["holdout"]
+        row.definition, row.pack_definition = merge.state_definition(state), definition
         row.save()
     for rule_id, row in current.items():
-        if row.enabled:
+        if rule_id in result.rules and result.rules[rule_id] is None and row.enabled:
             row.enabled = False
             row.save(update_fields=["enabled", "updated_at"])
-        report.add(f"rule {rule_id!r}: no longer in the pack; turned off and kept for its history")
 
 
 def export_pack(pack_id: str) -> str:
@@ -223,7 +236,8 @@ def export_pack(pack_id: str) -> str:
         **({"holdout": installed.holdout_percent} if installed.holdout_percent else {}),
         "templates": templates,
         "rules": [
-            {"id": rule.rule_id, "title": rule.title, "enabled": rule.enabled, **rule.definition}
+            {"id": rule.rule_id, "title": rule.title, "enabled": rule.enabled,
+             **({"holdout": rule.holdout_percent} if rule.holdout_percent else {}), **rule.definition}
             for rule in Rule.objects.filter(pack=pack_id).exclude(rule_id__in=generated_rule_ids(pack_id)).order_by("pk")
         ],
     }

@@ -3,7 +3,10 @@ and facts the pack must produce. ``masa_pack test`` and the shipped packs' tests
 
 Each scenario is a rehearsal (``rehearsal``): the pack installed, the store's events entering
 through Masa's public Django signals, the clock moved from one due action to the next on the
-live path (``playback``), nothing sent, and everything rolled back at the end. The format is in
+live path (``playback``), nothing sent, and everything rolled back at the end. A ``broadcast``
+goes through ``rules.broadcast`` at the rehearsal clock's time, reaching only the scenario's
+customer. Splits and holdouts hash the customer's store id (``assignment``), so a scenario
+decides the same branch on every run; ``assign:`` pins one. The format is in
 docs/rule-packs.md, "Scenarios".
 """
 from __future__ import annotations
@@ -17,9 +20,13 @@ from django.test.utils import override_settings
 from django.utils.dateparse import parse_datetime
 
 from .. import conf, signals
+from ..assignment import HOLDOUT, SEND, pinned
 from ..durations import parse_duration
 from ..eventstore import record_message_event
-from ..models import Channel, Customer, Delivery, Rule, RulePack, ScheduledAction
+from ..models import Broadcast, Channel, Customer, Delivery, Rule, RulePack, ScheduledAction
+from ..rules.broadcast import BroadcastError, fan_out, start_broadcast
+from ..rules.compiler import RuleDefinitionError
+from ..rules.evaluate import compile_stored_rule
 from .installer import import_pack
 from .loader import Pack
 from .playback import Clock, rehearsal
@@ -27,7 +34,7 @@ from .playback import Clock, rehearsal
 START = datetime(2026, 1, 5, 8, 0, tzinfo=dt_timezone.utc)  # a Monday
 SITE_SETTINGS = {"TIME_ZONE"}
 ORDER_FOLLOW_UPS = {"order_paid": signals.order_paid, "order_fulfilled": signals.order_fulfilled,
-                    "order_cancelled": signals.order_cancelled}
+                    "order_cancelled": signals.order_cancelled, "order_refunded": signals.order_refunded}
 # What a recipient does with the latest sent message of a template: the event it records, its data.
 MESSAGE_ACTIONS = {
     "open": ("message_opened", lambda e: {}),
@@ -37,7 +44,11 @@ MESSAGE_ACTIONS = {
     "unsubscribe": ("unsubscribed", lambda e: {}),
     "bounce": ("message_bounced", lambda e: {"reason": e.get("reason", "mailbox unavailable"), "esp": "scenario"}),
 }
-EVENT_KINDS = ("order", *ORDER_FOLLOW_UPS, "checkout", "customer", "form", "store_event", *MESSAGE_ACTIONS)
+EVENT_KINDS = ("order", *ORDER_FOLLOW_UPS, "checkout", "customer", "form", "store_event", "broadcast", *MESSAGE_ACTIONS)
+# The scenario's customer unless its ``customer:`` says otherwise (docs/rule-packs.md, "Scenarios").
+CUSTOMER = {"id": "scenario-customer", "email": "ruth@example.com", "first_name": "Ruth", "last_name": "",
+            "phone": "+972500000001", "language": "", "time_zone": "", "country": "", "guest": False}
+CUSTOMER_FIELDS = {*CUSTOMER, "metadata", "marketing_consent"}
 
 
 class ScenarioError(ValueError):
@@ -123,19 +134,89 @@ def _play(pack: Pack, scenario: dict, start: datetime) -> Outcome:
         Rule.objects.filter(pack=pack.pack_id).exclude(rule_id__in=chosen).update(enabled=False)
     _channels()
     clock = Clock(start)
-    customer = {"id": "scenario-customer", "email": "ruth@example.com", "first_name": "Ruth",
-                "phone": "+972500000001", **(scenario.get("customer") or {})}
-    signals.customer_created.send(sender=None, customer_id=customer["id"], email=customer["email"],
-                                  first_name=customer["first_name"], phone=customer["phone"], occurred_at=start,
-                                  metadata=customer.get("metadata", {}),
-                                  marketing_consent=customer.get("marketing_consent", True))
+    customer = _customer(scenario.get("customer") or {})
+    if not customer["guest"]:
+        signals.customer_created.send(sender=None, metadata=customer.get("metadata", {}),
+                                      marketing_consent=customer.get("marketing_consent", True),
+                                      **_identity(customer, start))
     orders: list[dict] = []
     timed = [(moment(event.get("at", 0), start), index, event) for index, event in enumerate(scenario.get("events") or [])]
-    for at, _, event in sorted(timed, key=lambda item: item[:2]):
-        clock.run_until(at)
-        _given(event, customer, at, orders)
-    clock.run_until(moment(scenario.get("until", "400d"), start))
-    return _outcome(Customer.objects.get(store_id=customer["id"]), start)
+    with pinned(_pins(pack, scenario.get("assign") or {})):
+        for at, _, event in sorted(timed, key=lambda item: item[:2]):
+            clock.run_until(at)
+            _given(event, customer, at, orders, pack)
+        clock.run_until(moment(scenario.get("until", "400d"), start))
+    found = _scenario_customer(customer)
+    return _outcome(found, start) if found is not None else Outcome(start=start)
+
+
+def _customer(given) -> dict:
+    """The scenario's customer: ``CUSTOMER`` with what the scenario says; ``phone: null`` (or "")
+    is a customer without a phone, ``guest: true`` one without an account (no id: known by e-mail)."""
+    if not isinstance(given, dict):
+        raise ScenarioError("customer: write its fields, e.g. {first_name: Dana, language: he}")
+    unknown = sorted(set(given) - CUSTOMER_FIELDS)
+    if unknown:
+        raise ScenarioError(f"customer: unknown field {unknown[0]!r}; one of {', '.join(sorted(CUSTOMER_FIELDS))}")
+    customer = {**CUSTOMER, **given}
+    customer["phone"] = str(customer["phone"] or "")
+    customer["id"] = None if customer["guest"] else str(customer["id"])
+    return customer
+
+
+def _identity(customer: dict, at: datetime) -> dict:
+    """Who the store's events are about and what they carry of her (the Django signals' keywords)."""
+    return {"customer_id": customer["id"], "email": customer["email"], "first_name": customer["first_name"],
+            "last_name": customer["last_name"], "phone": customer["phone"], "locale": customer["language"],
+            "time_zone": customer["time_zone"], "country": customer["country"], "occurred_at": at}
+
+
+def _scenario_customer(customer: dict) -> Customer | None:
+    """The scenario's customer as the in-process store's signals made her (its store is "")."""
+    if customer["guest"]:
+        return Customer.objects.filter(store="", store_id__isnull=True, email__iexact=customer["email"]).first()
+    return Customer.objects.filter(store="", store_id=customer["id"]).first()
+
+
+def _pins(pack: Pack, assign) -> dict:
+    """A scenario's ``assign: {RULE: holdout | send | BRANCH}`` (or a list, for a rule with several
+    splits) as ``assignment.pinned`` takes it: the rule's holdout side, or its split's branch."""
+    if not isinstance(assign, dict):
+        raise ScenarioError("assign: write {rule id: holdout, send or a branch of its split}")
+    pins = {}
+    for rule_id, choices in assign.items():
+        rule = Rule.objects.filter(pack=pack.pack_id, rule_id=rule_id).first()
+        if rule is None:
+            raise ScenarioError(f"assign: the pack has no rule {rule_id!r}")
+        for choice in choices if isinstance(choices, list) else [choices]:
+            if choice in (HOLDOUT, SEND):
+                if not (rule.holdout_percent or RulePack.objects.filter(pack_id=rule.pack, holdout_percent__gt=0).exists()):
+                    raise ScenarioError(f"assign: rule {rule_id!r} has no holdout (the pack's or its own)")
+                pins[(HOLDOUT, rule_id)] = choice == HOLDOUT
+                continue
+            splits = _splits(rule)
+            found = [at for at, branches in splits.items() if choice in branches]
+            if not found:
+                names = sorted({b for branches in splits.values() for b in branches})
+                raise ScenarioError(f"assign: {rule_id!r} has no branch {choice!r}; "
+                                    f"{'one of ' + ', '.join(names) + ', ' if names else ''}or holdout / send")
+            pins.update({("split", rule_id, at): choice for at in found})
+    return pins
+
+
+def _splits(rule: Rule) -> dict[str, set[str]]:
+    """The rule's splits (where each is, as its actions' guards name it) → their branch names."""
+    pack = RulePack.objects.filter(pack_id=rule.pack).first()
+    try:
+        compiled = compile_stored_rule(rule, (pack.resolved_parameters(), pack.segments) if pack else ({}, {}))
+    except RuleDefinitionError as error:
+        raise ScenarioError(str(error)) from None
+    splits: dict[str, set[str]] = {}
+    for planned in compiled.plan:
+        for guard in planned.guard or []:
+            if "split" in guard:
+                splits.setdefault(guard["split"]["at"], set()).add(guard["split"]["branch"])
+    return splits
 
 
 def _quiet_the_shop(pack: Pack) -> None:
@@ -154,13 +235,15 @@ def _channels() -> None:
             Channel.objects.create(name=name, kind=kind, config=config)
 
 
-def _given(event: dict, customer: dict, at: datetime, orders: list[dict]) -> None:
+def _given(event: dict, customer: dict, at: datetime, orders: list[dict], pack: Pack) -> None:
     kinds = [kind for kind in EVENT_KINDS if kind in event]
     if len(kinds) != 1:
         raise ScenarioError(f"event {event}: name exactly one of {', '.join(EVENT_KINDS)}")
     kind = kinds[0]
-    identity = {"customer_id": customer["id"], "email": customer["email"],
-                "first_name": customer.get("first_name", ""), "occurred_at": at}
+    identity = _identity(customer, at)
+    if customer["guest"] and _scenario_customer(customer) is None:
+        # A guest is known from her first order or checkout, which carries the store's word on consent.
+        identity["marketing_consent"] = customer.get("marketing_consent", True)
     if kind == "order":
         number = len(orders) + 1
         lines = [{"product_id": line.get("product", line.get("category", "")),
@@ -170,14 +253,22 @@ def _given(event: dict, customer: dict, at: datetime, orders: list[dict]) -> Non
         order = {"order_id": f"scenario-{number}", "number": str(number), "lines": lines, "currency": "EUR"}
         orders.append(order)
         signals.order_placed.send(sender=None, **order, **identity)
+    elif kind == "order_refunded":
+        refund = {name: event[name] for name in ("full", "amount") if name in event}
+        signals.order_refunded.send(sender=None, **_order(orders, event[kind]), **refund,
+                                    refund_id=f"refund@{at.isoformat()}", **identity)
     elif kind in ORDER_FOLLOW_UPS:
         ORDER_FOLLOW_UPS[kind].send(sender=None, **_order(orders, event[kind]), **identity)
+    elif kind == "broadcast":
+        _broadcast(pack, event["broadcast"], customer, at)
     elif kind == "checkout":
         lines = [{"product_id": line.get("product", line.get("category", "")), "quantity": line.get("quantity", 1),
                   "total": line.get("price", 10.0), "category": line.get("category", "")} for line in event["checkout"]]
         signals.checkout_updated.send(sender=None, checkout_id=event.get("checkout_id", "scenario-checkout"),
                                       lines=lines, **identity)
     elif kind == "customer":
+        if customer["guest"]:
+            raise ScenarioError("customer: a guest has no account whose details could change")
         signals.customer_updated.send(sender=None, metadata=(event["customer"] or {}).get("metadata", {}), **identity)
     elif kind == "form":
         answers = {k: v for k, v in event.items() if k not in ("at", "form")}
@@ -200,6 +291,25 @@ def _order(orders: list[dict], which) -> dict:
     if isinstance(which, bool) or not isinstance(which, int) or not 1 <= which <= len(orders):
         raise ScenarioError(f"there is no order {which!r}: the scenario placed {len(orders)} so far")
     return orders[which - 1]
+
+
+def _broadcast(pack: Pack, rule_id, customer: dict, at: datetime) -> None:
+    """Staff broadcast the rule at ``at`` (``rules.broadcast``): the real start and fan-out, reaching
+    only the scenario's customer (the shop's own customers are not in the rehearsal's way)."""
+    rule = Rule.objects.filter(pack=pack.pack_id, rule_id=rule_id).first()
+    if rule is None:
+        raise ScenarioError(f"broadcast: the pack has no rule {rule_id!r}")
+    found = _scenario_customer(customer)
+    if found is None:
+        raise ScenarioError("broadcast: the guest is not known to the shop yet (no order or checkout before it)")
+    try:
+        broadcast = start_broadcast(rule, at, by="scenario", now=at)
+    except BroadcastError as error:
+        raise ScenarioError(f"broadcast {rule_id!r}: {error}") from None
+    Broadcast.objects.filter(pk=broadcast.pk).update(last_customer_id=found.pk - 1)
+    broadcast.refresh_from_db()
+    fan_out(broadcast, batch=1, now=at)
+    Broadcast.objects.filter(pk=broadcast.pk).update(status=Broadcast.Status.SCHEDULED, finished_at=at)
 
 
 def _message_action(kind: str, event: dict, at: datetime) -> None:
@@ -266,6 +376,11 @@ def _check_messages(key: str, expected: list[dict], messages: list[dict], start:
             problems.append(f"{key}: {template!r} does not say {wanted['contains']!r}: {message['body']!r}")
         if wanted.get("excludes") and wanted["excludes"] in message["body"]:
             problems.append(f"{key}: {template!r} should not say {wanted['excludes']!r}: {message['body']!r}")
+        if "subject" in wanted and wanted["subject"] != message["subject"]:
+            problems.append(f"{key}: {template!r} has the subject {message['subject']!r}, expected {wanted['subject']!r}")
+        if wanted.get("subject_contains") and wanted["subject_contains"] not in message["subject"]:
+            problems.append(f"{key}: {template!r}'s subject does not say {wanted['subject_contains']!r}: "
+                            f"{message['subject']!r}")
         if wanted.get("to") and wanted["to"] != message["to"]:
             problems.append(f"{key}: {template!r} went to {message['to']!r}, expected {wanted['to']!r}")
     return problems

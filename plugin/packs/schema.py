@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import events
 from ..rules.compiler import CONDITION_OPTIONS, CUSTOMER_FIELDS, ONCE_SCOPES, OPERATORS, SINCE_ANCHORS
+from ..rules.factkeys import REACHABLE
 from ..rules.steps import STEPS, ref
 
 PATH = Path(__file__).with_name("pack.schema.json")
@@ -165,6 +166,13 @@ CONDITIONS = {
     "segment": keyed("segment", TEXT, "The pack's segment holds"),
     "tagged": keyed("tagged", TEXT, "The customer has the tag"),
     "not_tagged": keyed("not_tagged", TEXT, "The customer has not the tag"),
+    "reachable": keyed("reachable", {"enum": list(REACHABLE), "description": "A channel kind"},
+                       "A message of this channel kind could reach the customer: they have its address (a phone "
+                       "for sms) and, for marketing (the default class), marketing consent",
+                       {"reachable": "sms"}, **{"class": {"enum": ["marketing", "transactional"]}}),
+    "not_reachable": keyed("not_reachable", {"enum": list(REACHABLE), "description": "A channel kind"},
+                           "The opposite of reachable", {"not_reachable": "sms", "class": "transactional"},
+                           **{"class": {"enum": ["marketing", "transactional"]}}),
     "any": keyed("any", ref("conditions", minItems=1), "At least one holds"),
     "all": keyed("all", ref("conditions", minItems=1), "Every one holds"),
 }
@@ -191,7 +199,12 @@ PACK = {
             "required": ["type", "default"],
             "additionalProperties": False,
             "properties": {
-                "type": {"enum": ["integer", "number", "string", "boolean", "duration", "list", "category", "product"]},
+                "type": {"enum": ["integer", "number", "string", "boolean", "duration", "list", "category", "product",
+                                  "map"]},
+                "keys": {"enum": ["product", "category"],
+                         "description": "A map's keys: what it gives a value per (default product)"},
+                "values": {"enum": ["duration", "integer", "number", "string"],
+                           "description": "A map's values (default duration)"},
                 "default": {},
                 "title": {"type": "string"},
                 "help": {"type": "string"},
@@ -240,6 +253,13 @@ PACK = {
                 "title": {"type": "string"},
                 "description": {"type": "string"},
                 "enabled": {"type": "boolean"},
+                "holdout": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 50,
+                    "description": "Percent of customers held out of this rule's marketing sends (0: the pack's "
+                                   "holdout applies)",
+                },
                 "once": {
                     "enum": ONCE,
                     "description": "What the rule fires at most once for (default event)",

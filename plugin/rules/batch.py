@@ -24,7 +24,7 @@ from typing import NamedTuple
 from django.utils import timezone
 
 from ..actions import schedule
-from ..models import Customer, Rule, RuleFiring, ScheduledAction, StoreEvent
+from ..models import Customer, OrderChange, Rule, RuleFiring, ScheduledAction, StoreEvent
 from . import store
 
 
@@ -65,6 +65,7 @@ class Batch:
     outcomes: dict = field(default_factory=dict)    # event pk → (status, error)
     firings: list[RuleFiring] = field(default_factory=list)
     actions: list[ScheduledAction] = field(default_factory=list)
+    changes: list[OrderChange] = field(default_factory=list)  # what an order's firings changed (``takeback``)
     _pending: dict[int, list[PendingAction]] = field(default_factory=dict)
     _fired: set[tuple[int, str]] = field(default_factory=set)
 
@@ -110,6 +111,10 @@ class Batch:
     def fired(self, rule: Rule, scope: str) -> bool:
         return (rule.pk, scope) in self._fired
 
+    def unfire(self, scopes: list[tuple[int, str]]) -> None:
+        """These (rule pk, scope) pairs were freed (their order taken back): they may fire again."""
+        self._fired -= set(scopes)
+
     def fire(self, rule: Rule, event: StoreEvent, customer: Customer, scope: str, at: datetime) -> RuleFiring:
         firing = RuleFiring(rule=rule, rule_version=rule.version, event=event, customer=customer, scope_key=scope,
                             fired_at=at, facts_set={})
@@ -140,6 +145,8 @@ class Batch:
             if row.firing is not None:
                 row.firing_id = row.firing.pk
         schedule.write(self.actions)
+        if self.changes:
+            OrderChange.objects.bulk_create(self.changes)
         for pending in self._pending.values():
             for item in list(pending):
                 if item.planned is None:
@@ -148,7 +155,7 @@ class Batch:
                     pending.remove(item)
                     continue
                 item.pk, item.planned = item.planned.pk, None
-        self.firings, self.actions = [], []
+        self.firings, self.actions, self.changes = [], [], []
 
     def flush(self) -> None:
         self.write_planned()

@@ -30,18 +30,21 @@ class BroadcastError(ValueError):
     """A broadcast that cannot start; the message says why, in the admin's words."""
 
 
-def start_broadcast(rule: Rule, send_at: datetime | None, by: str) -> Broadcast:
+def start_broadcast(rule: Rule, send_at: datetime | None, by: str, now: datetime | None = None) -> Broadcast:
+    """``now``: the clock's time (a scenario's rehearsal clock; the real time otherwise)."""
     if (rule.definition.get("trigger") or {}).get("event") != BROADCAST:
         raise BroadcastError("only a rule whose trigger is `{event: broadcast}` can be broadcast")
     if not (rule.enabled and rule.live):
         raise BroadcastError("turn the rule on and publish it before broadcasting it")
-    now = timezone.now()
-    return Broadcast.objects.create(rule=rule, send_at=max(send_at or now, now), created_by=by,
+    now = now or timezone.now()
+    return Broadcast.objects.create(rule=rule, send_at=max(send_at or now, now), created_by=by, created_at=now,
                                     customers_total=Customer.objects.count())
 
 
-def fan_out(broadcast: Broadcast, batch: int = BATCH) -> int:
-    """Reach the next ``batch`` customers of a broadcast; returns how many were reached."""
+def fan_out(broadcast: Broadcast, batch: int = BATCH, now: datetime | None = None) -> int:
+    """Reach the next ``batch`` customers of a broadcast; returns how many were reached (``now``:
+    the clock's time, as ``start_broadcast``)."""
+    now = now or timezone.now()
     with transaction.atomic():
         broadcast = Broadcast.objects.select_for_update().get(pk=broadcast.pk)
         if broadcast.status != Broadcast.Status.FANNING_OUT:
@@ -50,13 +53,13 @@ def fan_out(broadcast: Broadcast, batch: int = BATCH) -> int:
         marketing = _sends_marketing(broadcast.rule)
         reached = [c for c in customers if (c.store_id or c.email) and (c.marketing_consent or not marketing)]
         if reached:
-            store_events("admin", [_event(broadcast, customer) for customer in reached])
+            store_events("admin", [_event(broadcast, customer, now) for customer in reached])
         broadcast.customers_done += len(customers)
         broadcast.customers_skipped += len(customers) - len(reached)
         if customers:
             broadcast.last_customer_id = customers[-1].pk
         if len(customers) < batch:
-            broadcast.status, broadcast.finished_at = Broadcast.Status.SCHEDULED, timezone.now()
+            broadcast.status, broadcast.finished_at = Broadcast.Status.SCHEDULED, now
             broadcast.customers_total = broadcast.customers_done
         broadcast.save()
     return len(customers)
@@ -101,9 +104,9 @@ def _key(broadcast: Broadcast) -> str:
     return f"broadcast:{broadcast.pk}"
 
 
-def _event(broadcast: Broadcast, customer: Customer) -> NormalizedEvent:
+def _event(broadcast: Broadcast, customer: Customer, now: datetime) -> NormalizedEvent:
     return NormalizedEvent(
-        BROADCAST, f"{_key(broadcast)}:{customer.pk}", timezone.now(),
+        BROADCAST, f"{_key(broadcast)}:{customer.pk}", now,
         Identity.of(customer),
         {"rule": broadcast.rule.rule_id, "broadcast": broadcast.pk, "send_at": broadcast.send_at.isoformat(),
          "by": broadcast.created_by},

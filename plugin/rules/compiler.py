@@ -34,8 +34,9 @@ CONDITION_OPTIONS = {
     "any": ("any",), "all": ("all",), "segment": ("segment",), "bought": ("bought",), "not_bought": ("not_bought",),
     "tagged": ("tagged",), "not_tagged": ("not_tagged",), "count": ("count", "op", "value"),
     "orders": ("orders", "op", "value"), "since": ("since", "op", "value"), "fact": ("fact", "op", "value"),
-    "event": ("event", "op", "value"),
+    "event": ("event", "op", "value"), "reachable": ("reachable", "class"), "not_reachable": ("not_reachable", "class"),
 }
+SEND_CLASSES = ("marketing", "transactional")
 ONCE_SCOPES = {"event", "order", "product", "customer"}
 
 
@@ -192,6 +193,8 @@ class _Compiler:
             if not isinstance(condition[name], str) or not condition[name]:
                 self.fail(f"{where}.{name}", "must be a tag name")
             return {"$ex" if name == "tagged" else "$nex": {factkeys.tag(condition[name]): 1}}
+        if "reachable" in condition or "not_reachable" in condition:
+            return self.reachable(where, condition)
         if "count" in condition:
             argument = condition["count"]
             if not isinstance(argument, dict) or not _is_name(argument.get("category")):
@@ -223,7 +226,25 @@ class _Compiler:
         if "event" in condition:
             return self.comparison(where, str(condition["event"]), condition, alias="event")
         self.fail(where, "unknown condition; one of fact, event, bought, not_bought, count, orders, since, tagged, "
-                         "not_tagged, segment, any, all")
+                         "not_tagged, reachable, not_reachable, segment, any, all")
+
+    def reachable(self, where, condition) -> dict:
+        """``{reachable: sms}``: a message of this channel kind could reach the customer now — they
+        have its address (a phone for SMS, an e-mail address for e-mail and webhooks) and, for a
+        marketing message (``class``, as a send's: marketing unless it says transactional),
+        marketing consent. ``not_reachable`` is the opposite."""
+        name = "reachable" if "reachable" in condition else "not_reachable"
+        kind, send_class = condition[name], condition.get("class", "marketing")
+        if kind not in factkeys.REACHABLE:
+            self.fail(f"{where}.{name}", f"unknown channel kind {kind!r}; one of {sorted(factkeys.REACHABLE)}")
+        if send_class not in SEND_CLASSES:
+            self.fail(f"{where}.class", f"must be one of {list(SEND_CLASSES)}")
+        key = factkeys.reach(kind)
+        if name == "reachable":
+            terms = [{"$ex": {key: 1}}, *([{"marketing_consent": True}] if send_class == "marketing" else [])]
+            return terms[0] if len(terms) == 1 else {"$and": terms}
+        terms = [{"$nex": {key: 1}}, *([{"$neq": {"marketing_consent": True}}] if send_class == "marketing" else [])]
+        return terms[0] if len(terms) == 1 else {"$or": terms}
 
     def purchase_keys(self, where, argument) -> list[str]:
         if not isinstance(argument, dict) or not set(argument) & {"category", "product"}:

@@ -24,7 +24,7 @@ from ..models import Customer, Rule, RuleFiring, RulePack, ScheduledAction, Stor
 from ..actions import abandonment, awaiting, guards, opt_in, reversal, schedule
 from ..events import PURCHASES, REVERSALS, RULE_EFFECT
 from ..plans import CompiledRule
-from . import facts, store
+from . import facts, store, takeback
 from .batch import Batch, PendingAction
 from .compiler import RuleDefinitionError
 from .engine import MAX_FACT_PROPERTIES, ChainLimitError, EngineError, Firing, RuleSet, compile_ruleset, referenced_properties
@@ -178,9 +178,13 @@ class _Evaluation:
         if self.batch.fired(rule, scope):
             return None  # fired in this scope already (once: order, product, customer)
         rule_firing = self.batch.fire(rule, self.event, self.customer, scope, timezone.now())
+        # A once scope (customer, order, product) may be freed by a cancelled order and fired in
+        # again: each firing's actions are keyed by its event too (``takeback``).
+        prefix = f"{rule.rule_id}:{scope}:event:{self.event.pk}" if scope.startswith("customer:") else \
+            f"{rule.rule_id}:{scope}"
         self.planned += schedule.plan_rows(compiled.plan, rule=rule, firing=rule_firing, customer=self.customer,
-                                           event=self.event, key_prefix=f"{rule.rule_id}:{scope}")
-        return self.apply_effects(compiled.effects, rule_firing)
+                                           event=self.event, key_prefix=prefix)
+        return self.apply_effects(compiled.effects, rule_firing, rule)
 
     def _refuse_cycle(self, rule_id: str, trigger: dict) -> None:
         """A rule fired again by the same fact reaching the same value in one evaluation: the
@@ -193,13 +197,17 @@ class _Evaluation:
                                   f"{str(trigger.get('new'))[:40]} for one event")
         self.values_seen[key] = rule_id
 
-    def apply_effects(self, effects: list[dict], rule_firing: RuleFiring | None = None) -> list[dict]:
+    def apply_effects(self, effects: list[dict], rule_firing: RuleFiring | None = None, rule: Rule | None = None,
+                      firing_id: int | None = None) -> list[dict]:
         new_facts = []
         for effect in effects:
             change = facts.apply_effect(self.customer, effect, self.event.occurred_at)
             if change is not None:
                 change["id"] = f"change:{self.event.pk}:{next(self.changes)}"
                 new_facts.append(change)
+                undoable = takeback.record(effect, change, self.event, self.customer, rule, rule_firing, firing_id)
+                if undoable is not None:
+                    self.batch.changes.append(undoable)
         if not new_facts:
             return []
         self.customer_changed = True
@@ -212,7 +220,9 @@ class _Evaluation:
         for change in profile_changes:
             initial.append({**change, "id": f"change:{self.event.pk}:{next(self.changes)}"})
         if self.event.name == RULE_EFFECT:
-            initial += self.apply_effects([self.event.data["effect"]])
+            firing = self.event.data.get("firing")
+            initial += self.apply_effects([self.event.data["effect"]], rule=self.active.rules.get(self.event.data.get("rule")),
+                                          firing_id=firing if isinstance(firing, int) else None)
         if self.event.name == MANUAL_TRIGGER:
             initial += self.fire_by_hand(self.event.data.get("rule", ""))
         return initial
@@ -343,6 +353,11 @@ def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int
     unchanged_profile = event.name == "customer_updated" and facts.same_profile_as_before(customer, event)
     asked = facts.consent_request(event, customer)
     changed = facts.apply_event(customer, event, protected=active.rule_facts)
+    if takeback.reverses(event):
+        with batch.in_database(customer):  # the order's changes and firings written so far are in the database
+            undone, freed = takeback.take_back(event, customer, now)
+        batch.unfire([(firing.rule_id, takeback.freed_scope(firing)) for firing in freed])
+        changed += ["facts", "tags"] if undone else []
     if unchanged_profile and not changed:
         # Masa's own writes to Saleor metadata (``masa.*``) come back as customer updates; so does a
         # second emission of one change. Nothing a rule can see changed: no fact, no firing.

@@ -43,3 +43,13 @@ def orders_within(seconds: int) -> str:
 def since_fact(name) -> str:
     """Days since the date a fact holds (``invoice_sent_at: 2026-03-01``)."""
     return key("since__fact", name)
+
+
+# The channel kinds a ``reachable`` condition names, with the customer field each sends to (the
+# channel's ``address_field``: an SMS goes to the phone, an e-mail and a webhook to the address).
+REACHABLE = {"email": "email", "sms": "phone", "webhook": "email"}
+
+
+def reach(kind) -> str:
+    """The customer has the address a channel of this kind sends to."""
+    return key("reach", kind)

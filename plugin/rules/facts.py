@@ -12,6 +12,7 @@ from ..timezones import zone_of_country
 from ..durations import DAY, as_time, median_interval_days
 from ..events import REVERSALS
 from ..models import Customer, StoreEvent
+from ..values import person_name
 from . import factkeys
 
 MAX_TIMES = 100
@@ -34,6 +35,7 @@ def apply_event(customer: Customer, event: StoreEvent, protected: frozenset = fr
     if customer.store_metadata is not metadata_before and "store_metadata" not in changed:
         changed.append("store_metadata")
     changed += _locale_and_zone(customer, event)
+    changed += _billing_name(customer, event)
     # A word older than the one on record (a delivery Saleor retried late) changes nothing.
     newer = customer.marketing_consent_at is None or event.occurred_at >= customer.marketing_consent_at
     if consent is not None and consent[0] != customer.marketing_consent and newer:
@@ -92,6 +94,20 @@ class ConsentWord:
     value: bool
     source: str
     confirm: bool = False
+
+
+def _billing_name(customer: Customer, event: StoreEvent) -> list[str]:
+    """A customer without a name takes the billing name of their order (a guest has no other; an
+    account may have none): never over a name they have, never from a guest's order that found an
+    account by e-mail (``_guest_on_account``). Anyone types it, so it is cleaned again here
+    (``values.person_name``: any source's event)."""
+    if event.name != "order_placed" or customer.first_name or _guest_on_account(event, customer):
+        return []
+    first, last = person_name(event.data.get("first_name")), person_name(event.data.get("last_name"))
+    if not first:
+        return []
+    customer.first_name, customer.last_name = first, customer.last_name or last
+    return ["first_name", "last_name"]
 
 
 def _guest_on_account(event: StoreEvent, customer: Customer) -> bool:
@@ -355,6 +371,9 @@ def customer_fact(customer: Customer, at: datetime, windows=(), keys=None) -> di
         fact[factkeys.product(product_id)] = 1
     for tag in customer.tags or []:
         fact[factkeys.tag(tag)] = True
+    for kind, field in factkeys.REACHABLE.items():
+        if str(getattr(customer, field, "") or "").strip():
+            fact[factkeys.reach(kind)] = True
     if customer.last_order_at:
         fact["since__last_order"] = round((at - customer.last_order_at).total_seconds() / DAY, 3)
     if customer.first_order_at:

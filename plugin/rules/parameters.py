@@ -11,7 +11,13 @@ from .compiler import RuleDefinitionError
 from ..durations import parse_duration
 
 PLACEHOLDER = re.compile(r"\$([a-z][a-z0-9_]*)")
-TYPES = {"integer", "number", "string", "boolean", "duration", "list", "category", "product"}
+TYPES = {"integer", "number", "string", "boolean", "duration", "list", "category", "product", "map"}
+# A ``map`` parameter: ``keys`` (what it is per: a product or a category) → a value of ``values``
+# (``{type: map, keys: product, values: duration, default: {pads-60: 60d}}``): per-product refill
+# periods, per-category thresholds… as the shop's values.
+MAP_KEYS = ("product", "category")
+MAP_VALUES = ("duration", "integer", "number", "string")
+MAX_MAP_ENTRIES = 200
 
 
 class ParameterError(ValueError):
@@ -21,6 +27,8 @@ class ParameterError(ValueError):
 def check_value(name: str, spec: dict, value):
     """Return ``value`` if it fits the parameter's type; raise ParameterError naming the problem."""
     kind = spec.get("type", "string")
+    if kind == "map":
+        return _check_map(name, spec, value)
     ok = {
         "integer": isinstance(value, int) and not isinstance(value, bool),
         "number": isinstance(value, (int, float)) and not isinstance(value, bool),
@@ -43,6 +51,25 @@ def check_value(name: str, spec: dict, value):
     if "choices" in spec and value not in spec["choices"]:
         raise ParameterError(f"parameter {name!r} must be one of {spec['choices']}, not {value!r}")
     return value
+
+
+def _check_map(name: str, spec: dict, value) -> dict:
+    """A ``map`` value: at most MAX_MAP_ENTRIES product (or category) ids, each with a value of the
+    map's ``values`` type (``minimum`` and ``choices`` apply to each value)."""
+    keys, values = spec.get("keys", "product"), spec.get("values", "duration")
+    if keys not in MAP_KEYS or values not in MAP_VALUES:
+        raise ParameterError(f"parameter {name!r}: a map's keys are one of {list(MAP_KEYS)} and its values one of "
+                             f"{list(MAP_VALUES)}")
+    if not isinstance(value, dict) or len(value) > MAX_MAP_ENTRIES:
+        raise ParameterError(f"parameter {name!r} must map each {keys} to a {values} (at most {MAX_MAP_ENTRIES}), "
+                             f"not {value!r}")
+    item = {key: spec[key] for key in ("minimum", "choices") if key in spec}
+    checked = {}
+    for key, entry in value.items():
+        if not isinstance(key, (str, int)) or isinstance(key, bool) or not str(key).strip():
+            raise ParameterError(f"parameter {name!r}: {key!r} is not a {keys}")
+        checked[str(key).strip()] = check_value(f"{name}.{key}", {"type": values, **item}, entry)
+    return checked
 
 
 def placeholders(definition) -> set[str]:

@@ -197,6 +197,20 @@ def purchase(argument: dict, words: Words) -> str:
     return words.join(parts, _("or"))
 
 
+def reach_phrase(condition: dict, words: Words) -> str:
+    """``{reachable: sms}`` in words: "they have a phone number and agreed to marketing"."""
+    reachable = "reachable" in condition
+    kind = condition["reachable" if reachable else "not_reachable"]
+    marketing = condition.get("class", "marketing") == "marketing"
+    if kind == "sms":
+        phrases = ((_("they have a phone number and agreed to marketing"), _("they have a phone number")),
+                   (_("they have no phone number or have not agreed to marketing"), _("they have no phone number")))
+    else:
+        phrases = ((_("they have an email address and agreed to marketing"), _("they have an email address")),
+                   (_("they have no email address or have not agreed to marketing"), _("they have no email address")))
+    return words.say(phrases[0 if reachable else 1][0 if marketing else 1])
+
+
 def condition_phrase(condition: dict, words: Words) -> str:
     op, value = condition.get("op", "=="), condition.get("value")
     if "fact" in condition:
@@ -226,6 +240,8 @@ def condition_phrase(condition: dict, words: Words) -> str:
         return words.say(_("they are tagged {tag}"), tag=words.name(condition["tagged"]))
     if "not_tagged" in condition:
         return words.say(_("they are not tagged {tag}"), tag=words.name(condition["not_tagged"]))
+    if "reachable" in condition or "not_reachable" in condition:
+        return reach_phrase(condition, words)
     if "any" in condition:
         return words.say(_("either {choices}"), choices=words.join(
             [condition_phrase(c, words) for c in condition["any"]], _("or")))

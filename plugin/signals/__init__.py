@@ -8,5 +8,6 @@ from .django_signals import (  # noqa: F401
     order_fulfilled,
     order_paid,
     order_placed,
+    order_refunded,
     store_event,
 )

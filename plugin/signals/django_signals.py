@@ -11,6 +11,17 @@ A Django store sends, for example::
 Each signal becomes the same normalized event a Saleor webhook would give, stored first and
 evaluated after commit. Receivers never send messages.
 
+What Saleor tells about the customer an in-process store passes as keywords, to any signal about
+an order, a checkout or a customer: ``locale`` (the customer's language: ``he``, ``en-US``; it
+picks a template's text), ``country`` (the address country, ISO ``IL``: the time zone where the
+country has one), ``phone`` (for SMS), ``time_zone`` (an IANA name the store knows; stored as
+Saleor's ``masa.time_zone`` metadata is) and, on an order, the billing ``first_name`` /
+``last_name`` (a guest is greeted by it). A refund (``order_refunded``) says whether it was
+``full`` (the order is taken back: its purchase facts and what it planned) and its ``amount``::
+
+    order_refunded.send(sender=Order, order_id="42", email="jane@example.com", customer_id="7",
+                        full=False, amount=20.0, currency="EUR", refund_id="r-1")
+
 ``form_submitted`` (a Wagtail form page, a survey) and ``store_event`` (anything else the store
 knows, as ``custom.<name>``: an invoice sent or paid, a service booked) carry ``submission_id`` /
 ``event_id`` so that sending twice stores once::
@@ -22,16 +33,20 @@ knows, as ``custom.<name>``: an invoice sent or paid, a service booked) carry ``
 """
 from __future__ import annotations
 
+import re
+
 from django.dispatch import Signal, receiver
 from django.utils import timezone
 
 from ..events import Identity, NormalizedEvent
+from ..values import person_name
 from .normalize import order_events, summarize_lines
 
 order_placed = Signal()
 order_paid = Signal()
 order_fulfilled = Signal()
 order_cancelled = Signal()
+order_refunded = Signal()
 checkout_updated = Signal()
 customer_created = Signal()
 customer_updated = Signal()
@@ -43,7 +58,9 @@ ORDER_SIGNALS = {
     "order_paid": order_paid,
     "order_fulfilled": order_fulfilled,
     "order_cancelled": order_cancelled,
+    "order_refunded": order_refunded,
 }
+TIME_ZONE_KEY = "masa.time_zone"  # where Saleor's events carry a time zone the store knows (customer metadata)
 
 
 def _identity(kwargs):
@@ -59,6 +76,48 @@ def _consent(kwargs) -> dict:
     """``marketing_consent=True/False`` given with a signal: the store's word on marketing consent."""
     value = kwargs.get("marketing_consent")
     return {"marketing_consent": value} if isinstance(value, bool) else {}
+
+
+def _text(kwargs, name) -> str:
+    value = kwargs.get(name)
+    return str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+
+
+def _profile(kwargs) -> dict:
+    """The customer's language, address country and phone as Saleor's events carry them
+    (``locale``, ``country`` as an upper-case ISO code, ``phone``)."""
+    country = _text(kwargs, "country").upper()
+    phone = _text(kwargs, "phone")
+    # A number too long to store is dropped, not cut: a cut number is someone else's.
+    return {"phone": phone if len(phone) <= 32 else "", "country": country if re.fullmatch(r"[A-Z]{2}", country) else "",
+            "locale": _text(kwargs, "locale")[:16]}
+
+
+def _with_time_zone(metadata, kwargs) -> dict:
+    """The store's metadata with ``time_zone`` (if given) as Saleor carries it: ``masa.time_zone``."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    metadata = dict(metadata) if isinstance(metadata, dict) else {}
+    zone = _text(kwargs, "time_zone")
+    try:
+        valid = bool(zone) and ("/" in zone or zone == "UTC") and ZoneInfo(zone) is not None
+    except (ZoneInfoNotFoundError, ValueError):
+        valid = False
+    if valid:
+        metadata[TIME_ZONE_KEY] = zone
+    return metadata
+
+
+def _refund(kwargs, data) -> dict:
+    """A refund: ``fully_refunded`` (the whole order: it is taken back, as Saleor's
+    ORDER_FULLY_REFUNDED) from ``full``; without it, full when no ``amount`` is given or the amount
+    covers the order's total. ``amount``: what was refunded, when the store says."""
+    amount = kwargs.get("amount")
+    amount = float(amount) if isinstance(amount, (int, float)) and not isinstance(amount, bool) else None
+    full = kwargs.get("full")
+    if not isinstance(full, bool):
+        full = amount is None or (data["total"] > 0 and amount >= data["total"])
+    return {"fully_refunded": full, **({"amount": amount} if amount is not None else {})}
 
 
 def _lines(raw_lines) -> list[dict]:
@@ -95,14 +154,27 @@ def _order_receiver(name):
             **_consent(kwargs),
             "order_id": str(order_id),
             "number": str(kwargs.get("number", order_id)),
+            "status": _text(kwargs, "status"),
+            "charge_status": _text(kwargs, "charge_status"),
+            "channel": _text(kwargs, "channel"),
             "total": float(kwargs.get("total", sum(line["total"] for line in lines))),
             "currency": kwargs.get("currency", ""),
-            "phone": kwargs.get("phone", ""),
+            **_profile(kwargs),
+            # The billing name greets a guest (and an account without a name), as Saleor's does.
+            "first_name": person_name(kwargs.get("first_name")),
+            "last_name": person_name(kwargs.get("last_name")),
             "guest": not kwargs.get("customer_id"),
+            "metadata": dict(kwargs["metadata"]) if isinstance(kwargs.get("metadata"), dict) else {},
+            "user_metadata": _with_time_zone({}, kwargs),
             "lines": lines,
             **summarize_lines(lines),
         }
-        events = order_events(name, str(order_id), occurred_at, identity, data)
+        source_id = ""
+        if name == "order_refunded":
+            # A refund can come more than once for one order (partial ones, then the full one).
+            data.update(_refund(kwargs, data))
+            source_id = f"{name}:{order_id}:{kwargs.get('refund_id') or occurred_at.isoformat()}"
+        events = order_events(name, str(order_id), occurred_at, identity, data, source_id)
         return _store(events)
 
     return handle
@@ -117,7 +189,9 @@ def _checkout_updated(sender, checkout_id, **kwargs):
     lines = _lines(kwargs.get("lines"))
     occurred_at = kwargs.get("occurred_at") or timezone.now()
     data = {"checkout_id": str(checkout_id), "total": float(kwargs.get("total", 0)),
-            "currency": kwargs.get("currency", ""), "lines": lines, **summarize_lines(lines)}
+            "currency": kwargs.get("currency", ""), "country": _profile(kwargs)["country"],
+            "locale": _profile(kwargs)["locale"], "guest": not kwargs.get("customer_id"), **_consent(kwargs),
+            "user_metadata": _with_time_zone({}, kwargs), "lines": lines, **summarize_lines(lines)}
     return _store([NormalizedEvent("checkout_updated", f"checkout_updated:{checkout_id}:{occurred_at.isoformat()}",
                                    occurred_at, _identity(kwargs), data)])
 
@@ -128,7 +202,8 @@ def _customer_receiver(name):
         identity = _identity({**kwargs, "customer_id": customer_id})
         data = {**_consent(kwargs), "store_id": identity.store_id, "email": identity.email,
                 "first_name": identity.first_name, "last_name": identity.last_name,
-                "phone": kwargs.get("phone", ""), "metadata": kwargs.get("metadata", {}), "private_metadata": {}}
+                **_profile(kwargs), "metadata": _with_time_zone(kwargs.get("metadata", {}), kwargs),
+                "private_metadata": {}}
         source_id = f"{name}:{customer_id}" if name == "customer_created" else f"{name}:{customer_id}:{occurred_at.isoformat()}"
         return _store([NormalizedEvent(name, source_id, occurred_at, identity, data)])
 

@@ -26,6 +26,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
 from ..events import Identity, NormalizedEvent
+from ..values import person_name
 
 
 class PayloadError(ValueError):
@@ -194,6 +195,8 @@ def _order_events(event: SaleorEvent, payload: dict) -> list[NormalizedEvent]:
         "total": total,
         "currency": currency,
         "phone": _phone(order.get("billingAddress")),
+        # The billing name greets a guest (and an account without a name): typed by anyone.
+        **_billing_name(order.get("billingAddress")),
         "country": _country(order.get("shippingAddress"), order.get("billingAddress")),
         "locale": order.get("languageCode") or user.get("languageCode") or "",
         "guest": not user.get("id"),
@@ -235,6 +238,12 @@ def _checkout_events(event: SaleorEvent, payload: dict) -> list[NormalizedEvent]
 
 def _pairs(items) -> dict:
     return {item["key"]: item.get("value") for item in items or [] if isinstance(item, dict) and "key" in item}
+
+
+def _billing_name(address) -> dict:
+    """``first_name`` / ``last_name`` of a Saleor billing address, cleaned (``values.person_name``)."""
+    address = address if isinstance(address, dict) else {}
+    return {"first_name": person_name(address.get("firstName")), "last_name": person_name(address.get("lastName"))}
 
 
 def _phone(*addresses) -> str:

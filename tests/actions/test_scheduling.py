@@ -110,8 +110,9 @@ def test_the_sweep_query_uses_the_partial_due_index(client, signing_store, refil
 
 
 def test_two_orders_minutes_apart_are_no_rhythm_and_a_long_lead_never_makes_a_reminder_due_at_once():
-    """Issue 19, item 4: the customer's rhythm is clamped to half..twice the product period, and a
-    reminder never comes sooner than half the period after the purchase."""
+    """Issue 19, item 4 (and issue 31, item 6): orders less than a day apart are one visit, so no
+    rhythm; a real rhythm is clamped to half..twice the product period, and a reminder never comes
+    sooner than half the period after the purchase."""
     from datetime import datetime, timezone as tz
 
     from masa.actions.timing import refill_delay
@@ -122,7 +123,7 @@ def test_two_orders_minutes_apart_are_no_rhythm_and_a_long_lead_never_makes_a_re
     at = datetime(2026, 3, 1, 9, 0, tzinfo=tz.utc)
     quick = Customer(category_times={"pads": [at.isoformat(), (at.replace(minute=14)).isoformat()]})
     event = StoreEvent(name="category_bought", occurred_at=at, data={"category": "pads", "quantity": 1})
-    assert refill_delay(refill, event, quick).days == 10            # 15 days (half of 30) minus the 5-day lead
+    assert refill_delay(refill, event, quick).days == 25            # one visit: the period, 30 days, minus 5
     steady = Customer(category_times={"pads": [at.isoformat(), at.replace(month=3, day=21).isoformat()]})
     assert refill_delay(refill, event, steady).days == 15           # her own 20 days minus 5
     long_lead = {**refill, "lead": 40 * day, "own_rhythm": False}

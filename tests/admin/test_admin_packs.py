@@ -17,6 +17,7 @@ from ..helpers import denied, editor, viewer
 pytestmark = pytest.mark.django_db
 
 STARTER = (Path(__file__).resolve().parents[2] / "packs" / "ecommerce-starter" / "pack.yaml").read_text()
+SHIPPED = yaml.safe_load(STARTER)["version"]
 
 
 def upload(text, name="pack.yaml"):
@@ -67,25 +68,25 @@ def test_not_yaml_and_nothing_at_all_get_clear_messages(client):
 def test_a_good_pack_is_imported_logged_and_leads_to_its_parameters(client, imported):
     assert Rule.objects.filter(pack="ecommerce-starter").count() == len(yaml.safe_load(STARTER)["rules"])
     entry = ModelLogEntry.objects.get(action="masa.pack.import")
-    assert entry.data["version"] == "1.0.0"
+    assert entry.data["version"] == SHIPPED
     page = client.get(reverse("masa_packs")).content.decode()
-    assert "E-commerce starter" in page and "1.0.0" in page
+    assert "E-commerce starter" in page and SHIPPED in page
 
 
 def test_upgrade_is_previewed_then_applied(client, imported):
     rule = Rule.objects.filter(pack="ecommerce-starter").first()
     Rule.objects.filter(pk=rule.pk).update(enabled=False)
-    newer = STARTER.replace("version: 1.0.0", "version: 1.1.0")
+    newer = STARTER.replace(f"version: {SHIPPED}", "version: 9.0.0")
     url = reverse("masa_pack_upgrade", args=["ecommerce-starter"])
-    preview = client.post(url, {"file": upload(newer)}).content.decode()
-    assert "Preview: what the upgrade to 1.1.0 does" in preview and "upgrading from 1.0.0" in preview
-    assert "(preview: nothing was written)" in preview
-    assert RulePack.objects.get().version == "1.0.0"
-    source = newer
-    page = client.post(url, {"source": source, "confirm": "1"}, follow=True).content.decode()
-    assert "<bdi>E-commerce starter</bdi> is now at version 1.1.0." in page, "the upgrade ran as a job and its page says the outcome"
-    assert "upgrading from 1.0.0" in page
-    assert RulePack.objects.get().version == "1.1.0"
+    response = client.post(url, {"file": upload(newer)})
+    preview = response.content.decode()
+    assert "Preview: what the upgrade to 9.0.0 does" in preview and "We keep your edit" in preview
+    assert RulePack.objects.get().version == SHIPPED
+    token = response.context["token"]
+    page = client.post(url, {"source": newer, "confirm": "1", "token": token}, follow=True).content.decode()
+    assert "<bdi>E-commerce starter</bdi> is now at version 9.0.0." in page, "the upgrade ran as a job and its page says the outcome"
+    assert f"upgrading from {SHIPPED}" in page and "we keep your edit" in page
+    assert RulePack.objects.get().version == "9.0.0"
     assert not Rule.objects.get(pk=rule.pk).enabled
     assert ModelLogEntry.objects.filter(action="masa.pack.upgrade").exists()
 
@@ -98,7 +99,7 @@ def test_upgrading_with_another_pack_is_refused(client, imported):
 
 def test_export_downloads_the_shops_version(client, imported):
     response = client.get(reverse("masa_pack_export", args=["ecommerce-starter"]))
-    assert response["Content-Disposition"] == 'attachment; filename="ecommerce-starter-1.0.0.yaml"'
+    assert response["Content-Disposition"] == f'attachment; filename="ecommerce-starter-{SHIPPED}.yaml"'
     assert yaml.safe_load(response.content)["id"] == "ecommerce-starter"
 
 

@@ -111,6 +111,7 @@ JOURNEYS_MENU = [
     ("Messages", "/admin/snippets/masa/messagetemplate/", "doc-full"),
     ("Channels", "/admin/snippets/masa/channel/", "mail"),
     ("Rule packs", "/admin/masa/packs/", "folder-open-inverse"),
+    ("Pack subscriptions", "/admin/masa/packs/subscriptions/", "folder-open-inverse"),
     ("Customers", "/admin/masa/customers/", "user"),
     ("Results", "/admin/masa/results/", "doc-full"),
     ("Broadcasts", "/admin/masa/broadcasts/", "mail"),
@@ -138,8 +139,8 @@ def test_a_declared_page_has_its_url(client, throwaway_pages):
 
 def test_a_declared_menu_item_is_in_the_journeys_menu_for_who_may_open_the_page(client, throwaway_pages):
     edna, victor = editor(), viewer()
-    assert labels(edna) == ["Rules", "Messages", "Channels", "Rule packs", "Customers", "Results", "Broadcasts",
-                            "Needs attention", "Throwaway", "Saleor stores", "Background jobs", "Throwaway for editors"]
+    assert labels(edna) == ["Rules", "Messages", "Channels", "Rule packs", "Pack subscriptions", "Customers", "Results",
+                            "Broadcasts", "Needs attention", "Throwaway", "Saleor stores", "Background jobs", "Throwaway for editors"]
     assert ("Throwaway", "/admin/masa/throwaway/", "cogs") in journeys_menu(edna)
     assert "Throwaway" in labels(victor) and "Throwaway for editors" not in labels(victor)
     assert journeys_menu(outsider()) == []

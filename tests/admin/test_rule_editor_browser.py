@@ -74,7 +74,7 @@ def test_turning_off_the_cross_sell_stops_its_waiting_customers(browser_page, cl
         assert ScheduledAction.objects.get(rule=cross_sell).status == "cancelled"
 
         page.goto(f"/admin/snippets/masa/rule/edit/{refill.pk}/")
-        shared = page.locator(".masa-bound-value").first
+        shared = page.locator(".masa-bound-value", has_text="Remind this long before").first
         shared.scroll_into_view_if_needed()
         assert "Supplements refill reminder" in shared.inner_text()
         assert "$refill_lead" not in page.locator("main").inner_text(), "the parameter's name only for agencies"

@@ -162,7 +162,7 @@ def test_the_same_version_with_other_content_is_refused():
 
 
 def _version_2():
-    data = document(version="1.2.0")
+    data = document(version="9.0.0")
     data["parameters"]["refill_lead"]["default"] = "4d"
     data["parameters"]["reminder_hour"] = {"type": "string", "default": "09:00"}
     del data["parameters"]["introduce_after"]
@@ -174,11 +174,13 @@ def _version_2():
     data["rules"] = [r for r in data["rules"] if r["id"] != "sc-tier-lapse"]
     data["rules"].append({"id": "sc-review-request", "trigger": {"event": "order_fulfilled"},
                           "steps": [{"wait": "7d"}, {"send": {"template": "thank-you"}}]})
-    return load_pack(yaml.safe_dump(data, allow_unicode=True), "senior-care-1.2.0.yaml")
+    return load_pack(yaml.safe_dump(data, allow_unicode=True), "senior-care-9.0.0.yaml")
 
 
 @pytest.mark.django_db
 def test_upgrade_keeps_values_flags_and_local_edits_and_reports_changes():
+    """A three-way merge: the shop's value and its edit of a rule's steps were changed by the pack
+    too (conflicts: without a choice the shop's stays); what only the pack changed is taken."""
     import_pack(load_pack_file(SENIOR), {"refill_lead": "6d", "introduce_after": "20d"})
     Rule.objects.filter(rule_id="sc-thank-you").update(enabled=False)
     edited = Rule.objects.get(rule_id="sc-refill-vitamins")
@@ -190,28 +192,32 @@ def test_upgrade_keeps_values_flags_and_local_edits_and_reports_changes():
     text = str(report)
 
     installed = RulePack.objects.get()
-    assert installed.version == "1.2.0"
+    assert installed.version == "9.0.0"
     assert installed.parameter_values == {"refill_lead": "6d"}
-    assert "parameter 'refill_lead': kept the shop's value '6d'" in text
-    assert "parameter 'introduce_after': no longer in the pack; the shop's value '20d' is dropped" in text
-    assert "parameter 'reminder_hour': new, default '09:00'" in text
+    assert "Remind this long before the expected run-out: yours 6 days, the pack's 4 days — you keep yours" in text
+    assert "Introduce another range after: the pack removes it (yours was 20 days)" in text
+    assert "Reminder hour: the pack adds it: 09:00" in text
     assert Rule.objects.get(rule_id="sc-thank-you").enabled is False
+    assert "A real thank-you after every order — Switched on: we keep your edit: no (the pack's: yes)" in text
     kept = Rule.objects.get(rule_id="sc-refill-vitamins")
     assert kept.definition == local and kept.locally_edited
-    assert "rule 'sc-refill-vitamins': kept the shop's local edit (the pack changed it too" in text
+    assert "Vitamins refill reminder — Steps: yours wait 60 days; email" in text and "— you keep yours" in text
     skin = Rule.objects.get(rule_id="sc-introduce-skin-care")
     assert skin.definition["steps"][0] == {"wait": "14d"} and skin.version == 2
-    assert "rule 'sc-review-request': added" in text
+    assert "Absorbent buyers meet the skin-care range — Step 1: wait: the pack changes it from 20 days to 2 weeks" in text
+    assert "When an order of the customer is shipped — The rule: the pack adds it" in text
+    assert Rule.objects.get(rule_id="sc-review-request").definition["steps"][0] == {"wait": "7d"}
     assert Rule.objects.get(rule_id="sc-tier-lapse").enabled is False
-    assert "rule 'sc-tier-lapse': no longer in the pack; turned off" in text
+    assert "Loyalty: back to weak after a long silence — The rule: the pack removes it" in text
 
 
 @pytest.mark.django_db
 def test_an_upgrade_preview_writes_nothing():
     import_pack(load_pack_file(SENIOR))
     report = upgrade_pack(_version_2(), dry_run=True)
-    assert "rule 'sc-review-request': added" in str(report) and "(preview" in str(report)
-    assert RulePack.objects.get().version == "1.1.0"
+    assert "When an order of the customer is shipped — The rule: the pack adds it" in str(report)
+    assert "(preview" in str(report)
+    assert RulePack.objects.get().version == "1.2.0"
     assert not Rule.objects.filter(rule_id="sc-review-request").exists()
 
 
@@ -226,7 +232,7 @@ def test_export_round_trips_with_the_shops_values_flags_and_edits(tmp_path):
     assert pack.templates["thank-you"]["locales"]["he"]["subject"].startswith("תודה")
     out = tmp_path / "out.yaml"
     call_command("masa_pack", "export", "senior-care", "-o", str(out))
-    assert load_pack_file(out).version == "1.1.0"
+    assert load_pack_file(out).version == "1.2.0"
 
 
 @pytest.mark.django_db
@@ -284,7 +290,7 @@ def test_simulate_runs_the_live_path_so_chains_after_a_sent_message_show(setting
 def test_the_command_validates_every_shipped_pack(capsys):
     call_command("masa_pack", "validate", *map(str, PACKS.glob("*/pack.yaml")))
     out = capsys.readouterr().out
-    assert "senior-care 1.1.0 is valid" in out and "ecommerce-starter 1.0.0 is valid" in out
+    assert "senior-care 1.2.0 is valid" in out and "ecommerce-starter 1.1.0 is valid" in out
 
 
 @pytest.mark.django_db

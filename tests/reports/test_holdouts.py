@@ -115,7 +115,7 @@ def synthetic_shop(db, refill_rule):
     event = None
     for number in range(600):
         customer = Customer.objects.create(email=f"c{number}@example.com")
-        held = holdout.in_holdout("rule:refill-absorbent", customer.pk, 20)
+        held = holdout.in_holdout("rule:refill-absorbent", customer, 20)
         event = StoreEvent.objects.create(source="t", source_id=f"o{number}", name="order_placed", customer=customer,
                                           occurred_at=sent_at - timedelta(days=30), data={"total": "10", "currency": "ILS"},
                                           status="processed")
@@ -188,6 +188,6 @@ def test_a_packs_holdout_is_imported_kept_on_upgrade_and_exported(settings):
     import_pack(load_pack(source.replace("\nrules:", "\nholdout: 10\nrules:", 1)))
     assert RulePack.objects.get().holdout_percent == 10
     RulePack.objects.update(holdout_percent=15)
-    upgrade_pack(load_pack(source.replace("version: 1.0.0", "version: 1.1.0")))
+    upgrade_pack(load_pack(source.replace("version: 1.1.0", "version: 9.0.0")))
     assert RulePack.objects.get().holdout_percent == 15, "the shop's holdout survives an upgrade"
     assert "holdout: 15" in export_pack("ecommerce-starter")

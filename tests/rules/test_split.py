@@ -69,7 +69,7 @@ def test_only_the_customers_own_branch_is_scheduled(client, signing_store, split
     actions = ScheduledAction.objects.filter(rule=split_rule)
     assert actions.count() == 12, "one action per customer: their branch's"
     for action in actions:
-        branch = "a" if in_share("split:ab:steps[1].split", action.customer_id, 0, 50) else "b"
+        branch = "a" if in_share("split:ab:steps[1].split", action.customer, 0, 50) else "b"
         assert action.path.startswith(f"steps[1].split.{branch}[")
     assert {a.path for a in actions} == {"steps[1].split.a[0]", "steps[1].split.b[1]"}
 

@@ -1,4 +1,5 @@
-"""Rule packs from the command line: validate, test, import, export, upgrade, simulate."""
+"""Rule packs from the command line: validate, test, import, export, upgrade, simulate; an agency's
+signed releases: keygen, sign, verify."""
 import json
 from pathlib import Path
 
@@ -9,16 +10,24 @@ from django.core.management.base import BaseCommand, CommandError
 from ...models import RulePack
 from ...packs import PackError, load_pack, load_pack_file
 from ...packs.shipped import shipped_packs, shipped_source
+from ...packs.import_warnings import import_warnings
 from ...packs.installer import export_pack, import_pack, upgrade_pack
+from ...packs.rehearsal_database import NoRehearsalDatabase, rehearsal_database
 from ...packs.scenarios import run_file
 from ...packs.simulate import simulate
+from ...packs import signing
 
 
-def _value(text: str):
+def _value(text: str, spec: dict | None = None):
+    """A ``--set`` value: JSON (``3``, ``true``, ``["a", "b"]``, ``{"pads-60": "60d"}``), else the
+    text; for a ``list`` parameter, text is also read comma-separated (``walkers,wheelchairs``)."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError:
-        return text
+        value = text
+    if (spec or {}).get("type") == "list" and not isinstance(value, list):
+        value = [item.strip() for item in str(text).split(",") if item.strip()]
+    return value
 
 
 def _pack(file: str):
@@ -51,23 +60,49 @@ class Command(BaseCommand):
         validate = sub.add_parser("validate", help="check pack files; print every problem")
         validate.add_argument("files", nargs="+")
         test = sub.add_parser("test", help="play a pack's scenarios (its scenarios.yaml) on the live path, "
-                                           "sending nothing and keeping nothing")
+                                           "sending nothing and keeping nothing; on a site not migrated yet, "
+                                           "on a throwaway database migrated for the run")
         test.add_argument("file", help="a pack.yaml, or the name of a shipped pack")
         test.add_argument("--scenarios", help="the scenarios file (default: scenarios.yaml beside the pack)")
         test.add_argument("-k", dest="only", help="only scenarios whose name contains this")
         do_import = sub.add_parser("import", help="install a pack (atomic): a file, or the name of a shipped pack")
         do_import.add_argument("file", help=f"a pack.yaml, or one of: {', '.join(shipped_packs())}")
         do_import.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                               help="a parameter value for this shop (JSON or text)")
+                               help="a parameter value for this shop: JSON (3, true, [\"a\", \"b\"], "
+                                    "{\"pads-60\": \"60d\"}) or text; a list also comma-separated: a,b")
         export = sub.add_parser("export", help="write an installed pack as YAML")
         export.add_argument("pack_id")
         export.add_argument("-o", "--output")
         upgrade = sub.add_parser("upgrade", help="move an installed pack to a new version")
         upgrade.add_argument("file", help="a pack.yaml, or the name of a shipped pack")
         upgrade.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
+        upgrade.add_argument("--take-pack", action="append", default=[], metavar="ITEM",
+                             help="a conflict (both the shop and the pack changed it) where the pack's version is "
+                                  "taken; without a choice the shop's stays (repeatable; the ids are printed)")
+        upgrade.add_argument("--keep-shop", action="append", default=[], metavar="ITEM",
+                             help="a conflict where the shop's version stays (the default; repeatable)")
+        upgrade.add_argument("--choices", metavar="FILE",
+                             help="a YAML or JSON file mapping conflict ids to shop or pack")
         sim = sub.add_parser("simulate", help="what a pack would have done over the last N days")
         sim.add_argument("pack", help="a pack file, or the id of an installed pack")
         sim.add_argument("--days", type=int, default=30)
+        keygen = sub.add_parser("keygen", help="make an agency's Ed25519 signing key; print the public key shops paste")
+        keygen.add_argument("-o", "--output", required=True,
+                            help="where to write the private key (PEM); keep it secret")
+        sign = sub.add_parser("sign", help="sign a pack release: write FILE.sig beside it")
+        sign.add_argument("file", help="the pack.yaml to publish (signed byte for byte)")
+        sign.add_argument("--key", required=True, help="the agency's private key (PEM)")
+        verify = sub.add_parser("verify", help="check FILE.sig against a public key, as a subscribed shop does")
+        verify.add_argument("file")
+        verify.add_argument("--public-key", required=True, help="the public key (base64 or a PEM file)")
+        verify.add_argument("--signature", help="the signature file (default: FILE.sig)")
+
+    def execute(self, *args, **options):
+        # Checking and testing packs reads no database before it must: the site's checks query it
+        # (and would create an empty SQLite file on a fresh site); ``test`` picks its own.
+        if options.get("action") in ("validate", "test"):
+            options["skip_checks"] = True
+        return super().execute(*args, **options)
 
     def handle(self, *args, action, **options):
         try:
@@ -91,7 +126,11 @@ class Command(BaseCommand):
         document = yaml.safe_load(_scenarios_text(file, scenarios)) or {}
         if only:
             document["scenarios"] = [s for s in document.get("scenarios") or [] if only in s.get("name", "")]
-        results = run_file(pack, document)
+        try:
+            with rehearsal_database(self.stdout.write):
+                results = run_file(pack, document)
+        except NoRehearsalDatabase as error:
+            raise CommandError(str(error)) from error
         for result in results:
             self.stdout.write(f"{'ok  ' if result.passed else 'FAIL'}  {result.name}")
             for problem in result.problems:
@@ -103,11 +142,13 @@ class Command(BaseCommand):
         self.stdout.write(summary)
 
     def do_import(self, file, set, **options):
-        values = {}
+        pack, values = _pack(file), {}
         for item in set:
             name, _, text = item.partition("=")
-            values[name] = _value(text)
-        self.stdout.write(str(import_pack(_pack(file), values)))
+            values[name] = _value(text, pack.parameters.get(name))
+        for warning in import_warnings(pack):  # worth knowing, never a refusal
+            self.stdout.write(f"warning: {warning}".replace("\u2068", "").replace("\u2069", ""))
+        self.stdout.write(str(import_pack(pack, values)))
 
     def do_export(self, pack_id, output=None, **options):
         if not RulePack.objects.filter(pack_id=pack_id).exists():
@@ -120,8 +161,27 @@ class Command(BaseCommand):
         else:
             self.stdout.write(text)
 
-    def do_upgrade(self, file, dry_run=False, **options):
-        self.stdout.write(str(upgrade_pack(_pack(file), dry_run=dry_run)))
+    def do_upgrade(self, file, dry_run=False, take_pack=(), keep_shop=(), choices=None, **options):
+        chosen = {}
+        if choices:
+            try:
+                chosen = yaml.safe_load(Path(choices).read_text(encoding="utf-8")) or {}
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+                raise CommandError(f"{choices}: cannot be read: {error}") from error
+            if not isinstance(chosen, dict):
+                raise CommandError(f"{choices}: a mapping of conflict ids to shop or pack")
+        chosen.update({item: "pack" for item in take_pack or ()})
+        chosen.update({item: "shop" for item in keep_shop or ()})
+        report = upgrade_pack(_pack(file), dry_run=dry_run, choices=chosen)
+        self.stdout.write(str(report))
+        conflicts = [item for item in report.items if item.kind == "conflict"]
+        if conflicts:
+            self.stdout.write("conflicts (both the shop and the pack changed them; choose with --take-pack ITEM or "
+                              "--keep-shop ITEM):")
+            for item in conflicts:
+                how = "the pack's" if item.applied == "pack" else \
+                    "yours (chosen)" if item.id in chosen else "yours (no choice given: the shop's stays)"
+                self.stdout.write(f"  {item.id}: {how}")
 
     def do_simulate(self, pack, days, **options):
         if RulePack.objects.filter(pack_id=pack).exists():
@@ -136,3 +196,44 @@ class Command(BaseCommand):
                               f"{item.kind:<12} {item.status:<9} {item.note}")
             if item.subject:
                 self.stdout.write(f"      subject: {item.subject}")
+
+    def do_keygen(self, output, **options):
+        path = Path(output)
+        if path.exists():
+            raise CommandError(f"{path} exists: not overwriting a key")
+        pem, public = signing.generate()
+        path.touch(mode=0o600)
+        path.write_bytes(pem)
+        self.stdout.write(f"wrote the private key to {path} (keep it secret; sign with: masa_pack sign pack.yaml "
+                          f"--key {path})")
+        self.stdout.write("public key (shops paste it when subscribing):")
+        self.stdout.write(public)
+        self.stdout.write(f"fingerprint: {signing.fingerprint(public)}")
+
+    def do_sign(self, file, key, **options):
+        try:
+            private = signing.load_private_key(Path(key).read_bytes())
+            data = Path(file).read_bytes()
+        except OSError as error:
+            raise CommandError(str(error)) from error
+        except signing.SigningError as error:
+            raise CommandError(f"{key}: {error}") from error
+        try:
+            load_pack(data.decode("utf-8"), file)  # a release that is not a valid pack is not signed
+        except UnicodeDecodeError as error:
+            raise CommandError(f"{file}: not UTF-8 text") from error
+        target = Path(f"{file}.sig")
+        target.write_text(signing.sign(data, private), encoding="ascii")
+        public = signing.public_text(private.public_key())
+        self.stdout.write(f"wrote {target}: publish it beside {Path(file).name} (the signature covers its exact "
+                          f"bytes). Key fingerprint: {signing.fingerprint(public)}")
+
+    def do_verify(self, file, public_key, signature=None, **options):
+        key_text = Path(public_key).read_text() if Path(public_key).is_file() else public_key
+        try:
+            signing.verify(Path(file).read_bytes(), Path(signature or f"{file}.sig").read_bytes(), key_text)
+        except OSError as error:
+            raise CommandError(str(error)) from error
+        except signing.SigningError as error:
+            raise CommandError(f"{file}: {error}") from error
+        self.stdout.write(f"{file}: the signature is valid for the key {signing.fingerprint(key_text)}")

@@ -1,12 +1,13 @@
 """Run the scheduler without Celery beat: read stored webhooks, evaluate stranded events, reach
-the next customers of broadcasts in progress and send due actions."""
+the next customers of broadcasts in progress, send due actions and check pack subscriptions (each
+once a day)."""
 import time
 
 from django.core.management.base import BaseCommand
 
 from ...actions.due import sweep
 from ...tasks import fan_out_broadcasts, read_inbound, sweep_outbox
-from ...worker import SWEEPER, beat
+from ...worker import SWEEPER, beat, check_subscriptions
 
 
 class Command(BaseCommand):
@@ -21,10 +22,12 @@ class Command(BaseCommand):
             evaluated = sweep_outbox()
             reached = fan_out_broadcasts()  # broadcasts go out without Celery beat too
             counts = sweep()
+            checked = check_subscriptions()
             beat(SWEEPER)  # the Journeys panel and `manage.py check` read it: a worker is running
-            if read or evaluated or reached or counts or not loop:
+            if read or evaluated or reached or counts or checked or not loop:
                 self.stdout.write(f"read {read} stored webhooks; evaluated {evaluated} stranded events; "
-                                  f"broadcasts reached {reached} customers; actions: {counts or 'none due'}")
+                                  f"broadcasts reached {reached} customers; actions: {counts or 'none due'}"
+                                  + (f"; pack subscriptions checked: {checked}" if checked else ""))
             if not loop:
                 return
             time.sleep(loop)

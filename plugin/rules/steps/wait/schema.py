@@ -29,11 +29,11 @@ WAIT = {
                     "properties": {
                         "period": ref("duration", description="How long one unit lasts"),
                         "periods": {
-                            "type": "object",
-                            "additionalProperties": ref("duration"),
-                            "examples": [{"pads-60": "60d"}],
+                            "anyOf": [{"type": "object", "additionalProperties": ref("duration")}, ref("parameter")],
+                            "examples": [{"pads-60": "60d"}, "$refill_periods"],
                             "description": "Product id → how long one of it lasts, where products of the category "
-                                           "differ (others: period)",
+                                           "differ (others: period); or a map parameter (keys: product, values: "
+                                           "duration) so the shop sets them",
                         },
                         "lead": ref("duration", description="How long before the expected run-out"),
                         "per_quantity": {
