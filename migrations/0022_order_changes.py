@@ -26,6 +26,7 @@ class Migration(migrations.Migration):
                 ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('taken_back_at', models.DateTimeField(blank=True, null=True)),
                 ('restored', models.BooleanField(default=False, help_text='False when taken back: it had changed since, so kept')),
+                ('restored_to', models.JSONField(blank=True, help_text='The value given back when restored (null: none)', null=True)),
                 ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='order_changes', to='masa.customer')),
                 ('event', models.ForeignKey(blank=True, help_text='The event whose evaluation made the change', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='masa.storeevent')),
                 ('firing', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='masa.rulefiring')),

@@ -19,6 +19,8 @@ from datetime import datetime
 from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext_lazy as _
 
+from .values import person_name
+
 CUSTOM_EVENT = re.compile(r"custom\.[a-z0-9_.-]+")
 
 
@@ -164,6 +166,10 @@ class Identity:
 
     def __post_init__(self):
         object.__setattr__(self, "email", normalize_email(self.email))
+        # Every source's names pass the one cleaner (a guest types hers at a checkout; a store's
+        # signal passes what its form took): what reaches Customer.first_name is a name or "".
+        object.__setattr__(self, "first_name", person_name(self.first_name))
+        object.__setattr__(self, "last_name", person_name(self.last_name))
 
     @classmethod
     def of(cls, customer) -> "Identity":

@@ -16,7 +16,7 @@ from dataclasses import asdict
 
 from django.core.cache import cache
 from django.db import close_old_connections, connection, connections, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from . import conf
 from .models import Job, Rule, RulePack
@@ -92,6 +92,7 @@ def running_simulation() -> Job | None:
 
 def start(kind: str, title: str, by: str, *, rule: Rule | None = None, pack_id: str = "", **params) -> Job:
     """Record a job and have it run once this transaction commits."""
+    params.setdefault("language", translation.get_language())   # its report is in the words of who started it
     job = Job.objects.create(kind=kind, title=title, rule=rule, pack_id=pack_id, params=params, created_by=by)
     if conf.get("JOBS") == "inline":
         run(job.pk)
@@ -138,7 +139,8 @@ def run(job_id: int) -> str:
     progress = Progress(job)
     fields = {}
     try:
-        outcome = RUNNERS[job.kind](job, progress)
+        with translation.override(_language(job)):
+            outcome = RUNNERS[job.kind](job, progress)
         fields = {"status": Job.Status.DONE, "outcome": outcome, "note": "finished"}
     except Cancelled:
         fields = {"status": Job.Status.CANCELLED, "note": "cancelled by the admin"}
@@ -155,6 +157,19 @@ def run(job_id: int) -> str:
     Job.objects.filter(pk=job_id).update(finished_at=timezone.now(), done=done, total=job.total, **fields)
     cache.delete(_cache_key(job_id))
     return fields["status"]
+
+
+def _language(job: Job) -> str | None:
+    """The language of the person who started the job: the one their request was in (their Wagtail
+    preferred language), else their profile's, else the site's."""
+    language = (job.params or {}).get("language")
+    if language:
+        return language
+    from django.contrib.auth import get_user_model
+    from wagtail.users.models import UserProfile
+
+    user = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: job.created_by}).first()
+    return UserProfile.get_for_user(user).get_preferred_language() if user else None
 
 
 def _simulate(job: Job, progress: Progress) -> dict:
@@ -195,15 +210,19 @@ def _upgrade(job: Job, progress: Progress) -> dict:
     pack = load_pack(job.params["source"], job.params.get("filename", "pack.yaml"))
     if not RulePack.objects.filter(pack_id=pack.pack_id).exists():
         raise ValueError(f"pack {pack.pack_id!r} is not installed")
-    progress(0, len(pack.rules), "upgrading the pack's rules")
-    report = upgrade_pack(pack, progress=progress, choices=job.params.get("choices") or {})
+    from django.utils.translation import gettext as _
+
+    progress(0, len(pack.rules), _("upgrading the pack's rules"))
+    report = upgrade_pack(pack, progress=progress, choices=job.params.get("choices") or {},
+                          installed_as=job.params.get("installed_as"))   # still the pack previewed
     if job.params.get("subscription"):   # the subscription's release is applied: nothing waits any more
         from .models import PackSubscription
 
         subscription = PackSubscription.objects.filter(pk=job.params["subscription"]).first()
         if subscription is not None and subscription.available_source.replace("\r\n", "\n") == job.params["source"]:
-            subscription.status, subscription.available_source = PackSubscription.Status.UP_TO_DATE, ""
-            subscription.save(update_fields=["status", "available_source"])
+            subscription.status, subscription.available_version, subscription.available_source = \
+                PackSubscription.Status.UP_TO_DATE, "", ""
+            subscription.save(update_fields=["status", "available_version", "available_source"])
     return {"lines": report.lines, "changed": report.changed, "version": pack.version,
             "choices": job.params.get("choices") or {}}
 

@@ -364,6 +364,7 @@ class OrderChange(models.Model):
     taken_back_by = models.ForeignKey(StoreEvent, null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="took_back", help_text="The cancellation or full refund")
     restored = models.BooleanField(default=False, help_text="False when taken back: it had changed since, so kept")
+    restored_to = models.JSONField(null=True, blank=True, help_text="The value given back when restored (null: none)")
 
     class Meta:
         ordering = ["pk"]

@@ -17,6 +17,25 @@ def decimal(value) -> Decimal:
         return Decimal(0)
 
 
+def amount(value, what: str = "amount") -> Decimal:
+    """A money value a store's own code passes (``Decimal``, ``int``, ``float`` or text such as
+    ``"20.00"``), as a Decimal; anything else (``"abc"``, ``True``, ``None``, NaN, a negative
+    amount) raises TypeError / ValueError naming ``what``: an amount decides what is taken back,
+    so a wrong one is the developer's to see, never guessed."""
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, float, str)):
+        raise TypeError(f"{what} must be a number (Decimal, int, float or text such as \"20.00\"), "
+                        f"not {type(value).__name__}")
+    try:
+        number = Decimal(value.strip() if isinstance(value, str) else str(value))
+    except InvalidOperation:
+        raise ValueError(f"{what} must be a number such as 20.00, not {str(value)[:40]!r}") from None
+    if not number.is_finite():
+        raise ValueError(f"{what} must be a finite number, not {value!r}")
+    if number < 0:
+        raise ValueError(f"{what} cannot be negative ({number})")
+    return number
+
+
 def format_money(amount, currency: str = "") -> str:
     digits = number_format(decimal(amount), decimal_pos=2, force_grouping=True)
     symbol = SYMBOLS.get(currency.upper())

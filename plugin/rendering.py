@@ -20,7 +20,8 @@ from django.template import Context, Engine, TemplateSyntaxError
 
 from . import conf
 from .models import Customer, MessageTemplate, StoreEvent
-from .template_sandbox import BUDGET, MAX_RENDER_CHARS, BoundedTemplate, RenderBudget, RenderLimitExceeded
+from .template_sandbox import (BUDGET, MAX_RENDER_CHARS, BoundedTemplate, RenderBudget, RenderLimitExceeded,
+                               plain_context)
 
 
 class _SandboxEngine(Engine):
@@ -172,7 +173,7 @@ def render_text(source: str, context: dict, *, as_html: bool, budget: RenderBudg
         return ""
     engine = _html_engine if as_html else _text_engine
     budget = budget or RenderBudget()
-    ctx = Context({**context, BUDGET: budget}, autoescape=as_html)
+    ctx = Context({**plain_context(context), BUDGET: budget}, autoescape=as_html)
     with budget.active():
         output = fill_unknown_name(str.__str__(engine.from_string(source).render(ctx)), locale)
     budget.check()  # a bound passed where an expression swallowed the error still fails the render

@@ -23,6 +23,8 @@ import contextlib
 import contextvars
 import functools
 import time
+from collections.abc import ItemsView, KeysView, Mapping, ValuesView
+from collections.abc import Set as AbstractSet
 
 from django.template import Library, Node, defaultfilters, defaulttags
 from django.template.base import Lexer, Parser, Template, VariableNode, render_value_in_context
@@ -168,7 +170,9 @@ def _bounded(name, original):
                 budget.fail(f"|{name}:{str(args[0])[:20]!r} asks for more than {MAX_FILTER_WIDTH} characters")
         if name == "join" and args:
             budget.made(_joined_size(value, args[0]), f"|{name}")
-        result = original(value, *args, **kwargs)
+        if name == "stringformat" and args and str(args[0]).endswith("r"):
+            args = (str(args[0])[:-1] + "s", *args[1:])  # a value's words, never its Python repr
+        result = plain(original(_plain_text_input(name, original, value), *args, **kwargs))
         budget.made(size_of(result), f"|{name}")
         return result
 
@@ -194,15 +198,95 @@ def _what(node) -> str:
 LIST_SEPARATOR = ", "
 
 
+class PlainList(list):
+    """A list merge value whose text is its items joined with ", " (``mug, filters``), however a
+    tag or filter turns it into text (``str``, ``repr``, ``%s``/``%r``); it still iterates,
+    indexes and counts as a list."""
+
+    def __str__(self):
+        return LIST_SEPARATOR.join(text for text in (str(plain_value(item)) for item in self) if text != "")
+
+    __repr__ = __str__
+
+    def __format__(self, spec):
+        return format(str(self), spec)
+
+
+class _PlainPairs(PlainList):
+    """A mapping's ``.items``: it loops as pairs, and as text it is nothing (like its mapping)."""
+
+    def __str__(self):
+        return ""
+
+    __repr__ = __str__
+
+
+class PlainDict(dict):
+    """A mapping merge value: its fields are read with ``.``, but as text it is nothing (a
+    customer never reads ``{'first_name': …}``), and so are its ``.items``; ``.keys`` and
+    ``.values`` are lists (``PlainList``)."""
+
+    def __str__(self):
+        return ""
+
+    __repr__ = __str__
+
+    def __format__(self, spec):
+        return format("", spec)
+
+    def items(self):
+        return _PlainPairs((key, value) for key, value in super().items())
+
+    def keys(self):
+        return PlainList(super().keys())
+
+    def values(self):
+        return PlainList(super().values())
+
+
+def plain(value, depth: int = 0):
+    """``value`` with every list and mapping in it (at any depth) made a ``PlainList`` /
+    ``PlainDict``, so that every path a template takes to text (a tag, a filter, ``str``,
+    ``repr``, ``force_str``) reads words. ``None`` inside a list is an empty item; ``None``
+    itself stays ``None`` (``default_if_none`` and ``is None`` see it), and becomes nothing
+    wherever it is made text (``plain_value``, and filters of text: ``_bounded``)."""
+    if depth > 50:
+        return ""
+    if isinstance(value, (PlainList, PlainDict)) and depth:
+        return value
+    if isinstance(value, Mapping):
+        return PlainDict((key, plain(item, depth + 1)) for key, item in value.items())
+    if isinstance(value, (list, tuple, AbstractSet, KeysView, ValuesView)):
+        items = sorted(value, key=str) if isinstance(value, AbstractSet) and not isinstance(value, KeysView) else value
+        return PlainList("" if item is None else plain(item, depth + 1) for item in items)
+    return value
+
+
+def plain_context(context: dict) -> dict:
+    """A template context whose values are ``plain``."""
+    return {key: plain(value) for key, value in context.items()}
+
+
 def plain_value(value):
     """What a merge tag writes for ``value``: a list as its items joined with ", " (``mug, filters``),
-    a mapping or None as nothing: a customer never reads a Python repr (``['mug-1']``, ``None``,
-    ``{'first_name': …}``). Anything else as it is (Django writes it out)."""
-    if value is None or isinstance(value, dict):
+    a mapping (or its ``.items``) or None as nothing: a customer never reads a Python repr
+    (``['mug-1']``, ``None``, ``{'first_name': …}``, ``dict_items(…)``). Anything else as it is
+    (Django writes it out)."""
+    if value is None or isinstance(value, (Mapping, ItemsView, _PlainPairs)):
         return ""
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
-        return LIST_SEPARATOR.join(str(text) for text in (plain_value(item) for item in items) if str(text) != "")
+    if isinstance(value, (list, tuple, AbstractSet, KeysView, ValuesView)):
+        return str(plain(value, 1) if not isinstance(value, PlainList) else value)
+    return value
+
+
+_STRINGFILTER_CODE = defaultfilters.stringfilter(lambda value: value).__code__
+
+
+def _plain_text_input(name, original, value):
+    """What a filter that works on text (Django's ``stringfilter``s, ``stringformat``) is given:
+    the value's words (``plain_value``), so that it never makes text of a list, mapping or None."""
+    if name == "stringformat" or getattr(original, "__code__", None) is _STRINGFILTER_CODE:
+        return plain_value(value)
     return value
 
 
@@ -217,12 +301,28 @@ class _PlainVariableNode(VariableNode):
         return render_value_in_context(plain_value(output), context)
 
 
+class _PlainExpression:
+    """A tag's value (``{% cycle %}``, ``{% firstof %}``) resolved as the words it writes."""
+
+    def __init__(self, expression):
+        self.expression = expression
+        self.var = getattr(expression, "var", None)
+
+    def resolve(self, context, ignore_failures=False):
+        value = self.expression.resolve(context, ignore_failures=ignore_failures)
+        return value if value is None and ignore_failures else plain_value(value)
+
+
 class _BoundedParser(Parser):
     """Every node it adds renders through ``_render_bounded``: counted, timed and measured."""
 
     def extend_nodelist(self, nodelist, node, token):
         if type(node) is VariableNode:
             node.__class__ = _PlainVariableNode
+        elif isinstance(node, defaulttags.CycleNode):
+            node.cyclevars = [_PlainExpression(var) for var in node.cyclevars]
+        elif isinstance(node, defaulttags.FirstOfNode):
+            node.vars = [_PlainExpression(var) for var in node.vars]
         super().extend_nodelist(nodelist, node, token)
         node.render_annotated = functools.partial(_render_bounded, node, type(node).render_annotated)
 

@@ -14,7 +14,8 @@ from . import schedule
 
 
 def on_order_reversed(event: StoreEvent, customer, now) -> tuple[int, int]:
-    """Cancel the order's pending actions and restore those it voided; returns (cancelled, restored)."""
+    """Cancel the order's pending actions and restore those it voided (an earlier order's, never its
+    own: what the order planned goes with it); returns (cancelled, restored)."""
     order_id = event.data.get("order_id")
     if not order_id:
         return 0, 0
@@ -23,7 +24,8 @@ def on_order_reversed(event: StoreEvent, customer, now) -> tuple[int, int]:
     number = event.data.get("number") or order_id
     cancelled = schedule.cancel(ScheduledAction.objects.filter(customer=customer, event__in=order_events),
                                 f"order #{number} was {what}", now)
-    restored = schedule.restore(ScheduledAction.objects.filter(customer=customer, voided_by__in=order_events),
+    restored = schedule.restore(ScheduledAction.objects.filter(customer=customer, voided_by__in=order_events)
+                                .exclude(event__in=order_events),
                                 f"restored: order #{number} was {what}")
     restored += _wait_again(customer, order_events, f"waiting again: order #{number} was {what}", event, now)
     return cancelled, restored

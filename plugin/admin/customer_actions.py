@@ -177,6 +177,14 @@ def waiting_note(action: ScheduledAction) -> str:
     return " — ".join(note for note in (words % {"number": number}, action.last_error) if note)
 
 
+def skipped_for_consent(action: ScheduledAction) -> bool:
+    """Whether a waiting send will not go because it is marketing and the customer has not agreed
+    to marketing (the guard delivery applies: ``actions.guards.failed_guard``) — unless that changes."""
+    if action.customer.marketing_consent or action.kind != "send":
+        return False
+    return action.is_marketing_send or any("marketing_consent" in step for step in action.guard or [])
+
+
 def due_reminders(user, now=None):
     """The reminders due for ``user`` that they have not marked done, oldest first."""
     return (CustomerNote.objects.filter(remind=user, remind_at__lte=now or timezone.now(), reminder_done_at=None)

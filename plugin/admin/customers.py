@@ -25,7 +25,7 @@ from ..stores import store_key
 from ..packs.forecast import forecast
 from .journey_customers import step_filter
 from .customer_actions import (NoteForm, PersonalMessageForm, TagForm, add_note, add_tag, outcome_words, waiting_note,
-                               reachable_channels, send_personal, unsubscribe)
+                               reachable_channels, send_personal, skipped_for_consent, unsubscribe)
 from .engagement import engagement
 from .timeline import GROUPS, data, local_time, planned, story, their_time
 from .wording import describer
@@ -121,7 +121,8 @@ class CustomerTimelineView(MasaPage):
                      ("journeys", _("Journeys"))],
             months=months, peak=peak,
             waiting=[{"action": action, "what": planned(action, describe), "when": their_time(action.due_at, customer),
-                      "rule": action.rule.title if action.rule else _("Masa"), "note": waiting_note(action)}
+                      "rule": action.rule.title if action.rule else _("Masa"), "note": waiting_note(action),
+                     "skipped": skipped_for_consent(action)}
                      for action in waiting],
             can_edit=can_edit, can_note=user.has_perm("masa.add_customernote"),
             can_trigger=user.has_perm("masa.trigger_rule_customer"),

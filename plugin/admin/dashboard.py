@@ -12,7 +12,7 @@ from wagtail.admin.ui.components import Component
 
 from .. import conf
 from ..checks import last_worker, missing
-from ..models import Delivery, InboundDelivery, Rule, SaleorApp, StoreEvent
+from ..models import Delivery, InboundDelivery, PackSubscription, Rule, SaleorApp, StoreEvent
 from ..reports import results
 from ..reports.audience import sends_to_customers
 from . import result_words as words
@@ -113,6 +113,8 @@ class JourneysPanel(Component):
             "events_today": StoreEvent.objects.filter(received_at__gte=today).count(),
             "sent_today": Delivery.objects.filter(sent_at__gte=today, status__in=Delivery.SENT_STATUSES).count(),
             "counts": attention(),
+            "pack_updates": PackSubscription.objects.filter(status=PackSubscription.Status.AVAILABLE)
+            .exclude(available_source="").count(),   # something to look at, not a fault
             **setup(),
             "stores": stores(),
             "worker": worker(),

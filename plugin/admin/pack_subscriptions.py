@@ -48,7 +48,8 @@ class SubscribeForm(forms.Form):
     signature_url = forms.URLField(
         required=False, max_length=500, assume_scheme="https",
         label=gettext_lazy("Address of the signature (optional)"),
-        help_text=gettext_lazy("Only if the agency gave you one; otherwise the pack's address followed by .sig."),
+        help_text=gettext_lazy("Only if the agency gave you one; otherwise Masa looks for it at the pack's address "
+                               "with .sig added at its end."),
         widget=forms.URLInput(attrs=LTR))
 
     def clean_url(self):
@@ -89,7 +90,8 @@ def described(subscription: PackSubscription, installed: RulePack | None) -> Pac
     subscription.happened, subscription.to_do = PROBLEMS.get(subscription.problem, ("", "")) \
         if subscription.status in (Status.REFUSED, Status.UNREACHABLE) else ("", "")
     subscription.review_url = ""
-    if subscription.available_version:   # a verified release waits (also while a later check failed)
+    if subscription.available_version and subscription.available_source:   # a verified release waits (also
+        # while a later check failed); none once it is applied: the button would lead nowhere
         page = reverse("masa_pack_upgrade", kwargs={"pack_id": subscription.pack_id}) if installed \
             else reverse("masa_pack_import")
         subscription.review_url = f"{page}?subscription={subscription.pk}"

@@ -3,6 +3,7 @@ upgrade with a preview of what changes and what local edits are kept, and a para
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
 
 import yaml
 from django import forms
@@ -21,14 +22,15 @@ from ..models import Job, Rule, RulePack
 from .. import jobs
 from ..packs import merge
 from ..packs.import_warnings import import_warnings
-from ..packs.installer import export_pack, import_pack, upgrade_pack
-from ..packs.loader import MAX_PACK_BYTES, PackError, load_pack
+from ..packs.installer import export_pack, import_pack, installed_state, upgrade_pack, version_problem
+from ..packs.loader import MAX_PACK_BYTES, PackError, load_pack, version_key
 from ..packs.shipped import shipped_packs, shipped_source
 from ..rules.sentences import Words, rule_sentence
 from ..rules.parameters import ParameterError, check_value
 from ..bidi import isolate
 from .base import AdminPage, MasaPage
 from .pack_subscriptions import waiting_release
+from . import map_values
 from .rule_values import DurationField
 
 
@@ -83,8 +85,14 @@ class PackIndexView(MasaPage):
         context = super().get_context_data(**kwargs)
         counts = {row["pack"]: row for row in Rule.objects.values("pack").annotate(
             total=Count("pk"), on=Count("pk", filter=Q(enabled=True)))}
+        from ..models import PackSubscription
+
+        waiting = {s.pack_id: s for s in PackSubscription.objects.filter(
+            status=PackSubscription.Status.AVAILABLE).exclude(available_source="").exclude(pack_id="")}
         context["packs"] = [(pack, counts.get(pack.pack_id, {"total": 0, "on": 0}))
                             for pack in RulePack.objects.all()]
+        for pack, _count in context["packs"]:   # a subscription's verified release waiting for the shop
+            pack.waiting = waiting.get(pack.pack_id)
         context["can_edit"] = self.request.user.has_perm("masa.change_rulepack")
         return context
 
@@ -168,8 +176,11 @@ class PackUpgradeView(_PackFormView):
     are kept, and where both changed a choice per item → apply as a background job.
 
     The confirmation carries the source, the shop's choices and a signed token of the preview
-    (the source's digest and the items): on confirm the merge is run again; a source or a state
-    that differs from the preview, or a choice for an item that is no conflict, is refused."""
+    (the source's digest, the installed version and its text's digest, and the items): on confirm
+    the merge is run again; a source, an installed pack or a state that differs from the preview
+    (a confirmation kept from before another upgrade), or a choice for an item that is no conflict,
+    is refused. The job applies it only if the installed pack is still the one previewed, and the
+    installer never goes back to an older version."""
 
     template_name = "masa/admin/pack_upgrade.html"
 
@@ -177,8 +188,8 @@ class PackUpgradeView(_PackFormView):
     parent = (gettext_lazy("Rule packs"), "masa_packs")
 
     def get_page_title(self):
-        return _("Upgrade %(pack)s (installed: %(version)s)") % {
-            "pack": isolate(self.installed.title or self.installed.pack_id), "version": self.installed.version}
+        # Short enough for Wagtail's header at phone width: the versions are said in the page's body.
+        return _("Upgrade %(pack)s") % {"pack": isolate(self.installed.title or self.installed.pack_id)}
 
     def _subscription(self, request):
         pk = request.POST.get("subscription") or request.GET.get("subscription")
@@ -224,6 +235,15 @@ class PackUpgradeView(_PackFormView):
                                   "newer version of itself.") % {
                                       "other": pack.document.get("title") or pack.pack_id,
                                       "installed": self.installed.title or self.installed.pack_id}]
+        offered, have = version_key(pack.version), version_key(self.installed.version)
+        if offered < have:
+            return pack, None, [_("This file holds version %(offered)s, older than the installed version "
+                                  "%(installed)s: Masa never takes a pack back to an older version.") % {
+                                      "offered": pack.version, "installed": self.installed.version}]
+        if version_problem(pack, self.installed):
+            return pack, None, [_("This file holds version %(version)s, the number of the installed version, with "
+                                  "other content: the agency must give changed content a new version number.") % {
+                                      "version": pack.version}]
         try:   # the upgrade itself, rolled back: every check it makes, nothing written
             report = upgrade_pack(pack, dry_run=True, choices=choices)
         except PackError as error:
@@ -236,12 +256,13 @@ class PackUpgradeView(_PackFormView):
         if plan is not None:
             unchanged = self.installed.version == pack.version and self.installed.source == pack.source
             token = signing.dumps({"pack": self.installed.pack_id, "source": _digest(source),
-                                   "items": plan.fingerprint()}, salt=UPGRADE_SALT)
+                                   "installed": installed_state(self.installed), "items": plan.fingerprint()},
+                                  salt=UPGRADE_SALT)
             context.update(plan=plan, pack=pack, source=source, filename=filename, token=token,
                            unchanged=unchanged, subscription=subscription,
                            sections=[(SECTION_WORDS[name], items) for name, items in plan.by_section() if items],
                            counts={kind: sum(item.kind == kind for item in plan.items)
-                                   for kind in ("take", "keep", "conflict")})
+                                   for kind in ("take", "keep", "conflict", "notice")})
         return self.render_to_response(self.get_context_data(**context))
 
     def _confirm(self, request, subscription):
@@ -258,6 +279,10 @@ class PackUpgradeView(_PackFormView):
         if not signed or signed.get("pack") != self.installed.pack_id or signed.get("source") != _digest(source) or (
                 subscription is not None and _digest(subscription.available_source) != _digest(source)):
             return self.render_to_response(self.get_context_data(problems=refused))
+        if signed.get("installed") != installed_state(self.installed):   # previewed before another change
+            return self.render_to_response(self.get_context_data(problems=[
+                _("The pack changed since this preview (it is now version %(version)s): nothing was applied. "
+                  "Preview the upgrade again.") % {"version": self.installed.version}]))
         pack, plan, problems = self._plan(source, filename)
         if plan is not None and plan.fingerprint() != signed.get("items"):
             problems = refused
@@ -268,6 +293,7 @@ class PackUpgradeView(_PackFormView):
         chosen = {item.id: item.applied for item in plan.conflicts}
         job = jobs.start(Job.Kind.UPGRADE, f"Upgrade {pack.pack_id} to {pack.version}", request.user.get_username(),
                          pack_id=pack.pack_id, source=source, filename=filename, choices=chosen,
+                         installed_as=installed_state(self.installed),
                          subscription=subscription.pk if subscription is not None else None)
         log(instance=self.installed, action="masa.pack.upgrade", user=request.user,
             data={"version": pack.version, "job": job.pk, "choices": chosen,
@@ -312,22 +338,41 @@ def _parameter_field(name: str, spec: dict) -> forms.Field:
 
 class MapField(forms.CharField):
     """A ``map`` parameter as rows the owner reads and writes: one product (or category) per line,
-    a colon, its value — "pads-60: 60d". Cleaned to a mapping; each value checked by the form."""
+    a colon, its value — "Night pants large: 45 days". A product is matched by the id the store
+    sends with each order line (Saleor's product ID); a name Masa has seen on the store's orders is
+    turned into that id, and shown by its name (``map_values``). Durations are read in words too."""
 
     def __init__(self, spec: dict, **options):
         self.keys = spec.get("keys", "product")
-        example = {"duration": "60d", "integer": "3", "number": "2.5"}.get(spec.get("values", "duration"), "…")
-        row = (_("One product per line: the product, a colon, then its value, e.g. %(example)s.")
-               if self.keys == "product" else
-               _("One category per line: the category, a colon, then its value, e.g. %(example)s."))
-        sample = isolate(f"{'pads-60' if self.keys == 'product' else 'vitamins'}: {example}")
+        self.values = spec.get("values", "duration")
+        example = {"duration": _("45 days"), "integer": "3", "number": "2.5"}.get(self.values, "…")
+        if self.keys == "product":
+            row = _("One product per line: its name as on your store's orders (or its product ID in Saleor), a colon, "
+                    "then its value, e.g. %(example)s. Masa knows a product by its name once it has been on an "
+                    "order. Products not listed here use the usual value.")
+            product = _("Night pants large")
+            sample = isolate(f"{product}: {example}")
+        else:
+            row = _("One category per line: the category, a colon, then its value, e.g. %(example)s.")
+            category = _("vitamins")
+            sample = isolate(f"{category}: {example}")
+        if self.values == "duration":
+            durations = _("Durations in days, weeks or months (a month counts as 30 days).")
+            row = f"{row} {durations}"
         options["help_text"] = f"{options.get('help_text', '')} {row % {'example': sample}}".strip()
         options["required"] = False
         super().__init__(widget=forms.Textarea(attrs={"rows": 4}), **options)
 
+    @cached_property
+    def products(self) -> dict:
+        return map_values.known_products() if self.keys == "product" else {}
+
     def prepare_value(self, value):
         if isinstance(value, dict):
-            return "\n".join(f"{key}: {entry}" for key, entry in value.items())
+            return "\n".join(
+                f"{map_values.product_label(str(key), self.products)}: "
+                f"{map_values.duration_in_words(entry) if self.values == 'duration' else entry}"
+                for key, entry in value.items())
         return value
 
     def to_python(self, value):
@@ -335,11 +380,23 @@ class MapField(forms.CharField):
         for number, line in enumerate(str(value or "").splitlines(), start=1):
             if not line.strip():
                 continue
-            key, colon, entry = line.partition(":")
+            key, colon, entry = line.rpartition(":") if line.count(":") > 1 else line.partition(":")
             if not colon or not key.strip() or not entry.strip():
                 raise forms.ValidationError(_("Line %(line)s: write the name, a colon, then the value.")
                                             % {"line": number})
-            rows[key.strip()] = entry.strip()
+            key = map_values.product_key(key.strip(), self.products) if self.keys == "product" else key.strip()
+            if key in rows:
+                raise forms.ValidationError(_("Line %(line)s: %(name)s is already on an earlier line.")
+                                            % {"line": number, "name": isolate(line.partition(":")[0].strip()[:100])})
+            entry = entry.strip()
+            if self.values == "duration":
+                try:
+                    entry = map_values.parse_duration_words(entry)
+                except ValueError:
+                    raise forms.ValidationError(
+                        _("Line %(line)s: %(value)s is not a length of time. Write a number and days, weeks or "
+                          "months, e.g. 45 days.") % {"line": number, "value": isolate(entry[:60])}) from None
+            rows[key] = entry
         return rows
 
 
@@ -380,9 +437,14 @@ class ParametersForm(forms.Form):
                 value = {key: _number(entry) for key, entry in value.items()}
             try:
                 cleaned[name] = check_value(name, spec, value)
-            except ParameterError as error:
-                self.add_error(name, str(error))
+            except ParameterError:   # the engine's own words stay out of the owner's page
+                self.add_error(name, _("This value cannot be used as it is: write it as the hint under the field "
+                                       "shows."))
         return cleaned
+
+    def title(self, name: str) -> str:
+        """A value's name as the page labels it (the pack's title for it, isolated as data)."""
+        return str(self.fields[name].label) if name in self.fields else isolate(name)
 
 
 class PackParametersView(MasaPage):
@@ -392,7 +454,7 @@ class PackParametersView(MasaPage):
     object_model, object_name = RulePack, "pack"
 
     def get_page_title(self):
-        return _("%(pack)s: its values") % {"pack": isolate(f"{self.pack.title} {self.pack.version}")}
+        return _("Pack values")   # short at phone width; the pack's name and version are in the page
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -417,8 +479,11 @@ class PackParametersView(MasaPage):
         self.pack.save(update_fields=["parameter_values", "holdout_percent"])
         changed = {name: value for name, value in form.cleaned_data.items() if before.get(name) != value}
         log(instance=self.pack, action="masa.pack.parameters", user=request.user, data={"changed": changed})
-        messages.success(request, f"Saved: {', '.join(changed) or 'nothing changed'}. "
-                                  f"The rules use the new values from the next event on.")
+        if changed:
+            messages.success(request, _("Saved: %(values)s. The rules use the new values from the next event on.")
+                             % {"values": ", ".join(form.title(name) for name in changed)})
+        else:
+            messages.success(request, _("Nothing changed."))
         return redirect("masa_pack_parameters", pack_id=self.pack.pack_id)
 
 

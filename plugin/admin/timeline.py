@@ -215,14 +215,17 @@ def _taken_back(customer: Customer, bookkeeping: dict) -> None:
                .order_by("-pk")[:LIMIT])
     for change in changes:
         name = str(change.fact)
+        if not change.restored and change.before == change.after:
+            continue  # the order only said again what the customer already had: nothing to say
         if not change.restored:
-            said = _("Kept {change}: it changed again after the order").format(change=_fact_change(name, change.after))
+            said = _("Kept {change}: set again or changed after the order").format(
+                change=_fact_change(name, change.after))
         elif name.startswith("tag:"):
             said = _("Taken back with the order: tag {tag} removed").format(tag=name[4:])
-        elif change.before is None:
+        elif change.restored_to is None:
             said = _("Taken back with the order: {fact} cleared").format(fact=name.replace("_", " "))
         else:
-            said = _("Taken back with the order: {change}").format(change=_fact_change(name, change.before))
+            said = _("Taken back with the order: {change}").format(change=_fact_change(name, change.restored_to))
         bookkeeping.setdefault(change.taken_back_by_id, []).append(said)
     freed = RuleFiring.objects.filter(customer=customer, scope_key__contains=takeback.FREED).select_related("rule")
     for firing in freed[:LIMIT]:

@@ -73,14 +73,24 @@ def _category_warnings(pack: Pack) -> list[str]:
                       "%(categories)s.") % listed]
         return [_("The store could not be reached just now, so the pack's categories could not be checked against "
                   "it: %(categories)s.") % listed]
-    missing = [category for category in named if category not in store.by_slug()]
+    missing = missing_categories(named, store)
     if not missing:
         return []
     return [ngettext(
-        "The store has no category %(categories)s: a rule on it would never act until you set the pack's value to "
-        "one of your categories.",
-        "The store has no categories %(categories)s: rules on them would never act until you set the pack's values "
-        "to your own categories.", len(missing)) % {"categories": ", ".join(isolate(c) for c in missing)}]
+        "The store has no category %(categories)s: a rule on it would never act. After importing, choose your "
+        "store's category instead on the pack's values page (Rule packs → Values).",
+        "The store has no categories %(categories)s: rules on them would never act. After importing, choose your "
+        "store's categories instead on the pack's values page (Rule packs → Values).",
+        len(missing)) % {"categories": ", ".join(isolate(c) for c in missing)}]
+
+
+def missing_categories(named, store) -> list[str]:
+    """The categories of ``named`` the connected store (``store_categories()``) does not have;
+    none when the store did not answer (nothing could be checked)."""
+    if store.problem:
+        return []
+    have = store.by_slug()
+    return [str(category) for category in named if str(category) not in have]
 
 
 def pack_facts(definitions) -> set[str]:
@@ -102,13 +112,27 @@ def _fact_warnings(pack: Pack) -> list[str]:
     if not ours:
         return []
     others: dict[str, set[str]] = {}
-    for other, definition in (Rule.objects.exclude(pack__in=[pack.pack_id, "local", ""])
-                              .values_list("pack", "definition")):
-        for fact in pack_facts([definition]) & ours:
-            others.setdefault(other, set()).add(fact)
+    rules: dict[str, list[str]] = {}
+    for other, title, rule_id, definition in (Rule.objects.exclude(pack__in=[pack.pack_id, "local", ""])
+                                              .values_list("pack", "title", "rule_id", "definition")):
+        shared = pack_facts([definition]) & ours
+        if shared:
+            others.setdefault(other, set()).update(shared)
+            rules.setdefault(other, []).append(title or rule_id)
     titles = dict(RulePack.objects.filter(pack_id__in=others).values_list("pack_id", "title"))
     return [ngettext(
-        "The installed pack %(pack)s also sets %(facts)s: the two packs would overwrite each other's value.",
-        "The installed pack %(pack)s also sets %(facts)s: the two packs would overwrite each other's values.",
-        len(facts)) % {"pack": isolate(titles.get(other) or other), "facts": ", ".join(isolate(f) for f in sorted(facts))}
+        "The installed pack %(pack)s also sets %(facts)s for each customer: the two packs would overwrite each "
+        "other's value. After importing, turn off the rules that set it in one of the two packs (in %(pack)s: "
+        "%(rules)s), unless you want both.",
+        "The installed pack %(pack)s also sets %(facts)s for each customer: the two packs would overwrite each "
+        "other's values. After importing, turn off the rules that set them in one of the two packs (in %(pack)s: "
+        "%(rules)s), unless you want both.",
+        len(facts)) % {"pack": isolate(titles.get(other) or other),
+                       "facts": ", ".join(isolate(_fact_words(f)) for f in sorted(facts)),
+                       "rules": ", ".join(isolate(r) for r in rules[other][:5])}
         for other, facts in sorted(others.items())]
+
+
+def _fact_words(name: str) -> str:
+    """A fact as the owner reads it: “loyalty tier” for ``loyalty_tier``, in quotes."""
+    return f"“{name.replace('_', ' ').replace('-', ' ')}”"

@@ -7,17 +7,19 @@ changed the shop's choice decides; it reports each item in words.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import yaml
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ..models import MessageTemplate, Rule, RulePack
 from ..rendering import link_problems
 from ..rules.parameters import ParameterError, check_value
 from . import merge
 from .dosage import generated_rule_ids
-from .loader import Pack, PackError, rule_definition
+from .loader import Pack, PackError, rule_definition, version_key
 
 
 @dataclass
@@ -128,29 +130,73 @@ def import_pack(pack: Pack, values: dict | None = None) -> Report:
     return report
 
 
-def upgrade_pack(pack: Pack, dry_run: bool = False, progress=None, choices: dict | None = None) -> Report:
+def source_digest(source: str) -> str:
+    """The digest of a pack's text, its line ends as a form sends them back or not (CRLF from a textarea)."""
+    return hashlib.sha256((source or "").replace("\r\n", "\n").encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def installed_state(installed: RulePack) -> list[str]:
+    """What an upgrade previewed against: the installed version and its text's digest."""
+    return [installed.version, source_digest(installed.source)]
+
+
+def version_problem(pack: Pack, installed: RulePack) -> str:
+    """Why ``pack`` may not replace the installed version: older (a downgrade), or the installed
+    version's number with other content; "" when it may."""
+    offered, have = version_key(pack.version), version_key(installed.version)
+    if offered < have:
+        return (f"{pack.filename}: version: {pack.version} is older than the installed {installed.version}; "
+                f"a pack is never moved back to an older version")
+    if offered == have and not _same_content(installed.source, pack):
+        return (f"{pack.filename}: version: {pack.version} is installed with other content; "
+                f"give the new content a new version")
+    return ""
+
+
+def _same_content(source: str, pack: Pack) -> bool:
+    if source.replace("\r\n", "\n") == pack.source.replace("\r\n", "\n"):
+        return True
+    try:
+        return yaml.safe_load(source) == pack.document
+    except yaml.YAMLError:
+        return False
+
+
+def upgrade_pack(pack: Pack, dry_run: bool = False, progress=None, choices: dict | None = None,
+                 installed_as: list[str] | None = None, any_version: bool = False) -> Report:
     """Move an installed pack to this version by a three-way merge (``packs.merge``): what only the
     pack changed is taken, what only the shop changed is kept, and where both changed ``choices``
     (item id → ``shop`` / ``pack``) decide — the shop's stays without one. ``progress(done, total)``
-    is told after each rule (and may raise to stop: nothing is written)."""
+    is told after each rule (and may raise to stop: nothing is written).
+
+    Refused (PackError): an older version than the installed one, or the installed version's number
+    with other content (``version_problem``) — unless ``any_version`` (a rehearsal that is rolled
+    back, ``packs.simulate``); and, given ``installed_as`` (``installed_state`` when the upgrade was
+    previewed), an installed pack that changed since."""
     with transaction.atomic():
-        report = _upgrade(pack, progress, choices)
+        report = _upgrade(pack, progress, choices, installed_as, any_version)
         if dry_run:
             transaction.set_rollback(True)
             report.add("(preview: nothing was written)")
     return report
 
 
-def _upgrade(pack: Pack, progress=None, choices=None) -> Report:
+def _upgrade(pack: Pack, progress=None, choices=None, installed_as=None, any_version=False) -> Report:
     report = Report(pack.pack_id, pack.version)
     installed = RulePack.objects.select_for_update().filter(pack_id=pack.pack_id).first()
     if installed is None:
         raise PackError([f"{pack.filename}: id: pack {pack.pack_id!r} is not installed; import it first"])
-    if installed.version == pack.version and installed.source == pack.source:
+    if installed_as is not None and list(installed_as) != installed_state(installed):
+        raise PackError([f"{pack.filename}: the installed pack changed since this upgrade was previewed (it is now "
+                         f"version {installed.version}): nothing was applied; preview the upgrade again"])
+    if installed.version == pack.version and _same_content(installed.source, pack):
         report.changed = False
-        report.add("already at this version: nothing changed")
+        report.add(_("already at this version: nothing changed"))
         return report
-    report.add(f"upgrading from {installed.version}")
+    problem = "" if any_version else version_problem(pack, installed)
+    if problem:
+        raise PackError([problem])
+    report.add(_("upgrading from {version}").format(version=installed.version))
     _check_rule_ids_free(pack)
     result = merge.plan(pack, installed, choices)
     report.items, report.plan = result.items, result

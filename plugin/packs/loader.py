@@ -36,7 +36,8 @@ MAX_YAML_DEPTH = 32
 MAX_PACK_RULES = 1000
 MAX_PROBLEM_CHARS = 300
 MAX_PROBLEMS = 200
-VERSION = re.compile(r"\d+\.\d+\.\d+")
+VERSION = re.compile(r"[0-9]{1,9}\.[0-9]{1,9}\.[0-9]{1,9}")   # as the schema's VERSION_PATTERN
+VERSION_WORDS = "three numbers of at most 9 digits each, like 1.2.0"
 
 
 class _PackYamlLoader(yaml.SafeLoader):
@@ -116,8 +117,23 @@ def rule_definition(rule: dict) -> dict:
     return {key: rule[key] for key in RULE_FIELDS if key in rule}
 
 
-def _version_tuple(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split("."))
+def version_key(text: str) -> tuple[tuple[int, str], ...]:
+    """A version's numbers for comparing (1.10.0 is newer than 1.9.0), whatever the text: a number
+    compares by its length without leading zeros, then its digits, so no text makes it fail (an
+    absurdly long number, stored before versions were capped, is simply large). The one comparison
+    of versions: installer (no downgrade), subscriptions, min_masa_version."""
+    return tuple((len(digits), digits) for digits in (part.lstrip("0") for part in re.findall(r"[0-9]+", text or "")))
+
+
+def _version_problems(document, filename) -> list[str]:
+    """``version`` / ``min_masa_version`` said in words (the schema's would quote its pattern)."""
+    problems = []
+    for name in ("version", "min_masa_version"):
+        value = document.get(name)
+        if isinstance(value, str) and not VERSION.fullmatch(value):
+            problems.append(_short(f"{filename}: {name}: {value[:40]!r}{'…' if len(value) > 40 else ''} is not a "
+                                   f"version: {VERSION_WORDS}"))
+    return problems
 
 
 def _field_path(parts) -> str:
@@ -317,13 +333,18 @@ def load_pack(source: str, filename: str = "<pack>") -> Pack:
         for template in sorted(used_templates(definition) - templates if index < len(written) else ()):
             problems.append(f"{filename}: rule {rule['id']!r}, steps: unknown template {template!r} "
                             f"(define it under templates)")
-    problems = [p.text for p in schema] + problems
+    versions = _version_problems(document, filename)
+    if versions:   # the same problem in words, instead of the schema's pattern
+        said = tuple(f"{filename}: {name}: " for name in ("version", "min_masa_version")
+                     if any(problem.startswith(f"{filename}: {name}: ") for problem in versions))
+        schema = [p for p in schema if not p.text.startswith(said)]
+    problems = [p.text for p in schema] + versions + problems
     if not problems:
         cycle = _cycle(pack.compiled)
         if cycle:
             problems.append(f"{filename}: rules form a cycle: {' → '.join(cycle)}")
     required = document.get("min_masa_version")
-    if isinstance(required, str) and VERSION.fullmatch(required) and _version_tuple(required) > _version_tuple(__version__):
+    if isinstance(required, str) and VERSION.fullmatch(required) and version_key(required) > version_key(__version__):
         problems.append(f"{filename}: min_masa_version: needs Masa {required}, this is {__version__}")
     if problems:
         raise PackError(problems[:MAX_PROBLEMS] + ([f"{filename}: … and {len(problems) - MAX_PROBLEMS} more problems"]

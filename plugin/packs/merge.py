@@ -30,16 +30,21 @@ from dataclasses import asdict, dataclass, field
 
 import yaml
 from django.utils.html import strip_tags
-from django.utils.translation import get_language_info, pgettext
+from django.utils.translation import get_language_bidi, get_language_info, pgettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from ..bidi import FIRST_STRONG_ISOLATE, isolate
 from ..models import MessageTemplate, Rule, RulePack
 from ..rules.compiler import RuleDefinitionError, used_templates
 from ..rules.parameters import ParameterError, check_value
 from ..rules.segments import compile_definition
+from ..rules.switch import waiting_customers
 from ..rules.sentences import Words, rule_sentence, steps_phrase
-from ..rules.wording import _MERGE_TAG, condition_phrase, template_title, trigger_phrase
+from ..rules.wording import _MERGE_TAG, _RIGHT_TO_LEFT, condition_phrase, template_title, trigger_phrase
 from .dosage import generated_rules
+from ..saleor.categories import store_categories
+from .import_warnings import missing_categories
 from .loader import RULE_FIELDS, Pack, PackError, rule_definition
 
 
@@ -109,16 +114,24 @@ class Item:
     diff: list = field(default_factory=list)   # messages: [yours segments, the pack's segments]
     choice: str = ""             # conflicts: shop / pack (what is applied)
     note: str = ""
+    options: dict = field(default_factory=dict)  # conflicts: shop / pack → what choosing it does, in words
 
     @property
     def applied(self) -> str:
-        """Whose value the upgrade applies: ``shop`` or ``pack``."""
+        """Whose value the upgrade applies: ``shop`` or ``pack`` (a ``notice`` changes nothing)."""
         return {"take": "pack", "keep": "shop"}.get(self.kind) or self.choice or "shop"
 
     def sentence(self) -> str:
         """The item in one line of the shop's words (the CLI, the job's report, the audit log)."""
-        where = f"{self.group} — {self.label}" if self.label else self.group
+        group = isolated(self.group)
+        where = f"{group} — {isolated(self.label)}" if self.label else group
+        if self.kind == "notice":
+            return f"{where}: {self.note}"
         yours, packs = self.yours or _("none"), self.packs or _("none")
+        if self.options and self.kind == "conflict":
+            return f"{where}: {self.options[self.applied]}"
+        if self.options.get("take") and self.kind == "take":    # a rule's message: "sends “X” instead of “Y”"
+            return f"{where}: {self.options['take']}"
         if self.kind == "take":
             if self.change == "added":
                 text = _("{where}: the pack adds it: {packs}")
@@ -205,6 +218,15 @@ def readable(text: str, html: bool = False) -> str:
     return _MERGE_TAG.sub(lambda match: "{" + match.group(2).replace("_", " ") + "}", text)
 
 
+def isolated(text) -> str:
+    """Pack data (a rule's title, a message's subject, a category) inside a sentence, kept in its
+    own direction where the admin's language or the data is right-to-left (``plugin/bidi``)."""
+    text = str(text)
+    if text.startswith(FIRST_STRONG_ISOLATE) or not (get_language_bidi() or _RIGHT_TO_LEFT.search(text)):
+        return text
+    return isolate(text)
+
+
 def word_diff(yours: str, packs: str, html: bool = False) -> list[list[tuple[bool, str]]]:
     """Two lists of (marked, text): the shop's text with what the pack's lacks marked, and the
     pack's text with what it adds marked (merge tags said as {first name}, HTML as its text)."""
@@ -247,6 +269,7 @@ class _Merger:
         self.shop_words = Words.for_pack(installed.pack_id, html=False)
         self.shop_words.parameters = shop_values
         self.pack_words = Words.for_pack_file(pack, html=False)
+        self.removed_messages: dict = {}   # message key → [(place, item)] the new version drops
 
     # ---- the generic three-way merge -------------------------------------------------------------
 
@@ -306,6 +329,8 @@ class _Merger:
                 pass
         if key == "template":
             return str(words.template(value))
+        if key == "category" and isinstance(words.value(value), str):
+            return self._category_words(words.value(value))
         return str(words.name(value))
 
     def _rule_words(self, path: tuple, whole, words: Words) -> tuple[str, str]:
@@ -382,12 +407,32 @@ class _Merger:
             edited = row.locally_edited or not _same({**shop, "enabled": True}, {**base, "enabled": True})
             if not row.enabled and not edited:
                 continue
+            waiting = waiting_customers([row])
+            turned_off = (ngettext(
+                "turned off and kept for its history; the %(n)d customer waiting in it gets nothing more from it",
+                "turned off and kept for its history; the %(n)d customers waiting in it get nothing more from it",
+                waiting) % {"n": waiting}) if waiting else _("turned off and kept for its history")
             item = Item(f"rule:{rule_id}", "rules", row.title or rule_id, _("The rule"),
                         "conflict" if edited else "take", "removed",
                         yours=str(rule_sentence(row.definition, self.shop_words)),
-                        note=_("no longer in the pack: turned off and kept for its history"))
+                        note=_("the new version no longer has this rule"))
+            if edited:
+                item.options = {
+                    "shop": (_("Keep mine: your version stays on, and later versions of the pack leave it alone")
+                             if row.enabled else
+                             _("Keep mine: your version stays as it is (off), and later versions of the pack leave "
+                               "it alone")),
+                    "pack": _("Take the pack's: %(what)s") % {"what": turned_off}}
+            else:
+                item.note = _("the new version no longer has this rule: %(what)s") % {"what": turned_off}
             if self.resolve(item, "shop", "pack") == "pack":
                 self.plan.rules[rule_id] = None
+        for rule_id, row in rows.items():   # a saved draft is not the rule's published state
+            if row.has_unpublished_changes:
+                self.resolve(Item(f"draft:{rule_id}", "rules", row.title or rule_id, "", "notice", note=_(
+                    "You have an unpublished draft of %(rule)s: the upgrade works on the published version; "
+                    "publishing the draft later would replace what the upgrade sets.") % {
+                        "rule": isolated(f"“{row.title or rule_id}”")}), None, None)
 
     def _rule(self, rule_id, row, base, new) -> None:
         group = (row.title if row is not None else new["title"]) or rule_id
@@ -418,15 +463,30 @@ class _Merger:
             return s if kind == "keep" else n if kind == "take" else ("__conflict__", path, s, n)
 
         self.merge((), base, shop, new, emit)
+        tied = self._edited_message_replaced(rule_id, found, base, shop, new)
+        keeps_old = {path for path, message_items in tied.items()
+                     if any(item.applied == "shop" for item in message_items)}
+        for path in keeps_old:   # the rule keeps sending the old message: all its languages stay
+            for place, item in self.removed_messages.get(_value_at(shop, path), ()):
+                if item.kind == "take" and self.plan.templates.get(place, None) is ABSENT:
+                    del self.plan.templates[place]
+                    item.kind, item.note = "keep", _("a rule keeps sending this message")
         items, merged = [], None
         for path, kind in found:
             label, yours = self._rule_words(path, shop, self.shop_words)
             _label, packs = self._rule_words(path, new, self.pack_words)
-            items.append(Item(f"rule:{rule_id}:{_path_text(path)}", "rules", group, label, kind,
-                              yours=yours, packs=packs))
+            item = Item(f"rule:{rule_id}:{_path_text(path)}", "rules", group, label, kind, yours=yours, packs=packs)
+            if path in tied:
+                item.kind = "keep" if path in keeps_old else "take"
+                item.note = _("follows your choice for the message %(message)s") % {"message": yours}
+            elif path and path[-1] == "template" and kind == "take":
+                item.options = {"take": _("sends %(new)s instead of %(old)s") % {"new": packs, "old": yours}}
+            items.append(item)
         chosen = {item.id: self.choices.get(item.id, "shop") for item in items if item.kind == "conflict"}
 
         def apply(path, kind, b, s, n):
+            if path in tied:
+                return s if path in keeps_old else n
             if kind == "conflict":
                 return n if chosen.get(f"rule:{rule_id}:{_path_text(path)}") == "pack" else s
             return s if kind == "keep" else n
@@ -474,11 +534,14 @@ class _Merger:
         for (key, locale), row in shop.items():
             if not locale:
                 titles[key] = template_title(key, row["subject"], row["body"])
+        titles = self._distinct_titles(titles, {key for key, _locale in new}, {key for key, _locale in shop})
+        for words in (self.shop_words, self.pack_words):   # rule sentences name messages the same way
+            words.templates = {**words.templates, **titles}
         keys = list(new) + [k for k in shop if k not in new] + [k for k in base if k not in new and k not in shop]
         for place in keys:
             b, s, n = base.get(place, ABSENT), shop.get(place, ABSENT), new.get(place, ABSENT)
             key, locale = place
-            group = _("Message “%(title)s”") % {"title": readable(titles.get(key, key))}
+            group = _("Message “%(title)s”") % {"title": isolated(readable(titles.get(key, key)))}
             ident = f"message:{key}:{locale or 'default'}"
             if s is not ABSENT and n is not ABSENT:
                 merged = {}
@@ -504,6 +567,8 @@ class _Merger:
             label = language_words(locale)
             item = Item(ident, "messages", group, label, kind, change,
                         yours=self._message_words(s), packs=self._message_words(n))
+            if n is ABSENT and s is not ABSENT:
+                self.removed_messages.setdefault(key, []).append((place, item))
             if s is not ABSENT and n is not ABSENT:
                 item.diff = word_diff(s["body"], n["body"])
             applied = self.resolve(item, s, n)
@@ -524,10 +589,54 @@ class _Merger:
         return self.resolve(item, shop, new)
 
     @staticmethod
+    def _distinct_titles(titles: dict, new_keys: set, shop_keys: set) -> dict:
+        """Message names no two of which read the same: a name two messages share is told apart
+        by "(old)" (the new version drops it), "(new)" (the new version adds it), else a number."""
+        by_title: dict[str, list] = {}
+        for key, title in titles.items():
+            by_title.setdefault(" ".join(readable(title).split()).casefold(), []).append(key)
+        distinct = dict(titles)
+        for keys in by_title.values():
+            if len(keys) < 2:
+                continue
+            for number, key in enumerate(keys, 1):
+                if key not in new_keys:
+                    distinct[key] = _("%(title)s (old)") % {"title": titles[key]}
+                elif key not in shop_keys:
+                    distinct[key] = _("%(title)s (new)") % {"title": titles[key]}
+                else:
+                    distinct[key] = _("%(title)s (%(n)d)") % {"title": titles[key], "n": number}
+        return distinct
+
+    def _edited_message_replaced(self, rule_id, found, base, shop, new) -> dict:
+        """A rule step whose message the new version replaces (``template`` taken from the pack)
+        while the shop edited the message it replaces (a conflict: the pack removes the shop's
+        edit): one choice, the message's, decides both. Returns step path → the message's items."""
+        tied = {}
+        for index, (path, kind) in enumerate(found):
+            if kind != "take" or not path or path[-1] != "template":
+                continue
+            old_key = _value_at(shop, path)
+            items = [item for _place, item in self.removed_messages.get(old_key, ())]
+            if not any(item.kind == "conflict" for item in items):
+                continue
+            new_key = _value_at(new, path)
+            said = {"old": str(self.shop_words.template(old_key)), "new": str(self.pack_words.template(new_key))}
+            for item in items:
+                if item.kind == "conflict":
+                    item.options = {
+                        "shop": _("You edited %(old)s; the new version sends a new message, %(new)s, instead: "
+                                  "keep sending yours") % said,
+                        "pack": _("You edited %(old)s; the new version sends a new message, %(new)s, instead: "
+                                  "take the pack's (your edit is removed)") % said}
+            tied[path] = items
+        return tied
+
+    @staticmethod
     def _message_words(row) -> str:
         if row is ABSENT:
             return ""
-        return f"“{readable(template_title('', row['subject'], row['body']))}”"
+        return f"“{isolated(readable(template_title('', row['subject'], row['body'])))}”"
 
     # ---- values and settings ---------------------------------------------------------------------
 
@@ -548,8 +657,13 @@ class _Merger:
             ident = f"value:{name}"
 
             def emit(path, kind, b, s, n, label=label, spec=spec, ident=ident):
-                return self.resolve(Item(ident, "settings", _("The pack's values"), label, kind,
-                                         yours=self._value_words(spec, s), packs=self._value_words(spec, n)), s, n)
+                entry = path[0] if path else None     # a map's entry: one item each, said with its name
+                item = Item(f"{ident}:{entry}" if path else ident, "settings", _("The pack's values"), label, kind,
+                            "added" if s is ABSENT and path else "removed" if n is ABSENT and path else "changed",
+                            yours=self._value_words(spec, s, entry), packs=self._value_words(spec, n, entry))
+                if kind != "keep":
+                    item.note = self._category_note(spec, n, entry)
+                return self.resolve(item, s, n)
 
             value = self.merge((), base, mine, new, lambda *a: emit(*a))
             try:
@@ -570,18 +684,53 @@ class _Merger:
                                   note=_("the pack no longer has this value")), value, ABSENT)
         self.plan.parameter_values = chosen
 
-    def _value_words(self, spec: dict, value) -> str:
+    def _value_words(self, spec: dict, value, entry=None) -> str:
+        """A parameter's value in words: durations said ("60 days"), categories by the store's names,
+        a map as its entries ("night-pants-l: 60 days"); ``entry``: one entry of a map."""
         if value is ABSENT or value is None:
             return ""
         kind = spec.get("type", "string")
+        if kind == "map":
+            values = {"type": spec.get("values", "string")}
+            keys = {"type": spec.get("keys", "product")}
+            if entry is not None:
+                return _("%(entry)s: %(value)s") % {"entry": self._value_words(keys, entry),
+                                                    "value": self._value_words(values, value)}
+            if not isinstance(value, dict) or not value:
+                return _("none") if isinstance(value, dict) else str(self.shop_words.name(value))
+            return "; ".join(self._value_words(spec, v, k) for k, v in value.items())
         if kind == "duration":
             try:
                 return str(self.shop_words.duration(value))
             except (ValueError, TypeError, AttributeError):
                 pass
+        if kind == "category":
+            return self._category_words(value)
         if isinstance(value, list):
             return str(self.shop_words.join([str(self.shop_words.name(v)) for v in value]))
         return str(self.shop_words.name(value))
+
+    def _store(self):
+        if not hasattr(self, "_categories"):
+            self._categories = store_categories()
+        return self._categories
+
+    def _category_words(self, value) -> str:
+        """A category by its name in the store (when the store answers), else its value, isolated."""
+        found = self._store().by_slug().get(str(value))
+        return isolated(found.label if found else str(value))
+
+    def _category_note(self, spec: dict, value, entry=None) -> str:
+        """The pack's new category value is not in the connected store (import_warnings' check)."""
+        kind = spec.get("type")
+        named = [entry] if kind == "map" and spec.get("keys") == "category" and entry is not None else \
+            [value] if kind == "category" and value not in (ABSENT, None) else []
+        missing = missing_categories(named, self._store())
+        if not missing:
+            return ""
+        return ngettext("the store has no category %(categories)s: a rule on it would never act",
+                        "the store has no categories %(categories)s: rules on them would never act",
+                        len(missing)) % {"categories": ", ".join(isolated(c) for c in missing)}
 
     def settings(self) -> None:
         group = _("Pack settings")
@@ -601,6 +750,8 @@ class _Merger:
         def said(value):
             if value is ABSENT:
                 return ""
+            if value is None:
+                return _("none")
             if isinstance(value, dict):
                 return ", ".join(f"{k.replace('_', ' ')} {said(v)}" for k, v in value.items())
             return str(self.shop_words.name(value))
@@ -622,9 +773,20 @@ class _Merger:
                      yours=cart.get(s, s), packs=cart.get(n, n)), s, n))
 
 
+def _value_at(state, path):
+    for part in path:
+        if isinstance(state, dict) and not isinstance(part, int):
+            state = state.get(part, ABSENT)
+        elif isinstance(state, list) and isinstance(part, int) and part < len(state):
+            state = state[part]
+        else:
+            return ABSENT
+    return state
+
+
 def _short(text: str, limit: int = 120) -> str:
     text = " ".join(str(text).split())
-    return f"“{text}”" if len(text) <= limit else f"“{text[:limit]}…”"
+    return f"“{isolated(text)}”" if len(text) <= limit else f"“{isolated(text[:limit] + '…')}”"
 
 
 def plan(pack: Pack, installed: RulePack, choices: dict | None = None) -> Plan:

@@ -2,17 +2,21 @@
 scenario is rolled back, so nothing is kept), else a throwaway one migrated for the run — a
 fresh site (no ``migrate`` yet, or a SQLite file that does not exist) can test a pack at once.
 
-The throwaway database is Django's test database for ``default`` (``creation.create_test_db``):
-in memory for SQLite, ``test_<NAME>`` on PostgreSQL (which needs the right to create a database;
-without it the command says to run ``migrate`` first). It is destroyed afterwards, and the
-site's own database is not touched: a SQLite file that does not exist is not created.
+The throwaway database is Masa's own and nobody else's: on SQLite it lives in memory; elsewhere it
+is ``masa_rehearsal_<random>``, which the command creates itself (refusing, in words, when it
+cannot: no right to create a database, or the name is taken) and drops afterwards. Nothing Masa did
+not create in this same run is ever dropped or emptied — not ``test_<NAME>``, not a database of any
+other name, and not the site's own; a SQLite file that does not exist is not created.
 """
 from __future__ import annotations
 
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 
 from django.db import DatabaseError, connection
+
+PREFIX = "masa_rehearsal_"
 
 
 class NoRehearsalDatabase(RuntimeError):
@@ -39,6 +43,22 @@ def unapplied_migrations() -> int | None:
         return None
 
 
+def _create_own_database() -> str:
+    """A new, empty ``masa_rehearsal_<random>`` (made here, so it is ours to drop); raises
+    DatabaseError when it cannot be made — an existing database of that name is never reused."""
+    name = PREFIX + secrets.token_hex(6)
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(name)}"
+                       f"{connection.creation.sql_table_creation_suffix()}")
+    return name
+
+
+def _drop_own_database(name: str) -> None:
+    assert name.startswith(PREFIX), name  # only ever the one this run created
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)}")
+
+
 @contextmanager
 def rehearsal_database(say=lambda text: None):
     """Inside: a migrated database to rehearse on (``say`` tells which, when it is not the site's)."""
@@ -50,14 +70,35 @@ def rehearsal_database(say=lambda text: None):
     why = "is not migrated yet" if missing is None else f"is not migrated ({missing} migrations to apply)"
     say(f"The site's database ({name}) {why}: the scenarios play on a throwaway database, migrated for them "
         f"(to test on the site's own, run `python manage.py migrate` first).")
+    saved_test = connection.settings_dict.get("TEST") or {}
+    own = None
     try:
-        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    except Exception as error:  # noqa: BLE001 - any reason the test database cannot be made is said the same way
+        if connection.vendor == "sqlite":
+            # In memory, whatever the site's TEST NAME says (a file there would be deleted first).
+            connection.settings_dict["TEST"] = {**saved_test, "NAME": None}
+        else:
+            own = _create_own_database()
+            connection.settings_dict["TEST"] = {**saved_test, "NAME": own}
+        # keepdb: Django creates nothing and drops nothing here; the database is the one just made.
+        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=False, serialize=False,
+                                                      keepdb=own is not None)
+    except Exception as error:  # noqa: BLE001 - any reason the throwaway database cannot be made is said the same way
+        connection.close()
         connection.settings_dict["NAME"] = name
+        connection.settings_dict["TEST"] = saved_test
+        if own is not None:
+            try:
+                _drop_own_database(own)
+            except DatabaseError:
+                pass
         raise NoRehearsalDatabase(
             f"The site's database ({name}) {why}, and a throwaway one cannot be made ({error}). "
             f"Run `python manage.py migrate`, then `masa_pack test` again.") from error
     try:
         yield
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        try:
+            # keepdb=False drops the test database: ours (``own``) on PostgreSQL, memory on SQLite.
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+        finally:
+            connection.settings_dict["TEST"] = saved_test

@@ -13,63 +13,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.test.utils import override_settings
-from django.utils.dateparse import parse_datetime
 
 from .. import conf, signals
 from ..assignment import HOLDOUT, SEND, pinned
-from ..durations import parse_duration
 from ..eventstore import record_message_event
 from ..models import Broadcast, Channel, Customer, Delivery, Rule, RulePack, ScheduledAction
 from ..rules.broadcast import BroadcastError, fan_out, start_broadcast
 from ..rules.compiler import RuleDefinitionError
 from ..rules.evaluate import compile_stored_rule
 from .installer import import_pack
-from .loader import Pack
+from .loader import Pack, PackError
 from .playback import Clock, rehearsal
+from .scenario_format import (CUSTOMER, CUSTOMER_FIELDS, EVENT_KINDS, MESSAGE_ACTIONS, SITE_SETTINGS, START,
+                              ScenarioError, moment)
+from .scenario_format import ORDER_FOLLOW_UPS as ORDER_FOLLOW_UP_KINDS
 
-START = datetime(2026, 1, 5, 8, 0, tzinfo=dt_timezone.utc)  # a Monday
-SITE_SETTINGS = {"TIME_ZONE"}
-ORDER_FOLLOW_UPS = {"order_paid": signals.order_paid, "order_fulfilled": signals.order_fulfilled,
-                    "order_cancelled": signals.order_cancelled, "order_refunded": signals.order_refunded}
-# What a recipient does with the latest sent message of a template: the event it records, its data.
-MESSAGE_ACTIONS = {
-    "open": ("message_opened", lambda e: {}),
-    "click": ("message_clicked", lambda e: {"url": e.get("url", "https://shop.example/")}),
-    "answer": ("survey_answered", lambda e: {"answer": e["choice"]}),
-    "join_list": ("list_joined", lambda e: {"list": e["list"]}),
-    "unsubscribe": ("unsubscribed", lambda e: {}),
-    "bounce": ("message_bounced", lambda e: {"reason": e.get("reason", "mailbox unavailable"), "esp": "scenario"}),
-}
-EVENT_KINDS = ("order", *ORDER_FOLLOW_UPS, "checkout", "customer", "form", "store_event", "broadcast", *MESSAGE_ACTIONS)
-# The scenario's customer unless its ``customer:`` says otherwise (docs/rule-packs.md, "Scenarios").
-CUSTOMER = {"id": "scenario-customer", "email": "ruth@example.com", "first_name": "Ruth", "last_name": "",
-            "phone": "+972500000001", "language": "", "time_zone": "", "country": "", "guest": False}
-CUSTOMER_FIELDS = {*CUSTOMER, "metadata", "marketing_consent"}
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be played (an unknown event, a bad time, an unknown setting)."""
-
-
-def moment(value, start: datetime) -> datetime:
-    """An ``at:`` — an offset from the start (``2d3h``, ``0``) or an ISO date-time."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt_timezone.utc)
-    if isinstance(value, str) and "T" in value:
-        parsed = parse_datetime(value)
-        if parsed is None:
-            raise ScenarioError(f"{value!r} is not an ISO date-time")
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt_timezone.utc)
-    if str(value).strip() in ("0", "0d", ""):
-        return start
-    try:
-        return start + parse_duration(value)
-    except ValueError as error:
-        raise ScenarioError(f"at: {error}") from None
+ORDER_FOLLOW_UPS = dict(zip(ORDER_FOLLOW_UP_KINDS, (signals.order_paid, signals.order_fulfilled,
+                                                   signals.order_cancelled, signals.order_refunded)))
 
 
 @dataclass
@@ -94,18 +57,33 @@ class ScenarioResult:
         return not self.problems
 
 
-def run_file(pack: Pack, document: dict) -> list[ScenarioResult]:
-    """Every scenario of a scenarios.yaml, each in its own rolled-back rehearsal."""
-    start = moment(document.get("start", START), START)
+def run_file(pack: Pack, document) -> list[ScenarioResult]:
+    """Every scenario of a scenarios.yaml, each in its own rolled-back rehearsal. The document is
+    checked first (``scenario_document``): a problem of the file fails it as a whole (one result,
+    "scenarios.yaml"), a scenario's problems fail that scenario, each naming its field."""
+    from .scenario_document import document_problems, document_start, scenario_name, scenario_problems
+
+    problems = document_problems(document)
+    if problems:
+        return [ScenarioResult("scenarios.yaml", problems, Outcome())]
+    start = document_start(document)
     results = []
-    for scenario in document.get("scenarios") or []:
+    for index, scenario in enumerate(document.get("scenarios") or []):
+        name = scenario_name(scenario, index)
+        problems = scenario_problems(scenario, start)
+        if problems:
+            results.append(ScenarioResult(name, problems, Outcome(start=start)))
+            continue
         shop = {**(document.get("settings") or {}), **(scenario.get("settings") or {})}
         try:
             outcome = play(pack, scenario, start, shop)
         except ScenarioError as error:
-            results.append(ScenarioResult(scenario.get("name", "?"), [str(error)], Outcome(start=start)))
+            results.append(ScenarioResult(name, [str(error)], Outcome(start=start)))
             continue
-        results.append(ScenarioResult(scenario.get("name", "?"), check(scenario.get("expect") or {}, outcome), outcome))
+        except PackError as error:  # the scenario's parameters: values the pack does not take
+            results.append(ScenarioResult(name, [f"parameters: {p}" for p in error.problems], Outcome(start=start)))
+            continue
+        results.append(ScenarioResult(name, check(scenario.get("expect") or {}, outcome), outcome))
     return results
 
 

@@ -177,14 +177,18 @@ CONDITIONS = {
     "all": keyed("all", ref("conditions", minItems=1), "Every one holds"),
 }
 
+# A version: three numbers of at most 9 digits each (ASCII digits: \d would take other scripts' digits).
+VERSION_PATTERN = "^[0-9]{1,9}\\.[0-9]{1,9}\\.[0-9]{1,9}$"
+
 PACK = {
     "masa_pack": {"const": 1, "description": "Format version of this document"},
     "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,99}$"},
-    "version": {"type": "string", "pattern": "^\\d+\\.\\d+\\.\\d+$"},
+    "version": {"type": "string", "pattern": VERSION_PATTERN,
+                "description": "Three numbers of at most 9 digits each, like 1.2.0"},
     "title": {"type": "string", "minLength": 1},
     "author": {"type": "string"},
     "description": {"type": "string"},
-    "min_masa_version": {"type": "string", "pattern": "^\\d+\\.\\d+\\.\\d+$"},
+    "min_masa_version": {"type": "string", "pattern": VERSION_PATTERN},
     "segments": {
         "type": "object",
         "description": "Named lists of conditions, used in rules as {segment: name}",

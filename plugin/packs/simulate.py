@@ -77,7 +77,7 @@ def _install(pack: Pack | None) -> None:
     if pack is None:
         return
     if RulePack.objects.filter(pack_id=pack.pack_id).exists():
-        upgrade_pack(pack)
+        upgrade_pack(pack, any_version=True)   # rolled back: any version of the file may be rehearsed
     else:
         import_pack(pack)
 

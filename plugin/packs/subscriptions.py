@@ -17,7 +17,6 @@ never applied: the shop applies it through the upgrade preview.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,7 +32,7 @@ from .. import __version__
 from ..channels.safety import UnsafeDestination, check_url, guarded_transport
 from ..models import PackSubscription, RulePack
 from . import signing
-from .loader import MAX_PACK_BYTES, Pack, PackError, load_pack
+from .loader import MAX_PACK_BYTES, Pack, PackError, load_pack, version_key
 
 log = logging.getLogger(__name__)
 
@@ -192,10 +191,6 @@ def fetch_release(url: str, signature_url: str, public_key: str) -> Release:
         raise Refused("not_a_pack", "the signed release is not a valid pack: " + "; ".join(error.problems[:5])) \
             from error
     return Release(pack, source)
-
-
-def version_key(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", text or ""))
 
 
 def _same_content(installed: RulePack, release: Release) -> bool:

@@ -88,6 +88,11 @@ class Batch:
                 is_marketing_send=row.kind == "send" and (row.message_class or "marketing") == "marketing",
                 awaited=row.awaited))
 
+    def know_fired(self, once_scopes: dict[int, set[str]]) -> None:
+        """Ask the database which of these (rule pk → scope keys) fired too (events evaluated again)."""
+        keys = set().union(*once_scopes.values()) if once_scopes else set()
+        self._fired |= store.fired_scopes(set(once_scopes), keys)
+
     def pending(self, customer: Customer) -> list[PendingAction]:
         if customer.pk not in self._pending:
             self._load_pending({customer.pk: customer})

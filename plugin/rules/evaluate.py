@@ -162,6 +162,8 @@ class _Evaluation:
         self.values_seen: dict[tuple, str] = {}
         self.changes = itertools.count()
         self.customer_changed = False
+        self.standing: set[str] | None = None  # facts a standing order set (``takeback.standing_facts``), when asked
+        self.only: set[str] | None = None  # a second chance (``_second_chance``): only these rules, and chains
 
     def customer_fact(self) -> dict:
         return facts.customer_fact(self.customer, self.event.occurred_at, self.active.windows, self.active.properties)
@@ -170,6 +172,8 @@ class _Evaluation:
         rule = self.active.rules[firing.rule_id]
         compiled = self.active.compiled[firing.rule_id]
         trigger = firing.matched["e"]
+        if self.only is not None and trigger.get("kind") != "change" and rule.rule_id not in self.only:
+            return None
         if (rule.rule_id, trigger.get("id")) in self.seen:
             return None
         self.seen.add((rule.rule_id, trigger.get("id")))
@@ -205,15 +209,24 @@ class _Evaluation:
             if change is not None:
                 change["id"] = f"change:{self.event.pk}:{next(self.changes)}"
                 new_facts.append(change)
-                undoable = takeback.record(effect, change, self.event, self.customer, rule, rule_firing, firing_id)
-                if undoable is not None:
-                    self.batch.changes.append(undoable)
+            # Every assertion of a fact an order set is recorded, changed or not (``takeback.record``).
+            recorded = takeback.record(effect, change, self.event, self.customer, rule, rule_firing, firing_id,
+                                       self.standing_facts)
+            if recorded is not None:
+                self.batch.changes.append(recorded)
+                if recorded.order_id and self.standing is not None:
+                    self.standing.add(recorded.fact)
         if not new_facts:
             return []
         self.customer_changed = True
         if rule_firing is not None:
             rule_firing.facts_set.update({c["fact"]: c["new"] for c in new_facts})
         return [*new_facts, self.customer_fact()]
+
+    def standing_facts(self) -> set[str]:
+        if self.standing is None:
+            self.standing = takeback.standing_facts(self.customer, self.batch.changes)
+        return self.standing
 
     def initial_facts(self, profile_changes: list[dict]) -> list[dict]:
         initial = [self.customer_fact(), facts.event_fact(self.event, self.active.properties)]
@@ -232,6 +245,28 @@ class _Evaluation:
         if rule_id not in self.active.rules:
             raise EngineError(f"rule {rule_id!r} is not live and enabled")
         return self.on_fire(Firing(rule_id, {"e": {"id": f"manual:{self.event.pk}"}})) or []
+
+
+def _second_chance(event: StoreEvent, customer: Customer, active: ActiveRules, batch: Batch,
+                   freed: list[RuleFiring]) -> bool:
+    """A ``once`` rule whose scope the taken-back order had used was kept from firing on the
+    customer's standing orders: it gets that chance now, on the latest such event
+    (``takeback.missed_chances``), evaluated as that event was — only that rule, and the rules its
+    changes trigger; its actions belong to that event (due as they would have been). Returns
+    whether the customer changed."""
+    chances = takeback.missed_chances(event, customer, [firing for firing in freed
+                                                        if firing.rule.rule_id in active.rules])
+    if not chances:
+        return False
+    batch.know_fired(active.once_scopes([standing for standing, _ in chances], {customer.pk: customer}))
+    changed = False
+    for standing, rule_ids in chances:
+        evaluation = _Evaluation(standing, customer, active, batch)
+        evaluation.only = rule_ids
+        active.ruleset.run(evaluation.initial_facts([]), on_fire=evaluation.on_fire)
+        batch.plan(evaluation.planned)
+        changed = changed or evaluation.customer_changed
+    return changed
 
 
 def _settle_pending(event: StoreEvent, customer: Customer, now, batch: Batch) -> None:
@@ -353,6 +388,7 @@ def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int
     unchanged_profile = event.name == "customer_updated" and facts.same_profile_as_before(customer, event)
     asked = facts.consent_request(event, customer)
     changed = facts.apply_event(customer, event, protected=active.rule_facts)
+    freed = []
     if takeback.reverses(event):
         with batch.in_database(customer):  # the order's changes and firings written so far are in the database
             undone, freed = takeback.take_back(event, customer, now)
@@ -371,7 +407,8 @@ def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int
     initial = evaluation.initial_facts(facts.profile_changes(facts_before, customer))
     active.ruleset.run(initial, on_fire=evaluation.on_fire)
     batch.plan(evaluation.planned)
-    if evaluation.customer_changed:
+    missed = bool(freed) and _second_chance(event, customer, active, batch, freed)
+    if evaluation.customer_changed or missed:
         changed += ["facts", "tags"]
     batch.customer_changed(customer, changed)
     if abandonment.concerns(event, {item.kind for item in batch.pending(customer)}):

@@ -246,7 +246,7 @@ def _apply_event(customer: Customer, event: StoreEvent, protected: frozenset = f
     if event.name in ("customer_created", "customer_updated"):
         changed = []
         for name in ("email", "first_name", "last_name", "phone"):
-            value = data.get(name)
+            value = person_name(data.get(name)) if name in ("first_name", "last_name") else data.get(name)
             if value and getattr(customer, name) != value:
                 setattr(customer, name, value)
                 changed.append(name)

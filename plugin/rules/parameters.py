@@ -18,6 +18,18 @@ TYPES = {"integer", "number", "string", "boolean", "duration", "list", "category
 MAP_KEYS = ("product", "category")
 MAP_VALUES = ("duration", "integer", "number", "string")
 MAX_MAP_ENTRIES = 200
+# A map's key is a store's product or category id (a slug such as ``pads-60`` or ``קפה``, or a Saleor
+# global id such as ``UHJvZHVjdDo3Mg==``): at most MAX_KEY_LENGTH letters, digits and ``- _ . : / = +``.
+MAX_KEY_LENGTH = 100
+MAP_KEY = re.compile(r"[^\W_][\w.:/=+-]*")
+# An error shows at most this much of the value it refuses (a pack or a form can send anything).
+MAX_ECHO = 60
+
+
+def shown(value) -> str:
+    """``value`` as an error message shows it: its repr, cut to MAX_ECHO characters."""
+    text = repr(value)
+    return text if len(text) <= MAX_ECHO else f"{text[:MAX_ECHO - 1]}… ({len(text)} characters)"
 
 
 class ParameterError(ValueError):
@@ -45,11 +57,11 @@ def check_value(name: str, spec: dict, value):
         except ValueError:
             ok = False
     if not ok:
-        raise ParameterError(f"parameter {name!r} must be of type {kind}, not {value!r}")
+        raise ParameterError(f"parameter {shown(name)} must be of type {kind}, not {shown(value)}")
     if "minimum" in spec and isinstance(value, (int, float)) and value < spec["minimum"]:
-        raise ParameterError(f"parameter {name!r} must be at least {spec['minimum']}, not {value!r}")
+        raise ParameterError(f"parameter {shown(name)} must be at least {spec['minimum']}, not {shown(value)}")
     if "choices" in spec and value not in spec["choices"]:
-        raise ParameterError(f"parameter {name!r} must be one of {spec['choices']}, not {value!r}")
+        raise ParameterError(f"parameter {shown(name)} must be one of {shown(spec['choices'])}, not {shown(value)}")
     return value
 
 
@@ -60,15 +72,20 @@ def _check_map(name: str, spec: dict, value) -> dict:
     if keys not in MAP_KEYS or values not in MAP_VALUES:
         raise ParameterError(f"parameter {name!r}: a map's keys are one of {list(MAP_KEYS)} and its values one of "
                              f"{list(MAP_VALUES)}")
-    if not isinstance(value, dict) or len(value) > MAX_MAP_ENTRIES:
-        raise ParameterError(f"parameter {name!r} must map each {keys} to a {values} (at most {MAX_MAP_ENTRIES}), "
-                             f"not {value!r}")
+    if not isinstance(value, dict):
+        raise ParameterError(f"parameter {name!r} must map each {keys} to a {values}, not {shown(value)}")
+    if len(value) > MAX_MAP_ENTRIES:
+        raise ParameterError(f"parameter {name!r} maps {len(value)} {keys}s; at most {MAX_MAP_ENTRIES}")
     item = {key: spec[key] for key in ("minimum", "choices") if key in spec}
     checked = {}
     for key, entry in value.items():
-        if not isinstance(key, (str, int)) or isinstance(key, bool) or not str(key).strip():
-            raise ParameterError(f"parameter {name!r}: {key!r} is not a {keys}")
-        checked[str(key).strip()] = check_value(f"{name}.{key}", {"type": values, **item}, entry)
+        text = str(key).strip() if isinstance(key, (str, int)) and not isinstance(key, bool) else None
+        if text is None or not MAP_KEY.fullmatch(text) or len(text) > MAX_KEY_LENGTH:
+            raise ParameterError(f"parameter {name!r}: {shown(key)} is not a {keys} id (at most {MAX_KEY_LENGTH} "
+                                 f"letters, digits and - _ . : / = +)")
+        if text in checked:
+            raise ParameterError(f"parameter {name!r}: the {keys} {text!r} is there twice")
+        checked[text] = check_value(f"{name}.{text}", {"type": values, **item}, entry)
     return checked
 
 

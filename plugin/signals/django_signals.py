@@ -22,6 +22,14 @@ Saleor's ``masa.time_zone`` metadata is) and, on an order, the billing ``first_n
     order_refunded.send(sender=Order, order_id="42", email="jane@example.com", customer_id="7",
                         full=False, amount=20.0, currency="EUR", refund_id="r-1")
 
+Amounts (``total``, ``amount``, a line's ``total``) may be ``Decimal``, int, float or text such as
+``"20.00"``. What decides what happens (an amount, a quantity, a refund's ``full``, ``occurred_at``)
+and is wrong ("abc", a negative amount, ``full="no"``) raises TypeError / ValueError at ``send()``
+and stores nothing: the developer sees it at once, and no order is taken back on a guess. What only
+describes the customer and does not look like it (``country="Israel"``, ``phone="call me maybe"``,
+a locale that is no language, a name with a link in it) is dropped and the event stored. Names
+pass ``values.person_name``, as Saleor's do.
+
 ``form_submitted`` (a Wagtail form page, a survey) and ``store_event`` (anything else the store
 knows, as ``custom.<name>``: an invoice sent or paid, a service booked) carry ``submission_id`` /
 ``event_id`` so that sending twice stores once::
@@ -34,12 +42,14 @@ knows, as ``custom.<name>``: an invoice sent or paid, a service booked) carry ``
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from django.dispatch import Signal, receiver
 from django.utils import timezone
 
 from ..events import Identity, NormalizedEvent
-from ..values import person_name
+from ..money import amount as money_amount
+from ..values import language_tag, person_name, phone_number
 from .normalize import order_events, summarize_lines
 
 order_placed = Signal()
@@ -85,12 +95,35 @@ def _text(kwargs, name) -> str:
 
 def _profile(kwargs) -> dict:
     """The customer's language, address country and phone as Saleor's events carry them
-    (``locale``, ``country`` as an upper-case ISO code, ``phone``)."""
+    (``locale``, ``country`` as an upper-case ISO code, ``phone``). What describes the customer and
+    does not look like what it names ("Israel", "call me maybe", a number too long to store: a cut
+    number is someone else's) is dropped and the event kept."""
     country = _text(kwargs, "country").upper()
-    phone = _text(kwargs, "phone")
-    # A number too long to store is dropped, not cut: a cut number is someone else's.
-    return {"phone": phone if len(phone) <= 32 else "", "country": country if re.fullmatch(r"[A-Z]{2}", country) else "",
-            "locale": _text(kwargs, "locale")[:16]}
+    return {"phone": phone_number(kwargs.get("phone")),
+            "country": country if re.fullmatch(r"[A-Z]{2}", country) else "",
+            "locale": language_tag(kwargs.get("locale"))}
+
+
+def _money(kwargs, name, default=None):
+    """A money value a store passes (``Decimal``, int, float, "20.00") as a float for the event, or
+    ``default`` when not given. A wrong one raises TypeError / ValueError at ``send()`` and nothing
+    is stored: amounts decide what is taken back, so they are never guessed."""
+    value = kwargs.get(name)
+    return default if value is None else float(money_amount(value, f"masa.signals: {name}"))
+
+
+def _currency(kwargs) -> str:
+    currency = _text(kwargs, "currency").upper()
+    return currency if re.fullmatch(r"[A-Z]{3}", currency) else ""
+
+
+def _occurred_at(kwargs):
+    value = kwargs.get("occurred_at")
+    if value is None:
+        return timezone.now()
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        raise TypeError(f"masa.signals: occurred_at must be a time-zone-aware datetime, not {value!r:.60}")
+    return value
 
 
 def _with_time_zone(metadata, kwargs) -> dict:
@@ -111,27 +144,44 @@ def _with_time_zone(metadata, kwargs) -> dict:
 def _refund(kwargs, data) -> dict:
     """A refund: ``fully_refunded`` (the whole order: it is taken back, as Saleor's
     ORDER_FULLY_REFUNDED) from ``full``; without it, full when no ``amount`` is given or the amount
-    covers the order's total. ``amount``: what was refunded, when the store says."""
-    amount = kwargs.get("amount")
-    amount = float(amount) if isinstance(amount, (int, float)) and not isinstance(amount, bool) else None
+    covers the order's total. ``amount``: what was refunded, when the store says (``Decimal``,
+    int, float or "20.00"). A ``full`` that is not True/False, or an amount that is not a number or
+    is negative, raises TypeError / ValueError at ``send()``: taking a whole order back on a guess
+    is the one thing a refund must not do."""
+    amount = _money(kwargs, "amount")
     full = kwargs.get("full")
-    if not isinstance(full, bool):
+    if full is not None and not isinstance(full, bool):
+        raise TypeError(f"masa.signals: order_refunded full must be True or False, not {full!r:.40}")
+    if full is None:
         full = amount is None or (data["total"] > 0 and amount >= data["total"])
     return {"fully_refunded": full, **({"amount": amount} if amount is not None else {})}
 
 
+def _quantity(line) -> int:
+    value = line.get("quantity", 1)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"masa.signals: a line's quantity must be a whole number, not {value!r:.40}")
+    return value
+
+
 def _lines(raw_lines) -> list[dict]:
+    if raw_lines is not None and not isinstance(raw_lines, (list, tuple)):
+        raise TypeError(f"masa.signals: lines must be a list of dicts, not {type(raw_lines).__name__}")
+    if any(not isinstance(line, dict) for line in raw_lines or []):
+        raise TypeError("masa.signals: each of lines must be a dict")
     return [
         {
             "product_id": str(line.get("product_id", "")),
-            "product_name": line.get("product_name", ""),
+            "product_name": _text(line, "product_name"),
             "variant_id": str(line.get("variant_id", "")),
-            "sku": line.get("sku", ""),
-            "quantity": int(line.get("quantity", 1)),
-            "total": float(line.get("total", 0)),
-            "category": line.get("category", ""),
-            "category_name": line.get("category_name", ""),
-            "parent_category": line.get("parent_category", ""),
+            "sku": _text(line, "sku"),
+            "quantity": _quantity(line),
+            "total": _money(line, "total", 0.0),
+            "category": _text(line, "category"),
+            "category_name": _text(line, "category_name"),
+            "parent_category": _text(line, "parent_category"),
         }
         for line in raw_lines or []
     ]
@@ -148,7 +198,7 @@ def _store(events):
 def _order_receiver(name):
     def handle(sender, order_id, **kwargs):
         lines = _lines(kwargs.get("lines"))
-        occurred_at = kwargs.get("occurred_at") or timezone.now()
+        occurred_at = _occurred_at(kwargs)
         identity = _identity(kwargs)
         data = {
             **_consent(kwargs),
@@ -157,8 +207,8 @@ def _order_receiver(name):
             "status": _text(kwargs, "status"),
             "charge_status": _text(kwargs, "charge_status"),
             "channel": _text(kwargs, "channel"),
-            "total": float(kwargs.get("total", sum(line["total"] for line in lines))),
-            "currency": kwargs.get("currency", ""),
+            "total": _money(kwargs, "total", sum(line["total"] for line in lines)),
+            "currency": _currency(kwargs),
             **_profile(kwargs),
             # The billing name greets a guest (and an account without a name), as Saleor's does.
             "first_name": person_name(kwargs.get("first_name")),
@@ -187,9 +237,9 @@ for _name, _signal in ORDER_SIGNALS.items():
 @receiver(checkout_updated, dispatch_uid="masa-checkout_updated")
 def _checkout_updated(sender, checkout_id, **kwargs):
     lines = _lines(kwargs.get("lines"))
-    occurred_at = kwargs.get("occurred_at") or timezone.now()
-    data = {"checkout_id": str(checkout_id), "total": float(kwargs.get("total", 0)),
-            "currency": kwargs.get("currency", ""), "country": _profile(kwargs)["country"],
+    occurred_at = _occurred_at(kwargs)
+    data = {"checkout_id": str(checkout_id), "total": _money(kwargs, "total", 0.0),
+            "currency": _currency(kwargs), "country": _profile(kwargs)["country"],
             "locale": _profile(kwargs)["locale"], "guest": not kwargs.get("customer_id"), **_consent(kwargs),
             "user_metadata": _with_time_zone({}, kwargs), "lines": lines, **summarize_lines(lines)}
     return _store([NormalizedEvent("checkout_updated", f"checkout_updated:{checkout_id}:{occurred_at.isoformat()}",
@@ -198,7 +248,7 @@ def _checkout_updated(sender, checkout_id, **kwargs):
 
 def _customer_receiver(name):
     def handle(sender, customer_id, **kwargs):
-        occurred_at = kwargs.get("occurred_at") or timezone.now()
+        occurred_at = _occurred_at(kwargs)
         identity = _identity({**kwargs, "customer_id": customer_id})
         data = {**_consent(kwargs), "store_id": identity.store_id, "email": identity.email,
                 "first_name": identity.first_name, "last_name": identity.last_name,
@@ -215,14 +265,14 @@ customer_updated.connect(_customer_receiver("customer_updated"), weak=False, dis
 
 
 def _form_submitted(sender, form, submission_id, **kwargs):
-    occurred_at = kwargs.get("occurred_at") or timezone.now()
+    occurred_at = _occurred_at(kwargs)
     answers = {str(k): v for k, v in (kwargs.get("answers") or {}).items() if isinstance(v, (str, int, float, bool))}
     return _store([NormalizedEvent("form_submitted", f"form_submitted:{form}:{submission_id}", occurred_at,
                                    _identity(kwargs), {"form": str(form), **answers})])
 
 
 def _store_event(sender, name, event_id, **kwargs):
-    occurred_at = kwargs.get("occurred_at") or timezone.now()
+    occurred_at = _occurred_at(kwargs)
     event_name = name if name.startswith("custom.") else f"custom.{name}"
     return _store([NormalizedEvent(event_name, f"{event_name}:{event_id}", occurred_at, _identity(kwargs),
                                    dict(kwargs.get("data") or {}))])

@@ -26,7 +26,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
 from ..events import Identity, NormalizedEvent
-from ..values import person_name
+from ..values import person_name, phone_number
 
 
 class PayloadError(ValueError):
@@ -248,7 +248,7 @@ def _billing_name(address) -> dict:
 
 def _phone(*addresses) -> str:
     """The first phone number of these Saleor addresses (for the SMS channel)."""
-    return next((a["phone"] for a in addresses if isinstance(a, dict) and a.get("phone")), "")
+    return next((phone_number(a["phone"]) for a in addresses if isinstance(a, dict) and a.get("phone")), "")
 
 
 def _country(*addresses) -> str:

@@ -55,7 +55,8 @@ def test_the_preview_groups_items_in_words_with_messages_side_by_side_and_a_choi
     assert shown.index("Messages") < shown.index("Rules")
     assert "You both changed this: you choose" in shown and "The pack changes this" in shown
     assert "Introduce the machines" in shown and "10 days" in shown and "2 weeks" in shown
-    assert "<del>thank you for your first order. Love</del> the beans." in page and "<ins>Welcome,</ins>" in page
+    assert "<mark>thank you for your first order. Love</mark> the beans." in page and "<mark>Welcome,</mark>" in page
+    assert "<del>" not in page and "<s>" not in page, "the shop's words are marked as differing, never struck through"
     assert f'name="choice:{TEXT}" value="shop" checked' in page and f'name="choice:{DELAY}" value="pack"' in page
     assert "coffee-introduce" not in shown, "ids only under the folded Details"
     assert engineer_words(page) == []

@@ -116,7 +116,7 @@ def test_masa_pack_import_prints_the_warnings(store, tmp_path):
     out = StringIO()
     call_command("masa_pack", "import", str(path), stdout=out)
     printed = out.getvalue()
-    assert "warning: The installed pack Loyalty tiers also sets tier" in printed
+    assert "warning: The installed pack Loyalty tiers also sets “tier” for each customer" in printed
     assert "warning: The store has no categories espresso-machines, grinders" in printed
     assert RulePack.objects.filter(pack_id="coffee").exists()
 

@@ -74,10 +74,60 @@ def test_the_values_page_edits_a_map_as_rows(client):
     client.force_login(editor())
     url = reverse("masa_pack_parameters", kwargs={"pack_id": "refills"})
     page = client.get(url).content.decode()
-    assert "product-absorbent-0: 60d" in page and "One product per line" in page
+    assert "product-absorbent-0: 60 days" in page and "One product per line" in page
     client.post(url, {"holdout_percent": "0", "refill_periods": "pads-30: 30d\r\n\r\n cream : 2w "})
     assert RulePack.objects.get().parameter_values["refill_periods"] == {"pads-30": "30d", "cream": "2w"}
     answer = client.post(url, {"holdout_percent": "0", "refill_periods": "pads-30 30d"}).content.decode()
     assert "Line 1: write the name, a colon, then the value." in answer
     answer = client.post(url, {"holdout_percent": "0", "refill_periods": "pads-30: soon"}).content.decode()
     assert "soon" in answer and RulePack.objects.get().parameter_values["refill_periods"] == {"pads-30": "30d", "cream": "2w"}
+
+
+@pytest.mark.parametrize("value", [{1: "1d", "1": "2d"}, {" pads ": "1d", "pads": "2d"}, {"pads": "1d", "pads ": "1d"}])
+def test_two_keys_that_name_one_product_are_refused_not_collapsed(value):
+    with pytest.raises(ParameterError, match="there twice"):
+        check_value("p", SPEC, value)
+
+
+@pytest.mark.parametrize("key", ["x" * 101, "<b>", "pads 60", "a\nb", 1.5, None, True, "-pads", "pads\u202e"])
+def test_a_key_that_is_not_a_store_id_is_refused(key):
+    with pytest.raises(ParameterError, match="is not a product id"):
+        check_value("p", SPEC, {key: "1d"})
+
+
+@pytest.mark.parametrize("key", ["pads-60", "UHJvZHVjdDo3Mg==", "קפה-טחון", "x" * 100, 42])
+def test_a_slug_or_a_store_id_is_a_key(key):
+    assert check_value("p", SPEC, {key: "1d"}) == {str(key): "1d"}
+
+
+@pytest.mark.parametrize("value", [{f"p{n}": "1d" for n in range(10000)}, {"x" * 100000: "1d"},
+                                   {"pads": "y" * 100000}, "z" * 100000, ["pads"] * 50000])
+def test_an_error_never_echoes_the_whole_value(value):
+    with pytest.raises(ParameterError) as refused:
+        check_value("p", SPEC, value)
+    assert len(str(refused.value)) < 300
+
+
+@pytest.mark.parametrize("spec", [{"type": "string"}, {"type": "integer"}, {"type": "duration"},
+                                  {"type": "string", "choices": ["a", "b"]}, {"type": "integer", "minimum": 10 ** 6000}])
+def test_other_types_do_not_echo_the_whole_value_either(spec):
+    with pytest.raises(ParameterError) as refused:
+        check_value("p", spec, ["q" * 100000] if spec["type"] != "string" or "choices" in spec else 5)
+    assert len(str(refused.value)) < 300
+
+
+def test_a_pack_with_ten_thousand_entries_is_refused_in_a_line():
+    big = "{" + ", ".join(f"p{n}: 1d" for n in range(10000)) + "}"
+    with pytest.raises(PackError) as refused:
+        load_pack(PACK.replace("{product-absorbent-0: 60d}", big))
+    assert max(len(problem) for problem in refused.value.problems) < 300
+
+
+@pytest.mark.django_db
+def test_the_values_page_refuses_a_product_on_two_lines(client):
+    import_pack(load_pack(PACK))
+    client.force_login(editor())
+    url = reverse("masa_pack_parameters", kwargs={"pack_id": "refills"})
+    answer = client.post(url, {"holdout_percent": "0", "refill_periods": "pads-30: 30d\r\n pads-30 : 60d"}).content.decode()
+    assert "Line 2:" in answer and "is already on an earlier line" in answer
+    assert RulePack.objects.get().parameter_values.get("refill_periods") in (None, {"product-absorbent-0": "60d"})

@@ -155,7 +155,7 @@ def test_a_scenario_the_pack_cannot_play_says_why():
          "events": [ORDER, {"at": "1h", "customer": {"metadata": {}}}], "expect": {}},
     ]})
     problems = {r.name: r.problems for r in results}
-    assert "unknown field 'langauge'" in problems["unknown field"][0]
+    assert "customer.langauge: unknown field" in problems["unknown field"][0]
     assert "the pack has no rule 'nope'" in problems["unknown broadcast"][0]
     assert "only a rule whose trigger is" in problems["broadcast of a rule that is not one"][0]
     assert "the pack has no rule 'nope'" in problems["pin on an unknown rule"][0]

@@ -65,7 +65,8 @@ def test_a_guest_typing_an_accounts_email_does_not_rename_the_account(client, si
 
 @pytest.mark.parametrize("typed, kept", [
     ("  Dana\u202e\u200f  ", "Dana"),                            # direction overrides, padding
-    ("Da\nna\r\nSubject: x", "Da na Subject: x"),                  # no new lines (a subject is one line)
+    ("Da\nna\r\nLevi", "Da na Levi"),                              # no new lines (a subject is one line)
+    ("Da\nna\r\nSubject: x", ""),                                  # a colon ("mailto:", "javascript:") is no name's
     ("Win at https://evil.example", ""),                         # a link is not a name
     ("www.evil.example", ""),
     ("me@evil.example", ""),

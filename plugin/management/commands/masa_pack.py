@@ -123,9 +123,18 @@ class Command(BaseCommand):
 
     def do_test(self, file, scenarios=None, only=None, **options):
         pack = _pack(file)
-        document = yaml.safe_load(_scenarios_text(file, scenarios)) or {}
-        if only:
-            document["scenarios"] = [s for s in document.get("scenarios") or [] if only in s.get("name", "")]
+        try:
+            text = _scenarios_text(file, scenarios)
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError(f"the scenarios file cannot be read: {error}") from None
+        try:
+            document = yaml.safe_load(text) or {}
+        except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as error:
+            # YAML's own errors, and its dates (2026-13-45 is read as a date, and is none).
+            raise CommandError(f"the scenarios file is not valid YAML: {str(error)[:300]}") from None
+        if only and isinstance(document, dict) and isinstance(document.get("scenarios"), list):
+            document["scenarios"] = [s for s in document["scenarios"]
+                                     if isinstance(s, dict) and only in str(s.get("name", ""))]
         try:
             with rehearsal_database(self.stdout.write):
                 results = run_file(pack, document)
@@ -229,11 +238,15 @@ class Command(BaseCommand):
                           f"bytes). Key fingerprint: {signing.fingerprint(public)}")
 
     def do_verify(self, file, public_key, signature=None, **options):
-        key_text = Path(public_key).read_text() if Path(public_key).is_file() else public_key
+        try:   # a file holding the key, or the key itself (a name too long for a file is the key)
+            key_text = Path(public_key).read_text(encoding="utf-8") if Path(public_key).is_file() else public_key
+        except (OSError, ValueError):   # UnicodeDecodeError is a ValueError
+            key_text = public_key
         try:
             signing.verify(Path(file).read_bytes(), Path(signature or f"{file}.sig").read_bytes(), key_text)
+            fingerprint = signing.fingerprint(key_text)
         except OSError as error:
             raise CommandError(str(error)) from error
         except signing.SigningError as error:
             raise CommandError(f"{file}: {error}") from error
-        self.stdout.write(f"{file}: the signature is valid for the key {signing.fingerprint(key_text)}")
+        self.stdout.write(f"{file}: the signature is valid for the key {fingerprint}")
