@@ -255,7 +255,7 @@ def _customer_problems(customer) -> list[str]:
     if not isinstance(customer, dict):
         return ["customer: write its fields, e.g. {first_name: Dana, language: he}"]
     for key, value in customer.items():
-        here = f"customer.{key}" if isinstance(key, str) else f"customer.{shown(key)}"
+        here = _at("customer", key)
         if key not in S.CUSTOMER_FIELDS:
             problems.add(here, f"unknown field; one of {', '.join(sorted(S.CUSTOMER_FIELDS))}")
         elif key in ("guest", "marketing_consent"):
@@ -346,12 +346,17 @@ def _event_problems(event, where: str, start: datetime) -> list[str]:
     return problems
 
 
+def _at(where: str, key) -> str:
+    """The path of ``key`` under ``where`` for a problem's line (a key that is not text shown bounded)."""
+    return f"{where}.{key}" if isinstance(key, str) else f"{where}.{shown(key)}"
+
+
 def _line_problems(line, where: str) -> list[str]:
     problems = Problems()
     if not isinstance(line, dict):
         return [f"{where}: a line is {{category: …, product: …, quantity: 1, price: 10}}, not {shown(line)}"]
     for key, value in line.items():
-        here = f"{where}.{key}" if isinstance(key, str) else f"{where}.{shown(key)}"
+        here = _at(where, key)
         if key not in LINE_FIELDS:
             problems.add(here, f"unknown field; a line has {', '.join(sorted(LINE_FIELDS))}")
         elif key == "quantity":
@@ -372,7 +377,7 @@ def _expect_problems(expect, start: datetime) -> list[str]:
     if not isinstance(expect, dict):
         return [f"expect: must map what to check (sent, facts…) to what is expected, not {shown(expect)}"]
     for key, value in expect.items():
-        here = f"expect.{key}" if isinstance(key, str) else f"expect.{shown(key)}"
+        here = _at("expect", key)
         if key not in EXPECT_FIELDS:
             problems.add(here, f"unknown field; expect has {', '.join(sorted(EXPECT_FIELDS))}")
         elif key in ("sent", "staff"):
@@ -403,7 +408,7 @@ def _message_problems(message, where: str, start: datetime) -> list[str]:
     if not isinstance(message, dict):
         return [f"{where}: an expected message is {{template: KEY, at: 5d}}, not {shown(message)}"]
     for key, value in message.items():
-        here = f"{where}.{key}" if isinstance(key, str) else f"{where}.{shown(key)}"
+        here = _at(where, key)
         if key not in MESSAGE_FIELDS:
             problems.add(here, f"unknown field; a message has {', '.join(sorted(MESSAGE_FIELDS))}")
         elif key == "at":
