@@ -20,6 +20,9 @@ from .models import Customer
 WORDS = {"true": True, "yes": True, "1": True, "on": True, "y": True,
          "false": False, "no": False, "0": False, "off": False, "n": False}
 # Where consent given by a guest's checkout or order metadata is recorded as coming from.
+# Marketing consent is per channel kind; every other kind (a webhook) counts e-mail's.
+KINDS = ("email", "sms", "whatsapp")
+FIELDS = {"email": "marketing_consent", "sms": "sms_consent", "whatsapp": "whatsapp_consent"}
 GUEST_SOURCES = ("Saleor checkout metadata", "Saleor order metadata")
 NOT_CARRIED = "given as a guest; the account has not given it"
 
@@ -29,6 +32,34 @@ def word(value) -> bool | None:
     if isinstance(value, bool):
         return value
     return WORDS.get(str(value).strip().lower()) if value is not None else None
+
+
+def kind_for_channel(channel_kind: str) -> str:
+    """The consent a marketing send through a channel of this kind needs."""
+    return channel_kind if channel_kind in FIELDS else "email"
+
+
+def given(customer, kind: str) -> bool:
+    """Whether the customer consented to marketing on this consent kind (``KINDS``)."""
+    return bool(getattr(customer, FIELDS[kind_for_channel(kind)]))
+
+
+def when_and_where(customer, kind: str) -> tuple[bool, object, str]:
+    """(given, when, where) of one kind's consent."""
+    field = FIELDS[kind_for_channel(kind)]
+    return bool(getattr(customer, field)), getattr(customer, f"{field}_at"), getattr(customer, f"{field}_source")
+
+
+def record(customer, kind: str, value: bool, source: str, at) -> list[str]:
+    """Set one kind's consent on the (unsaved) customer; returns the fields changed (none when it
+    already says so)."""
+    field = FIELDS[kind_for_channel(kind)]
+    if bool(getattr(customer, field)) == bool(value):
+        return []
+    setattr(customer, field, bool(value))
+    setattr(customer, f"{field}_source", source[:100])
+    setattr(customer, f"{field}_at", at)
+    return [field, f"{field}_source", f"{field}_at"]
 
 
 def adopted(customer) -> list[str]:

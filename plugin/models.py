@@ -43,6 +43,17 @@ class Customer(models.Model):
         default=False, help_text="Marketing needs it; given in the store (MASA['CONSENT_METADATA_KEY']) or by an opt-in")
     marketing_consent_at = models.DateTimeField(null=True, blank=True, help_text="When consent was given or withdrawn")
     marketing_consent_source = models.CharField(max_length=100, blank=True, help_text="Where consent came from")
+    # Marketing consent per channel (``masa.consent``): ``marketing_consent`` above is e-mail's (the
+    # single flag of Masa 0.1 was e-mail's), these are the phone's channels.
+    sms_consent = models.BooleanField(default=False, help_text="Marketing by SMS")
+    sms_consent_at = models.DateTimeField(null=True, blank=True)
+    sms_consent_source = models.CharField(max_length=100, blank=True)
+    whatsapp_consent = models.BooleanField(default=False, help_text="Marketing on WhatsApp")
+    whatsapp_consent_at = models.DateTimeField(null=True, blank=True)
+    whatsapp_consent_source = models.CharField(max_length=100, blank=True)
+    whatsapp_wrote_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the customer last wrote to the shop on WhatsApp: free text may be sent "
+                                         "for 24 hours after it (the customer-service window)")
     orders_count = models.PositiveIntegerField(default=0)
     total_spent = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     currency = models.CharField(max_length=3, blank=True)
@@ -149,7 +160,7 @@ class Channel(models.Model):
     class Kind:
         """The kinds Masa ships; the admin offers every kind of MASA["CHANNEL_BACKENDS"]."""
 
-        EMAIL, SMS, WEBHOOK = "email", "sms", "webhook"
+        EMAIL, SMS, WHATSAPP, WEBHOOK = "email", "sms", "whatsapp", "webhook"
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=32, help_text=gettext_lazy("A kind of MASA['CHANNEL_BACKENDS']: email, sms, webhook…"))
@@ -179,10 +190,14 @@ class MessageTemplate(models.Model):
     subject = models.CharField(max_length=255, blank=True)
     body = models.TextField()
     html_body = models.TextField(blank=True)
+    provider_template = models.JSONField(
+        default=dict, blank=True,
+        help_text=gettext_lazy("A template the provider approved (WhatsApp): name, language, variables (merge tags)"))
 
     class Meta:
-        ordering = ["key", "locale"]
-        constraints = [models.UniqueConstraint(fields=["key", "locale"], name="masa_template_key_locale")]
+        ordering = ["key", "locale", "channel_kind"]
+        constraints = [models.UniqueConstraint(fields=["key", "locale", "channel_kind"],
+                                               name="masa_template_key_locale_kind")]
 
     def __str__(self):
         return f"{self.key} [{self.locale}]" if self.locale else self.key
@@ -399,6 +414,10 @@ class ScheduledAction(models.Model):
                                   help_text="The purchase that cancelled it (restored if that order is cancelled)")
     outcome = models.TextField(blank=True, help_text="How a wait for an event ended")
     held_out = models.BooleanField(default=False, help_text="A marketing send recorded instead of sent (holdout)")
+    channel_choice = models.JSONField(
+        default=dict, blank=True,
+        help_text="For a send on the customer's preferred channel: the channel chosen, why, and the comparison "
+                  "group (preferred or the default channel)")
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -448,6 +467,8 @@ class Delivery(models.Model):
     subject = models.CharField(max_length=255, blank=True)
     body = models.TextField()
     html_body = models.TextField(blank=True)
+    provider_template = models.JSONField(
+        default=dict, blank=True, help_text="Sent as the provider's approved template: name, language, parameters")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     provider_message_id = models.CharField(max_length=255, blank=True)
     error = models.TextField(blank=True)
@@ -457,6 +478,9 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = gettext_lazy("deliveries")
+        # Providers' status callbacks (anymail, WhatsApp) find a Delivery by the provider's message id.
+        indexes = [models.Index(fields=["provider_message_id"], condition=~Q(provider_message_id=""),
+                                name="masa_delivery_provider_id")]
 
     def save(self, *args, **kwargs):
         if not self.public_id:
