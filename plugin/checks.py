@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import conf
+from . import conf, consent
 from .models import Channel, MessageTemplate, SaleorApp, WorkerHeartbeat
 
 WORKER_SILENT_AFTER = timedelta(minutes=10)
@@ -108,6 +108,9 @@ def settings_errors() -> list[checks.Error]:
     except (ImproperlyConfigured, ValueError) as error:
         errors.append(checks.Error(str(error), hint=f"Set MASA['CART_ABANDONED_AFTER'] to {MINIMUM_QUIET} or more "
                                                     "(e.g. \"1h\", the default).", id="masa.E001"))
+    for problem in consent.setting_problems():
+        errors.append(checks.Error(problem, hint="See README, \"Consent, double opt-in and deletion with Saleor\".",
+                                   id="masa.E005"))
     for name in token_key_errors():
         errors.append(checks.Error(f"MASA['{name}'] is not a Fernet key: Saleor tokens can be neither stored "
                                    "nor read.", hint="Use keys made by cryptography.fernet.Fernet.generate_key() "

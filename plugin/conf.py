@@ -36,6 +36,14 @@ DEFAULTS = {
     # Marketing dosage (plugin/actions/dosage.py): caps over all channels, e.g. {"day": 1, "week": 4},
     # and quiet hours in the customer's time zone, e.g. {"start": "21:00", "end": "08:00"}.
     "MARKETING_CAPS": {},
+    # A send with `channel: preferred` (masa.preference) picks the listed channel the customer answers
+    # best: its share of messages opened, read, clicked or replied to, counted as if every channel
+    # had started with `responses` answers in `messages` messages (a Beta prior: one or two messages
+    # do not decide; each bounce or unsubscribe counts once more against its channel).
+    "PREFERRED_CHANNEL_PRIOR": {"responses": 1, "messages": 4},
+    # This % of customers (stable per rule, masa.assignment) get the first reachable listed channel
+    # instead — the comparison group that tells what choosing earns. 0: none.
+    "PREFERRED_CHANNEL_COMPARISON_PERCENT": 10,
     # The site's public address (https://cms.example.com): tracking and unsubscribe links.
     "PUBLIC_URL": "",
     "QUIET_HOURS": None,
@@ -63,6 +71,13 @@ DEFAULTS = {
     # customer's marketing consent ("true"/"false", "yes"/"no"), and the field of a submitted form
     # (masa.signals.form_submitted) that gives it. Without consent a customer gets no marketing.
     "CONSENT_METADATA_KEY": "marketing_consent",
+    # Marketing consent per channel kind: kind → the public metadata key (and form field) that gives
+    # it. E-mail's is CONSENT_METADATA_KEY unless named here; a kind left out is read from nowhere.
+    "CONSENT_METADATA_KEYS": {"sms": "sms_marketing_consent", "whatsapp": "whatsapp_marketing_consent"},
+    # The kinds ("sms", "whatsapp") the shop's consent from before per-channel consent also covered:
+    # read once by migration 0023, which gives those kinds to customers with e-mail consent
+    # (manage.py masa_consent --earlier-covers does the same later). Default: none.
+    "EARLIER_CONSENT_COVERS": [],
     # Saleor stores (their GraphQL API URLs) that may install Masa from their dashboard besides
     # those of SALEOR_STORES.
     "SALEOR_APP_API_URLS": [],

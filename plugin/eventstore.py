@@ -110,16 +110,20 @@ def store_events(
     return stored
 
 
-def record_message_event(delivery: Delivery, name: str, source_id: str, at=None, **data) -> None:
+def record_message_event(delivery: Delivery, name: str, source_id: str, at=None,
+                         inbound: InboundDelivery | None = None, **data) -> None:
     """Store ``name`` (message_sent, message_opened, message_clicked, message_bounced,
     unsubscribed, survey_answered, list_joined) once per ``source_id`` for the delivery's
-    customer, with the message's rule and template."""
+    customer, with the message's rule, template and channel kind (an unsubscribe withdraws that
+    kind's consent only); ``inbound``: the stored webhook that said so."""
     customer = delivery.customer
     rule = delivery.action.rule.rule_id if delivery.action and delivery.action.rule else ""
+    kind = delivery.channel.kind if delivery.channel_id else ""
     store_events("masa", [NormalizedEvent(
         name, source_id, at or timezone.now(), Identity.of(customer),
-        {"delivery": delivery.idempotency_key, "template": delivery.template_key, "rule": rule, **data},
-    )])
+        {"delivery": delivery.idempotency_key, "template": delivery.template_key, "rule": rule, "channel": kind,
+         **data},
+    )], inbound=inbound)
 
 
 def _insert_new(rows: list[StoreEvent]) -> list[StoreEvent]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.template import Context, Engine, TemplateSyntaxError
 
-from . import conf
+from . import conf, message_versions
 from .models import Customer, MessageTemplate, StoreEvent
 from .template_sandbox import (BUDGET, MAX_RENDER_CHARS, BoundedTemplate, RenderBudget, RenderLimitExceeded,
                                plain_context)
@@ -155,11 +155,11 @@ def merge_context(customer: Customer, event: StoreEvent | None) -> dict:
     }
 
 
-def find_template(key: str, locale: str = "") -> MessageTemplate:
-    """The template's text for this locale (``he``, ``en-us``), else its language (``en``), else the default."""
-    language = locale.split("-", 1)[0]
-    candidates = {t.locale: t for t in MessageTemplate.objects.filter(key=key, locale__in=[locale, language, ""])}
-    template = candidates.get(locale) or candidates.get(language) or candidates.get("")
+def find_template(key: str, locale: str = "", channel_kind: str = "") -> MessageTemplate:
+    """The text a send over a channel of ``channel_kind`` takes for ``locale`` (``he``, ``en-us``): the
+    message's version for that kind when it has one, else its main version (``message_versions``),
+    each by locale, else language (``en``), else its default text. "" asks for the main version."""
+    template = message_versions.pick(MessageTemplate.objects.filter(key=key), locale, channel_kind)
     if template is None:
         raise TemplateMissing(f"no message template {key!r}")
     return template

@@ -3,11 +3,15 @@ from django.urls import path
 from .feedback import views as tracking_views
 from .signals import saleor_app
 from .signals.saleor_webhook import saleor_webhook
+from .signals.sms_webhook import sms_webhook
+from .signals.whatsapp_webhook import whatsapp_webhook
 
 app_name = "masa"
 
 urlpatterns = [
     path("webhooks/saleor/", saleor_webhook, name="saleor-webhook"),
+    path("webhooks/whatsapp/<int:channel_id>/", whatsapp_webhook, name="whatsapp-webhook"),
+    path("webhooks/sms/<int:channel_id>/", sms_webhook, name="sms-webhook"),
     path("saleor/manifest/", saleor_app.manifest, name="saleor-manifest"),
     path("saleor/register/", saleor_app.register, name="saleor-register"),
     path("t/o/<str:token>.gif", tracking_views.opened, name="opened"),

@@ -12,7 +12,8 @@ PLUGIN = Path(__file__).resolve().parents[1] / "plugin"
 SHARED = {"masa", "masa.conf", "masa.models", "masa.events", "masa.eventstore", "masa.plans", "masa.durations",
           "masa.rendering", "masa.template_sandbox", "masa.tracking", "masa.ratelimit", "masa.rehearsal",
           "masa.timezones", "masa.money", "masa.sql", "masa.assignment", "masa.stores", "masa.consent", "masa.privacy", "masa.values",
-          "masa.bidi"}
+          "masa.bidi", "masa.message_versions", "masa.approved_templates",
+          "masa.preference", "masa.whatsapp_cloud"}
 STAGES = ["masa.signals", "masa.rules", "masa.actions", "masa.delivery", "masa.channels|masa.saleor",
           "masa.feedback", "masa.reports"]
 TOOLS = ("masa.admin", "masa.packs", "masa.jobs", "masa.management", "masa.templatetags", "masa.tasks", "masa.urls",

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from django.utils.dateparse import parse_datetime
 
+from .. import consent
 from ..assignment import in_share, pinned_branch
 from ..durations import as_time
 from ..events import PURCHASES, is_trigger
@@ -57,9 +58,26 @@ def _no_order_since(action: ScheduledAction, argument) -> str | None:
 
 
 def _marketing_consent(action: ScheduledAction, argument) -> str | None:
-    if not action.customer.marketing_consent:
-        return "the customer has no marketing consent"
-    return None
+    """Consent on the channel the send goes through (``consent.kind_for_channel`` of the channel
+    its ``channel`` names, a name or a kind); for ``channel: preferred``, on at least one of its
+    ``channels`` (the preferred-channel choice then picks among those) until it has chosen, then on
+    the chosen channel's kind only: a send deferred (quiet hours, a cap) or retried after the customer
+    withdrew that kind must not go on it because another kind still has consent. Any other action:
+    e-mail's."""
+    params = getattr(action, "params", None) or {}
+    preferred = params.get("channel") == "preferred"
+    chosen = (getattr(action, "channel_choice", None) or {}).get("kind") if preferred else None
+    if chosen:
+        names = [str(chosen)]
+    else:
+        names = listify(params.get("channels") or []) if preferred else [params.get("channel") or "email"]
+    memo = getattr(action, "_consent_kinds", None)  # looked up once per action, however many checks ask
+    kinds = memo[1] if memo and memo[0] == names else \
+        list(dict.fromkeys(consent.kind_for_channel(consent.channel_kind(str(name))) for name in names))
+    action._consent_kinds = (names, kinds)
+    if any(consent.given(action.customer, kind) for kind in kinds):
+        return None
+    return f"the customer has no marketing consent for {consent.kinds_words(kinds or ['email'])}"
 
 
 def _no_event_since(action: ScheduledAction, argument) -> str | None:
@@ -194,10 +212,12 @@ def marketing_if_broadcast(action: ScheduledAction) -> None:
         ScheduledAction.objects.filter(pk=action.pk).update(params=action.params)
 
 
-def failed_guard(action: ScheduledAction) -> str | None:
+def failed_guard(action: ScheduledAction, marketing: bool = True) -> str | None:
+    """Why the action must not run now, or None. ``marketing=False``: only the rule and its checks
+    (what a purchase may void); consent and pauses are then left to when it falls due."""
     if action.rule is not None and not action.rule.enabled:
         return f"rule {action.rule.rule_id!r} was turned off"
-    if action.is_marketing_send:
+    if marketing and action.is_marketing_send:
         reason = _marketing_consent(action, None) or _marketing_paused(action)
         if reason:
             return reason

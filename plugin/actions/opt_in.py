@@ -20,11 +20,14 @@ CONFIRMATION = [
 ]
 
 
-def confirmation(event: StoreEvent, customer: Customer, now, source: str = "") -> ScheduledAction:
+def confirmation(event: StoreEvent, customer: Customer, now, source: str = "",
+                 kinds: list[str] | tuple[str, ...] = ("email",)) -> ScheduledAction:
     """The confirmation message to plan (a transactional send: it is the answer to a request) for
-    a "yes" from ``source`` (``rules.facts.consent_request``): a form, a guest's checkout. Not
-    written: the evaluation plans it with the rest (``schedule.write``), once per customer and day
-    by its key."""
+    a "yes" from ``source`` to marketing on ``kinds`` (``rules.facts.consent_request``): a form, a
+    guest's checkout. It goes by e-mail, and its opt-in link gives e-mail consent only: pressing it
+    proves the address, nothing else (``feedback.views.opt_in``); ``consent_kinds`` says what was
+    asked, for the timeline (``rules.facts.consent_request`` asks e-mail only). Not written: the
+    evaluation plans it with the rest (``schedule.write``), once per customer and day by its key."""
     if not MessageTemplate.objects.filter(key=TEMPLATE).exists():
         for locale, subject, body in CONFIRMATION:
             MessageTemplate.objects.get_or_create(key=TEMPLATE, locale=locale, defaults={
@@ -32,4 +35,5 @@ def confirmation(event: StoreEvent, customer: Customer, now, source: str = "") -
     return ScheduledAction(
         idempotency_key=f"confirm-marketing:{customer.pk}:{now:%Y-%m-%d}", customer=customer, event=event, step=0,
         kind="send", due_at=now, params={"template": TEMPLATE, "channel": "email", "class": "transactional",
-                                         "confirms": "marketing_consent", "asked_in": source})
+                                         "confirms": "marketing_consent", "asked_in": source,
+                                         "consent_kinds": list(kinds)})

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .. import conf, rehearsal
+from .. import conf, preference, rehearsal
+from ..channels import backends
 from ..delivery import deliver, route
 from ..eventstore import store_events
 from ..events import REVERSALS, RULE_EFFECT, Identity, NormalizedEvent
-from ..models import ScheduledAction
+from ..models import Channel, ScheduledAction
 from ..saleor import actions as saleor_actions
 from . import abandonment, awaiting, dosage, holdout
 from .outcome import DEFERRED, DONE, FAILED, RETRY, SKIPPED, Outcome
@@ -40,13 +41,20 @@ def performs(*kinds: str) -> Callable[[Performer], Performer]:
 
 @performs("send", "notify_staff")
 def perform_message(action: ScheduledAction, now) -> Outcome:
-    """``send`` and ``notify_staff``: a channel (resolved once, handed on to delivery), caps and
-    quiet hours, then delivery; what it reports becomes the action's outcome."""
+    """``send`` and ``notify_staff``: a channel (resolved once, handed on to delivery; for
+    ``channel: preferred`` first chosen from the customer's history), caps and quiet hours, then
+    delivery; what it reports becomes the action's outcome."""
     if action.kind == "notify_staff" and not conf.get("STAFF_EMAILS"):
         return Outcome(FAILED, "MASA['STAFF_EMAILS'] names nobody to notify")
-    through = route(action.params.get("channel", "email"))
+    name = action.params.get("channel", "email")
+    if name == preference.PREFERRED:
+        choice = preferred_channel(action, now)
+        if not choice.get("chosen"):
+            return Outcome(SKIPPED, preference.skipped_reason(choice, action.params.get("channels") or []))
+        name = choice["chosen"]
+    through = route(name)
     if through is None:
-        return Outcome(FAILED, f"no enabled channel named or of kind {action.params.get('channel')!r}")
+        return Outcome(FAILED, f"no enabled channel named or of kind {name!r}")
     channel = through.channel
     if action.kind != "notify_staff" and through.backend_class is not None:
         field = through.backend_class.address_field
@@ -66,6 +74,24 @@ def perform_message(action: ScheduledAction, now) -> Outcome:
     if report.sent:
         return Outcome(DONE, tried=report.tried)
     return Outcome(RETRY if report.transient else FAILED, report.error, tried=report.tried)
+
+
+def preferred_channel(action: ScheduledAction, now) -> dict:
+    """A ``channel: preferred`` send's channel, chosen once (``preference.choose``) and stored on the
+    action before anything is sent, so a retry or a deferred send keeps the first choice — while that
+    channel is still enabled: one turned off in between is chosen again among those that can carry
+    it now. (One whose consent was withdrawn in between is not: the consent guard skips the send.)"""
+    chosen = (action.channel_choice or {}).get("chosen")
+    if chosen and Channel.objects.filter(name=chosen, enabled=True).exists():
+        return action.channel_choice
+    choice = preference.choose(
+        action.customer, action.params.get("channels") or [], action.is_marketing_send, now,
+        template=action.params.get("template", ""),
+        address_fields={kind: backend.address_field for kind, backend in backends().items()},
+        scope=f"rule:{action.rule.rule_id}" if action.rule else None).as_json()
+    action.channel_choice = choice
+    ScheduledAction.objects.filter(pk=action.pk).update(channel_choice=choice)
+    return choice
 
 
 def _masa_event(action: ScheduledAction) -> tuple[str, dict]:

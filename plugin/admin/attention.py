@@ -20,8 +20,9 @@ from ..models import Channel, Delivery, InboundDelivery, PackSubscription, Sched
 REJECTIONS_WINDOW = timedelta(days=1)
 SKIPPED_WINDOW = timedelta(days=7)
 
-# code → (what happened, what to do). Codes are those of signals.saleor_webhook.Rejection and
-# saleor.installation.InstallRefused (``install_`` + code).
+# code → (what happened, what to do). Codes are those of signals.saleor_webhook.Rejection,
+# saleor.installation.InstallRefused (``install_`` + code), signals.whatsapp_webhook.Refusal (``whatsapp_…``)
+# and signals.sms_webhook.Refusal (``sms_…``).
 ADVICE = {
     "bad_signature": (gettext_lazy("The signature does not match the body."),
                       gettext_lazy("Someone sent a forged or altered request, or a proxy rewrites bodies. If it comes "
@@ -83,6 +84,74 @@ ADVICE = {
                                    gettext_lazy("Install again from the Saleor dashboard.")),
     "install_invalid_json": (gettext_lazy("An install request that is not JSON."),
                              gettext_lazy("Not sent by Saleor. Nothing to do.")),
+    # signals.whatsapp_webhook.Refusal
+    "whatsapp_bad_signature": (
+        gettext_lazy("A WhatsApp delivery whose signature does not match the channel's app secret."),
+        gettext_lazy("If it keeps coming, the app secret in the WhatsApp channel is not your Meta app's: copy it "
+                     "again from the app's basic settings. Otherwise someone forged it: nothing to do.")),
+    "whatsapp_missing_signature": (gettext_lazy("A WhatsApp delivery without a signature."),
+                                   gettext_lazy("Not sent by Meta (Meta signs every webhook). Nothing to do.")),
+    "whatsapp_no_app_secret": (
+        gettext_lazy("A WhatsApp delivery for a channel without an app secret."),
+        gettext_lazy("Enter your Meta app's secret in the WhatsApp channel: until then WhatsApp's receipts and "
+                     "replies are refused (Meta tries them again for a while).")),
+    "whatsapp_too_large": (gettext_lazy("A WhatsApp delivery that is too large."),
+                           gettext_lazy("Abuse, or a very large batch from Meta: raise MASA['MAX_WEBHOOK_BYTES'] if "
+                                        "Meta's deliveries are this big.")),
+    "whatsapp_unknown_channel": (
+        gettext_lazy("A WhatsApp delivery for a channel Masa does not have."),
+        gettext_lazy("If you deleted a WhatsApp channel, remove its callback URL from your Meta app. Otherwise "
+                     "someone is probing the address: nothing to do.")),
+    "whatsapp_channel_disabled": (
+        gettext_lazy("A WhatsApp delivery for a channel that is turned off."),
+        gettext_lazy("Turn the channel on to hear WhatsApp's receipts and replies, or remove its callback URL from "
+                     "your Meta app.")),
+    "whatsapp_bad_verify_token": (
+        gettext_lazy("A WhatsApp subscription check with the wrong verify token."),
+        gettext_lazy("Copy the verify token from the WhatsApp channel into your Meta app's webhook settings, "
+                     "exactly as shown.")),
+    "whatsapp_not_a_subscription": (gettext_lazy("A WhatsApp subscription check Masa cannot answer."),
+                                    gettext_lazy("Not sent by Meta. Nothing to do.")),
+    "whatsapp_bad_challenge": (gettext_lazy("A WhatsApp subscription check Masa cannot answer."),
+                               gettext_lazy("Not sent by Meta. Nothing to do.")),
+    "whatsapp_invalid_utf8": (gettext_lazy("A WhatsApp delivery that is not text."),
+                              gettext_lazy("Not sent by Meta, or cut short on the way.")),
+    # signals.sms_webhook.Refusal
+    "sms_bad_signature": (
+        gettext_lazy("An SMS reply whose signature does not match the channel's Twilio auth token."),
+        gettext_lazy("If it keeps coming, the auth token in the SMS channel is not your Twilio account's, or the "
+                     "address in Twilio is not the one the channel shows (MASA['PUBLIC_URL']). Otherwise someone "
+                     "forged it: nothing to do.")),
+    "sms_missing_signature": (gettext_lazy("An SMS reply without Twilio's signature."),
+                              gettext_lazy("Not sent by Twilio (Twilio signs every request). Nothing to do.")),
+    "sms_no_auth_token": (gettext_lazy("An SMS reply for a Twilio channel without an auth token."),
+                          gettext_lazy("Enter your Twilio auth token in the SMS channel.")),
+    "sms_other_account": (gettext_lazy("An SMS reply from another Twilio account."),
+                          gettext_lazy("Check the Account SID in the SMS channel: it must be the account the "
+                                       "number belongs to.")),
+    "sms_no_inbound_token": (
+        gettext_lazy("An SMS reply for a channel without a token for replies."),
+        gettext_lazy("Save the SMS channel once: Masa makes the token, then give it to your SMS provider.")),
+    "sms_missing_token": (gettext_lazy("An SMS reply without the channel's token."),
+                          gettext_lazy("If it is your provider's, add the token shown in the SMS channel to the "
+                                       "address it calls. Otherwise nothing to do.")),
+    "sms_bad_token": (gettext_lazy("An SMS reply with a wrong token."),
+                      gettext_lazy("If it is your provider's, copy the token from the SMS channel again. Otherwise "
+                                   "someone is guessing: nothing to do.")),
+    "sms_too_large": (gettext_lazy("An SMS reply that is too large."), gettext_lazy("Abuse. Nothing to do.")),
+    "sms_unknown_channel": (
+        gettext_lazy("An SMS reply for a channel Masa does not have."),
+        gettext_lazy("If you deleted an SMS channel, remove its address from your SMS provider. Otherwise someone "
+                     "is probing the address: nothing to do.")),
+    "sms_channel_disabled": (
+        gettext_lazy("An SMS reply for a channel that is turned off."),
+        gettext_lazy("Turn the channel on to hear customers' replies, or remove its address from your SMS "
+                     "provider.")),
+    "sms_invalid_utf8": (gettext_lazy("An SMS reply that is not text."),
+                         gettext_lazy("Not sent by your provider, or cut short on the way.")),
+    "sms_unreadable": (gettext_lazy("An SMS reply Masa cannot read."),
+                       gettext_lazy("Your provider sends replies in another form: an agency can set the field "
+                                    "names in the SMS channel's settings.")),
 }
 UNKNOWN = (gettext_lazy("Refused."), gettext_lazy("See the reason below."))
 
@@ -109,8 +178,9 @@ class Attention:
         return [(count, words) for count, words in [
             (self.failed_events, ngettext("event failed evaluation", "events failed evaluation", self.failed_events)),
             (self.failed_actions, ngettext("action failed", "actions failed", self.failed_actions)),
-            (self.skipped_sends, ngettext("message not sent: customer details missing (7 days)",
-                                          "messages not sent: customer details missing (7 days)", self.skipped_sends)),
+            (self.skipped_sends, ngettext("message not sent: a customer detail or consent missing (7 days)",
+                                          "messages not sent: a customer detail or consent missing (7 days)",
+                                          self.skipped_sends)),
             (self.unread_webhooks, ngettext("store update received but not read", "store updates received but not read",
                                             self.unread_webhooks)),
             (self.open_circuits, ngettext("channel paused after failures", "channels paused after failures",
@@ -179,8 +249,11 @@ def attention(now: datetime | None = None) -> Attention:
 
 
 def skip_kind(reason: str) -> str:
-    """no_phone, no_email, no_consent or no_address (another kind of address) from a skip reason."""
+    """no_phone, no_email, no_consent (per channel: no_consent_sms, no_consent_whatsapp; e-mail's or
+    several channels' is no_consent) or no_address (another kind of address) from a skip reason."""
     for kind, start in (("no_phone", "the customer has no phone number"), ("no_email", "the customer has no email address"),
+                        ("no_consent_sms", "the customer has no marketing consent for SMS"),
+                        ("no_consent_whatsapp", "the customer has no marketing consent for WhatsApp"),
                         ("no_consent", "the customer has no marketing consent")):
         if reason.startswith(start):
             return kind
@@ -196,6 +269,13 @@ SKIPS = {  # kind → (what happened, what to do)
     "no_consent": (gettext_lazy("Not sent: the customer has not agreed to marketing messages"),
                    gettext_lazy("Marketing goes only to customers who agreed. Ask for consent at checkout or with "
                                 "a sign-up form; if this message is about an order, make the step transactional.")),
+    "no_consent_sms": (gettext_lazy("Not sent by SMS: the customer has not agreed to marketing by SMS"),
+                       gettext_lazy("Marketing by SMS goes only to customers who agreed to it. Ask for SMS consent "
+                                    "at checkout or with a sign-up form, or send this step by e-mail.")),
+    "no_consent_whatsapp": (gettext_lazy("Not sent on WhatsApp: the customer has not agreed to marketing on WhatsApp"),
+                            gettext_lazy("Marketing on WhatsApp goes only to customers who agreed to it. Ask for "
+                                         "WhatsApp consent at checkout or with a sign-up form, or send this step by "
+                                         "e-mail.")),
     "no_address": (gettext_lazy("Not sent: the customer has no address for this channel"),
                    gettext_lazy("Collect that address in your store, or use email for this step.")),
 }

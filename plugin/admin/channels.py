@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
@@ -28,8 +29,10 @@ from wagtail.log_actions import log
 from wagtail.admin.ui.tables import TitleColumn
 from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, IndexView, SnippetViewSet
 
+from .. import conf
 from ..channels import backend_class, backends, kind_choices
-from ..channels.probe import ProbeFailed, send_test_message
+from ..channels.base import TransientChannelError
+from ..channels.probe import ProbeFailed, probe_channel
 from ..channels.safety import channel_problems
 from ..channels.setup import FLAG, PHONE, Setting
 from ..models import Channel
@@ -137,6 +140,9 @@ class ChannelForm(WagtailAdminModelForm):
             stored = (self.instance.secrets or {}).get(setting.name)
             if setting.secret and value == "" and stored and not self.changing_provider:
                 value = stored
+            if setting.generated and value == "":
+                kept = ((self.instance.secrets if setting.stored_in_secrets else self.instance.config) or {})
+                value = kept.get(setting.name) or get_random_string(32)
             if setting.required and value in ("", None):
                 self.add_error(name, setting.missing)
             elif value not in ("", None, False):
@@ -168,6 +174,38 @@ class ChannelForm(WagtailAdminModelForm):
         return super().save(commit=commit)
 
 
+def reply_address(channel: Channel, request) -> dict | None:
+    """Where a saved WhatsApp or SMS channel's provider sends what customers answer (and, for
+    WhatsApp, delivery reports), in full, with where the owner pastes it; None for other kinds."""
+    if channel.pk is None or channel.kind not in (Channel.Kind.WHATSAPP, Channel.Kind.SMS):
+        return None
+    whatsapp = channel.kind == Channel.Kind.WHATSAPP
+    path = reverse("masa:whatsapp-webhook" if whatsapp else "masa:sms-webhook", args=[channel.pk])
+    public = conf.get("PUBLIC_URL")
+    address = {"url": public.rstrip("/") + path if public else request.build_absolute_uri(path),
+               "guessed": not public, "token": ""}
+    if whatsapp:
+        address.update(
+            label=_("Callback URL"),
+            where=_("In your Meta app: WhatsApp › Configuration › Webhook › Edit. Paste it as the callback URL, "
+                    "then subscribe to the “messages” field."),
+            token_label=_("Verify token"), token=str((channel.secrets or {}).get("verify_token") or ""),
+            token_where=_("Paste it as the verify token in the same place."))
+    elif (channel.config or {}).get("provider") == "twilio":
+        address.update(
+            label=_("Address for replies"),
+            where=_("In Twilio's console: Phone Numbers › your number › Messaging › “A message comes in”. "
+                    "Paste it there, with HTTP POST."))
+    else:
+        address.update(
+            label=_("Address for replies"),
+            where=_("In your SMS provider's settings for incoming messages."),
+            token_label=_("Token for replies"), token=str((channel.secrets or {}).get("inbound_token") or ""),
+            token_where=_("Your provider sends it as “Authorization: Bearer …”, or at the end of the address as "
+                          "?token=…"))
+    return address
+
+
 class ChannelSettingsPanel(Panel):
     """Kind and provider in words, the provider's labelled settings, the agencies' part folded away,
     and a test send to oneself."""
@@ -189,11 +227,13 @@ class ChannelSettingsPanel(Panel):
                               reverse("masa_channel_providers", args=[instance.pk]))
             context.update(
                 kind_label=form.backend.label if form.backend else "", provider=provider, change_url=change_url,
+                kind=form.backend.kind if form.backend else "",
                 hidden=[form["kind"], form["provider"]], fields=form.setting_fields(False),
                 agency_fields=form.setting_fields(True), missing=form.missing if form.is_bound else [],
                 stored_secrets=sorted((instance.secrets or {}).keys()),
                 config_json=json.dumps(instance.config or {}, ensure_ascii=False, indent=2, sort_keys=True),
                 test_to=form["test_to"], test_button=TEST_BUTTON, creating=instance.pk is None,
+                reply_address=reply_address(instance, self.request),
             )
             return context
 
@@ -212,12 +252,17 @@ class ChannelEditHandler(ObjectList):
 def run_test(request, channel: Channel, to: str) -> bool:
     """Send the test message to ``to`` (the staff member's own address), say how it went, log it."""
     try:
-        send_test_message(channel, to, probe_text(), subject=_("Masa test message"))
+        probe_channel(channel, to, probe_text(), subject=_("Masa test message"))
         messages.success(request, _("A test went to %(to)s through “%(channel)s”. Check that it arrived.")
                          % {"to": isolate(to), "channel": isolate(channel.name)})
         ok = True
     except ProbeFailed as error:
-        messages.error(request, _("The test did not go through: %(error)s") % {"error": isolate(error)})
+        if isinstance(error.__cause__, TransientChannelError):
+            messages.error(request, _("The test did not go through: Masa could not reach the provider, or it did not "
+                                      "answer in time. Try again in a minute; if it keeps failing, pass this on to "
+                                      "whoever runs your site: %(error)s") % {"error": isolate(error)})
+        else:
+            messages.error(request, _("The test did not go through: %(error)s") % {"error": isolate(error)})
         ok = False
     log(instance=channel, action="masa.channel.test", user=request.user, data={"ok": ok})
     return ok

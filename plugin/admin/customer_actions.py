@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import consent
-from ..actions import schedule
+from ..actions import guards, schedule
 from ..actions.due import dispatch
 from ..channels import backend_class
 from ..bidi import isolate
@@ -107,9 +107,10 @@ def add_tag(customer: Customer, tag: str) -> bool:
     return True
 
 
-def unsubscribe(customer: Customer, by: str) -> None:
-    """The customer asked staff to stop marketing: their consent is withdrawn (``consent``)."""
-    consent.withdraw(customer, f"asked staff ({by})", timezone.now())
+def unsubscribe(customer: Customer, by: str, kinds=consent.KINDS) -> list[str]:
+    """The customer asked staff to stop marketing on these channel kinds (all by default): that
+    consent is withdrawn (``consent.withdraw``); returns the kinds that had been given."""
+    return consent.withdraw(customer, f"asked staff ({by})", timezone.now(), kinds)
 
 
 def add_note(customer: Customer, author, form: NoteForm) -> CustomerNote:
@@ -179,10 +180,12 @@ def waiting_note(action: ScheduledAction) -> str:
 
 def skipped_for_consent(action: ScheduledAction) -> bool:
     """Whether a waiting send will not go because it is marketing and the customer has not agreed
-    to marketing (the guard delivery applies: ``actions.guards.failed_guard``) — unless that changes."""
-    if action.customer.marketing_consent or action.kind != "send":
+    to marketing on its channel (the guard delivery applies: ``actions.guards.failed_guard``) —
+    unless that changes."""
+    if action.kind != "send" or not (action.is_marketing_send
+                                     or any("marketing_consent" in step for step in action.guard or [])):
         return False
-    return action.is_marketing_send or any("marketing_consent" in step for step in action.guard or [])
+    return guards.GUARDS["marketing_consent"].check(action, True) is not None
 
 
 def due_reminders(user, now=None):

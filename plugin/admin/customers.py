@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.log_actions import log
 
-from .. import conf
+from .. import conf, consent
 from ..actions import schedule
 from ..money import format_money
 from ..models import Customer, CustomerNote, Rule, SaleorApp, ScheduledAction
@@ -26,6 +26,8 @@ from ..packs.forecast import forecast
 from .journey_customers import step_filter
 from .customer_actions import (NoteForm, PersonalMessageForm, TagForm, add_note, add_tag, outcome_words, waiting_note,
                                reachable_channels, send_personal, skipped_for_consent, unsubscribe)
+from .consent_words import consent_rows, stopped_words
+from .customer_channels import channels_section
 from .engagement import engagement
 from .timeline import GROUPS, data, local_time, planned, story, their_time
 from .wording import describer
@@ -113,7 +115,8 @@ class CustomerTimelineView(MasaPage):
                    .select_related("rule", "event", "customer").order_by("due_at"))
         describe = describer()
         context.update(
-            customer=customer, lines=story(customer, describe, group), group=group,
+            customer=customer, lines=story(customer, describe, group), group=group, consents=consent_rows(customer),
+            channels=channels_section(customer),
             show_store=bool(customer.store) and several_stores(),
             customer_spent=format_money(customer.total_spent, customer.currency), email_isolated=data(customer.email),
             facts=sorted((customer.facts or {}).items()),
@@ -212,11 +215,14 @@ class CustomerTimelineView(MasaPage):
         return self._back()
 
     def _unsubscribe(self, request):
+        """Stop marketing on one channel kind (``channel``: email, sms, whatsapp) or, without one
+        (or ``all``), on every channel."""
         self._require(request, "masa.change_customer")
-        unsubscribe(self.customer, by=request.user.get_username())
-        log(instance=self.customer, action="masa.customer.unsubscribe", user=request.user, data={})
-        messages.success(request, _("Recorded: this customer gets no more marketing messages. Service messages "
-                                    "about their orders still go."))
+        chosen = request.POST.get("channel", "all")
+        kinds = [chosen] if chosen in consent.KINDS else list(consent.KINDS)
+        unsubscribe(self.customer, by=request.user.get_username(), kinds=kinds)
+        log(instance=self.customer, action="masa.customer.unsubscribe", user=request.user, data={"channels": kinds})
+        messages.success(request, stopped_words(kinds))
         return self._back()
 
     def _cancel(self, request):

@@ -40,7 +40,7 @@ class Store:
 
 def stores() -> list[Store]:
     """The stores Masa listens to, each with when it last delivered a webhook Masa accepted."""
-    heard = dict(InboundDelivery.objects.filter(status__in=HEARD_FROM).values_list("domain")
+    heard = dict(InboundDelivery.objects.filter(source="saleor", status__in=HEARD_FROM).values_list("domain")
                  .annotate(last=Max("received_at")))
     found = [Store(app.domain, app.installed_at, heard.get(app.domain),
                    app.status == SaleorApp.Status.TOKEN_REJECTED)

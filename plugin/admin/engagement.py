@@ -54,8 +54,9 @@ def engagement(customer: Customer, now=None) -> tuple[list[Month], int]:
     for key, month in sent_in.items():
         if month >= start:
             months[month].sent += 1
-    for name, attribute in (("message_opened", "opened"), ("message_clicked", "clicked")):
-        keys = set(customer.events.filter(name=name).values_list("data__delivery", flat=True))
+    # a WhatsApp read receipt is an open
+    for names, attribute in ((("message_opened", "message_read"), "opened"), (("message_clicked",), "clicked")):
+        keys = set(customer.events.filter(name__in=names).values_list("data__delivery", flat=True))
         for key in keys & set(sent_in):
             if sent_in[key] >= start:
                 setattr(months[sent_in[key]], attribute, getattr(months[sent_in[key]], attribute) + 1)

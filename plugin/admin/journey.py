@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from ..models import Rule, RulePack
-from ..reports.incremental import incremental_results, split_results
+from ..reports.channels import rule_channels
+from ..reports.incremental import channel_arms, incremental_results, split_results, uses_preferred
 from ..reports.journey import JourneyCounts, StepCounts, journey_counts
 from ..rules.sentences import Words, trigger_phrase
 from ..rules.splits import choose_winner
@@ -31,7 +32,7 @@ from .base import AdminPage, DaysForm, MasaPage, day_range, last_days
 from ..bidi import isolate
 from .journey_words import count, more_customers_needed, reason_words, said, version_name
 from .preview import preview_url
-from .result_words import holdout_says, split_says
+from .result_words import by_channel, channel_arms_says, holdout_says, split_says
 
 
 @dataclass
@@ -89,11 +90,18 @@ class Drawing:
     starts: list = field(default_factory=list)      # Other: the rules this one starts
     started_by: list = field(default_factory=list)  # Other: the rules that start this one
     incremental: object = None    # reports.incremental.Incremental of its rule or pack, if held out
+    channels: list = field(default_factory=list)   # each channel kind's line (result_words.by_channel)
+    arms: object = None           # reports.incremental.channel_arms, if it sends on the preferred channel
 
     @property
     def holdout(self) -> dict:
         """What its holdout says so far (``result_words.holdout_says``), if it has one."""
         return holdout_says(self.incremental) if self.incremental else {}
+
+    @property
+    def arms_says(self) -> dict:
+        """What its preferred-against-default comparison says so far, if it has one."""
+        return channel_arms_says(self.arms) if self.arms else {}
 
     @property
     def shown(self) -> dict:
@@ -314,6 +322,7 @@ def drawings(rules: list[Rule], request, chain_rules: list[Rule] | None = None,
     form, since, until, query = period(request)
     measured = {row.key: row for row in incremental_results(since, until)}
     counts = journey_counts([rule.rule_id for rule in rules], since, until)
+    channels = rule_channels(since, until, rule_ids=[rule.rule_id for rule in rules])
     words = {}
     links = Links.of(chain_rules or rules)
     link = (lambda other: f"#rule-{other.rule_id}") if folded else None
@@ -322,6 +331,9 @@ def drawings(rules: list[Rule], request, chain_rules: list[Rule] | None = None,
         words.setdefault(rule.pack, Words.for_pack(rule.pack, html=True))
         drawing = Journey(rule, words[rule.pack], counts, query, links, split_results(rule, since, until), link).draw()
         drawing.incremental = measured.get(f"rule:{rule.rule_id}") or measured.get(f"pack:{rule.pack}")
+        drawing.channels = by_channel(channels.get(rule.rule_id, []))
+        if uses_preferred(rule):
+            drawing.arms = channel_arms(f"rule:{rule.rule_id}", rule.title, [rule.pk], since, until)
         result.append(drawing)
     return form, result
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from ..models import Delivery, Rule, RuleFiring, ScheduledAction, StoreEvent
 from ..reports.journey import reason_kind
+from ..reports.results import OPENED
 from ..rules.sentences import Words
 from .base import day_range
 from .journey_words import reason_words, said
@@ -79,7 +80,8 @@ def step_filter(query) -> StepFilter | None:
         if period:
             deliveries = deliveries.filter(sent_at__gte=period[0], sent_at__lt=period[1])
         if state in ("opened", "clicked"):
-            reported = (StoreEvent.objects.filter(name=f"message_{state}").annotate(key=KT("data__delivery"))
+            names = OPENED if state == "opened" else ("message_clicked",)  # a WhatsApp read is an open
+            reported = (StoreEvent.objects.filter(name__in=names).annotate(key=KT("data__delivery"))
                         .values("key"))
             deliveries = deliveries.filter(idempotency_key__in=reported)
         if state == "converted":

@@ -17,12 +17,14 @@ from django.views import View
 
 from ..channels.sms import sms_parts
 from ..models import Customer, MessageTemplate
-from ..rendering import TemplateError, active_markup, render
+from .. import approved_templates
+from ..rendering import TemplateError, active_markup, render, render_text
 from .base import AdminPage
 from .customers import matching
 from .preview import latest_event, preview_context
 
 MAX_TEXT = 20000          # characters a previewed part may hold (the text field is unbounded)
+MAX_VARIABLES = approved_templates.MAX_VARIABLES
 CUSTOMERS_LISTED = 20
 
 
@@ -62,13 +64,20 @@ class LivePreviewView(View):
     def post(self, request):
         data = request.POST
         texts = {name: str(data.get(name, ""))[:MAX_TEXT] for name in ("subject", "body", "html_body")}
-        customer = chosen_customer(data.get("customer", ""), str(data.get("locale", ""))[:16])
+        locale = str(data.get("locale", ""))[:16]
+        customer = chosen_customer(data.get("customer", ""), locale)
+        approved = {"name": str(data.get("template_name", ""))[:512], "language": str(data.get("template_language", ""))[:16],
+                    "variables": [str(v)[:500] for v in data.getlist("template_variables")[:MAX_VARIABLES] if v]} \
+            if data.get("channel_kind") == "whatsapp" else None
         return render_page(request, self.template_name,
-                           shown_to(customer, texts, sms=data.get("channel_kind") == "sms"))
+                           shown_to(customer, texts, sms=data.get("channel_kind") == "sms", approved=approved,
+                                    locale=locale))
 
 
-def shown_to(customer: Customer | None, texts: dict, sms: bool = False) -> dict:
-    """The live preview's context: ``texts`` (subject, body, html_body) made for ``customer``."""
+def shown_to(customer: Customer | None, texts: dict, sms: bool = False, approved: dict | None = None,
+             locale: str = "") -> dict:
+    """The live preview's context: ``texts`` (subject, body, html_body) made for ``customer``; with
+    ``approved`` (a WhatsApp version's approved template), what would fill each of its variables."""
     context = {"customer": customer, "sms": sms}
     if customer is None:
         return {**context, "no_customer": True}
@@ -83,7 +92,19 @@ def shown_to(customer: Customer | None, texts: dict, sms: bool = False) -> dict:
         context["error"] = str(error).replace("template 'preview' ", "")
     else:
         context["parts"] = sms_parts(context["message"].body)
+    if approved_templates.named(approved):
+        context.update(approved_preview(approved, preview_context(customer, event), locale))
     return context
+
+
+def approved_preview(spec: dict, context: dict, locale: str) -> dict:
+    """The approved template as it would go: its name, WhatsApp language and each variable's text."""
+    shown = {"approved": {"name": spec["name"], "language": approved_templates.language(spec, locale)}}
+    try:
+        shown["approved"]["parameters"] = approved_templates.parameters(spec, context, locale, render_text)
+    except (approved_templates.ApprovedTemplateError, TemplateError) as error:
+        shown["approved_error"] = str(error)
+    return shown
 
 
 class CustomerOptionsView(View):

@@ -113,10 +113,12 @@ def in_words(text: str) -> list[tuple[str, bool]]:
 
 
 def text_in_words(template) -> str:
-    """A message's subject (or first line), merge tags as their words, isolated as data (HTML)."""
+    """A message's subject (or first line), merge tags as their words, isolated as data (HTML). A
+    tag's words carry their own ``dir``: the admin's language (Hebrew "שם פרטי") must not make an
+    English subject right-to-left."""
     pieces = in_words(template_title("", template.subject, template.body))
-    shown = format_html_join("", "{}", ((format_html('<span class="masa-tag-word">{}</span>', piece) if is_tag
-                                         else piece,) for piece, is_tag in pieces))
+    tag = '<span class="masa-tag-word" dir="auto">{}</span>'
+    shown = format_html_join("", "{}", ((format_html(tag, piece) if is_tag else piece,) for piece, is_tag in pieces))
     return format_html('<bdi dir="auto">{}</bdi>', shown)
 
 

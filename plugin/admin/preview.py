@@ -28,7 +28,9 @@ from ..channels import backend_class, backend_for
 from ..channels.probe import ProbeFailed, send_test_message
 from ..channels.sms import SmsParts, sms_parts
 from ..models import Channel, Customer, MessageTemplate, StoreEvent
-from ..rendering import RenderedMessage, TemplateError, find_template, merge_context, render, sample_links
+from .. import approved_templates
+from ..rendering import (RenderedMessage, TemplateError, find_template, merge_context, render, render_text,
+                         sample_links)
 from .base import AdminPage, MasaPage
 from .customers import matching
 from .data_widgets import DataSelect
@@ -63,11 +65,12 @@ def preview_context(customer: Customer, event: StoreEvent | None) -> dict:
     return {**merge_context(customer, event), **sample_links(), "voucher": SAMPLE_VOUCHER}
 
 
-def preview(key: str, customer: Customer) -> Preview:
-    """The message ``key`` rendered for ``customer`` with their latest order (or latest event)."""
+def preview(key: str, customer: Customer, channel_kind: str = "") -> Preview:
+    """The message ``key`` rendered for ``customer`` with their latest order (or latest event): the
+    version a send over ``channel_kind`` takes ("" the main version)."""
     event = latest_event(customer)
     try:
-        template = find_template(key, customer.locale)
+        template = find_template(key, customer.locale, channel_kind)
     except TemplateError as error:
         return Preview(customer, None, event, error=str(error))
     context = preview_context(customer, event)
@@ -138,7 +141,7 @@ class MessagePreviewView(MasaPage):
         query = self.request.GET.get("q", "").strip()
         found = matching(query)[:10] if query else []
         customer = self.customer()
-        shown = preview(self.message_template.key, customer) if customer else None
+        shown = preview(self.message_template.key, customer, self.message_template.channel_kind) if customer else None
         channels = channels_for(self.message_template)
         context.update(
             template=self.message_template, query=query, found=found, customer=customer, preview=shown,
@@ -158,7 +161,7 @@ class MessagePreviewView(MasaPage):
         customer = self.customer()
         if not form.is_valid() or customer is None:
             return self.render_to_response(self.get_context_data(form=form))
-        shown = preview(self.message_template.key, customer)
+        shown = preview(self.message_template.key, customer, self.message_template.channel_kind)
         channel = form.cleaned_data["channel"]
         to = own_address(request.user, channel)
         if not to:
@@ -172,17 +175,32 @@ class MessagePreviewView(MasaPage):
             html_body = shown.message.html_body if backend_for(channel).kind == "email" else ""
             try:
                 send_test_message(channel, to, shown.message.body, subject=TEST_PREFIX + shown.message.subject,
-                                  html_body=html_body)
+                                  html_body=html_body, provider_template=test_template(shown, channel))
                 messages.success(request, _("Sent a test of “%(message)s” to %(to)s through %(channel)s.") % {
                     "message": shown.message.subject or title_in_words(self.message_template), "to": to,
                     "channel": channel.name})
                 ok = True
-            except ProbeFailed as error:
+            except (ProbeFailed, approved_templates.ApprovedTemplateError) as error:
                 messages.error(request, str(error))
                 ok = False
             log(instance=self.message_template, action="masa.message.test", user=request.user,
                 data={"channel": channel.name, "to": to, "customer": customer.pk, "ok": ok})
         return redirect(f"{reverse('masa_message_preview', args=[self.message_template.pk])}?customer={customer.pk}")
+
+
+def test_template(shown: Preview, channel: Channel) -> dict | None:
+    """The approved template a WhatsApp test goes as, its variables made for the previewed customer
+    (raises ApprovedTemplateError in words); None for other channels or a version that names none."""
+    spec = shown.template.provider_template if shown.template is not None else {}
+    if channel.kind != Channel.Kind.WHATSAPP or not approved_templates.named(spec):
+        return None
+    language = approved_templates.language(spec, shown.template.locale)
+    if not language:
+        raise approved_templates.ApprovedTemplateError(
+            _("Nothing was sent: the approved template has no language; choose it in the message editor."))
+    context = preview_context(shown.customer, shown.event)
+    return {"name": spec["name"], "language": language,
+            "parameters": approved_templates.parameters(spec, context, shown.template.locale, render_text)}
 
 
 def preview_url(key: str, pack: str = "") -> str:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ..money import Amounts, format_money
+from ..reports.incremental import wilson
 from .journey_words import version_name
 
 LEADS = 0.6   # below this probability of being the best, no version is named as better
@@ -139,3 +140,66 @@ def split_says(split) -> dict:
     outlook = split.outlook
     verdict = "" if split.winner or outlook.state == "told" else outlook_sentence(outlook, groups="split")
     return {"best": best, "verdict": verdict}
+
+
+def channel_name(kind: str) -> str:
+    """A channel kind as the owner reads it (a kind Masa does not ship: "another channel")."""
+    return {"email": _("Email"), "sms": _("SMS"), "whatsapp": _("WhatsApp"), "webhook": _("Webhook")}.get(
+        kind, _("another channel"))
+
+
+def channel_figures(result) -> SafeString:
+    """One channel's figures (``reports.channels.ChannelResult``): "40 sent, 31 read, 2 replied, 6
+    bought, ₪1,200.00 (₪30.00 per recipient)" — a WhatsApp message is read, an e-mail opened; an
+    SMS's opens are left out while there are none (SMS tells none)."""
+    parts = [_("%(count)s sent") % {"count": number(result.sent)}]
+    if result.kind == "whatsapp":
+        parts.append(_("%(count)s read") % {"count": number(result.opened)})
+    elif result.kind != "sms" or result.opened:
+        parts.append(_("%(count)s opened") % {"count": number(result.opened)})
+    parts.append(_("%(count)s clicked") % {"count": number(result.clicked)})
+    if result.replied or result.kind in ("whatsapp", "sms"):
+        parts.append(_("%(count)s replied") % {"count": number(result.replied)})
+    parts.append(_("%(count)s bought") % {"count": number(result.converted)})
+    text = format_html_join(", ", "{}", ((part,) for part in parts))
+    if result.converted:
+        text = format_html(_("{figures}, {revenue} ({per_recipient} per recipient)"), figures=text,
+                           revenue=amounts(result.revenue, result.currency),
+                           per_recipient=amounts(result.revenue_per_recipient, result.currency))
+    return text
+
+
+def by_channel(results) -> list[SafeString]:
+    """Each channel's line: "WhatsApp: 40 sent, 31 read, …" (``channel_figures``)."""
+    return [format_html(_("{channel}: {figures}"), channel=format_html("<bdi>{}</bdi>", channel_name(result.kind)),
+                        figures=channel_figures(result))
+            for result in results]
+
+
+def _rate_with_interval(group) -> str:
+    low, high = wilson(group.converted, group.customers)
+    return _("%(rate)s (likely %(low)s – %(high)s)") % {"rate": percent(group.rate), "low": percent(low),
+                                                       "high": percent(high)}
+
+
+def channel_arms_says(row) -> dict:
+    """What the preferred-against-default comparison (``reports.incremental.channel_arms``) says:
+    ``arms`` (each arm's order rate with its likely range), ``verdict`` (its answer, or how far it
+    is from one)."""
+    preferred, default = row.treated, row.held_out
+    if not preferred.customers or not default.customers:
+        return {"arms": "", "verdict": _("No customer has reached both groups yet: some customers get the pack's "
+                                         "default channel, to compare with.")}
+    arms = _("Following each customer's channel: %(preferred)s of %(preferred_count)s customers bought; the "
+             "default channel: %(default)s of %(default_count)s.") % {
+        "preferred": _rate_with_interval(preferred), "preferred_count": number(preferred.customers),
+        "default": _rate_with_interval(default), "default_count": number(default.customers)}
+    if not row.enough:
+        verdict = outlook_sentence(row.outlook)
+    elif row.conversion[1] > 0:
+        verdict = _("Following each customer's channel brings more orders.")
+    elif row.conversion[2] < 0:
+        verdict = _("The default channel brings more orders.")
+    else:
+        verdict = _("No clear difference yet between following each customer's channel and the default one.")
+    return {"arms": arms, "verdict": verdict}

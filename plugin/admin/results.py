@@ -1,10 +1,11 @@
 """Results a shop owner reads, per journey or per pack over a chosen period, each figure against
-the previous period of the same length: messages, orders, revenue and revenue per recipient; then
-what holdouts and A/B splits say so far, in words (``result_words``); bookkeeping rules — they
-send customers nothing — folded apart; a daily chart of messages."""
+the previous period of the same length: messages, orders, revenue and revenue per recipient; each
+journey's figures per channel kind, as a list; then what holdouts, preferred-against-default
+channel comparisons and A/B splits say so far, in words (``result_words``); bookkeeping rules —
+they send customers nothing — folded apart; a daily chart of messages."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django import forms
@@ -15,7 +16,8 @@ from django.utils.translation import gettext_lazy
 from ..models import Rule
 from ..reports import results
 from ..reports.audience import sends_to_customers
-from ..reports.incremental import incremental_results, split_results_all
+from ..reports.channels import all_channels, pack_channels, rule_channels
+from ..reports.incremental import incremental_results, preference_results, split_results_all
 from . import result_words as words
 from .base import AdminPage, DaysForm, MasaPage, day_range, last_days
 from .rules import pack_titles
@@ -50,6 +52,7 @@ class Line:
     result: results.Result
     url: str = ""
     live: bool | None = None   # a rule's: on and published (None for a pack)
+    channels: list = field(default_factory=list)   # each channel kind's line (result_words.by_channel)
 
     def __post_init__(self):
         row, before = self.result, self.result.previous
@@ -86,6 +89,9 @@ class ResultsView(MasaPage):
             now, before = results.rule_results(since, until, window), results.rule_results(since - length, since, window)
         rows = results.compared(now, before)
         journeys, bookkeeping = self.lines(rows, values["by"])
+        channels = (pack_channels if values["by"] == "pack" else rule_channels)(since, until, window)
+        for line in journeys:
+            line.channels = words.by_channel(channels.get(line.result.key, []))
         query = f"?since={values['since']:%Y-%m-%d}&until={values['until']:%Y-%m-%d}"
         can_edit = self.request.user.has_perm("masa.change_rule")
         context.update(
@@ -102,6 +108,9 @@ class ResultsView(MasaPage):
                                                                split.comparison.currency)}
                                   for name, group in split.branches]}
                     for split in split_results_all(since, until, window)],
+            by_channel=words.by_channel(all_channels(since, until, window)),
+            preferences=[{"row": row, "says": words.channel_arms_says(row)}
+                         for row in preference_results(since, until, window)],
             query=query, window=values["window"],
         )
         return context

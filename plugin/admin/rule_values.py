@@ -91,6 +91,7 @@ def event_choices(current: str) -> list[tuple[str, str]]:
 
 KIND_WORDS = {"email": gettext_lazy("By email (the first email channel)"),
               "sms": gettext_lazy("By text message (the first SMS channel)"),
+              "whatsapp": gettext_lazy("On WhatsApp (the first WhatsApp channel)"),
               "webhook": gettext_lazy("Through the shop's webhook (the first webhook channel)")}
 
 
@@ -101,7 +102,9 @@ def channel_choices(current: str) -> list[tuple[str, str]]:
                for kind in kinds]
     choices += [(name, _("Through the channel %(name)s") % {"name": isolate(name)})
                 for name in Channel.objects.order_by("name").values_list("name", flat=True) if name not in kinds]
-    if current and current not in {value for value, _label in choices}:
+    if current == "preferred":
+        choices.insert(0, (current, _("On the channel the customer answers best")))
+    elif current and current not in {value for value, _label in choices}:
         choices.append((current, _("%(name)s (no channel has this name yet)") % {"name": isolate(current)}))
     return choices
 
@@ -178,6 +181,10 @@ def value_field(kind: str, key, current, shop: Shop) -> forms.Field:
                                widget=forms.TimeInput(attrs={"type": "time"}))
     if key in DURATION_KEYS:
         return DurationField()
+    if key == "channels" and isinstance(current, list):
+        return forms.CharField(max_length=500, widget=forms.TextInput(attrs={"dir": "ltr"}), help_text=_(
+            "whatsapp, sms, email (or your channels' names), separated by commas. Each customer gets the message "
+            "on the one of these they answer best and may receive; the first is the default."))
     if isinstance(current, list):
         return forms.CharField(max_length=500, help_text=_("Separate several with commas."))
     return forms.CharField(max_length=200)
@@ -211,6 +218,7 @@ WHAT = {
     ("wait", "refill", "category"): pgettext_lazy("rule field", "category"),
     ("send", "template"): pgettext_lazy("rule field", "message"),
     ("send", "channel"): pgettext_lazy("rule field", "send it"),
+    ("send", "channels"): pgettext_lazy("rule field", "channels to choose among, in order"),
     ("send", "class"): pgettext_lazy("rule field", "kind of message"),
     ("send", "voucher", "value"): pgettext_lazy("rule field", "voucher value"),
     ("send", "voucher", "type"): pgettext_lazy("rule field", "voucher type"),

@@ -1,8 +1,8 @@
 """Messages in the Wagtail admin: the list in words, and the editor (``message_editor``).
 
-A message's versions per language are rows sharing a ``key``; the list shows each with its text
-in words (merge tags as "first name", never ``{{ … }}``), its language, channel and pack by name
-and how many rules send it. Nothing that does not render, holds active markup or goes over a
+A message's versions per language and channel kind are rows sharing a ``key``; the list shows each
+with its text in words (merge tags as "first name", never ``{{ … }}``), its language, its channel
+versions ("Email, SMS, WhatsApp") and pack by name and how many rules send it. Nothing that does not render, holds active markup or goes over a
 render's bounds can be saved (``rendering.check_template``)."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
@@ -19,12 +20,13 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from .. import message_versions
 from ..models import MessageTemplate
 from ..rendering import check_template
 from .base import MasaChooserViewSet
 from .message_editor import (MessageCopyView, MessageCreateView, MessageDeleteView, MessageEditorPanel, MessageEditView,
                              MessageHistoryView, MessageIndexView, MessageUsageView, channel_choices, channel_name,
-                             pack_choices, pack_name, prepare_fields)
+                             clean_approved, pack_choices, pack_name, prepare_fields, version_name)
 from .message_languages import language_choices, language_name
 from .message_tags import text_in_words
 from .message_usage import usage_counts
@@ -48,6 +50,7 @@ class MessageTemplateForm(WagtailAdminModelForm):
             for name, problems in error.message_dict.items():
                 for problem in problems:
                     self.add_error(name if name in self.fields else None, problem)
+        clean_approved(self, cleaned)
         return cleaned
 
 
@@ -91,6 +94,36 @@ class UsedByColumn(Column):
         return context
 
 
+def message_kinds() -> dict[str, list[str]]:
+    """Message key → its kinds, the main text's first (``message_versions``)."""
+    by_key: dict[str, list] = {}
+    for row in MessageTemplate.objects.only("pk", "key", "channel_kind").order_by("pk"):
+        by_key.setdefault(row.key, []).append(row)
+    kinds = {}
+    for key, rows in by_key.items():
+        main = message_versions.main_kind(rows)
+        others = sorted({row.channel_kind for row in rows} - {main},
+                        key=lambda kind: (message_versions.KINDS.index(kind) if kind in message_versions.KINDS
+                                          else len(message_versions.KINDS), kind))
+        kinds[key] = [main, *others]
+    return kinds
+
+
+class ChannelVersionsColumn(Column):
+    """The channel in words: for a message's main text, every version it has ("Email, SMS,
+    WhatsApp"); for a version, which one ("SMS version")."""
+
+    def get_value(self, instance):
+        return ""
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        kinds = once_per_page(parent_context, "_masa_message_kinds", message_kinds).get(instance.key) or [""]
+        context["value"] = ", ".join(channel_name(kind) for kind in kinds) if instance.channel_kind == kinds[0] \
+            else version_name(instance.channel_kind, kinds[0])
+        return context
+
+
 class PreviewColumn(Column):
     def get_value(self, instance):
         return format_html('<a href="{}">{}</a>', reverse("masa_message_preview", args=[instance.pk]),
@@ -112,6 +145,18 @@ class MessageFilterSet(WagtailFilterSet):
         fields = ["pack", "locale", "channel_kind"]
 
 
+class MessageEditHandler(ObjectList):
+    """The message form's panels; the approved template's name and language are rendered by
+    MessageEditorPanel only (Wagtail would repeat them, unlabelled, below the form: a second input
+    of the same name that wins when posted)."""
+
+    class BoundPanel(ObjectList.BoundPanel):
+        def render_missing_fields(self):
+            shown = set(self.panel.get_form_options().get("fields", [])) | {"template_name", "template_language"}
+            return mark_safe("".join(str(self.form[name]) for name in self.form.fields  # noqa: S308
+                                     if name not in shown))
+
+
 class MessageTemplateViewSet(SnippetViewSet):
     model = MessageTemplate
     chooser_viewset_class = MasaChooserViewSet
@@ -131,14 +176,14 @@ class MessageTemplateViewSet(SnippetViewSet):
     filterset_class = MessageFilterSet
     list_display = [MessageColumn(),
                     WordsColumn("locale", language_name, label=gettext_lazy("Language"), classname="masa-col-about"),
-                    WordsColumn("channel_kind", channel_name, label=gettext_lazy("Channel"), classname="masa-col-about"),
+                    ChannelVersionsColumn("channel_kind", label=gettext_lazy("Channel"), classname="masa-col-about"),
                     WordsColumn("pack", pack_in_words, label=gettext_lazy("Pack"), classname="masa-col-about"),
                     UsedByColumn("used_by", label=gettext_lazy("Used by"), classname="masa-col-used"),
                     PreviewColumn("preview", label=gettext_lazy("Preview"), classname="masa-col-used")]
     def get_usage_view_kwargs(self, **kwargs):
         return {**super().get_usage_view_kwargs(**kwargs), "template_name": "masa/admin/message_usage.html"}
 
-    edit_handler = ObjectList([
+    edit_handler = MessageEditHandler([
         MessageEditorPanel(heading=gettext_lazy("Text")),
         MultiFieldPanel([FieldPanel("key"), FieldPanel("locale"), FieldPanel("channel_kind"), FieldPanel("pack")],
                         heading=gettext_lazy("About this message")),

@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from wagtail.models import ModelLogEntry
 
-from .. import events
+from .. import events, message_versions, preference
 from ..models import Customer, CustomerNote, Delivery, OrderChange, RuleFiring, ScheduledAction, StoreEvent
 from ..rules import takeback
 from ..money import format_money
@@ -103,6 +103,8 @@ def _message_line(delivery: Delivery, firing_why: dict) -> Line:
         text, kind = say(_("Sent {message} by {channel}"), message=title, channel=channel), "sent"
     action = delivery.action
     why = list(firing_why.get(action.firing_id, [])) if action is not None and action.firing_id else []
+    if action is not None and action.channel_choice:
+        why += channel_choice_why(action)
     if action is not None and action.params.get("personal"):
         why.append(_("Written by {name} on the customer's page.").format(name=action.params.get("by") or _("staff")))
         why.append(_("A service message (no consent needed).") if action.params.get("class") == "transactional"
@@ -119,12 +121,30 @@ def _message_line(delivery: Delivery, firing_why: dict) -> Line:
 
 FEEDBACK = {
     "message_opened": ("opened", lambda m, d: say(_("Opened {message}"), message=m)),
+    "message_read": ("opened", lambda m, d: say(_("Read {message} on WhatsApp"), message=m)),
+    "message_replied": ("answered", lambda m, d: say(
+        _("Replied to {message} by SMS") if d.get("channel") == "sms" else _("Replied to {message} on WhatsApp"),
+        message=m)),
     "message_clicked": ("clicked", lambda m, d: say(_("Clicked a link in {message}"), message=m)),
     "message_bounced": ("bounced", lambda m, d: say(_("{message} bounced: it did not reach the customer"), message=m)),
     "survey_answered": ("answered", lambda m, d: say(_("Answered {answer} in {message}"), message=m,
                                                      answer=quoted(d.get("answer", "")))),
     "list_joined": ("answered", lambda m, d: say(_("Joined the list {name} from {message}"), message=m,
                                                  name=quoted(d.get("list", "")))),
+}
+
+
+STAFF_STOPPED = {
+    "email": lambda: _("{user} recorded that the customer wants no more marketing by e-mail"),
+    "sms": lambda: _("{user} recorded that the customer wants no more marketing by SMS"),
+    "whatsapp": lambda: _("{user} recorded that the customer wants no more marketing on WhatsApp"),
+}
+# An unsubscribe stops its channel's marketing only (``masa.consent``); one stored before consent
+# per channel names none and was e-mail's.
+UNSUBSCRIBED = {
+    "email": lambda: _("Unsubscribed through {message}: no more marketing by e-mail"),
+    "sms": lambda: _("Unsubscribed through {message}: no more marketing by SMS"),
+    "whatsapp": lambda: _("Unsubscribed through {message}: no more marketing on WhatsApp"),
 }
 
 
@@ -135,13 +155,17 @@ def _feedback_line(event: StoreEvent, deliveries: dict) -> Line:
     if event.name == "unsubscribed":
         kind = "spam" if info.get("complaint") else "unsubscribed"
         text = (say(_("Marked {message} as spam: no more marketing"), message=message) if kind == "spam" else
-                say(_("Unsubscribed through {message}: no more marketing"), message=message))
+                say(UNSUBSCRIBED.get(info.get("channel"), UNSUBSCRIBED["email"])(), message=message))
+    elif event.name == "message_replied" and delivery is None:
+        kind, text = "answered", plain(_("Wrote by SMS") if info.get("channel") == "sms" else _("Wrote on WhatsApp"))
     else:
         kind, words = FEEDBACK[event.name]
         text = words(message, info)
     line = Line(event.occurred_at, "messages", kind, text, about=delivery, ids=[(_("event"), str(event.pk))])
     if info.get("url"):
         line.detail = info["url"]
+    if event.name == "message_replied" and info.get("text"):
+        line.detail = info["text"]  # the customer's words: plain text, escaped where shown
     if info.get("reason"):
         line.why.append(info["reason"])
     return line
@@ -241,13 +265,21 @@ def planned(action: ScheduledAction, describe) -> str:
     key = (action.params or {}).get("template")
     if action.kind == "send" and key:
         try:
-            template = find_template(key, action.customer.locale)
+            template = find_template(key, action.customer.locale,
+                                     message_versions.step_kind(action.params, action.channel_choice))
             rendered = render(template, {**merge_context(action.customer, action.event), **sample_links()})
         except (TemplateError, KeyError, AttributeError):
             return describe(action)
         title = rendered.subject or " ".join(rendered.body.split())[:60]
         return _("send “%(message)s”") % {"message": title}
     return describe(action)
+
+
+def channel_choice_why(action: ScheduledAction) -> list[str]:
+    """Why a ``channel: preferred`` send went where it went, or could go nowhere, and what was passed over."""
+    choice = action.channel_choice or {}
+    listed = (action.params or {}).get("channels") or []
+    return [said for said in [preference.choice_words(choice), *preference.passed_over_words(choice, listed)] if said]
 
 
 def _not_sent_line(action: ScheduledAction, describe) -> Line:
@@ -262,8 +294,10 @@ def _not_sent_line(action: ScheduledAction, describe) -> Line:
     if action.status == ScheduledAction.Status.FAILED:
         return Line(at, "journeys", "failed", say(_("Could not do a step of {rule}"), rule=quoted(rule)),
                     why=[what, action.last_error], ids=ids)
+    nowhere = bool(action.channel_choice) and not action.channel_choice.get("chosen")  # no listed channel could go
+    reason = channel_choice_why(action) if nowhere else [action.cancel_reason]
     return Line(at, "journeys", "skipped", say(_("Skipped a step of {rule}"), rule=quoted(rule)),
-                why=[what, action.cancel_reason], ids=ids)
+                why=[what, *reason], ids=ids)
 
 
 OTHER_EVENTS = {
@@ -283,7 +317,9 @@ OTHER_EVENTS = {
 
 STAFF_LOG = {
     "masa.customer.tag": lambda d: _("{user} added the tag {tag}"),
-    "masa.customer.unsubscribe": lambda d: _("{user} recorded that the customer wants no more marketing"),
+    "masa.customer.unsubscribe": lambda d: (
+        _("{user} recorded that the customer wants no more marketing") if len(d.get("channels") or []) != 1 else
+        STAFF_STOPPED.get(d["channels"][0], lambda: _("{user} recorded that the customer wants no more marketing"))()),
     "masa.action.cancel": lambda d: _("{user} cancelled a waiting step"),
 }
 

@@ -1,7 +1,7 @@
 """Channel kinds, one module each (as django-anymail's backends), loaded by dotted path.
 
-``MASA["CHANNEL_BACKENDS"]`` maps a kind to its backend class (default: email, sms, webhook
-below). A backend describes itself (``kind``, ``label``, ``description``, its ``providers`` with
+``MASA["CHANNEL_BACKENDS"]`` maps a kind to its backend class (default: email, sms, webhook,
+whatsapp below). A backend describes itself (``kind``, ``label``, ``description``, its ``providers`` with
 their settings (``setup``), ``address_field``, ``url_fields``, ``tracks_text_links``), so a new
 kind is one module plus a line in that setting:
 no migration, no special case elsewhere (docs/architecture.md, "Add a channel kind").
@@ -20,6 +20,7 @@ DEFAULT_BACKENDS = {
     "email": "masa.channels.email.EmailChannel",
     "sms": "masa.channels.sms.SmsChannel",
     "webhook": "masa.channels.webhook.WebhookChannel",
+    "whatsapp": "masa.channels.whatsapp.WhatsAppChannel",
 }
 
 __all__ = [

@@ -25,6 +25,8 @@ class OutgoingMessage:
     html_body: str = ""
     headers: dict | None = None
     key: str = ""
+    provider_template: dict | None = None  # an approved template: name, language, parameters (WhatsApp)
+    window_open: bool = False  # the customer wrote on WhatsApp within 24 hours: free text may go
 
     @property
     def stable_id(self) -> str:
@@ -75,6 +77,10 @@ class ChannelBackend(ABC):
 
     def __init__(self, channel: Channel):
         self.channel = channel
+
+    def test_message(self, to: str, text: str, subject: str = "", html_body: str = "") -> OutgoingMessage:
+        """What a test send through this channel is (a kind that cannot start with free text says otherwise)."""
+        return OutgoingMessage(to=to, subject=subject, body=text, html_body=html_body)
 
     @abstractmethod
     def send(self, message: OutgoingMessage) -> SendResult:

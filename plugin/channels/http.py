@@ -32,16 +32,22 @@ def answer_summary(response: httpx.Response) -> str:
     return f"{response.status_code} {response.reason_phrase}{excerpt}"
 
 
-def send(request: httpx.Request) -> httpx.Response:
-    """Send one request; return the 2xx response or raise the channel error it amounts to."""
+def exchange(request: httpx.Request) -> httpx.Response:
+    """Send one request through the address guard; return whatever came back (a channel that reads
+    its provider's error answers maps them itself), or raise the channel error a failure to connect is."""
     try:
         check_url(str(request.url), resolve=False)
         with client() as http:
-            response = http.send(request)
+            return http.send(request)
     except UnsafeDestination as error:
         raise PermanentChannelError(f"refused destination: {error}") from error
     except httpx.TransportError as error:
         raise TransientChannelError(f"{error.__class__.__name__}: {str(error)[:ANSWER_EXCERPT]}") from error
+
+
+def send(request: httpx.Request) -> httpx.Response:
+    """Send one request; return the 2xx response or raise the channel error it amounts to."""
+    response = exchange(request)
     if response.status_code == 429 or response.status_code >= 500:
         raise TransientChannelError(answer_summary(response))
     if response.is_error or response.is_redirect:

@@ -38,6 +38,7 @@ class Setting:
     in_secrets: bool = False  # kept in Channel.secrets (the backend reads it with them) but shown back
     placeholder: str = ""
     for_agencies: bool = False  # shown under the collapsed "for agencies" part of the form
+    generated: bool = False   # left empty, the form stores a random value (a token the owner copies elsewhere)
 
     @property
     def required(self) -> bool:

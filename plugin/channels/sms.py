@@ -5,6 +5,11 @@ Channel.config: ``provider`` (``http`` or ``twilio``), ``from_number``; for ``ht
 ``id_field`` (where the provider's message id is in its answer, default ``id``); for ``twilio``:
 ``account_sid`` and optionally ``base_url`` (a compatible provider). Channel.secrets: ``token``
 (sent as a bearer token) for ``http``, ``auth_token`` for ``twilio``.
+
+Replies come in at ``signals.sms_webhook``: Twilio's are signed with ``auth_token``; a generic
+provider's carry ``inbound_token`` (in secrets, shown back, made when left empty), and their field
+names are ``inbound_from_field`` / ``inbound_text_field`` / ``inbound_id_field`` (default ``from`` /
+``text`` / ``id``).
 """
 from __future__ import annotations
 
@@ -66,6 +71,13 @@ GENERIC = Provider(
         Setting("from_field", _("Name of the sender field"), placeholder="from", for_agencies=True),
         Setting("text_field", _("Name of the text field"), placeholder="text", for_agencies=True),
         Setting("id_field", _("Name of the message id in the answer"), placeholder="id", for_agencies=True),
+        Setting("inbound_token", _("Token for replies"), in_secrets=True, generated=True,
+                help=_("Your provider sends customers' replies with this token, to the address this page shows "
+                       "once the channel is saved. Leave it empty and Masa makes one.")),
+        Setting("inbound_from_field", _("Name of the sender field in replies"), placeholder="from",
+                for_agencies=True),
+        Setting("inbound_text_field", _("Name of the text field in replies"), placeholder="text", for_agencies=True),
+        Setting("inbound_id_field", _("Name of the message id in replies"), placeholder="id", for_agencies=True),
     ))
 
 TWILIO = Provider(

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.db.models import F
 
-from .. import conf, rehearsal, tracking
+from .. import conf, rehearsal, tracking, whatsapp_cloud
 from ..channels import OutgoingMessage, PermanentChannelError, SendResult, TransientChannelError
 from ..eventstore import record_message_event
 from ..models import Channel, Delivery, DeliveryAttempt, ScheduledAction
@@ -53,7 +53,9 @@ def _send(action: ScheduledAction, delivery: Delivery, route: Route, now) -> Rep
     attempt = DeliveryAttempt(delivery=delivery, started_at=now)
     headers = tracking.list_unsubscribe_headers(delivery.idempotency_key) if action.is_marketing_send else {}
     message = OutgoingMessage(to=delivery.to, subject=delivery.subject, body=delivery.body,
-                              html_body=delivery.html_body, headers=headers, key=delivery.idempotency_key)
+                              html_body=delivery.html_body, headers=headers, key=delivery.idempotency_key,
+                              provider_template=delivery.provider_template or None,
+                              window_open=whatsapp_cloud.window_open(delivery.customer.whatsapp_wrote_at, now))
     try:
         result = SendResult(response=rehearsal.NOT_SENT) if rehearsal.active() else route.sender().send(message)
     except TransientChannelError as error:

@@ -12,14 +12,16 @@ import base64
 import hashlib
 import re
 
+from django.utils import translation
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from django.core import signing
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from .. import tracking
+from .. import consent, tracking
 from ..models import Delivery
 from ..eventstore import record_message_event
 from ..ratelimit import rate_limited
@@ -60,7 +62,7 @@ def of_staff(delivery: Delivery) -> bool:
 @require_GET
 @rate_limited("tracking")
 def opened(request, token):
-    delivery, _ = _delivery(token, "open")
+    delivery, _payload = _delivery(token, "open")
     if delivery is not None:
         record_message_event(delivery, "message_opened", f"message_opened:{delivery.idempotency_key}")
     response = HttpResponse(PIXEL, content_type="image/gif")
@@ -87,17 +89,41 @@ def clicked(request, token):
 @rate_limited("tracking")
 def unsubscribe(request, token):
     """GET shows a one-button page (link scanners must not unsubscribe anyone); POST, from that
-    button or a mail client's one-click (RFC 8058), unsubscribes from marketing."""
-    delivery, _ = _delivery(token, "unsubscribe")
+    button or a mail client's one-click (RFC 8058), unsubscribes from marketing on the message's
+    channel kind only (an SMS's link stops SMS; e-mail and WhatsApp stay as the customer said) —
+    for a message whose channel was deleted since, the kind its address says (``message_kinds``)."""
+    delivery, _unused = _delivery(token, "unsubscribe")
     if delivery is None:
         return HttpResponseBadRequest("This unsubscribe link is not valid.")
-    if request.method == "GET":
-        return HttpResponse(
-            '<!doctype html><meta charset="utf-8"><title>Unsubscribe</title>'
-            '<form method="post"><p>Stop marketing messages to this address?</p>'
-            '<button type="submit">Unsubscribe</button></form>')
-    record_message_event(delivery, "unsubscribed", f"unsubscribed:{delivery.customer_id}:{delivery.idempotency_key}")
-    return HttpResponse('<!doctype html><meta charset="utf-8"><p>You will get no more marketing messages.</p>')
+    kinds = message_kinds(delivery)
+    with translation.override(delivery.customer.locale or None):
+        if request.method == "GET":
+            return _confirm_page(_("Unsubscribe"), STOP_QUESTIONS[kinds[0]](), _("Unsubscribe"))
+        record_message_event(delivery, "unsubscribed",
+                             f"unsubscribed:{delivery.customer_id}:{delivery.idempotency_key}", source="unsubscribe link",
+                             channel=kinds[0], channels=kinds)
+        return _done_page(STOPPED[kinds[0]]())
+
+
+def message_kinds(delivery: Delivery) -> list[str]:
+    """The consent kind(s) of the address a message went to: its channel's; when the channel was
+    deleted since (the delivery keeps no kind), e-mail for an e-mail address, else the phone kinds it
+    could have been (an approved template says WhatsApp), never e-mail for a phone's message."""
+    if delivery.channel_id:
+        return [consent.kind_for_channel(delivery.channel.kind)]
+    if "@" in delivery.to:
+        return ["email"]
+    return ["whatsapp"] if delivery.provider_template else list(consent.BY_PHONE)
+
+
+# What the unsubscribe page asks and answers, per consent kind (the message's channel's).
+STOP_QUESTIONS = {"email": lambda: _("Stop marketing messages by e-mail?"),
+                  "sms": lambda: _("Stop marketing messages by SMS?"),
+                  "whatsapp": lambda: _("Stop marketing messages on WhatsApp?")}
+STOPPED = {"email": lambda: _("You will get no more marketing messages by e-mail."),
+           "sms": lambda: _("You will get no more marketing messages by SMS."),
+           "whatsapp": lambda: _("You will get no more marketing messages on WhatsApp.")}
+CHANNEL_NAMES = {"email": lambda: _("e-mail"), "sms": lambda: _("SMS"), "whatsapp": lambda: _("WhatsApp")}
 
 
 ANSWER = re.compile(r"[a-z0-9_-]{1,40}")
@@ -127,7 +153,7 @@ def _confirmed(request, delivery, confirm: tuple[str, str, str], record, done: s
 @rate_limited("tracking")
 def view(request, token):
     """The message as it was sent ("view in the browser"), for the customer it was sent to."""
-    delivery, _ = _delivery(token, "view")
+    delivery, _payload = _delivery(token, "view")
     if delivery is None:
         return HttpResponseBadRequest("This link is not valid.")
     content = delivery.html_body or f'<!doctype html><meta charset="utf-8"><pre>{escape(delivery.body)}</pre>'
@@ -144,7 +170,7 @@ def view(request, token):
 @rate_limited("tracking")
 def answer(request, token):
     """A survey answer from a link in the message (``{{ survey_url }}satisfied``)."""
-    delivery, _ = _delivery(token, "answer")
+    delivery, _payload = _delivery(token, "answer")
     choice = request.GET.get("answer", "")
     if delivery is None or not ANSWER.fullmatch(choice):
         return HttpResponseBadRequest("This answer link is not valid.")
@@ -159,13 +185,22 @@ def answer(request, token):
 @require_http_methods(["GET", "POST"])
 @rate_limited("tracking")
 def opt_in(request, token):
-    """The recipient agrees to marketing messages (``{{ opt_in_url }}``), by pressing the button."""
-    delivery, _ = _delivery(token, "optin")
-    return _confirmed(request, delivery, ("Stay in touch", "Send me news and offers by email and SMS?",
-                                          "Yes, send me news"),
-                      lambda: record_message_event(delivery, "marketing_opted_in",
-                                                   f"marketing_opted_in:{delivery.idempotency_key}", source="opt-in link"),
-                      "Thank you: you will hear from us.")
+    """The recipient agrees to marketing messages (``{{ opt_in_url }}``), by pressing the button:
+    on the kind of the channel that carried the link only — pressing it proves the recipient holds
+    that address and nothing else (an e-mail's link gives no SMS or WhatsApp consent, whatever the
+    confirmation was asked for: the number was typed by whoever filled the form or checkout)."""
+    delivery, _unused = _delivery(token, "optin")
+    kinds = message_kinds(delivery) if delivery is not None else []
+    if len(kinds) != 1:  # a phone's message whose channel was deleted: SMS or WhatsApp, unknown
+        return HttpResponseBadRequest("This link is not valid.")
+    with translation.override(delivery.customer.locale or None):
+        how = CHANNEL_NAMES[kinds[0]]()
+        return _confirmed(request, delivery, (_("Stay in touch"), _("Send me news and offers by %(how)s?") % {"how": how},
+                                              _("Yes, send me news")),
+                          lambda: record_message_event(delivery, "marketing_opted_in",
+                                                       f"marketing_opted_in:{delivery.idempotency_key}",
+                                                       source="opt-in link", channels=kinds),
+                          _("Thank you: you will hear from us."))
 
 
 @csrf_exempt
@@ -173,7 +208,7 @@ def opt_in(request, token):
 @rate_limited("tracking")
 def join_list(request, token, name):
     """A sign-up to a public list (an interest) from a link in the message."""
-    delivery, _ = _delivery(token, "list")
+    delivery, _payload = _delivery(token, "list")
     label = name.replace("-", " ")
     return _confirmed(request, delivery, ("Join the list", f"Send me news about {label}?", "Yes, sign me up"),
                       lambda: record_message_event(delivery, "list_joined", f"list_joined:{delivery.customer_id}:{name}",

@@ -38,11 +38,19 @@ class Report:
         return "\n".join([f"{self.pack_id} {self.version}", *(f"  {line}" for line in self.lines)])
 
 
-def _template_rows(pack: Pack):
-    for key, spec in pack.templates.items():
-        yield key, "", spec
-        for locale, variant in spec.get("locales", {}).items():
-            yield key, locale, {**spec, **variant}
+def _place_words(key: str, locale: str, version: str) -> str:
+    """Where a message row is in the pack document: ``templates.k.channels.sms.locales.he``."""
+    return f"templates.{key}{f'.channels.{version}' if version else ''}{f'.locales.{locale}' if locale else ''}"
+
+
+def _unlinked(pack: Pack, rows: dict) -> list[str]:
+    """Links the rows write out that this site cannot make (``rendering.link_problems``), the
+    approved template's variables included."""
+    return [f"{pack.filename}: {_place_words(*place)}.{problem}"
+            for place, row in rows.items()
+            for problem in link_problems(subject=row["subject"], body=row["body"], html_body=row["html_body"],
+                                         **{f"template.variables[{n}]": v for n, v in enumerate(
+                                             (row.get("template_variables") or "").split("\n"), start=1) if v})]
 
 
 def _write_templates(pack: Pack) -> None:
@@ -50,19 +58,28 @@ def _write_templates(pack: Pack) -> None:
     clash = foreign.values_list("key", "pack").first()
     if clash:
         raise PackError([f"{pack.filename}: templates.{clash[0]}: already belongs to pack {clash[1]!r}"])
-    rows = list(_template_rows(pack))
-    unlinked = [f"{pack.filename}: templates.{key}{f'.locales.{locale}' if locale else ''}.{problem}"
-                for key, locale, spec in rows
-                for problem in link_problems(subject=spec.get("subject", ""), body=spec["body"],
-                                             html_body=spec.get("html_body", ""))]
+    rows = merge.template_rows(pack.templates)
+    unlinked = _unlinked(pack, rows)
     if unlinked:
         raise PackError(unlinked)
     MessageTemplate.objects.filter(pack=pack.pack_id).exclude(key__in=pack.templates).delete()
-    for key, locale, spec in rows:
-        MessageTemplate.objects.update_or_create(key=key, locale=locale, defaults={
-            "pack": pack.pack_id, "channel_kind": spec.get("channel", ""), "subject": spec.get("subject", ""),
-            "body": spec["body"], "html_body": spec.get("html_body", ""),
-        })
+    existing = merge.shop_rows(pack.pack_id, adopt=pack.templates)
+    for place in existing.keys() - rows.keys():
+        if existing[place].pack == pack.pack_id:
+            existing.pop(place).delete()
+    for place, row in rows.items():   # the main text first: the first-saved kind is the declared channel
+        _write_row(existing.get(place), place, pack.pack_id, row)
+
+
+def _write_row(current: MessageTemplate | None, place: tuple, pack_id: str, row: dict) -> None:
+    key, locale, _version = place
+    fields = {"pack": pack_id, **merge.model_fields(row)}
+    if current is None:
+        MessageTemplate.objects.create(key=key, locale=locale, **fields)
+        return
+    for name, value in fields.items():
+        setattr(current, name, value)
+    current.save()
 
 
 def _check_rule_ids_free(pack: Pack) -> None:
@@ -220,16 +237,16 @@ def _write_merged_templates(pack: Pack, result) -> None:
     if clash:
         raise PackError([f"{pack.filename}: templates.{clash[0]}: already belongs to pack {clash[1]!r}"])
     written = {place: row for place, row in result.templates.items() if row is not merge.ABSENT}
-    unlinked = [f"{pack.filename}: templates.{key}{f'.locales.{locale}' if locale else ''}.{problem}"
-                for (key, locale), row in written.items()
-                for problem in link_problems(subject=row["subject"], body=row["body"], html_body=row["html_body"])]
+    unlinked = _unlinked(pack, written)
     if unlinked:
         raise PackError(unlinked)
-    for (key, locale), row in result.templates.items():
+    existing = merge.shop_rows(pack.pack_id, adopt=pack.templates)
+    for place, row in result.templates.items():
         if row is merge.ABSENT:
-            MessageTemplate.objects.filter(pack=pack.pack_id, key=key, locale=locale).delete()
-        else:
-            MessageTemplate.objects.update_or_create(key=key, locale=locale, defaults={"pack": pack.pack_id, **row})
+            if place in existing:
+                existing.pop(place).delete()
+    for place, row in written.items():
+        _write_row(existing.get(place), place, pack.pack_id, row)
 
 
 def _upgrade_rules(pack: Pack, result, progress=None) -> None:
@@ -257,19 +274,35 @@ def _upgrade_rules(pack: Pack, result, progress=None) -> None:
             row.save(update_fields=["enabled", "updated_at"])
 
 
+def exported_templates(pack_id: str) -> dict:
+    """The pack's messages as a document's ``templates:``: each main text with its languages, and
+    its versions per channel kind under ``channels:`` (an approved template as ``template:``)."""
+    places = sorted(merge.shop_rows(pack_id).items(), key=lambda item: (item[0][0], bool(item[0][2]), item[0][2],
+                                                                        item[0][1]))
+    templates: dict[str, dict] = {}
+    for (key, locale, version), row in places:
+        text = {k: v for k, v in (("subject", row.subject), ("body", row.body), ("html_body", row.html_body)) if v}
+        if row.provider_template:
+            text["template"] = dict(row.provider_template)
+        message = templates.setdefault(key, {"body": ""})
+        holder = message.setdefault("channels", {}) if version else templates
+        holder.setdefault(version or key, {"body": ""})
+        name = version or key
+        if locale:
+            holder[name].setdefault("locales", {})[locale] = text
+            continue
+        own = {"channel": row.channel_kind} if row.channel_kind and not version else {}
+        holder[name] = {**own, **text, **{k: v for k, v in holder[name].items() if k in ("locales", "channels")}}
+    return templates
+
+
 def export_pack(pack_id: str) -> str:
     """The installed pack as a document: the shop's rules (with local edits), flags and values."""
     installed = RulePack.objects.get(pack_id=pack_id)
     parameters = {
         name: {**spec, "default": installed.resolved_parameters()[name]} for name, spec in installed.parameters.items()
     }
-    templates: dict[str, dict] = {}
-    for row in MessageTemplate.objects.filter(pack=pack_id).order_by("locale", "key"):
-        text = {k: v for k, v in (("subject", row.subject), ("body", row.body), ("html_body", row.html_body)) if v}
-        if not row.locale:
-            templates[row.key] = {**({"channel": row.channel_kind} if row.channel_kind else {}), **text}
-        else:
-            templates.setdefault(row.key, {"body": ""}).setdefault("locales", {})[row.locale] = text
+    templates = exported_templates(pack_id)
     document = {
         "masa_pack": 1, "id": installed.pack_id, "version": installed.version, "title": installed.title,
         **({"author": installed.author} if installed.author else {}),

@@ -25,6 +25,9 @@ from ..rules.compiler import RuleDefinitionError, overlaps, used_templates
 from ..rules.engine import rule_limit_problem
 from ..rules.parameters import TYPES as PARAMETER_TYPES
 from ..rules.parameters import ParameterError, check_value
+from .. import approved_templates
+from ..message_versions import KINDS as VERSION_KINDS
+from ..message_versions import TEMPLATE_KINDS
 from ..rendering import template_problems
 from ..rules.segments import compile_definition, segment_problems
 from .dosage import generated_rules
@@ -294,14 +297,10 @@ def load_pack(source: str, filename: str = "<pack>") -> Pack:
                 problems.append(f"{filename}: parameters.{name}.default: {error}")
     segments = _mapping(document.get("segments"))
     problems += [f"{filename}: {problem}" for problem in segment_problems(segments)]
-    for key, spec in _mapping(document.get("templates")).items():
-        if not isinstance(spec, dict):
-            continue
-        for variant, texts in [("", spec), *((f".locales.{locale}", v) for locale, v in
-                                             _mapping(spec.get("locales")).items())]:
-            if isinstance(texts, dict) and all(isinstance(texts.get(n, ""), str) for n in ("subject", "body", "html_body")):
-                texts = {name: texts.get(name, "") for name in ("subject", "body", "html_body")}
-                problems += [f"{filename}: templates.{key}{variant}.{problem}" for problem in template_problems(**texts)]
+    template_words = _template_problems(filename, _mapping(document.get("templates")))
+    said = [problem.removeprefix(f"{filename}: ").split(": ")[0] for problem in template_words]
+    schema = [p for p in schema if not _said_of_versions(p.text.removeprefix(f"{filename}: ").split(": ")[0], said)]
+    problems += template_words
     templates = set(_mapping(document.get("templates")))
     dosage = _mapping(document.get("dosage"))
     keep = _mapping(dosage.get("keep_in_touch"))
@@ -350,6 +349,59 @@ def load_pack(source: str, filename: str = "<pack>") -> Pack:
         raise PackError(problems[:MAX_PROBLEMS] + ([f"{filename}: … and {len(problems) - MAX_PROBLEMS} more problems"]
                                                   if len(problems) > MAX_PROBLEMS else []))
     return pack
+
+
+def _said_of_versions(place: str, said: list[str]) -> bool:
+    """Whether the schema's problem at ``place`` (in a message's ``channels``) is one the version
+    checks said in words already: at that place, or about a key within it."""
+    return ".channels" in place and any(other == place or other.startswith(place + ".") for other in said)
+
+
+def _template_problems(filename: str, templates: dict) -> list[str]:
+    """Each message's texts as templates (``rendering.template_problems``), and its versions per
+    channel kind (``channels:``): known kinds other than the message's own channel, an approved
+    template only on a WhatsApp version, its variables merge tags that compile."""
+    problems = []
+    for key, spec in templates.items():
+        if not isinstance(spec, dict):
+            continue
+        versions = [("", spec, spec.get("channel") or "")]
+        channels = spec.get("channels", {})
+        if not isinstance(channels, dict):
+            problems.append(f"{filename}: templates.{key}.channels: a mapping from a channel kind "
+                            f"({', '.join(VERSION_KINDS)}) to that kind's version of the message")
+            channels = {}
+        for kind, version in channels.items():
+            place = f"templates.{key}.channels.{kind}"
+            if kind not in VERSION_KINDS:
+                problems.append(f"{filename}: {place}: {str(kind)[:40]!r} is not a channel kind Masa knows "
+                                f"({', '.join(VERSION_KINDS)})")
+            elif kind == spec.get("channel"):
+                problems.append(f"{filename}: {place}: the message's own channel is {kind}: write its {kind} text "
+                                f"in the message itself, not as a version")
+            elif isinstance(version, dict):
+                versions.append((f".channels.{kind}", version, kind))
+        for where, version, kind in versions:
+            for variant, texts in [("", version), *((f".locales.{locale}", v) for locale, v in
+                                                    _mapping(version.get("locales")).items())]:
+                if not isinstance(texts, dict):
+                    continue
+                place = f"templates.{key}{where}{variant}"
+                if all(isinstance(texts.get(n, ""), str) for n in ("subject", "body", "html_body")):
+                    words = {name: texts.get(name, "") for name in ("subject", "body", "html_body")}
+                    problems += [f"{filename}: {place}.{problem}" for problem in template_problems(**words)]
+                approved = texts.get("template", version.get("template") if variant else None)
+                if approved is None:
+                    continue
+                if kind not in TEMPLATE_KINDS:
+                    if "template" in texts:
+                        problems.append(f"{filename}: {place}.template: only a WhatsApp text names an approved "
+                                        f"template")
+                    continue
+                locale = variant.removeprefix(".locales.")
+                problems += [f"{filename}: {place}.template.{problem}"
+                             for problem in approved_templates.problems(approved, locale, template_problems)]
+    return problems
 
 
 def _mapping(value) -> dict:

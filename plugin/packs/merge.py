@@ -29,11 +29,13 @@ import re
 from dataclasses import asdict, dataclass, field
 
 import yaml
+from django.db.models import Q
 from django.utils.html import strip_tags
 from django.utils.translation import get_language_bidi, get_language_info, pgettext
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from .. import message_versions
 from ..bidi import FIRST_STRONG_ISOLATE, isolate
 from ..models import MessageTemplate, Rule, RulePack
 from ..rules.compiler import RuleDefinitionError, used_templates
@@ -54,8 +56,26 @@ class _Absent:
 
 
 ABSENT = _Absent()
-TEMPLATE_FIELDS = ("channel_kind", "subject", "body", "html_body")
 TEXT_FIELDS = ("subject", "body", "html_body")
+# An approved template's name, language and variables are merged as one: WhatsApp fills the template
+# the name names with exactly its variables, so the shop's name with the pack's variables (or the
+# reverse) would be refused at every send.
+APPROVED_FIELDS = ("template_name", "template_language", "template_variables")
+MERGED_FIELDS = ("channel_kind", "subject", "body", "html_body", "template")
+
+
+def _merged_field(row, name: str):
+    """A row's value of one ``MERGED_FIELDS`` field (``template``: the approved fields, a leaf)."""
+    if row is ABSENT:
+        return ABSENT
+    if name == "template":
+        return tuple(row.get(field, "") for field in APPROVED_FIELDS)
+    return row.get(name, "")
+
+
+def _approved_words(value) -> str:
+    name, language, variables = value
+    return f"{name} ({language})" + (f": {', '.join(variables.splitlines())}" if variables else "") if name else ""
 CHOICES = ("shop", "pack")
 SECTIONS = ("messages", "rules", "settings")
 DURATION_KEYS = {"within", "period", "lead", "no_order_since", "no_event_since", "every"}
@@ -75,6 +95,7 @@ WHAT = {
     ("wait", "category"): ("rule field", "category"),
     ("send", "template"): ("rule field", "message"),
     ("send", "channel"): ("rule field", "send it"),
+    ("send", "channels"): ("rule field", "channels to choose among, in order"),
     ("send", "class"): ("rule field", "kind of message"),
     ("send", "value"): ("rule field", "voucher value"),
     ("notify_staff", "template"): ("rule field", "message to the staff"),
@@ -161,7 +182,7 @@ class Plan:
     items: list[Item] = field(default_factory=list)
     rules: dict = field(default_factory=dict)        # rule id → merged state, or None: turn it off
     new_rules: list = field(default_factory=list)    # rule ids to create
-    templates: dict = field(default_factory=dict)    # (key, locale) → merged row, or ABSENT: delete
+    templates: dict = field(default_factory=dict)    # (key, locale, version) → merged row, or ABSENT: delete
     parameter_values: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)     # holdout_percent, dosage, cart_abandonment
 
@@ -188,15 +209,67 @@ def base_document(installed: RulePack) -> dict:
 
 
 def template_rows(templates: dict) -> dict:
-    """(key, locale) → the row's fields, as the installer writes them (a language inherits the rest)."""
+    """(key, locale, version) → the row's fields, as the installer writes them: ``version`` is "" for
+    the message's main text (its ``channel``) and a channel kind for its version of that kind
+    (``channels:``); a language inherits the rest of its version's text, an approved template
+    included (``approved_fields``)."""
     rows = {}
     for key, spec in (templates or {}).items():
         if not isinstance(spec, dict):
             continue
-        for locale, texts in [("", spec), *((loc, {**spec, **(v or {})}) for loc, v in (spec.get("locales") or {}).items())]:
-            rows[(key, locale)] = {"channel_kind": texts.get("channel", ""), "subject": texts.get("subject", ""),
-                                   "body": texts.get("body", ""), "html_body": texts.get("html_body", "")}
+        channels = spec.get("channels") if isinstance(spec.get("channels"), dict) else {}
+        versions = [("", spec.get("channel", ""), spec),
+                    *((kind, kind, v) for kind, v in channels.items() if isinstance(v, dict) and kind)]
+        for version, kind, texts in versions:
+            for locale, variant in [("", texts), *((loc, {**texts, **(v or {})})
+                                                    for loc, v in (texts.get("locales") or {}).items())]:
+                rows[(key, locale, version)] = {
+                    "channel_kind": kind, "subject": variant.get("subject", ""), "body": variant.get("body", ""),
+                    "html_body": variant.get("html_body", ""), **approved_fields(variant.get("template"))}
     return rows
+
+
+def approved_fields(spec) -> dict:
+    """An approved template as three message fields (compared and merged one by one); the
+    variables one per line."""
+    spec = spec if isinstance(spec, dict) else {}
+    return {"template_name": str(spec.get("name") or ""), "template_language": str(spec.get("language") or ""),
+            "template_variables": "\n".join(str(v) for v in spec.get("variables") or [])}
+
+
+def provider_template(row: dict) -> dict:
+    """A merged row's approved template as ``MessageTemplate.provider_template`` ({} without a name)."""
+    if not row.get("template_name"):
+        return {}
+    return {"name": row["template_name"], "language": row.get("template_language", ""),
+            "variables": [v for v in (row.get("template_variables") or "").split("\n") if v.strip()]}
+
+
+def model_fields(row: dict) -> dict:
+    """A merged row as ``MessageTemplate`` fields."""
+    return {**{name: row[name] for name in ("channel_kind", "subject", "body", "html_body")},
+            "provider_template": provider_template(row)}
+
+
+def shop_rows(pack_id: str, adopt=()) -> dict:
+    """(key, locale, version) → the shop's ``MessageTemplate`` row of this pack, and of the shop's own
+    messages named in ``adopt`` (a pack takes over its keys' own rows, as it always did);
+    ``message_versions`` says which rows are a message's main text."""
+    by_key: dict[str, list] = {}
+    rows = MessageTemplate.objects.filter(Q(pack=pack_id) | Q(pack="", key__in=list(adopt)))
+    for row in rows.order_by("pk"):
+        by_key.setdefault(row.key, []).append(row)
+    places = {}
+    for key, rows in by_key.items():
+        main = message_versions.main_kind(rows)
+        for row in rows:
+            places[(key, row.locale, "" if row.channel_kind == main else row.channel_kind)] = row
+    return places
+
+
+def row_fields(row: MessageTemplate) -> dict:
+    return {"channel_kind": row.channel_kind, "subject": row.subject, "body": row.body, "html_body": row.html_body,
+            **approved_fields(row.provider_template)}
 
 
 def rule_state(rule: dict) -> dict:
@@ -242,6 +315,12 @@ def word_diff(yours: str, packs: str, html: bool = False) -> list[list[tuple[boo
         if j2 > j1:
             right.append((True, "".join(b[j1:j2])))
     return [left, right]
+
+
+def version_words(kind: str) -> str:
+    """A message's version for a channel kind, in words ("SMS version")."""
+    return {"email": _("Email version"), "sms": _("SMS version"), "whatsapp": _("WhatsApp version"),
+            "webhook": _("Webhook version")}.get(kind) or kind
 
 
 def language_words(code: str) -> str:
@@ -522,33 +601,35 @@ class _Merger:
     def messages(self) -> None:
         base = template_rows(self.base.get("templates") or {})
         new = template_rows(self.pack.templates)
-        shop = {(row.key, row.locale): {name: getattr(row, name) for name in TEMPLATE_FIELDS}
-                for row in MessageTemplate.objects.filter(pack=self.pack.pack_id)}
+        shop = {place: row_fields(row) for place, row in shop_rows(self.pack.pack_id).items()}
         if not self.base:   # nothing to compare with: what the shop has is the installed version
             base = dict(shop)
         titles = {}
         for rows in (new, base, shop):
-            for (key, locale), row in rows.items():
-                if not locale and key not in titles:
+            for (key, locale, version), row in rows.items():
+                if not locale and not version and key not in titles:
                     titles[key] = template_title(key, row["subject"], row["body"])
-        for (key, locale), row in shop.items():
-            if not locale:
+        for (key, locale, version), row in shop.items():
+            if not locale and not version:
                 titles[key] = template_title(key, row["subject"], row["body"])
-        titles = self._distinct_titles(titles, {key for key, _locale in new}, {key for key, _locale in shop})
+        titles = self._distinct_titles(titles, {place[0] for place in new}, {place[0] for place in shop})
         for words in (self.shop_words, self.pack_words):   # rule sentences name messages the same way
             words.templates = {**words.templates, **titles}
         keys = list(new) + [k for k in shop if k not in new] + [k for k in base if k not in new and k not in shop]
         for place in keys:
             b, s, n = base.get(place, ABSENT), shop.get(place, ABSENT), new.get(place, ABSENT)
-            key, locale = place
+            key, locale, version = place
             group = _("Message “%(title)s”") % {"title": isolated(readable(titles.get(key, key)))}
-            ident = f"message:{key}:{locale or 'default'}"
+            ident = f"message:{key}:{locale or 'default'}" + (f":{version}" if version else "")
             if s is not ABSENT and n is not ABSENT:
                 merged = {}
-                for name in TEMPLATE_FIELDS:
-                    merged[name] = self.merge((name,), b[name] if b is not ABSENT else ABSENT, s[name], n[name],
+                for name in MERGED_FIELDS:
+                    merged[name] = self.merge((name,), _merged_field(b, name), _merged_field(s, name),
+                                              _merged_field(n, name),
                                               lambda path, kind, bb, ss, nn: self._message_item(
-                                                  f"{ident}:{path[0]}", group, locale, path[0], kind, ss, nn))
+                                                  f"{ident}:{path[0]}", group, locale, path[0], kind, ss, nn,
+                                                  version))
+                merged.update(zip(APPROVED_FIELDS, merged.pop("template")))
                 if not _same(merged, s):
                     self.plan.templates[place] = merged
                 continue
@@ -565,6 +646,8 @@ class _Merger:
             else:
                 kind, change = "conflict", "removed" if n is ABSENT else "added"
             label = language_words(locale)
+            if version:
+                label = _("%(version)s (%(language)s)") % {"version": version_words(version), "language": label}
             item = Item(ident, "messages", group, label, kind, change,
                         yours=self._message_words(s), packs=self._message_words(n))
             if n is ABSENT and s is not ABSENT:
@@ -575,12 +658,18 @@ class _Merger:
             if not _same(applied, s):
                 self.plan.templates[place] = applied
 
-    def _message_item(self, ident, group, locale, name, kind, shop, new):
+    def _message_item(self, ident, group, locale, name, kind, shop, new, version=""):
         label = {"subject": _("Subject"), "body": _("Text"), "html_body": _("HTML text"),
-                 "channel_kind": _("Channel")}[name]
+                 "channel_kind": _("Channel"), "template": _("Approved WhatsApp template")}[name]
+        if version:
+            label = _("%(version)s: %(what)s") % {"version": version_words(version), "what": label}
         if locale:
             label = _("%(what)s (%(language)s)") % {"what": label, "language": language_words(locale)}
         html = name == "html_body"
+        if name == "template":
+            item = Item(ident, "messages", group, label, kind, "changed", yours=_short(_approved_words(shop)),
+                        packs=_short(_approved_words(new)))
+            return self.resolve(item, shop, new)
         item = Item(ident, "messages", group, label, kind, "changed",
                     yours=str(shop) if name == "channel_kind" and shop else _short(readable(shop, html)) if shop else "",
                     packs=str(new) if name == "channel_kind" and new else _short(readable(new, html)) if new else "")
@@ -814,10 +903,11 @@ def plan(pack: Pack, installed: RulePack, choices: dict | None = None) -> Plan:
 
 def _check(merger: _Merger, result: Plan) -> None:
     """Every rule the upgrade leaves compiles with the merged values and uses messages it keeps."""
-    keys = {key for key, _locale in template_rows(merger.pack.templates)}
+    keys = {place[0] for place in template_rows(merger.pack.templates)}
     keys |= set(MessageTemplate.objects.filter(pack=merger.pack.pack_id).values_list("key", flat=True))
-    keys -= {key for (key, locale), row in result.templates.items() if row is ABSENT and not locale}
-    keys |= {key for (key, _locale), row in result.templates.items() if row is not ABSENT}
+    keys -= {key for (key, locale, version), row in result.templates.items()
+             if row is ABSENT and not locale and not version}
+    keys |= {place[0] for place, row in result.templates.items() if row is not ABSENT}
     keys |= set(MessageTemplate.objects.filter(pack="").values_list("key", flat=True))
     problems = []
     for rule_id, state in result.rules.items():

@@ -28,11 +28,11 @@ MAX_TEXT = 10_000
 SCENARIO_FIELDS = {"name", "parameters", "settings", "rules", "customer", "assign", "events", "until", "expect"}
 DOCUMENT_FIELDS = {"start", "settings", "scenarios"}
 LINE_FIELDS = {"category", "product", "name", "quantity", "price"}
-MESSAGE_FIELDS = {"template", "at", "contains", "excludes", "subject", "subject_contains", "to"}
+MESSAGE_FIELDS = {"template", "at", "contains", "excludes", "subject", "subject_contains", "to", "channel"}
 EXPECT_FIELDS = {"sent", "staff", "cancelled", "facts", "tags", "not_tags", "category_counts"}
 # Besides ``at`` and its kind, what each event may say (a form's answers are any other field).
 EVENT_EXTRAS = {"order_refunded": {"full", "amount"}, "checkout": {"checkout_id"}, "store_event": {"data"},
-                "click": {"url"}, "answer": {"choice"}, "join_list": {"list"}, "bounce": {"reason"}}
+                "click": {"url"}, "answer": {"choice"}, "join_list": {"list"}, "bounce": {"reason"}, "reply": {"text"}}
 HH_MM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 COUNTRY = re.compile(r"[A-Za-z]{2}")
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*")
@@ -261,6 +261,8 @@ def _customer_problems(customer) -> list[str]:
         elif key in ("guest", "marketing_consent"):
             if not isinstance(value, bool):
                 problems.add(here, f"must be true or false, not {shown(value)}")
+        elif key == "consent":
+            problems += _consent_problems(value, customer.get("marketing_consent"))
         elif key == "id":
             if not (_text(value) and value.strip() or _int(value)):
                 problems.add(here, f"must be the store's id of her (text), not {shown(value)}")
@@ -280,6 +282,26 @@ def _customer_problems(customer) -> list[str]:
             problems.add(here, f"{shown(value)} is not a country code (two letters: IL)")
         elif key == "language" and value and not LANGUAGE.fullmatch(value):
             problems.add(here, f"{shown(value)} is not a language (he, en-us)")
+    return problems
+
+
+def _consent_problems(value, marketing_consent) -> list[str]:
+    """``customer.consent``: {email: true, sms: false, whatsapp: true}, each kind once, true or false;
+    e-mail's the same as ``marketing_consent`` when both are written."""
+    problems = Problems()
+    example = "write her consent per channel, e.g. {email: true, sms: false, whatsapp: true}"
+    if not isinstance(value, dict):
+        return [f"customer.consent: {example}, not {shown(value)}"]
+    for kind, given in value.items():
+        here = _at("customer.consent", kind)
+        if kind not in S.CONSENT_KINDS:
+            problems.add(here, f"unknown channel; consent is given for {', '.join(S.CONSENT_KINDS)}")
+        elif not isinstance(given, bool):
+            problems.add(here, f"must be true or false, not {shown(given)}")
+    email = value.get("email")
+    if isinstance(email, bool) and isinstance(marketing_consent, bool) and email != marketing_consent:
+        problems.add("customer.consent.email", f"says {str(email).lower()} but marketing_consent says "
+                                               f"{str(marketing_consent).lower()}: write one of them")
     return problems
 
 

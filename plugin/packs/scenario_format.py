@@ -16,7 +16,9 @@ ORDER_FOLLOW_UPS = ("order_paid", "order_fulfilled", "order_cancelled", "order_r
 # What a recipient does with the latest sent message of a template: the event it records, its data.
 MESSAGE_ACTIONS = {
     "open": ("message_opened", lambda e: {}),
+    "read": ("message_read", lambda e: {"channel": "whatsapp"}),   # WhatsApp's read receipt
     "click": ("message_clicked", lambda e: {"url": e.get("url", "https://shop.example/")}),
+    "reply": ("message_replied", lambda e: {"text": e.get("text", "Yes, please")}),
     "answer": ("survey_answered", lambda e: {"answer": e["choice"]}),
     "join_list": ("list_joined", lambda e: {"list": e["list"]}),
     "unsubscribe": ("unsubscribed", lambda e: {}),
@@ -26,7 +28,10 @@ EVENT_KINDS = ("order", *ORDER_FOLLOW_UPS, "checkout", "customer", "form", "stor
 # The scenario's customer unless its ``customer:`` says otherwise (docs/rule-packs.md, "Scenarios").
 CUSTOMER = {"id": "scenario-customer", "email": "ruth@example.com", "first_name": "Ruth", "last_name": "",
             "phone": "+972500000001", "language": "", "time_zone": "", "country": "", "guest": False}
-CUSTOMER_FIELDS = {*CUSTOMER, "metadata", "marketing_consent"}
+CUSTOMER_FIELDS = {*CUSTOMER, "metadata", "marketing_consent", "consent"}
+# ``consent: {email: true, sms: false, whatsapp: true}``: her marketing consent per channel kind
+# (``masa.consent.KINDS``); a kind left out is given, as ``marketing_consent`` is by default.
+CONSENT_KINDS = ("email", "sms", "whatsapp")
 
 
 class ScenarioError(ValueError):

@@ -27,8 +27,8 @@ from ..rules.evaluate import compile_stored_rule
 from .installer import import_pack
 from .loader import Pack, PackError
 from .playback import Clock, rehearsal
-from .scenario_format import (CUSTOMER, CUSTOMER_FIELDS, EVENT_KINDS, MESSAGE_ACTIONS, SITE_SETTINGS, START,
-                              ScenarioError, moment)
+from .scenario_format import (CONSENT_KINDS, CUSTOMER, CUSTOMER_FIELDS, EVENT_KINDS, MESSAGE_ACTIONS, SITE_SETTINGS,
+                              START, ScenarioError, moment)
 from .scenario_format import ORDER_FOLLOW_UPS as ORDER_FOLLOW_UP_KINDS
 
 ORDER_FOLLOW_UPS = dict(zip(ORDER_FOLLOW_UP_KINDS, (signals.order_paid, signals.order_fulfilled,
@@ -114,8 +114,7 @@ def _play(pack: Pack, scenario: dict, start: datetime) -> Outcome:
     clock = Clock(start)
     customer = _customer(scenario.get("customer") or {})
     if not customer["guest"]:
-        signals.customer_created.send(sender=None, metadata=customer.get("metadata", {}),
-                                      marketing_consent=customer.get("marketing_consent", True),
+        signals.customer_created.send(sender=None, metadata=customer.get("metadata", {}), **_consent_words(customer),
                                       **_identity(customer, start))
     orders: list[dict] = []
     timed = [(moment(event.get("at", 0), start), index, event) for index, event in enumerate(scenario.get("events") or [])]
@@ -139,7 +138,25 @@ def _customer(given) -> dict:
     customer = {**CUSTOMER, **given}
     customer["phone"] = str(customer["phone"] or "")
     customer["id"] = None if customer["guest"] else str(customer["id"])
+    customer["consent"] = _consent(given)
     return customer
+
+
+def _consent(given: dict) -> dict[str, bool]:
+    """Her marketing consent per kind: ``consent:`` as written, e-mail's from ``marketing_consent``
+    when only that is given, each kind left out given."""
+    written = given.get("consent") or {}
+    if not isinstance(written, dict) or set(written) - set(CONSENT_KINDS):
+        raise ScenarioError(f"customer.consent: write {{email: true, sms: false, whatsapp: true}}, not {written!r}")
+    email = written.get("email", given.get("marketing_consent", True))
+    return {"email": email, **{kind: written.get(kind, True) for kind in CONSENT_KINDS if kind != "email"}}
+
+
+def _consent_words(customer: dict) -> dict:
+    """Her consent as the store's Django signals give it: ``marketing_consent`` (e-mail's),
+    ``sms_consent``, ``whatsapp_consent``."""
+    given = customer["consent"]
+    return {"marketing_consent": given["email"], "sms_consent": given["sms"], "whatsapp_consent": given["whatsapp"]}
 
 
 def _identity(customer: dict, at: datetime) -> dict:
@@ -208,7 +225,9 @@ def _quiet_the_shop(pack: Pack) -> None:
 
 def _channels() -> None:
     for kind, name, config in ((Channel.Kind.EMAIL, "Scenario email", {}),
-                               (Channel.Kind.SMS, "Scenario SMS", {"provider": "http", "url": "https://sms.example/send"})):
+                               (Channel.Kind.SMS, "Scenario SMS", {"provider": "http", "url": "https://sms.example/send"}),
+                               (Channel.Kind.WHATSAPP, "Scenario WhatsApp", {"provider": "cloud_api",
+                                                                             "phone_number_id": "100000000000001"})):
         if not Channel.objects.filter(kind=kind, enabled=True).exists():
             Channel.objects.create(name=name, kind=kind, config=config)
 
@@ -221,7 +240,7 @@ def _given(event: dict, customer: dict, at: datetime, orders: list[dict], pack: 
     identity = _identity(customer, at)
     if customer["guest"] and _scenario_customer(customer) is None:
         # A guest is known from her first order or checkout, which carries the store's word on consent.
-        identity["marketing_consent"] = customer.get("marketing_consent", True)
+        identity.update(_consent_words(customer))
     if kind == "order":
         number = len(orders) + 1
         lines = [{"product_id": line.get("product", line.get("category", "")),
@@ -256,7 +275,7 @@ def _given(event: dict, customer: dict, at: datetime, orders: list[dict], pack: 
         signals.store_event.send(sender=None, name=event["store_event"], event_id=f"{event['store_event']}@{at.isoformat()}",
                                  data=event.get("data", {}), **identity)
     else:
-        _message_action(kind, event, at)
+        _message_action(kind, event, at, customer)
 
 
 def _order(orders: list[dict], which) -> dict:
@@ -290,12 +309,19 @@ def _broadcast(pack: Pack, rule_id, customer: dict, at: datetime) -> None:
     Broadcast.objects.filter(pk=broadcast.pk).update(status=Broadcast.Status.SCHEDULED, finished_at=at)
 
 
-def _message_action(kind: str, event: dict, at: datetime) -> None:
+def _message_action(kind: str, event: dict, at: datetime, customer: dict) -> None:
+    """What she does with the latest message of a template she got (the shop's own customers'
+    messages are not hers): open, read (on WhatsApp), click, reply…"""
     name, data = MESSAGE_ACTIONS[kind]
     template = event[kind]
-    delivery = Delivery.objects.filter(template_key=template, status__in=Delivery.SENT_STATUSES).order_by("-sent_at").first()
+    delivery = (Delivery.objects.filter(customer=_scenario_customer(customer), template_key=template,
+                                        status__in=Delivery.SENT_STATUSES, sent_at__lte=at)
+                .select_related("channel").order_by("-sent_at", "-pk").first())
     if delivery is None:
         raise ScenarioError(f"the scenario does {kind!r} on {template!r}, but no such message was sent by then")
+    if kind == "read" and (delivery.channel.kind if delivery.channel else "") != Channel.Kind.WHATSAPP:
+        raise ScenarioError(f"read: {template!r} went by {delivery.channel.kind if delivery.channel else 'no channel'}, "
+                            f"not WhatsApp; an e-mail is opened (open: {template})")
     record_message_event(delivery, name, f"{name}:{delivery.idempotency_key}:{at.isoformat()}", at=at, **data(event))
 
 
@@ -303,9 +329,10 @@ def _outcome(customer: Customer, start: datetime) -> Outcome:
     outcome = Outcome(facts=customer.facts or {}, tags=customer.tags or [],
                       category_counts=customer.category_counts or {}, start=start)
     for delivery in (Delivery.objects.filter(customer=customer, status__in=Delivery.SENT_STATUSES)
-                     .select_related("action").order_by("sent_at", "pk")):
+                     .select_related("action", "channel").order_by("sent_at", "pk")):
         message = {"template": delivery.template_key, "at": delivery.sent_at, "body": delivery.body,
-                   "subject": delivery.subject, "to": delivery.to}
+                   "subject": delivery.subject, "to": delivery.to,
+                   "channel": (delivery.channel.kind, delivery.channel.name) if delivery.channel else ("", "")}
         (outcome.staff if delivery.action and delivery.action.kind == "notify_staff" else outcome.sent).append(message)
     outcome.cancelled = [{"rule": a.rule.rule_id if a.rule else a.kind, "reason": a.cancel_reason}
                          for a in ScheduledAction.objects.filter(customer=customer, status="cancelled")
@@ -340,7 +367,7 @@ def check(expect: dict, outcome: Outcome) -> list[str]:
 
 def _check_messages(key: str, expected: list[dict], messages: list[dict], start: datetime) -> list[str]:
     problems = []
-    got = [(m["template"], m["at"]) for m in messages]
+    got = [(m["template"], m["at"], m["channel"][0]) for m in messages]
     if len(got) != len(expected):
         problems.append(f"{key}: {len(got)} messages, expected {len(expected)}: {_describe(got, start)}")
     for wanted, message in zip(expected, messages):
@@ -361,6 +388,9 @@ def _check_messages(key: str, expected: list[dict], messages: list[dict], start:
                             f"{message['subject']!r}")
         if wanted.get("to") and wanted["to"] != message["to"]:
             problems.append(f"{key}: {template!r} went to {message['to']!r}, expected {wanted['to']!r}")
+        if wanted.get("channel") and wanted["channel"] not in message["channel"]:
+            problems.append(f"{key}: {template!r} went by {message['channel'][0] or 'no channel'}, "
+                            f"expected {wanted['channel']}")
     return problems
 
 
@@ -377,4 +407,4 @@ def _since(at: datetime, start: datetime) -> str:
 
 
 def _describe(got, start: datetime) -> str:
-    return ", ".join(f"{template}@{at - start}" for template, at in got) or "none"
+    return ", ".join(f"{template}@{at - start}{f' ({kind})' if kind else ''}" for template, at, kind in got) or "none"

@@ -16,14 +16,33 @@ from pathlib import Path
 from .. import events
 from ..rules.compiler import CONDITION_OPTIONS, CUSTOMER_FIELDS, ONCE_SCOPES, OPERATORS, SINCE_ANCHORS
 from ..rules.factkeys import REACHABLE
+from ..message_versions import KINDS as VERSION_KINDS
 from ..rules.steps import STEPS, ref
 
 PATH = Path(__file__).with_name("pack.schema.json")
 COMPARISONS = list(OPERATORS)
 # Written in this order (the compiler's are sets); ``assemble`` checks they are the compiler's.
 FACT_FIELDS = ["orders_count", "total_spent", "marketing_consent", "locale", "time_zone", "email",
-               "median_order_interval_days"]
+               "median_order_interval_days", "consent_email", "consent_sms", "consent_whatsapp"]
 ONCE = ["event", "order", "product", "customer"]
+
+# A message's version for one channel kind (``templates.<key>.channels.<kind>``), and a WhatsApp
+# version's approved template (``approved_templates``).
+APPROVED_TEMPLATE = {
+    "type": "object",
+    "description": "WhatsApp only: the approved template sent outside the 24-hour window (its name as in "
+                   "WhatsApp Manager, its language code, and the merge tag filling each {{1}}, {{2}}… in order)",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "pattern": "^[a-z0-9_]{1,512}$"},
+        "language": {"type": "string", "examples": ["en_US", "he"]},
+        "variables": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
+    },
+    "examples": [{"name": "win_back_offer", "language": "en_US", "variables": ["{{ customer.first_name }}"]}],
+}
+VERSION_TEXTS = {"subject": {"type": "string"}, "body": {"type": "string"}, "html_body": {"type": "string"},
+                 "template": APPROVED_TEMPLATE}
 
 # Values every part of a pack uses.
 COMMON = {
@@ -229,18 +248,39 @@ PACK = {
                 "subject": {"type": "string"},
                 "body": {"type": "string"},
                 "html_body": {"type": "string"},
+                "template": APPROVED_TEMPLATE,
                 "locales": {
                     "type": "object",
                     "additionalProperties": {
                         "type": "object",
                         "required": ["body"],
                         "additionalProperties": False,
+                        "properties": VERSION_TEXTS,
+                    },
+                },
+                "channels": {
+                    "type": "object",
+                    "description": "The message's version per channel kind (its SMS or WhatsApp text beside the "
+                                   "email's): a send over that kind takes it, any other kind the main text",
+                    "propertyNames": {"enum": list(VERSION_KINDS)},
+                    "additionalProperties": {
+                        "type": "object",
+                        "required": ["body"],
+                        "additionalProperties": False,
                         "properties": {
-                            "subject": {"type": "string"},
-                            "body": {"type": "string"},
-                            "html_body": {"type": "string"},
+                            **VERSION_TEXTS,
+                            "locales": {
+                                "type": "object",
+                                "additionalProperties": {
+                                    "type": "object",
+                                    "required": ["body"],
+                                    "additionalProperties": False,
+                                    "properties": VERSION_TEXTS,
+                                },
+                            },
                         },
                     },
+                    "examples": [{"sms": {"body": "{{ customer.first_name }}, 10% off today: {{ view_url }}"}}],
                 },
             },
         },

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from ..models import Customer, Delivery, RuleFiring, RulePack, ScheduledAction, StoreEvent
+from .. import message_versions
 from ..rehearsal import one_at_a_time
 from ..rendering import TemplateError, find_template, merge_context, render
 from ..rules.steps import MESSAGE_KINDS
@@ -119,7 +120,8 @@ def _collect(pack_id: str, since, now, rule_id: str | None) -> list[WouldDo]:
             subject, body, html_body = delivery.subject, delivery.body, delivery.html_body
         elif action.kind in MESSAGE_KINDS and action.status == ScheduledAction.Status.PENDING:
             try:
-                rendered = render(find_template(action.params["template"], action.customer.locale),
+                kind = message_versions.step_kind(action.params, action.channel_choice)
+                rendered = render(find_template(action.params["template"], action.customer.locale, kind),
                                   merge_context(action.customer, action.event))
                 subject, body, html_body = rendered.subject, rendered.body, rendered.html_body
             except TemplateError as error:

@@ -18,6 +18,7 @@ The statistics (docs/holdouts.md says what they mean and do not mean):
 """
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from .. import conf
 from ..models import Delivery, RulePack, Rule, ScheduledAction, StoreEvent
 from ..money import decimal
 from .audience import sends_marketing
@@ -177,15 +179,16 @@ class Incremental:
 
 def _reached(actions, side_of) -> dict[int, tuple]:
     """customer → (side, when) of their first marketing send of these actions in the period
-    (sent, or held out); ``side_of(held_out, path)`` says which group it puts them in."""
+    (sent, or held out); ``side_of(held_out, path, arm)`` says which group it puts them in (``arm``:
+    the channel comparison's, "preferred" or "default", for a send on the preferred channel)."""
     first: dict[int, tuple] = {}
     sent = set(Delivery.objects.filter(action__in=actions, status__in=Delivery.SENT_STATUSES)
                .values_list("action_id", flat=True))
-    for pk, customer_id, held_out, path, at in actions.order_by("completed_at", "pk").values_list(
-            "pk", "customer_id", "held_out", "path", "completed_at"):
+    for pk, customer_id, held_out, path, arm, at in actions.order_by("completed_at", "pk").values_list(
+            "pk", "customer_id", "held_out", "path", "channel_choice__arm", "completed_at"):
         if customer_id in first or not (held_out or pk in sent):
             continue
-        first[customer_id] = (side_of(held_out, path), at)
+        first[customer_id] = (side_of(held_out, path, arm), at)
     return first
 
 
@@ -229,9 +232,43 @@ def compare(key: str, label: str, percent: int, first: tuple, second: tuple, cur
 def incremental(key: str, label: str, percent: int, rule_pks: list[int], since, until,
                 window: timedelta = timedelta(days=7)) -> Incremental:
     groups, values, currency = _groups(_marketing_sends(rule_pks, since, until),
-                                       lambda held_out, path: bool(held_out), window)
+                                       lambda held_out, path, arm: bool(held_out), window)
     return compare(key, label, percent, (groups[False], values[False]), (groups[True], values[True]), currency,
                    until - since, ((100 - percent) / 100, percent / 100))
+
+
+ARMS = ("preferred", "default")
+
+
+def channel_arms(key: str, label: str, rule_pks: list[int], since, until,
+                 window: timedelta = timedelta(days=7)) -> Incremental:
+    """Sends on each customer's preferred channel against sends on the pack's default channel
+    (``ScheduledAction.channel_choice["arm"]``, drawn by the send step), compared as a holdout is:
+    each customer once, at their first such send in the period, and ordered within ``window``.
+    ``treated`` is the preferred arm, ``held_out`` the default one, which gets
+    ``MASA["PREFERRED_CHANNEL_COMPARISON_PERCENT"]`` of the customers (``percent``)."""
+    actions = _marketing_sends(rule_pks, since, until).filter(held_out=False, channel_choice__arm__in=ARMS)
+    groups, values, currency = _groups(actions, lambda held_out, path, arm: arm, window)
+    percent = min(max(int(conf.get("PREFERRED_CHANNEL_COMPARISON_PERCENT") or 0), 1), 99)
+    return compare(key, label, percent, (groups["preferred"], values["preferred"]),
+                   (groups["default"], values["default"]), currency, until - since,
+                   ((100 - percent) / 100, percent / 100))
+
+
+def uses_preferred(rule: Rule) -> bool:
+    """The rule sends on the customer's preferred channel somewhere (its definition says so)."""
+    return '"channel": "preferred"' in json.dumps((rule.definition or {}).get("steps") or [])
+
+
+def preference_results(since, until, window: timedelta = timedelta(days=7)) -> list[Incremental]:
+    """One per pack whose rules send on the preferred channel: its sends' two arms compared."""
+    by_pack: dict[str, list[Rule]] = defaultdict(list)
+    for rule in Rule.objects.order_by("pk"):
+        if uses_preferred(rule):
+            by_pack[rule.pack].append(rule)
+    titles = dict(RulePack.objects.filter(pack_id__in=list(by_pack)).values_list("pack_id", "title"))
+    return [channel_arms(f"pack:{pack}", titles.get(pack) or pack, [rule.pk for rule in rules], since, until, window)
+            for pack, rules in sorted(by_pack.items(), key=lambda item: titles.get(item[0]) or item[0])]
 
 
 @dataclass
@@ -264,7 +301,7 @@ def split_results(rule: Rule, since, until, window: timedelta = timedelta(days=7
     found = []
     for at, shares in _splits(rule).items():
         names = list(shares)
-        def branch_of(held_out, path, at=at):
+        def branch_of(held_out, path, arm, at=at):
             rest = path[len(at) + 1:] if path.startswith(f"{at}.") else ""
             return rest.split("[", 1)[0] or None
 

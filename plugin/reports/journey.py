@@ -17,7 +17,7 @@ from django.db.models import Count, Q
 
 from ..models import Rule, RuleFiring, ScheduledAction
 from ..money import Amounts
-from .results import conversions, feedback_counts, sent_messages
+from .results import OPENED, conversions, feedback_counts, sent_messages
 
 _SPECIFICS = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}( [A-Z]+)?)?|#\S+|\d+")
 
@@ -95,7 +95,7 @@ def journey_counts(rule_ids: list[str], since: datetime, until: datetime,
     for message in sent:
         counts.steps[message.step].sent += 1
     step_of = lambda message: message.step  # noqa: E731
-    for metric, name in (("opened", "message_opened"), ("clicked", "message_clicked")):
+    for metric, name in (("opened", OPENED), ("clicked", "message_clicked")):
         for step, n in feedback_counts(name, sent, by=step_of).items():
             setattr(counts.steps[step], metric, n)
     converted, revenue = conversions(sent, window, by=step_of)

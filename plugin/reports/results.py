@@ -18,10 +18,27 @@ from ..money import Amounts
 
 METRICS = ("fired", "scheduled", "sent", "opened", "clicked", "converted")
 CENT = Decimal("0.01")
+# What counts as opening a message: an e-mail's open, WhatsApp's read receipt.
+OPENED = ("message_opened", "message_read")
+
+
+class ReachedCustomers:
+    """What a result says per customer its messages reached (``recipient_ids``, ``revenue``)."""
+
+    @property
+    def recipients(self) -> int:
+        return len(self.recipient_ids)
+
+    @property
+    def revenue_per_recipient(self) -> Amounts:
+        """The attributed revenue shared out over the customers the messages reached."""
+        if not self.recipients:
+            return Amounts()
+        return Amounts({code: (amount / self.recipients).quantize(CENT) for code, amount in self.revenue.items()})
 
 
 @dataclass
-class Result:
+class Result(ReachedCustomers):
     key: str
     label: str
     fired: int = 0
@@ -41,17 +58,6 @@ class Result:
         self.revenue = self.revenue + other.revenue
         self.currency = self.currency or other.currency
         self.recipient_ids |= other.recipient_ids
-
-    @property
-    def recipients(self) -> int:
-        return len(self.recipient_ids)
-
-    @property
-    def revenue_per_recipient(self) -> Amounts:
-        """The attributed revenue shared out over the customers the messages reached."""
-        if not self.recipients:
-            return Amounts()
-        return Amounts({code: (amount / self.recipients).quantize(CENT) for code, amount in self.revenue.items()})
 
     @property
     def revenue_text(self) -> str:
@@ -89,6 +95,7 @@ class Sent:
     customer_id: int
     sent_at: datetime
     path: str = ""
+    channel: str = ""   # the kind of channel it went on (email, sms, whatsapp…)
 
     @property
     def step(self) -> tuple[str, str]:
@@ -100,14 +107,17 @@ def sent_messages(since, until, rule_ids: list[str] | None = None) -> list[Sent]
                                    action__rule__isnull=False)
     if rule_ids is not None:
         rows = rows.filter(action__rule__rule_id__in=rule_ids)
-    return [Sent(*row) for row in rows.values_list("action__rule__rule_id", "idempotency_key", "customer_id",
-                                                   "sent_at", "action__path")]
+    return [Sent(*row[:5], channel=row[5] or "")
+            for row in rows.values_list("action__rule__rule_id", "idempotency_key", "customer_id", "sent_at",
+                                        "action__path", "channel__kind")]
 
 
-def feedback_counts(name: str, sent: list[Sent], by=lambda message: message.rule_id) -> dict:
-    """How many of these messages got a ``name`` event (message_opened…), per ``by`` of the message."""
+def feedback_counts(name: str | tuple, sent: list[Sent], by=lambda message: message.rule_id) -> dict:
+    """How many of these messages got a ``name`` event (message_opened…; a tuple: any of them),
+    per ``by`` of the message."""
     keys = {message.delivery_key: by(message) for message in sent}
-    seen = set(StoreEvent.objects.filter(name=name, customer_id__in={m.customer_id for m in sent})
+    seen = set(StoreEvent.objects.filter(name__in=(name,) if isinstance(name, str) else name,
+                                         customer_id__in={m.customer_id for m in sent})
                .values_list("data__delivery", flat=True))
     counts: dict[str, int] = defaultdict(int)
     for key in seen & set(keys):
@@ -156,7 +166,7 @@ def rule_results(since, until, window: timedelta = timedelta(days=7)) -> list[Re
     for message in sent:
         results[message.rule_id].sent += 1
         results[message.rule_id].recipient_ids.add(message.customer_id)
-    for metric, name in (("opened", "message_opened"), ("clicked", "message_clicked")):
+    for metric, name in (("opened", OPENED), ("clicked", "message_clicked")):
         for rule_id, count in feedback_counts(name, sent).items():
             setattr(results[rule_id], metric, count)
     converted, revenue = conversions(sent, window)
@@ -206,8 +216,8 @@ def daily(since, until, rule_ids: list[str] | None = None) -> list[tuple[date, i
         day += timedelta(days=1)
     for message in sent:
         days.setdefault(message.sent_at.date(), [0, 0, 0])[0] += 1
-    for column, name in ((1, "message_opened"), (2, "message_clicked")):
-        reported = set(StoreEvent.objects.filter(name=name, customer_id__in={m.customer_id for m in sent})
+    for column, names in ((1, OPENED), (2, ("message_clicked",))):
+        reported = set(StoreEvent.objects.filter(name__in=names, customer_id__in={m.customer_id for m in sent})
                        .values_list("data__delivery", flat=True))
         for key in reported & set(keys):
             days[keys[key]][column] += 1

@@ -17,7 +17,9 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from .. import consent
 from ..actions import schedule
+from ..values import listify
 from ..eventstore import store_events
 from ..events import Identity, NormalizedEvent
 from ..models import Broadcast, Customer, Rule, ScheduledAction, StoreEvent
@@ -50,8 +52,9 @@ def fan_out(broadcast: Broadcast, batch: int = BATCH, now: datetime | None = Non
         if broadcast.status != Broadcast.Status.FANNING_OUT:
             return 0
         customers = list(Customer.objects.filter(pk__gt=broadcast.last_customer_id).order_by("pk")[:batch])
-        marketing = _sends_marketing(broadcast.rule)
-        reached = [c for c in customers if (c.store_id or c.email) and (c.marketing_consent or not marketing)]
+        needs = _consent_needed(broadcast.rule)
+        reached = [c for c in customers if (c.store_id or c.email)
+                   and (not needs or any(any(consent.given(c, kind) for kind in kinds) for kinds in needs))]
         if reached:
             store_events("admin", [_event(broadcast, customer, now) for customer in reached])
         broadcast.customers_done += len(customers)
@@ -92,12 +95,21 @@ def progress(broadcast: Broadcast) -> dict:
             "waiting_evaluation": events.filter(status=StoreEvent.Status.RECEIVED).count(), "actions": counts}
 
 
-def _sends_marketing(rule: Rule) -> bool:
-    """Whether the rule sends the customer a message: a broadcast's is marketing whatever its
-    ``class`` says, so customers without consent are not reached."""
+def _consent_needed(rule: Rule) -> list[set[str]]:
+    """The consent kinds each of the rule's sends needs (a broadcast's is marketing whatever its
+    ``class`` says): the kind of the channel it goes through, or for ``channel: preferred`` any of
+    its channels'. A customer is reached when one of its sends could go (the guard decides each
+    when it falls due); a rule that sends nothing reaches everyone."""
     from .compiler import walk_steps
 
-    return any(kind == "send" for _, step in walk_steps(rule.definition.get("steps")) for kind in step)
+    needs = []
+    for _, step in walk_steps(rule.definition.get("steps")):
+        send = step.get("send")
+        if not isinstance(send, dict):
+            continue
+        names = listify(send.get("channels")) if send.get("channel") == "preferred" else [send.get("channel") or "email"]
+        needs.append({consent.kind_for_channel(consent.channel_kind(str(name))) for name in names or ["email"]})
+    return needs
 
 
 def _key(broadcast: Broadcast) -> str:

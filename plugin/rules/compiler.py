@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.utils.translation import gettext as _
 
-from .. import events
+from .. import consent, events
 from ..durations import parse_duration
 from ..plans import CompiledRule, PlannedAction
 from ..values import is_number, listify
@@ -26,7 +26,7 @@ TRIGGER_FIELD_FILTERS = {"min_total": ("$gte", "total"), "max_total": ("$lte", "
 OPERATORS = {"==": None, "!=": "$neq", ">": "$gt", ">=": "$gte", "<": "$lt", "<=": "$lte"}
 CUSTOMER_FIELDS = {
     "orders_count", "total_spent", "marketing_consent", "locale", "time_zone", "email",
-    "median_order_interval_days",
+    "median_order_interval_days", "consent_email", "consent_sms", "consent_whatsapp",
 }
 SINCE_ANCHORS = {"last_order": "since__last_order", "first_order": "since__first_order"}
 # The options each kind of condition takes (its own key first: that is how a condition is recognised).
@@ -232,18 +232,18 @@ class _Compiler:
         """``{reachable: sms}``: a message of this channel kind could reach the customer now — they
         have its address (a phone for SMS, an e-mail address for e-mail and webhooks) and, for a
         marketing message (``class``, as a send's: marketing unless it says transactional),
-        marketing consent. ``not_reachable`` is the opposite."""
+        marketing consent on that channel kind (``consent_<kind>``). ``not_reachable`` is the opposite."""
         name = "reachable" if "reachable" in condition else "not_reachable"
         kind, send_class = condition[name], condition.get("class", "marketing")
         if kind not in factkeys.REACHABLE:
             self.fail(f"{where}.{name}", f"unknown channel kind {kind!r}; one of {sorted(factkeys.REACHABLE)}")
         if send_class not in SEND_CLASSES:
             self.fail(f"{where}.class", f"must be one of {list(SEND_CLASSES)}")
-        key = factkeys.reach(kind)
+        key, agreed = factkeys.reach(kind), f"consent_{consent.kind_for_channel(kind)}"  # that channel's consent
         if name == "reachable":
-            terms = [{"$ex": {key: 1}}, *([{"marketing_consent": True}] if send_class == "marketing" else [])]
+            terms = [{"$ex": {key: 1}}, *([{agreed: True}] if send_class == "marketing" else [])]
             return terms[0] if len(terms) == 1 else {"$and": terms}
-        terms = [{"$nex": {key: 1}}, *([{"$neq": {"marketing_consent": True}}] if send_class == "marketing" else [])]
+        terms = [{"$nex": {key: 1}}, *([{"$neq": {agreed: True}}] if send_class == "marketing" else [])]
         return terms[0] if len(terms) == 1 else {"$or": terms}
 
     def purchase_keys(self, where, argument) -> list[str]:

@@ -276,7 +276,7 @@ def _settle_pending(event: StoreEvent, customer: Customer, now, batch: Batch) ->
     pending actions (``Batch.pending``), which the delivery read once."""
     for item in [item for item in batch.pending(customer)
                  if item.guard and item.event.pk != event.pk and guards.voided_by(item.guard, event)]:
-        reason = guards.failed_guard(item)
+        reason = guards.failed_guard(item, marketing=False)  # consent is the send's, checked when due
         if reason:
             batch.cancel(item, reason, event, now)
     if any(_awaits(item, event) for item in batch.pending(customer)):
@@ -400,9 +400,9 @@ def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int
         batch.outcomes[event.pk] = (StoreEvent.Status.IGNORED, "nothing about the customer changed")
         return StoreEvent.Status.IGNORED
     if asked:
-        batch.plan([opt_in.confirmation(event, customer, now, asked)])
-    if facts.form_says_no(event):
-        consent.withdraw_everywhere(customer, f"form {event.data.get('form', '')}".strip(), event.occurred_at)
+        batch.plan([opt_in.confirmation(event, customer, now, *asked)])
+    for kind in facts.form_says_no(event):
+        consent.withdraw_everywhere(customer, f"form {event.data.get('form', '')}".strip(), event.occurred_at, kind)
     evaluation = _Evaluation(event, customer, active, batch)
     initial = evaluation.initial_facts(facts.profile_changes(facts_before, customer))
     active.ruleset.run(initial, on_fire=evaluation.on_fire)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.utils.dateparse import parse_datetime
 
-from .. import conf, consent
+from .. import consent
 from ..timezones import zone_of_country
 from ..durations import DAY, as_time, median_interval_days
 from ..events import REVERSALS
@@ -30,18 +30,17 @@ def apply_event(customer: Customer, event: StoreEvent, protected: frozenset = fr
     ``protected``: facts Masa's rules write (a tier, a score). The customer can write their own
     public metadata in Saleor, so a ``masa.<name>`` store field sets only facts no rule writes."""
     metadata_before = customer.store_metadata
-    consent = consent_in(event, customer)
+    words = consent_in(event, customer)
     changed = _apply_event(customer, event, protected)
     if customer.store_metadata is not metadata_before and "store_metadata" not in changed:
         changed.append("store_metadata")
     changed += _locale_and_zone(customer, event)
     changed += _billing_name(customer, event)
-    # A word older than the one on record (a delivery Saleor retried late) changes nothing.
-    newer = customer.marketing_consent_at is None or event.occurred_at >= customer.marketing_consent_at
-    if consent is not None and consent[0] != customer.marketing_consent and newer:
-        customer.marketing_consent, customer.marketing_consent_source = consent
-        customer.marketing_consent_at = event.occurred_at
-        changed += ["marketing_consent", "marketing_consent_source", "marketing_consent_at"]
+    for kind, (value, source) in words.items():
+        # A word older than the one on record (a delivery Saleor retried late) changes nothing.
+        _, at, _ = consent.when_and_where(customer, kind)
+        if at is None or event.occurred_at >= at:
+            changed += consent.record(customer, kind, value, source, event.occurred_at)
     return changed
 
 
@@ -117,66 +116,110 @@ def _guest_on_account(event: StoreEvent, customer: Customer) -> bool:
     return bool(event.data.get("guest")) and bool(customer.store_id)
 
 
-def consent_in(event: StoreEvent, customer: Customer) -> tuple[bool, str] | None:
-    """Marketing consent given or withdrawn by this event, with where it came from, or None; whose
-    word counts is ``masa.consent``'s.
+def consent_in(event: StoreEvent, customer: Customer) -> dict[str, tuple[bool, str]]:
+    """Marketing consent given or withdrawn by this event, per kind (``consent.KINDS``), with where
+    it came from; whose word counts is ``masa.consent``'s.
 
-    In Saleor it is ``MASA["CONSENT_METADATA_KEY"]`` in the customer's public metadata; a
-    checkout's or order's own metadata counts only for a guest's customer (no account), since
-    anyone at the checkout writes it — and its "yes", like a form's, only asks for confirmation
-    (``consent_request``); their "no" withdraws at once. Masa's own opt-in links give it, an
-    unsubscribe withdraws it. A store value counts only when it is news (differs from the last one
-    the store sent, kept in ``store_metadata``): an order that repeats yesterday's "true" does not
-    undo today's unsubscribe."""
-    word = _word(event, customer, remember=True)
-    return None if word is None or word.confirm else (word.value, word.source)
-
-
-def form_says_no(event: StoreEvent) -> bool:
-    """A form's "no" to marketing (the person's, for every customer with that e-mail)."""
-    key = conf.get("CONSENT_METADATA_KEY")
-    return event.name == "form_submitted" and bool(key) and consent.word(event.data.get(key)) is False
+    In Saleor each kind has its key in the customer's public metadata
+    (``consent.metadata_keys``: ``MASA["CONSENT_METADATA_KEYS"]``); a checkout's or order's own
+    metadata counts only for a guest's customer (no account), since anyone at the checkout writes
+    it — and its "yes", like a form's, only asks for confirmation (``consent_request``); their "no"
+    withdraws at once. Masa's own opt-in links give the kinds they were sent for, an unsubscribe or
+    a STOP reply withdraws its channel's kind only. A store value counts only when it is news
+    (differs from the last one the store sent, kept in ``store_metadata``): an order that repeats
+    yesterday's "true" does not undo today's unsubscribe."""
+    return {kind: (word.value, word.source) for kind, word in _words(event, customer, remember=True).items()
+            if not word.confirm}
 
 
-def consent_request(event: StoreEvent, customer: Customer) -> str | None:
-    """Where a "yes" that needs the customer's confirmation came from, or None (read before
-    ``apply_event``, which remembers the value)."""
-    word = _word(event, customer, remember=False)
-    if word is None or not word.confirm or customer.marketing_consent or not customer.email:
+def form_says_no(event: StoreEvent) -> list[str]:
+    """The kinds a form says "no" to (the person's, for every customer with that e-mail, or that
+    phone number for SMS and WhatsApp: ``consent.withdraw_everywhere``)."""
+    if event.name != "form_submitted":
+        return []
+    return [kind for kind, key in consent.metadata_keys().items() if consent.word(event.data.get(key)) is False]
+
+
+def consent_request(event: StoreEvent, customer: Customer) -> tuple[str, list[str]] | None:
+    """Where a "yes" that needs the customer's confirmation came from and the kinds it asks for
+    (those not given yet), or None (read before ``apply_event``, which remembers the value). The
+    confirmation goes by e-mail, so a customer without an address is not asked — and it asks for
+    e-mail only: its link proves the address it went to, not a phone number whoever filled the form
+    or checkout typed (``feedback.views.opt_in``). A guest's or a form's SMS or WhatsApp "yes" is
+    therefore not recorded (Masa does not text a number anyone can type, for confirmation or
+    otherwise); that consent comes from the customer's account, the store, or an opt-in link in a
+    message on that channel."""
+    asked = {kind: word for kind, word in _words(event, customer, remember=False).items()
+             if word.confirm and kind == "email" and not consent.given(customer, kind)}
+    if not asked or not customer.email:
         return None
-    return word.source
+    return next(iter(asked.values())).source, [kind for kind in consent.KINDS if kind in asked]
 
 
-def _word(event: StoreEvent, customer: Customer, remember: bool) -> ConsentWord | None:
-    data, key = event.data, conf.get("CONSENT_METADATA_KEY")
-    if isinstance(data.get("marketing_consent"), bool):  # an in-process store says so (Django signals)
-        return ConsentWord(data["marketing_consent"], "the store")
-    if event.name == "unsubscribed":
-        return ConsentWord(False, "unsubscribe link")
+# The Django signal keyword (masa.signals.django_signals) that gives each kind: the store's own word.
+SIGNAL_KEYS = {"email": "marketing_consent", "sms": "sms_consent", "whatsapp": "whatsapp_consent"}
+
+
+def _words(event: StoreEvent, customer: Customer, remember: bool) -> dict[str, ConsentWord]:
+    data, keys = event.data, consent.metadata_keys()
+    if event.name == "unsubscribed":  # ``channels``: a phone's message whose channel was deleted (SMS or WhatsApp)
+        kinds = [kind for kind in data["channels"] if kind in consent.FIELDS] \
+            if isinstance(data.get("channels"), list) else []
+        return {kind: ConsentWord(False, _stopped_by(data))
+                for kind in kinds or [consent.kind_for_channel(str(data.get("channel") or "email"))]}
     if event.name == "marketing_opted_in":
-        return ConsentWord(True, data.get("source") or "opt-in link")
-    if event.name == "form_submitted" and key and key in data:
-        value = consent.word(data[key])
-        return ConsentWord(value, f"form {data.get('form', '')}".strip(), confirm=value is True) \
-            if value is not None else None
+        return {kind: ConsentWord(True, str(data.get("source") or "opt-in link")) for kind in _opted_in_kinds(data)}
+    if event.name == "form_submitted":  # the visitor's answers, whatever the site named them
+        words = {kind: consent.word(data[key]) for kind, key in keys.items() if key in data}
+        source = f"form {data.get('form', '')}".strip()
+        return {kind: ConsentWord(value, source, confirm=value is True) for kind, value in words.items()
+                if value is not None}
+    found = {kind: ConsentWord(data[name], "the store") for kind, name in SIGNAL_KEYS.items()
+             if isinstance(data.get(name), bool)}  # an in-process store says so (Django signals)
     where = {"customer_created": "customer", "customer_updated": "customer"}.get(event.name)
     places = [("metadata", f"Saleor {where} metadata", False)] if where else [
         ("user_metadata", "Saleor customer metadata", False)]
     if not where and not customer.store_id:
         kind = "checkout" if event.name == "checkout_updated" else "order"
         places.append(("metadata", f"Saleor {kind} metadata", True))
-    for field, source, confirm in places:
-        raw = (data.get(field) or {}).get(key) if key else None
-        value = consent.word(raw)
-        if value is None:
+    for kind, key in keys.items():
+        if kind in found:
             continue
-        known = customer.store_metadata or {}
-        if consent.word(known.get(key)) == value:
-            return None
-        if remember:
-            customer.store_metadata = {**known, key: raw}
-        return ConsentWord(value, source, confirm=confirm and value is True)
-    return None
+        for field, source, confirm in places:
+            raw = (data.get(field) or {}).get(key)
+            value = consent.word(raw)
+            if value is None:
+                continue
+            known = customer.store_metadata or {}
+            if consent.word(known.get(key)) != value:
+                if remember:
+                    customer.store_metadata = {**known, key: raw}
+                found[kind] = ConsentWord(value, source, confirm=confirm and value is True)
+            break
+    return found
+
+
+def _stopped_by(data: dict) -> str:
+    """Where an unsubscribe came from, in the words stored with the consent: Masa's unsubscribe
+    page says so (``source``); a complaint is a message marked as spam; on WhatsApp or SMS without a
+    link it is the customer's reply (STOP, or Meta's opt-out)."""
+    if isinstance(data.get("source"), str) and data["source"]:
+        return data["source"]
+    if data.get("complaint"):
+        return "marked as spam"
+    if data.get("channel") in STOP_REPLIES:
+        return STOP_REPLIES[data["channel"]]
+    return "unsubscribe link"
+
+
+STOP_REPLIES = {"whatsapp": "asked to stop on WhatsApp", "sms": "asked to stop by SMS"}
+
+
+def _opted_in_kinds(data: dict) -> list[str]:
+    """The kinds an opt-in gives: those its confirmation asked for, else its message's channel's."""
+    asked = [kind for kind in data.get("channels") or [] if kind in consent.FIELDS] \
+        if isinstance(data.get("channels"), list) else []
+    return asked or [consent.kind_for_channel(str(data.get("channel") or "email"))]
 
 
 # What a rule can see of a customer update (its event fact and the store fields it sets).
@@ -351,7 +394,8 @@ def customer_fact(customer: Customer, at: datetime, windows=(), keys=None) -> di
         "kind": "customer",
         "orders_count": customer.orders_count,
         "total_spent": float(customer.total_spent),
-        "marketing_consent": customer.marketing_consent,
+        "marketing_consent": customer.marketing_consent,   # e-mail's (as before consent per channel)
+        **{f"consent_{kind}": consent.given(customer, kind) for kind in consent.KINDS},
         "locale": customer.locale,
         "time_zone": customer.time_zone,
         "email": customer.email,

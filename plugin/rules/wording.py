@@ -182,7 +182,10 @@ def fact_name(fact: str, words: Words) -> str:
     known = {"orders_count": _("their number of orders"), "total_spent": _("what they have spent"),
              "marketing_consent": _("their marketing consent"), "locale": _("their language"),
              "time_zone": _("their time zone"), "email": _("their email address"),
-             "median_order_interval_days": _("their usual days between orders")}
+             "median_order_interval_days": _("their usual days between orders"),
+             "consent_email": _("their consent to marketing by e-mail"),
+             "consent_sms": _("their consent to marketing by SMS"),
+             "consent_whatsapp": _("their consent to marketing on WhatsApp")}
     if fact in known:
         return known[fact]
     return words.say(_("their {fact}"), fact=words.fact(fact))

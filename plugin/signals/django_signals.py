@@ -82,10 +82,14 @@ def _identity(kwargs):
     )
 
 
+CONSENT_KWARGS = ("marketing_consent", "sms_consent", "whatsapp_consent")  # e-mail's, SMS's, WhatsApp's
+
+
 def _consent(kwargs) -> dict:
-    """``marketing_consent=True/False`` given with a signal: the store's word on marketing consent."""
-    value = kwargs.get("marketing_consent")
-    return {"marketing_consent": value} if isinstance(value, bool) else {}
+    """``marketing_consent=`` (e-mail), ``sms_consent=``, ``whatsapp_consent=`` True/False given with
+    a signal: the store's word on marketing consent per channel. Only a bool counts ("yes" is not
+    one: a value that is not what it names is dropped, the event kept)."""
+    return {name: kwargs[name] for name in CONSENT_KWARGS if isinstance(kwargs.get(name), bool)}
 
 
 def _text(kwargs, name) -> str:

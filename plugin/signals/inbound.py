@@ -1,5 +1,6 @@
 """Reading stored deliveries: each verified webhook body, stored as received at intake
-(``inbox``), is normalized and its events stored (customers resolved) by the worker — so a
+(``inbox``), is normalized and its events stored (customers resolved) by the worker (a WhatsApp
+body by ``whatsapp_events``, an SMS reply by ``sms_events``: ``READERS``, by its source) — so a
 webhook is answered after one INSERT, and nothing it carries is lost if reading it fails: the
 delivery is marked failed with the reason and shown under *Needs attention*.
 
@@ -12,38 +13,50 @@ from __future__ import annotations
 import json
 import logging
 
-from django.db import DataError, InterfaceError, OperationalError, transaction
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.dispatch import Signal
 
 from ..eventstore import DeletedCustomer, store_events
 from ..models import Customer, DeletedStoreCustomer, InboundDelivery
 from ..privacy import erase_customer
 from ..stores import store_key
-from . import inbox, normalize
+from . import inbox, normalize, sms_events, whatsapp_events
 
 log = logging.getLogger(__name__)
 
 # Sent after commit with ``inbound_ids``: deliveries stored and waiting to be read.
 inbound_stored = Signal()
+# Sources read by their own module (``parse``, ``Unreadable``, ``apply``) rather than as Saleor's.
+READERS = {whatsapp_events.SOURCE: whatsapp_events, sms_events.SOURCE: sms_events}
+# What reading one delivery can fail with, short of the database being gone (a body of a shape no
+# reader expected, a value no column takes): that delivery fails alone, with the reason, body kept.
+ROW_ERRORS = (DataError, IntegrityError, TypeError, AttributeError, ValueError, KeyError)
 
 
 def read(limit: int = 200, ids: list[int] | None = None) -> int:
     """Normalize and store the events of up to ``limit`` waiting deliveries; returns how many were
     read. They are stored together; if that fails, one at a time, so a delivery whose events
-    cannot be stored fails alone, with the reason."""
+    cannot be stored (``ROW_ERRORS``) fails alone, with the reason."""
     try:
         return _read(limit, ids, one_at_a_time=False)
     except (OperationalError, InterfaceError):
         raise
-    except DataError:
+    except ROW_ERRORS:
         return _read(limit, ids, one_at_a_time=True)
 
 
 def _read(limit: int, ids: list[int] | None, one_at_a_time: bool) -> int:
     with transaction.atomic():
         rows = inbox.claim(limit, ids)
-        accepted, failed, notes, parsed = [], {}, {}, []
+        accepted, failed, notes, parsed, readings = [], {}, {}, [], []
         for row in rows:
+            reader = READERS.get(row.source)
+            if reader is not None:
+                try:
+                    readings.append((row, reader, reader.parse(row.event_type, row.body)))
+                except (reader.Unreadable, TypeError, AttributeError, ValueError, KeyError) as error:
+                    failed[row.pk] = _failure(row.pk, error)
+                continue
             try:
                 payload = json.loads(row.body)
                 parsed.append((row, payload, normalize.normalize(row.event_type, payload)))
@@ -63,12 +76,24 @@ def _read(limit: int, ids: list[int] | None, one_at_a_time: bool) -> int:
                         inbox.blank(row.pk, "its customer was deleted in the store: not read, body erased")
                     for event in erasures:
                         _erase(row.domain, event)
-            except DataError as error:
+            except ROW_ERRORS as error:
                 if not one_at_a_time:
                     raise
                 failed[row.pk] = _failure(row.pk, error)
             else:
                 accepted.append(row.pk)
+        for row, reader, reading in readings:
+            try:
+                with transaction.atomic(savepoint=one_at_a_time):
+                    note = reader.apply(reading, row.pk)
+            except ROW_ERRORS as error:
+                if not one_at_a_time:
+                    raise
+                failed[row.pk] = _failure(row.pk, error)
+            else:
+                accepted.append(row.pk)
+                if note:
+                    notes[row.pk] = note
         inbox.finish(accepted, failed, notes)
     return len(rows)
 

@@ -23,13 +23,15 @@ RECEIVED = InboundDelivery.Status.RECEIVED
 _STORED = ("source", "event_type", "domain", "status", "dedupe_key", "headers", "body", "remote_addr", "received_at")
 
 
-def store(*, event_type: str, domain: str, dedupe_key: str, headers: dict, body: str, remote_addr: str | None) -> int | None:
+def store(*, event_type: str, domain: str, dedupe_key: str, headers: dict, body: str, remote_addr: str | None,
+          source: str = "saleor") -> int | None:
     """The new row's id, or None when this delivery is stored already. The columns not given here
-    are written with the model's defaults (``sql.insert_shape``)."""
+    are written with the model's defaults (``sql.insert_shape``). ``source``: who sent it (saleor,
+    whatsapp), which says how the worker reads it."""
     shape = insert_shape(InboundDelivery, _STORED)
     with connection.cursor() as cursor:
         cursor.execute(shape.sql(1, "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"), shape.params([(
-            "saleor", event_type, domain, RECEIVED, dedupe_key, json.dumps(headers), body, remote_addr,
+            source, event_type, domain, RECEIVED, dedupe_key, json.dumps(headers), body, remote_addr,
             timestamp(timezone.now()))]))
         row = cursor.fetchone()
     return row[0] if row else None
@@ -42,6 +44,7 @@ class Waiting(NamedTuple):
     event_type: str
     domain: str
     body: str
+    source: str
 
 
 def claim(limit: int, ids: list[int] | None = None) -> list[Waiting]:
@@ -50,7 +53,8 @@ def claim(limit: int, ids: list[int] | None = None) -> list[Waiting]:
     waiting = InboundDelivery.objects.select_for_update(skip_locked=True).filter(status=RECEIVED)
     if ids is not None:
         waiting = waiting.filter(pk__in=ids)
-    return [Waiting(*row) for row in waiting.order_by("pk").values_list("pk", "event_type", "domain", "body")[:limit]]
+    rows = waiting.order_by("pk").values_list("pk", "event_type", "domain", "body", "source")[:limit]
+    return [Waiting(*row) for row in rows]
 
 
 def blank(pk: int, reason: str) -> None:

@@ -20,7 +20,8 @@ from .. import conf
 from ..models import InboundDelivery
 from ..ratelimit import client_address
 
-RECORDED_HEADERS = ("Saleor-Event", "Saleor-Domain", "Saleor-Api-Url", "Saleor-Signature", "Content-Type", "User-Agent")
+RECORDED_HEADERS = ("Saleor-Event", "Saleor-Domain", "Saleor-Api-Url", "Saleor-Signature", "X-Hub-Signature-256",
+                    "X-Twilio-Signature", "Content-Type", "User-Agent")
 MAX_HEADER_CHARS = 200
 MAX_REASON_CHARS = 400
 REPEAT_WINDOW = timedelta(hours=1)
@@ -46,10 +47,12 @@ def _ip(text: str) -> str | None:
         return None
 
 
-def record_rejection(request, code: str, detail: str, status: int) -> InboundDelivery:
-    """Store (or count again) one refused request: bounded, no body."""
-    event = header(request, "Saleor-Event")[:64]
-    domain = header(request, "Saleor-Domain")[:255]
+def record_rejection(request, code: str, detail: str, status: int, *, source: str = "saleor",
+                     event: str | None = None, domain: str | None = None) -> InboundDelivery:
+    """Store (or count again) one refused request: bounded, no body. ``event`` and ``domain``: what
+    the endpoint knows it was for (a WhatsApp channel); by default Saleor's headers, as sent."""
+    event = (header(request, "Saleor-Event") if event is None else event)[:64]
+    domain = (header(request, "Saleor-Domain") if domain is None else domain)[:255]
     address = _ip(client_address(request))
     fingerprint = hashlib.sha256("\0".join([code, domain, event, address or ""]).encode()).hexdigest()
     reason = f"{code}: {detail}"[:MAX_REASON_CHARS]
@@ -61,7 +64,7 @@ def record_rejection(request, code: str, detail: str, status: int) -> InboundDel
         if updated:
             return None
         row = InboundDelivery.objects.create(
-            source="saleor", event_type=event, domain=domain, status=InboundDelivery.Status.REJECTED,
+            source=source, event_type=event, domain=domain, status=InboundDelivery.Status.REJECTED,
             reason=reason, headers=recorded_headers(request, MAX_HEADER_CHARS), body="",
             remote_addr=address, fingerprint=fingerprint, last_seen_at=now,
         )

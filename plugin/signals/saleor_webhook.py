@@ -30,6 +30,7 @@ from ..saleor import installation
 from ..saleor.webhooks import event_name
 from .saleor_keys import KeysUnavailable, configured_store, key_for
 from ..stores import store_key
+from .unavailable import database_unavailable
 
 log = logging.getLogger(__name__)
 MAX_JSON_DEPTH = 64
@@ -169,7 +170,7 @@ def saleor_webhook(request):
         try:
             record_rejection(request, "keys_unavailable", str(error), status=503)
         except (OperationalError, InterfaceError) as db_error:
-            return _database_unavailable(db_error)
+            return database_unavailable(db_error, "Saleor webhook")
         response = JsonResponse({"error": "keys_unavailable", "detail": str(error)}, status=503)
         response["Retry-After"] = "30"
         return response
@@ -182,20 +183,12 @@ def saleor_webhook(request):
         except DataError as error:
             rejection = Rejection(400, "wrong_shape", f"a value does not fit: {error}".strip())
         except (OperationalError, InterfaceError) as error:
-            return _database_unavailable(error)
+            return database_unavailable(error, "Saleor webhook")
     try:
         record_rejection(request, rejection.code, rejection.detail, status=rejection.status)
     except (OperationalError, InterfaceError) as error:
-        return _database_unavailable(error)
+        return database_unavailable(error, "Saleor webhook")
     return JsonResponse({"error": rejection.code, "detail": rejection.detail}, status=rejection.status)
-
-
-def _database_unavailable(error) -> JsonResponse:
-    """Nothing could be stored: answer 503 so that Saleor delivers the webhook again later."""
-    log.error("Saleor webhook not stored, the database is unavailable: %s", error)
-    response = JsonResponse({"error": "database_unavailable", "detail": "try again later"}, status=503)
-    response["Retry-After"] = "30"
-    return response
 
 
 def _accept(request, event_type, domain, events):

@@ -38,10 +38,10 @@ def test_the_messages_list_speaks_words_and_counts_the_rules_that_send_each(clie
     shown = cells(page)
     assert "Time to restock, first name?" in shown and "Used by 1 rule" in shown, "the refill rule sends it"
     assert "No rule sends it" in shown
-    assert {"Every language (the default)", "Hebrew", "Any channel", "Email", "SMS", "Senior care",
-            "This shop's own messages"} <= set(shown)
+    assert {"Every language (the default)", "Hebrew", "Any channel, Email", "Email version", "SMS", "Senior care",
+            "This shop's own messages"} <= set(shown), "the main text lists its channel versions, a version says which"
     assert "{{" not in " ".join(shown) and "senior-care" not in shown
-    assert '<bdi dir="auto">נגמרים לך, <span class="masa-tag-word">first name</span>?</bdi>' in page
+    assert '<bdi dir="auto">נגמרים לך, <span class="masa-tag-word" dir="auto">first name</span>?</bdi>' in page
 
 
 def test_used_by_counts_every_version_and_a_rule_sending_it_in_a_branch(client, hebrew_version):
@@ -64,7 +64,10 @@ def test_language_channel_and_pack_are_lists_and_hebrew_is_edited_right_to_left(
     assert re.search(r'<option value="he"[^>]*selected[^>]*>Hebrew</option>', page)
     assert re.search(r'<textarea[^>]*name="body"[^>]*dir="rtl"|<textarea[^>]*dir="rtl"[^>]*name="body"', page)
     tabs = re.search(r'<nav class="masa-language-tabs".*?</nav>', page, re.S).group(0)
-    assert "Every language (the default)" in tabs and 'aria-current="page">Hebrew<' in tabs
+    assert 'aria-current="page">Hebrew<' in tabs
+    channels = re.search(r'<nav class="masa-channel-tabs".*?</nav>', page, re.S).group(0)
+    assert ">Any channel<" in channels and 'aria-current="page">Email version<' in channels, \
+        "the Hebrew text saved for email is the message's email version beside its text for any channel"
 
 
 def test_saving_from_the_lists(client, refill_rule):

@@ -89,7 +89,7 @@ def test_a_due_sms_reminder_is_sent_once_and_a_5xx_is_retried_by_the_sweep(clien
         "steps": [{"wait": "25d"}, {"send": {"channel": "sms", "template": "refill-sms"}}]})
     channel("sms", {"url": "https://sms.example.com/send"}, {"token": "t"})
     post_signed(client, signing_store, "order_created", order_payload(when=now, email="ruth@example.com"))
-    Customer.objects.update(phone="+972501234567", first_name="Ruth")
+    Customer.objects.update(phone="+972501234567", first_name="Ruth", sms_consent=True)  # SMS's own consent
     provider.answers = [httpx.Response(502, text="gateway")]
 
     due = now + timedelta(days=26)
@@ -114,7 +114,7 @@ def test_a_failing_channel_opens_its_circuit_defers_sends_and_closes_after_a_goo
     for i in range(5):
         post_signed(client, signing_store, "order_created",
                     order_payload(when=now, email=f"c{i}@example.com", user_id=f"user-{i}"))
-    Customer.objects.update(phone="+972501234567")
+    Customer.objects.update(phone="+972501234567", sms_consent=True)  # marketing by SMS needs SMS's own consent
     provider.answers = [httpx.Response(503, text="down")] * 3
 
     due = now + timedelta(days=1)

@@ -96,7 +96,7 @@ def test_the_guard_is_rechecked_at_send_time(client, signing_store, ruth, refill
 
     assert sweep(now=NOW + timedelta(days=26)) == {"cancelled": 1}
     action.refresh_from_db()
-    assert action.cancel_reason == "the customer has no marketing consent"
+    assert action.cancel_reason == "the customer has no marketing consent for e-mail"
     assert Delivery.objects.count() == 0 and mail.outbox == []
 
 

@@ -40,7 +40,7 @@ def test_order_voucher_sms_click_follow_up(client, signing_store, provider, emai
         "steps": [{"wait": "1d"}, {"send": {"channel": "email", "template": "clicked-thanks"}}]})
 
     post_signed(client, signing_store, "order_created", order_payload(when=NOW))
-    Customer.objects.update(phone="+972501234567", first_name="Ruth")
+    Customer.objects.update(phone="+972501234567", first_name="Ruth", sms_consent=True)  # a marketing SMS needs it
     due = NOW + timedelta(days=25, minutes=1)
     assert scheduling.sweep(now=due) == {"done": 1}
 

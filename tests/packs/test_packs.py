@@ -134,7 +134,7 @@ def test_a_broken_pack_imports_nothing(tmp_path):
 def test_import_installs_rules_templates_and_values_and_again_is_a_no_op():
     pack = load_pack_file(SENIOR)
     report = import_pack(pack, {"refill_lead": "7d"})
-    assert report.changed and "imported 14 rules" in str(report)   # 12 written, 2 from its dosage
+    assert report.changed and "imported 15 rules" in str(report)   # 13 written, 2 from its dosage
     installed = RulePack.objects.get()
     assert installed.resolved_parameters()["refill_lead"] == "7d"
     assert installed.resolved_parameters()["absorbent_period"] == "30d"
@@ -217,7 +217,7 @@ def test_an_upgrade_preview_writes_nothing():
     report = upgrade_pack(_version_2(), dry_run=True)
     assert "When an order of the customer is shipped — The rule: the pack adds it" in str(report)
     assert "(preview" in str(report)
-    assert RulePack.objects.get().version == "1.2.0"
+    assert RulePack.objects.get().version == "1.3.0"
     assert not Rule.objects.filter(rule_id="sc-review-request").exists()
 
 
@@ -232,7 +232,7 @@ def test_export_round_trips_with_the_shops_values_flags_and_edits(tmp_path):
     assert pack.templates["thank-you"]["locales"]["he"]["subject"].startswith("תודה")
     out = tmp_path / "out.yaml"
     call_command("masa_pack", "export", "senior-care", "-o", str(out))
-    assert load_pack_file(out).version == "1.2.0"
+    assert load_pack_file(out).version == "1.3.0"
 
 
 @pytest.mark.django_db
@@ -290,7 +290,7 @@ def test_simulate_runs_the_live_path_so_chains_after_a_sent_message_show(setting
 def test_the_command_validates_every_shipped_pack(capsys):
     call_command("masa_pack", "validate", *map(str, PACKS.glob("*/pack.yaml")))
     out = capsys.readouterr().out
-    assert "senior-care 1.2.0 is valid" in out and "ecommerce-starter 1.1.0 is valid" in out
+    assert "senior-care 1.3.0 is valid" in out and "ecommerce-starter 1.1.0 is valid" in out
 
 
 @pytest.mark.django_db

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 
 VALID = {"name": "valid", "parameters": {}, "settings": {"STAFF_EMAILS": ["staff@shop.example"], "TIME_ZONE": "UTC"},
          "rules": ["kit-hello"], "customer": {"first_name": "Dana", "language": "he", "time_zone": "Asia/Jerusalem",
-                                              "country": "IL", "phone": None, "metadata": {"masa.city": "haifa"}},
+                                              "country": "IL", "phone": None, "metadata": {"masa.city": "haifa"},
+                                              "consent": {"email": True, "sms": False}},
          "assign": {}, "until": "2d",
          "events": [{"at": "0d", "order": [{"category": "c", "product": "p", "quantity": 2, "price": 10}]},
                     {"at": "1d", "order_refunded": 1, "full": False, "amount": 4},

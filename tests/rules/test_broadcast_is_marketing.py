@@ -121,6 +121,6 @@ def test_a_broadcast_send_scheduled_as_transactional_goes_as_marketing_when_due(
     assert [m.to for m in mailoutbox] == [["yes@example.com"]]
     assert "List-Unsubscribe" in mailoutbox[0].extra_headers, "sent as marketing, with one-click unsubscribe"
     assert set(ScheduledAction.objects.exclude(customer=yes).values_list("cancel_reason", flat=True)) == {
-        "the customer has no marketing consent"}
+        "the customer has no marketing consent for e-mail"}
     assert set(ScheduledAction.objects.values_list("params__class", flat=True)) == {"marketing"}
     assert Delivery.objects.get().action.params["class"] == "marketing"   # caps count it from now on

@@ -1,5 +1,6 @@
 """Issue 31, item 7: a condition on whether a message of a channel kind could reach the customer
-(``reachable: sms``): they have the address (a phone for SMS) and, for marketing, consent."""
+(``reachable: sms``): they have the address (a phone for SMS) and, for marketing, consent on that
+channel kind (issue 32: SMS consent for SMS; e-mail consent alone does not do)."""
 import pytest
 
 from masa.models import Customer, Rule, ScheduledAction
@@ -12,9 +13,11 @@ from ..helpers import order_payload, post_signed
 pytestmark = pytest.mark.django_db
 
 
-def order(email, user_id, *, phone="", consent=True):
+def order(email, user_id, *, phone="", consent=True, sms_consent=False):
     payload = order_payload(email=email, user_id=user_id, consent=consent)
     payload["order"]["billingAddress"] = {"phone": phone, "country": {"code": "IL"}}
+    if sms_consent:
+        payload["order"]["user"]["metadata"].append({"key": "sms_marketing_consent", "value": "true"})
     return payload
 
 
@@ -29,9 +32,10 @@ def test_reachable_by_sms_needs_a_phone_and_for_marketing_consent(client, signin
         **definition(reachable="sms", **{"class": "transactional"}), "steps": [{"tag": "has-phone"}]})
     Rule.objects.create(rule_id="no-sms", title="t", definition={
         **definition(not_reachable="sms"), "steps": [{"tag": "email-instead"}]})
-    post_signed(client, signing_store, "order_created", order("a@example.com", "VXNlcjox", phone="+972501234567"))
     post_signed(client, signing_store, "order_created",
-                order("b@example.com", "VXNlcjoy", phone="+972501234568", consent=False))
+                order("a@example.com", "VXNlcjox", phone="+972501234567", sms_consent=True))
+    post_signed(client, signing_store, "order_created",
+                order("b@example.com", "VXNlcjoy", phone="+972501234568"))  # e-mail consent only
     post_signed(client, signing_store, "order_created", order("c@example.com", "VXNlcjoz"))
     tags = {c.email: set(c.tags) for c in Customer.objects.all()}
     assert tags == {"a@example.com": {"texted", "has-phone"},

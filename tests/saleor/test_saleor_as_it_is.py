@@ -172,7 +172,7 @@ def test_a_guests_abandoned_cart_gets_no_marketing_reminder(saleor_323):
         sweep(now=updated + timedelta(hours=1, minutes=1))
     assert sweep(now=updated + timedelta(hours=1, minutes=2)) == {"cancelled": 1}
     reminder = ScheduledAction.objects.get(rule__rule_id="cart-reminder")
-    assert reminder.cancel_reason == "the customer has no marketing consent"
+    assert reminder.cancel_reason == "the customer has no marketing consent for e-mail"
 
 
 def test_consent_comes_from_the_store_with_when_and_where_and_an_unsubscribe_is_not_undone(client, signing_store):
@@ -201,7 +201,7 @@ def test_the_customer_page_says_where_consent_came_from(client, signing_store):
     post_signed(client, signing_store, "customer_created", customer_payload())
     client.force_login(editor())
     page = client.get(reverse("masa_customer", args=[Customer.objects.get().pk])).content.decode()
-    assert "Agreed to marketing" in page and "from <bdi>Saleor customer metadata</bdi>" in page
+    assert "E-mail:" in page and "from <bdi>the customer&#x27;s account in the store</bdi>" in page
 
 
 # 4 ─ nothing to sync for a guest is a skip

@@ -95,7 +95,7 @@ def test_channel_secrets_stay_out_of_logs_and_recorded_errors(client, signing_st
     Rule.objects.filter(pk=refill_rule.pk).update(definition={**refill_rule.definition, "steps": [
         {"wait": "1d"}, {"send": {"template": "refill-absorbent", "channel": "sms"}}]})
     place_order(client, signing_store)
-    Customer.objects.update(phone="+972500000001")
+    Customer.objects.update(phone="+972500000001", sms_consent=True)  # marketing by SMS needs SMS's own consent
     provider.answers = [httpx.Response(401, text="bad token"), httpx.ConnectError("refused")]
     with caplog.at_level(logging.DEBUG):
         scheduling.sweep(now=NOW + timedelta(days=2))

@@ -1,7 +1,7 @@
 """Send a test message through one channel, now, outside any rule: does the channel work?"""
 from django.core.management.base import BaseCommand, CommandError
 
-from ...channels.probe import DEFAULT_TEXT, ProbeFailed, send_test_message
+from ...channels.probe import DEFAULT_TEXT, ProbeFailed, probe_channel
 from ...models import Channel
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
             raise CommandError(f"no channel named {channel!r}; there are: "
                                f"{', '.join(Channel.objects.values_list('name', flat=True)) or 'none'}")
         try:
-            result = send_test_message(found, to, text)
+            result = probe_channel(found, to, text)
         except ProbeFailed as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"{found.name}: sent to {to} (provider id {result.provider_message_id or '-'})")

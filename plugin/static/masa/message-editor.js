@@ -1,5 +1,5 @@
 /* The message editor (admin/message_editor.py): insert a merge tag at the cursor, count an SMS's
-   characters and parts as typed, and keep the preview for a real customer up to date — the text
+   characters and parts as typed, show a WhatsApp version's approved template, and keep the preview for a real customer up to date — the text
    is posted (with the CSRF token) to the live preview, whose answer the server has escaped. */
 (function () {
   "use strict";
@@ -30,6 +30,10 @@
     const locale = form.querySelector("[data-masa-locale]");
     const kind = form.querySelector("[data-masa-channel-kind]");
     const counter = editor.querySelector("[data-masa-sms-count]");
+    const approved = editor.querySelector("[data-masa-approved]");
+    const approvedFields = ["template_name", "template_language"].map((name) => form.querySelector(`[name$="${name}"]`))
+      .filter(Boolean);
+    const variables = Array.from(editor.querySelectorAll("[data-masa-variable]"));
     const preview = editor.querySelector("[data-masa-preview]");
     const customer = editor.querySelector("[data-masa-customer]");
     const search = editor.querySelector("[data-masa-customer-search]");
@@ -74,6 +78,8 @@
       texts.forEach((text) => data.append(text.dataset.masaText, text.value));
       data.append("locale", locale ? locale.value : "");
       data.append("channel_kind", kind ? kind.value : "");
+      approvedFields.forEach((input) => data.append(input.name.replace(/^.*-/, ""), input.value));
+      variables.forEach((select) => data.append("template_variables", select.value));
       data.append("customer", customer.value);
       const ask = ++asked;
       preview.setAttribute("aria-busy", "true");
@@ -105,7 +111,16 @@
     }
 
     texts.forEach((text) => text.addEventListener("input", () => { count(); refresh(); }));
-    if (kind) kind.addEventListener("change", () => { count(); refresh(); });
+    function whatsapp() {
+      const phone = kind && ["sms", "whatsapp"].includes(kind.value);
+      if (approved) approved.hidden = !(kind && kind.value === "whatsapp");
+      editor.querySelectorAll("[data-masa-email-only]").forEach((part) => {
+        part.hidden = phone && !part.querySelector("textarea, input").value;
+      });
+    }
+    [...approvedFields, ...variables].forEach((input) => input.addEventListener("change", refresh));
+    if (approvedFields[0]) approvedFields[0].addEventListener("input", refresh);
+    if (kind) kind.addEventListener("change", () => { count(); whatsapp(); refresh(); });
     if (locale) locale.addEventListener("change", direction);
     if (customer) customer.addEventListener("change", chosen);
     if (search) {

@@ -18,7 +18,7 @@ GUARD_SCHEMAS = {
         "description": "None of these events came after the triggering one",
         "anyOf": [ref("event_name"), {"type": "array", "minItems": 1, "items": ref("event_name")}],
     },
-    "marketing_consent": {"const": True, "description": "The customer agreed to marketing"},
+    "marketing_consent": {"const": True, "description": "The customer agreed to marketing on the channel the send goes through (for `channel: preferred`, on one of its channels)"},
     "no_message_since": {
         "const": True,
         "description": "No message went to the customer after the triggering event (staff alerts aside)",

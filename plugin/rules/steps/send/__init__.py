@@ -1,21 +1,27 @@
-"""``send``: a message template through a channel, optionally with a single-use voucher and a
-cross-sell recommendation; marketing (consent, caps, quiet hours) unless ``class: transactional``."""
+"""``send``: a message template through a channel (or ``channel: preferred``: the one of
+``channels`` the customer answers best, chosen when it falls due), optionally with a single-use
+voucher and a cross-sell recommendation; marketing (consent, caps, quiet hours) unless
+``class: transactional``."""
 from __future__ import annotations
+
+import re
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ....preference import PREFERRED
 from ....values import is_number
 from ..base import Build, EditableField, StepKind, ref
-from .schema import SEND
+from .schema import PREFERRED_KINDS, SEND
 
+LATIN = re.compile("[A-Za-z]")
 MESSAGE_CLASSES = {"marketing", "transactional"}
-OPTIONS = {"template", "channel", "class", "voucher", "recommend"}
+OPTIONS = {"template", "channel", "channels", "class", "voucher", "recommend"}
 
 
 def message_argument(params: dict) -> dict:
-    """What a message action's params say of its step: its template, channel and class."""
-    return {key: params[key] for key in ("template", "channel", "class") if key in params}
+    """What a message action's params say of its step: its template, channel(s) and class."""
+    return {key: params[key] for key in ("template", "channel", "channels", "class") if key in params}
 
 
 class Send(StepKind):
@@ -33,11 +39,14 @@ class Send(StepKind):
             compiler.fail(where, "needs a 'template'")
         unknown = set(argument) - OPTIONS
         if unknown:
-            compiler.fail(f"{where}.{sorted(unknown)[0]}", "unknown option; one of template, channel, class, voucher, recommend")
+            compiler.fail(f"{where}.{sorted(unknown)[0]}",
+                          "unknown option; one of template, channel, channels, class, voucher, recommend")
         message_class = argument.get("class", "marketing")
         if message_class not in MESSAGE_CLASSES:
             compiler.fail(f"{where}.class", f"one of {sorted(MESSAGE_CLASSES)}")
         params = {"channel": argument.get("channel", "email"), "template": argument["template"], "class": message_class}
+        if params["channel"] == PREFERRED or "channels" in argument:
+            params["channels"] = self.preferred(compiler, where, argument)
         if "voucher" in argument:
             params["reward"] = {"voucher": self.voucher(compiler, f"{where}.voucher", argument["voucher"])}
         if "recommend" in argument:
@@ -48,9 +57,14 @@ class Send(StepKind):
         channel = argument.get("channel", "email")
         template = words.template(argument["template"])
         phrase = {"email": _("email {template}"), "sms": _("text {template}"),
-                  "webhook": _("call the shop's webhook with {template}")}.get(channel)
-        phrase = words.say(phrase, template=template) if phrase else words.say(
-            _("send {template} through {channel}"), template=template, channel=words.name(channel))
+                  "whatsapp": _("send {template} on WhatsApp"), "webhook": _("call the shop's webhook with {template}")}.get(channel)
+        if channel == PREFERRED:
+            phrase = words.say(_("send {template} on the channel the customer answers best: {channels}"),
+                               template=template, channels=self.fallbacks(argument.get("channels"), words))
+        elif phrase:
+            phrase = words.say(phrase, template=template)
+        else:
+            phrase = words.say(_("send {template} through {channel}"), template=template, channel=words.name(channel))
         if "voucher" in argument:
             voucher = argument["voucher"]
             value = words.value(voucher.get("value"))
@@ -63,6 +77,24 @@ class Send(StepKind):
         if words.value(argument.get("class", "marketing")) == "transactional":
             phrase = words.say(_("{phrase} (a service message: sent without marketing consent)"), phrase=phrase)
         return phrase
+
+    @staticmethod
+    def preferred(compiler, where, argument) -> list[str]:
+        """``channel: preferred`` with ``channels: [whatsapp, sms, email]``: the kinds to choose
+        among at due time (``preference.choose``), the first the default channel."""
+        channels = argument.get("channels")
+        if argument.get("channel") != PREFERRED:
+            compiler.fail(f"{where}.channels", "only with channel: preferred (a single channel is given as channel)")
+        if not isinstance(channels, list) or not channels:
+            compiler.fail(f"{where}.channels", "channel: preferred needs channels: the channel kinds to choose among, "
+                                               "in order, e.g. [whatsapp, sms, email]")
+        for position, kind in enumerate(channels):
+            if kind not in PREFERRED_KINDS:
+                compiler.fail(f"{where}.channels[{position}]",
+                              f"unknown channel kind {kind!r}; one of {', '.join(PREFERRED_KINDS)}")
+        if len(set(channels)) != len(channels):
+            compiler.fail(f"{where}.channels", "names a channel kind twice")
+        return list(channels)
 
     @staticmethod
     def recommend(compiler, where, argument) -> dict:
@@ -98,6 +130,15 @@ class Send(StepKind):
             compiler.fail(f"{where}.valid_days", "must be a whole number of days, at least 1")
         return dict(argument)
 
+    @staticmethod
+    def fallbacks(channels, words) -> str:
+        """ "WhatsApp, else SMS, else email"."""
+        names = {"whatsapp": _("WhatsApp"), "sms": _("SMS"), "email": _("email")}
+        said = [words.emphasis(words.isolated(str(names[kind])) if LATIN.search(str(names[kind])) else names[kind])
+                if kind in names else words.name(kind)  # "WhatsApp" in a Hebrew sentence keeps its own direction
+                for kind in (channels if isinstance(channels, list) else [])]
+        return words.concat(said, _(", else ")) if said else words.emphasis(_("email"))
+
     def planned_argument(self, params: dict):
         return message_argument(params)
 
@@ -107,9 +148,13 @@ class Send(StepKind):
     def fields(self, argument) -> list[EditableField]:
         if not isinstance(argument, dict):
             return []
-        return [EditableField(("send", "template"), "send — message", "template"),
-                EditableField(("send", "channel"), "send — channel", "channel", "A channel name or kind: email, sms, webhook"),
-                EditableField(("send", "class"), "send — class", "message_class")]
+        fields = [EditableField(("send", "template"), "send — message", "template"),
+                  EditableField(("send", "channel"), "send — channel", "channel",
+                                "A channel name or kind: email, sms, whatsapp, webhook")]
+        if argument.get("channel") == PREFERRED:
+            fields.append(EditableField(("send", "channels"), "send — channels", "",
+                                        "The channel kinds to choose among, in order: whatsapp, sms, email"))
+        return [*fields, EditableField(("send", "class"), "send — class", "message_class")]
 
 
 KINDS = [Send()]

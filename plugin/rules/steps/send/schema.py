@@ -3,12 +3,21 @@ from __future__ import annotations
 
 from ..base import ref
 
+# The channel kinds a `channel: preferred` send chooses among (a customer answers on them).
+PREFERRED_KINDS = ("whatsapp", "sms", "email")
+
 SEND = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
         "template": {"type": "string", "minLength": 1, "description": "A template of this pack"},
-        "channel": {"type": "string", "minLength": 1, "description": "A channel name or kind: email (default), sms, webhook"},
+        "channel": {"type": "string", "minLength": 1,
+                    "description": "A channel name or kind: email (default), sms, whatsapp, webhook; or preferred: "
+                                   "the one of `channels` the customer answers best"},
+        "channels": {"type": "array", "minItems": 1, "uniqueItems": True,
+                     "items": {"enum": list(PREFERRED_KINDS)},
+                     "description": "With channel: preferred, the channel kinds to choose from, in order (the "
+                                    "first is the default channel)"},
         "class": {
             "anyOf": [{"enum": ["marketing", "transactional"]}, ref("parameter")],
             "description": "marketing (default: consent, caps, quiet hours) or transactional",
