@@ -32,7 +32,8 @@ from ..rules.steps import STEPS
 from .data_widgets import DataSelect
 from .preview import preview_url
 from .retime import waiting
-from .rule_values import (TRIGGER_WORDS, DurationField, Shop, kind_of, label_for, message_choices,
+from ..preference import PREFERRED
+from .rule_values import (TRIGGER_WORDS, DurationField, Shop, default_channels, kind_of, label_for, message_choices,
                           value_field, where_words)
 
 TRIGGER_KEYS = ("event", "category", "product", "sku", "fact", "to", "above", "min_total", "max_total")
@@ -283,6 +284,8 @@ class RuleForm(WagtailAdminModelForm):
             value.field.help_text = _parameter_help(self.pack, value.parameter, self.instance)
         elif key == "channel" and not current:
             current = "email"
+        elif value.kind == "channels" and not current:
+            current = default_channels()  # what a switch to the preferred channel starts from
         if isinstance(current, list) and not isinstance(value.field, forms.MultipleChoiceField):
             current = ", ".join(map(str, current))
         value.field.initial = current
@@ -384,17 +387,34 @@ class RuleForm(WagtailAdminModelForm):
             if value.parameter:
                 self._bound_value(value, entered, parent, key)
                 continue
+            if value.kind == "channels":
+                continue  # settled with its send's channel, below
             if value.name not in self.changed_data:
                 continue
             if key == "channel" and (not entered or (entered == "email" and "channel" not in parent)):
                 parent.pop("channel", None)
             else:
                 parent[key] = _typed(parent.get(key), entered)
+        self._settle_channels(definition)
         for path in reversed(getattr(self, "splits", [])):
             template = self.cleaned_data.get(_ab_name(path))
             if template:
                 add_split(definition, path, template, self.cleaned_data.get(_ab_name(path) + "__share") or 50)
         return definition
+
+    def _settle_channels(self, definition: dict) -> None:
+        """A send keeps ``channels`` only while its channel is the preferred one (the compiler
+        refuses either without the other): the list entered, or the shop's kinds when left empty;
+        switched back to a single channel, no list, whatever was posted for it."""
+        for value in self.editable:
+            if value.kind != "channels":
+                continue
+            parent = _get(definition, value.path[:-1])
+            if parent.get("channel") != PREFERRED:
+                parent.pop("channels", None)
+            elif not value.parameter:
+                entered = _typed([""], (self.cleaned_data.get(value.name) or "").lower())
+                parent["channels"] = entered or default_channels()
 
     def _bound_value(self, value: EditableValue, entered, parent: dict, key) -> None:
         spec = self.pack.parameters[value.parameter]

@@ -15,6 +15,7 @@ from ..bidi import isolate
 from ..durations import WEEKDAYS, parse_duration
 from ..events import EVENT_TYPES
 from ..models import Channel
+from ..preference import DEFAULT_ORDER, PREFERRED
 from ..rules.sentences import Words
 from ..rules.steps.wait import WEEKDAY_NAMES
 from ..saleor.categories import StoreCategories, store_categories
@@ -96,17 +97,23 @@ KIND_WORDS = {"email": gettext_lazy("By email (the first email channel)"),
 
 
 def channel_choices(current: str) -> list[tuple[str, str]]:
-    """The kinds (their first enabled channel) and every configured channel by its name."""
+    """The kinds (their first enabled channel), every configured channel by its name, then the
+    channel the customer answers best (``channels`` says which to choose among)."""
     kinds = ["email", *sorted({kind for kind in Channel.objects.values_list("kind", flat=True)} - {"email"})]
     choices = [(kind, str(KIND_WORDS.get(kind) or _("The first channel of kind %(kind)s") % {"kind": isolate(kind)}))
                for kind in kinds]
     choices += [(name, _("Through the channel %(name)s") % {"name": isolate(name)})
                 for name in Channel.objects.order_by("name").values_list("name", flat=True) if name not in kinds]
-    if current == "preferred":
-        choices.insert(0, (current, _("On the channel the customer answers best")))
-    elif current and current not in {value for value, _label in choices}:
+    if current and current != PREFERRED and current not in {value for value, _label in choices}:
         choices.append((current, _("%(name)s (no channel has this name yet)") % {"name": isolate(current)}))
-    return choices
+    return [*choices, (PREFERRED, _("On the channel the customer answers best"))]
+
+
+def default_channels() -> list[str]:
+    """What a send switched to the preferred channel chooses among at first: the kinds the shop has
+    an enabled channel of, WhatsApp first, then SMS, then email (always: the fallback of last resort)."""
+    configured = set(Channel.objects.filter(enabled=True).values_list("kind", flat=True))
+    return [kind for kind in DEFAULT_ORDER if kind in configured or kind == "email"]
 
 
 def message_choices(keys: list[str], current: str, pack: str) -> list[tuple[str, str]]:
@@ -163,7 +170,8 @@ def value_field(kind: str, key, current, shop: Shop) -> forms.Field:
         return forms.ChoiceField(choices=message_choices(shop.templates, current, shop.pack),
                                  widget=DataSelect(attrs={"data-masa-timing": ""}))
     if kind == "channel":
-        return forms.ChoiceField(choices=channel_choices(current), required=False)
+        return forms.ChoiceField(choices=channel_choices(current), required=False,
+                                 widget=forms.Select(attrs={"data-masa-channel": ""}))
     if kind == "message_class":
         return forms.ChoiceField(choices=SEND_CLASSES)
     if kind == "boolean" or isinstance(current, bool):
@@ -181,10 +189,11 @@ def value_field(kind: str, key, current, shop: Shop) -> forms.Field:
                                widget=forms.TimeInput(attrs={"type": "time"}))
     if key in DURATION_KEYS:
         return DurationField()
-    if key == "channels" and isinstance(current, list):
-        return forms.CharField(max_length=500, widget=forms.TextInput(attrs={"dir": "ltr"}), help_text=_(
-            "whatsapp, sms, email (or your channels' names), separated by commas. Each customer gets the message "
-            "on the one of these they answer best and may receive; the first is the default."))
+    if kind == "channels" or (key == "channels" and isinstance(current, list)):
+        return forms.CharField(max_length=500, required=False, widget=forms.TextInput(
+            attrs={"dir": "ltr", "data-masa-channels": ""}), help_text=_(
+            "Some of whatsapp, sms and email, separated by commas. Each customer gets the message on the one of "
+            "these they answer best and may receive; the first is the default."))
     if isinstance(current, list):
         return forms.CharField(max_length=500, help_text=_("Separate several with commas."))
     return forms.CharField(max_length=200)

@@ -25,7 +25,7 @@ class EditableField:
 
     path: tuple
     label: str
-    kind: str            # duration | template | channel | message_class | boolean
+    kind: str            # duration | template | channel | channels | message_class | boolean
     help: str = ""
     default: object = None   # what the step does when the value is left out
 

@@ -148,13 +148,14 @@ class Send(StepKind):
     def fields(self, argument) -> list[EditableField]:
         if not isinstance(argument, dict):
             return []
-        fields = [EditableField(("send", "template"), "send — message", "template"),
-                  EditableField(("send", "channel"), "send — channel", "channel",
-                                "A channel name or kind: email, sms, whatsapp, webhook")]
-        if argument.get("channel") == PREFERRED:
-            fields.append(EditableField(("send", "channels"), "send — channels", "",
-                                        "The channel kinds to choose among, in order: whatsapp, sms, email"))
-        return [*fields, EditableField(("send", "class"), "send — class", "message_class")]
+        # every send has its channels field, so the owner can switch it to the preferred channel
+        # (the form keeps ``channels`` only while ``channel`` is ``preferred``)
+        return [EditableField(("send", "template"), "send — message", "template"),
+                EditableField(("send", "channel"), "send — channel", "channel",
+                              "A channel name or kind: email, sms, whatsapp, webhook, or preferred"),
+                EditableField(("send", "channels"), "send — channels", "channels",
+                              "The channel kinds to choose among, in order: whatsapp, sms, email", default=[]),
+                EditableField(("send", "class"), "send — class", "message_class")]
 
 
 KINDS = [Send()]
