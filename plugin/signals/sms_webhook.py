@@ -39,21 +39,14 @@ from ..models import Channel, InboundDelivery
 from ..ratelimit import client_address, rate_limited
 from . import inbox
 from .inbound import inbound_stored
-from .rejections import record_rejection, recorded_headers
+from .rejections import recorded_headers
 from .sms_events import SOURCE, Unreadable, channel_event_type, fields, is_twilio
+from .channel_intake import Refusal, enabled_channel, refused
 from .unavailable import database_unavailable
 
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-
-
-class Refusal(Exception):
-    """A refused request; its code (``sms_…``) is what *Needs attention* explains (``admin.attention``)."""
-
-    def __init__(self, status: int, code: str, detail: str):
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
 
 
 def twilio_signature(auth_token: str, url: str, params: QueryDict) -> str:
@@ -67,15 +60,6 @@ def called_url(request) -> str:
     """The URL the provider called, as it was given to the provider (``MASA["PUBLIC_URL"]``)."""
     public = conf.get("PUBLIC_URL")
     return public.rstrip("/") + request.get_full_path() if public else request.build_absolute_uri()
-
-
-def _channel(channel_id: int) -> Channel:
-    channel = Channel.objects.filter(pk=channel_id, kind=Channel.Kind.SMS).first()
-    if channel is None:
-        raise Refusal(404, "sms_unknown_channel", f"no SMS channel {channel_id}")
-    if not channel.enabled:
-        raise Refusal(404, "sms_channel_disabled", f"the SMS channel {channel_id} is turned off")
-    return channel
 
 
 def _body(request) -> str:
@@ -142,7 +126,7 @@ def _store(request, channel: Channel, body: str) -> bool:
 def sms_webhook(request, channel_id: int):
     channel = None
     try:
-        channel = _channel(channel_id)
+        channel = enabled_channel(channel_id, Channel.Kind.SMS, "sms", "SMS")
         body = _body(request)
         if is_twilio(channel):
             _check_twilio(request, channel, body)
@@ -151,11 +135,7 @@ def sms_webhook(request, channel_id: int):
         _check_token(request, channel)
         return JsonResponse({"status": "accepted" if _store(request, channel, body) else "duplicate"})
     except Refusal as refusal:
-        try:
-            record_rejection(request, refusal.code, refusal.detail, status=refusal.status, source=SOURCE,
-                             event=channel_event_type(channel_id), domain=channel.name if channel else "")
-        except (OperationalError, InterfaceError) as error:
-            return database_unavailable(error, "SMS reply")
-        return JsonResponse({"error": refusal.code, "detail": refusal.detail}, status=refusal.status)
+        return refused(request, refusal, source=SOURCE, event=channel_event_type(channel_id), channel=channel,
+                       what="SMS reply")
     except (OperationalError, InterfaceError) as error:
         return database_unavailable(error, "SMS reply")

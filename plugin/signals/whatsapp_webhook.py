@@ -43,31 +43,15 @@ from ..ratelimit import client_address, rate_limited
 from ..whatsapp_cloud import verify_signature
 from . import inbox
 from .inbound import inbound_stored
-from .rejections import record_rejection, recorded_headers
+from .rejections import recorded_headers
 from .whatsapp_events import SOURCE, channel_event_type, channel_setting
+from .channel_intake import Refusal, enabled_channel, refused
 from .unavailable import database_unavailable
 
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 # What Meta's challenge is (an integer as text); nothing else is echoed back.
 CHALLENGE = re.compile(r"[A-Za-z0-9_-]{1,128}")
-
-
-class Refusal(Exception):
-    """A refused request; its code (``whatsapp_…``) is what *Needs attention* explains (``admin.attention``)."""
-
-    def __init__(self, status: int, code: str, detail: str):
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
-
-
-def _channel(channel_id: int) -> Channel:
-    channel = Channel.objects.filter(pk=channel_id, kind=Channel.Kind.WHATSAPP).first()
-    if channel is None:
-        raise Refusal(404, "whatsapp_unknown_channel", f"no WhatsApp channel {channel_id}")
-    if not channel.enabled:
-        raise Refusal(404, "whatsapp_channel_disabled", f"the WhatsApp channel {channel_id} is turned off")
-    return channel
 
 
 def _challenge(request, channel: Channel) -> HttpResponse:
@@ -128,18 +112,12 @@ def _store(request, channel: Channel, body: bytes) -> JsonResponse:
 def whatsapp_webhook(request, channel_id: int):
     channel = None
     try:
-        channel = _channel(channel_id)
+        channel = enabled_channel(channel_id, Channel.Kind.WHATSAPP, "whatsapp", "WhatsApp")
         if request.method == "GET":
             return _challenge(request, channel)
         return _store(request, channel, _verified_body(request, channel))
     except Refusal as refusal:
-        try:
-            record_rejection(request, refusal.code, refusal.detail, status=refusal.status, source=SOURCE,
-                             event=channel_event_type(channel_id), domain=channel.name if channel else "")
-        except (OperationalError, InterfaceError) as error:
-            return database_unavailable(error, "WhatsApp webhook")
-        if request.method == "GET":
-            return HttpResponse(status=refusal.status)
-        return JsonResponse({"error": refusal.code, "detail": refusal.detail}, status=refusal.status)
+        return refused(request, refusal, source=SOURCE, event=channel_event_type(channel_id), channel=channel,
+                       what="WhatsApp webhook", empty=request.method == "GET")
     except (OperationalError, InterfaceError) as error:
         return database_unavailable(error, "WhatsApp webhook")
