@@ -39,11 +39,11 @@ def seed(actions: int) -> list[str]:
         cursor.execute(
             "INSERT INTO masa_scheduledaction (idempotency_key, rule_id, customer_id, event_id, step, path, kind, "
             "params, guard, due_at, status, cancel_reason, outcome, attempts, last_error, created_at, completed_at, "
-            "held_out) "
+            "held_out, channel_choice) "
             "SELECT 'bench:' || i, %s + (i %% %s), %s, %s, i %% %s, 'steps[' || (i %% %s) || ']', 'send', '{}', '[]', "
             "%s - (i * interval '1 second'), (ARRAY['pending', 'done', 'cancelled', 'failed'])[1 + (i / 7) %% 4], "
             "CASE WHEN (i / 7) %% 4 = 2 THEN 'the customer ordered again on 2026-11-' || (1 + i %% 28) ELSE '' END, "
-            "'', 0, '', %s, %s - (i * interval '1 second'), false FROM generate_series(1, %s) AS i",
+            "'', 0, '', %s, %s - (i * interval '1 second'), false, '{}' FROM generate_series(1, %s) AS i",
             [rules[0].pk, RULES, customer.pk, event.pk, STEPS, STEPS, now, now, now, actions])
     with connection.cursor() as cursor:   # VACUUM outside a transaction, as autovacuum would
         cursor.execute("VACUUM ANALYZE masa_scheduledaction")

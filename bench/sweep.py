@@ -40,11 +40,11 @@ def seed(pending: int, due: int) -> None:
                                           customer_id=first_customer, occurred_at=now, data={})
         cursor.execute(
             "INSERT INTO masa_scheduledaction (idempotency_key, rule_id, customer_id, event_id, step, path, kind, params, "
-            "guard, due_at, status, cancel_reason, outcome, attempts, last_error, created_at, held_out) "
+            "guard, due_at, status, cancel_reason, outcome, attempts, last_error, created_at, held_out, channel_choice) "
             "SELECT 'bench:' || i, %s, %s + (i %% %s), %s, 0, 'steps[0]', 'send', "
             "'{\"template\": \"bench-reminder\", \"channel\": \"email\"}', '[]', "
             "CASE WHEN i <= %s THEN %s - (i * interval '1 second') ELSE %s + (i * interval '1 second') END, "
-            "'pending', '', '', 0, '', now(), false FROM generate_series(1, %s) AS i",
+            "'pending', '', '', 0, '', now(), false, '{}' FROM generate_series(1, %s) AS i",
             [rule.pk, first_customer, customers, event.pk, due, now, now, pending])
         cursor.execute("ANALYZE masa_scheduledaction")
 
