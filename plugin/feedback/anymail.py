@@ -20,7 +20,7 @@ STATUSES = {"delivered": Delivery.Status.DELIVERED, "bounced": Delivery.Status.B
 def on_tracking(sender, event, esp_name, **kwargs) -> None:
     if not event.message_id:
         return
-    delivery = (Delivery.objects.select_related("customer", "action__rule")
+    delivery = (Delivery.objects.select_related("customer", "action__rule", "channel")
                 .filter(provider_message_id=event.message_id).first())
     if delivery is None:
         return

@@ -43,7 +43,7 @@ def _delivery(value: str, kind: str) -> tuple[Delivery | None, dict]:
         payload = tracking.read(value, kind)
     except signing.BadSignature:
         return None, {}
-    deliveries = Delivery.objects.select_related("customer", "action__rule")
+    deliveries = Delivery.objects.select_related("customer", "action__rule", "channel")
     if "h" in payload:
         delivery = deliveries.filter(public_id=payload["h"]).first()
     else:  # links sent before tokens carried an opaque id
