@@ -102,6 +102,13 @@ DEFAULTS = {
     # How many proxies in front of Masa append to CLIENT_IP_HEADER: the client's address is the
     # entry that many from the right (the left-most ones are written by the client). None: 1.
     "TRUSTED_PROXIES": None,
+    # /masa/health/ answers 503 when one of these is exceeded: no worker seen for longer than
+    # "worker_seen", a stored webhook unread for longer than "oldest_unread_webhook", an action
+    # overdue for longer than "oldest_overdue_action" (durations in words: "90s", "5m", "2h").
+    "HEALTH_LIMITS": {"worker_seen": "2m", "oldest_unread_webhook": "5m", "oldest_overdue_action": "15m"},
+    # The bearer token Prometheus sends to /masa/metrics/ (Authorization: Bearer <token>); None:
+    # the endpoint answers 404. Needs the "metrics" extra (pip install "masa[metrics]").
+    "METRICS_TOKEN": None,
 }
 
 
