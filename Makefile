@@ -7,11 +7,11 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test install bench soak messages schema subscriptions
 
-$(BIN)/.masa-installed: setup.cfg pyproject.toml
+$(BIN)/.masa-installed: setup.cfg pyproject.toml engine/build.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	bash scripts/durable_rules.sh $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,bench]' $(EXTRA_REQUIREMENTS)
+	$(BIN)/python engine/build.py build/engine   # durable-rules for Python 3.13+ (engine/build.py)
+	$(BIN)/pip install --quiet --find-links build/engine -e '.[test,bench]' $(EXTRA_REQUIREMENTS)
 	touch $@
 
 install: $(BIN)/.masa-installed

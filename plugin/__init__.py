@@ -1,2 +1,2 @@
 """Masa: declarative post-purchase journeys for Saleor and Django stores."""
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -28,11 +28,20 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
-from durable import engine as _durable
+try:
+    from durable import engine as _durable
+except ImportError as error:  # its C extension did not load: say what to install, not the linker's words
+    _durable, _LOAD_ERROR = None, error
+else:
+    _LOAD_ERROR = None
+
+ENGINE_DISTRIBUTION = ("masa-durable-rules==2.0.28.post1" if sys.version_info >= (3, 13)
+                       else "durable-rules==2.0.28")
 
 SESSION_POOL_SIZE = 512
 SHARD_WEIGHT = 100
@@ -69,29 +78,50 @@ class Firing:
 FireCallback = Callable[[Firing], Iterable[dict] | None]
 
 
-class _QuietHost(_durable.Host):
-    """A durable-rules host without background threads; actions resolve to the adapter."""
-
-    def _run(self):
+def load_problem() -> tuple[str, str] | None:
+    """(what is wrong, what to run) when durable-rules cannot be imported, else None."""
+    if _durable is not None:
         return None
+    python = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info >= (3, 13):
+        fix = ("On Python 3.13 and newer Masa uses its own build of durable-rules. Run: pip uninstall -y "
+               "durable-rules masa-durable-rules && pip install --find-links dist "
+               f"{ENGINE_DISTRIBUTION} (dist: the folder Masa's wheel came from; in a checkout of Masa, "
+               "python engine/build.py dist makes it).")
+    else:
+        fix = f"Run: pip install --force-reinstall {ENGINE_DISTRIBUTION}"
+    return (f"Masa's rules engine (durable-rules) could not be loaded on Python {python}: {_LOAD_ERROR}", fix)
 
-    def get_action(self, action_name):
-        def dispatch(c):
-            _current.run.on_match(action_name, c)
 
-        return dispatch
+def _host_class():
+    class QuietHost(_durable.Host):
+        """A durable-rules host without background threads; actions resolve to the adapter."""
+
+        def _run(self):
+            return None
+
+        def get_action(self, action_name):
+            def dispatch(c):
+                _current.run.on_match(action_name, c)
+
+            return dispatch
+
+    return QuietHost
 
 
 _host_lock = threading.RLock()
-_host: _QuietHost | None = None
+_host = None
 _registered: dict[str, "RuleSet"] = {}
 _current = threading.local()
 
 
-def _get_host() -> _QuietHost:
+def _get_host():
     global _host
     if _host is None:
-        _host = _QuietHost()
+        problem = load_problem()
+        if problem:
+            raise EngineError(" ".join(problem))
+        _host = _host_class()()
     return _host
 
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import TestCase
 
-from masa import signals
+from masa import __version__, signals
 from masa.models import MessageTemplate, Rule, RuleFiring, RulePack, ScheduledAction
 from masa.packs import PackError, load_pack, load_pack_file
 from masa.packs.installer import export_pack, import_pack, upgrade_pack
@@ -116,7 +116,7 @@ def test_every_problem_is_reported_at_once():
 
 def test_a_newer_masa_is_required():
     assert problems_of(document(min_masa_version="9.0.0")) == [
-        "pack.yaml: min_masa_version: needs Masa 9.0.0, this is 0.1.0"]
+        f"pack.yaml: min_masa_version: needs Masa 9.0.0, this is {__version__}"]
 
 
 @pytest.mark.django_db
