@@ -165,21 +165,23 @@ def withdraw(customer, source: str, at, kinds=KINDS) -> list[str]:
     return withdrawn
 
 
-EARLIER = "earlier consent (the shop said it covered this channel)"   # as migration 0023 writes it
-RELEASE_MIGRATION = ("masa", "0023_channels_consent_whatsapp")
+EARLIER = "earlier consent (the shop said it covered this channel)"   # as 0.1's migration 0023 wrote it
+# Consent per channel came with 0.1's migration 0023, which 0.2's first migration replaces: a site
+# that ran 0023 has its row (the date that counts); a site that began with 0.2, the squashed one's.
+RELEASE_MIGRATIONS = ("0023_channels_consent_whatsapp", "0001_squashed_0023_channels_consent_whatsapp")
 
 
 def earlier_covers(kind: str, dry_run: bool = False) -> int:
     """Give ``kind`` (SMS or WhatsApp) consent to every customer whose e-mail consent came before
-    consent per channel (migration 0023 was applied), from then: the shop says its old single
+    consent per channel (0.1's migration 0023 was applied), from then: the shop says its old single
     consent covered this channel too. A customer who has said anything about this kind since
     (given or withdrawn it) is left as they said. Returns how many (would be) given."""
     from django.db.migrations.recorder import MigrationRecorder
 
     if kind not in BY_PHONE:
         raise ValueError(f"earlier consent can cover sms or whatsapp, not {kind!r}")
-    applied = (MigrationRecorder.Migration.objects.filter(app=RELEASE_MIGRATION[0], name=RELEASE_MIGRATION[1])
-               .values_list("applied", flat=True).first()) or timezone.now()
+    applied = (MigrationRecorder.Migration.objects.filter(app="masa", name__in=RELEASE_MIGRATIONS)
+               .order_by("applied").values_list("applied", flat=True).first()) or timezone.now()
     field = FIELDS[kind]
     before = Q(marketing_consent_at__isnull=True) | Q(marketing_consent_at__lte=applied)
     customers = Customer.objects.filter(before, marketing_consent=True, **{field: False, f"{field}_at__isnull": True})

@@ -1,5 +1,5 @@
 """Issue 32: the single consent of before becomes e-mail's. Where the shop says it covered SMS and
-WhatsApp too, migration 0023 (``MASA["EARLIER_CONSENT_COVERS"]``) or, later,
+WhatsApp too, 0.1's migration 0023 (``MASA["EARLIER_CONSENT_COVERS"]``) or
 ``manage.py masa_consent --earlier-covers`` gives those kinds to the customers whose e-mail consent
 came before — dated as their e-mail consent — and never over what a customer said since."""
 from datetime import datetime, timedelta, timezone
@@ -7,10 +7,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 
+from masa import consent
 from masa.models import Customer
 
 BEFORE = datetime(2026, 5, 3, 9, 0, tzinfo=timezone.utc)
@@ -24,8 +23,8 @@ def run(*args) -> str:
 
 @pytest.mark.django_db
 def test_the_command_gives_sms_and_whatsapp_to_earlier_email_consent_only():
-    MigrationRecorder.Migration.objects.filter(app="masa", name="0023_channels_consent_whatsapp").update(
-        applied=BEFORE + timedelta(days=30))
+    recorded = MigrationRecorder.Migration.objects.filter(app="masa", name__in=consent.RELEASE_MIGRATIONS)
+    assert recorded.update(applied=BEFORE + timedelta(days=30))
     earlier = Customer.objects.create(email="a@example.com", marketing_consent=True, marketing_consent_at=BEFORE,
                                       marketing_consent_source="Saleor customer metadata")
     since = Customer.objects.create(email="b@example.com", marketing_consent=True,
@@ -59,27 +58,6 @@ def test_the_command_names_only_sms_and_whatsapp():
     for wrong in ("email", "sms,pigeon", ","):
         with pytest.raises(CommandError, match="sms, whatsapp or both"):
             run("--earlier-covers", wrong)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_migration_0023_honours_earlier_consent_covers(settings):
-    """Back to 0022 and forward again on PostgreSQL, with the setting naming WhatsApp only."""
-    before, after = [("masa", "0022_order_changes")], [("masa", "0023_channels_consent_whatsapp")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps.get_model("masa", "Customer")
-    old.objects.create(email="a@example.com", store="", marketing_consent=True, marketing_consent_at=BEFORE)
-    old.objects.create(email="b@example.com", store="", marketing_consent=False)
-
-    settings.MASA = {**settings.MASA, "EARLIER_CONSENT_COVERS": ["whatsapp", "pigeon"]}
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(after)
-
-    given = Customer.objects.get(email="a@example.com")
-    assert given.whatsapp_consent and given.whatsapp_consent_at == BEFORE and not given.sms_consent
-    assert given.whatsapp_consent_source.startswith("earlier consent")
-    assert not Customer.objects.get(email="b@example.com").whatsapp_consent
 
 
 def test_consent_settings_that_cannot_work_are_errors_of_manage_py_check(settings):

@@ -5,7 +5,6 @@ import json
 import re
 
 import pytest
-from django.apps import apps as django_apps
 from django.core import mail
 from django.test import TestCase
 from wagtail.models import ModelLogEntry
@@ -90,28 +89,6 @@ def test_a_saleor_action_uses_only_the_customers_own_stores_token(settings, monk
     of_a = Customer.objects.create(store=STORE_DOMAIN, store_id=USER_1, email="ruth@shop-a.example")
     write_customer_metadata(of_a, ["tier"])
     assert [r["authorization"] for r in fake.requests] == ["Bearer token-a"]
-
-
-def test_single_store_data_migrates_to_its_store_without_loss():
-    """Migration 0019's data step, on rows as 0018 left them: each customer gets the store their
-    webhooks came from (else the only store there is), and Saleor events their store's source id."""
-    from importlib import import_module
-
-    migration = import_module("masa.migrations.0019_customer_store_identity")
-    inbound = InboundDelivery.objects.create(domain="LocalHost:8000", status="accepted", event_type="order_created")
-    seen = Customer.objects.create(store_id="VXNlcjo3", email="seen@example.com")
-    never_seen = Customer.objects.create(store_id="VXNlcjo4", email="quiet@example.com")
-    guest = Customer.objects.create(email="guest@example.com")
-    event = StoreEvent.objects.create(source="saleor", source_id="order_placed:T3JkZXI6MQ==", name="order_placed",
-                                      customer=seen, inbound=inbound, occurred_at=later(0))
-
-    migration.fill_stores(django_apps, None)
-
-    assert Customer.objects.get(pk=seen.pk).store == "localhost:8000"
-    assert Customer.objects.get(pk=never_seen.pk).store == "localhost:8000"  # the only store configured
-    assert Customer.objects.get(pk=guest.pk).store == ""
-    assert StoreEvent.objects.get(pk=event.pk).source_id == "localhost:8000/order_placed:T3JkZXI6MQ=="
-    assert Customer.objects.count() == 3
 
 
 def test_the_admin_says_which_store_a_customer_belongs_to(client, two_stores):

@@ -1,6 +1,6 @@
 """Marketing consent per channel, after the fact: ``--earlier-covers sms,whatsapp`` says the shop's
 consent from before consent per channel covered those channels too (as
-``MASA["EARLIER_CONSENT_COVERS"]`` does when migration 0023 runs)."""
+``MASA["EARLIER_CONSENT_COVERS"]`` did when 0.1's migration 0023 ran)."""
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
