@@ -5,7 +5,7 @@ VENV ?= .venv
 EXTRA_REQUIREMENTS ?=
 BIN := $(VENV)/bin
 
-.PHONY: demo test install bench soak messages schema subscriptions
+.PHONY: demo test install bench soak messages schema subscriptions dist
 
 $(BIN)/.masa-installed: setup.cfg pyproject.toml engine/build.py
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ test: install
 	bash scripts/services.sh
 	bash scripts/chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A release (CHANGELOG.md): Masa's wheel and sdist and the engine's sdist for Python 3.13+ in dist/,
+# checked by twine; publish all three to the same index.
+dist: install
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/python engine/build.py dist
+	$(BIN)/python -m twine check --strict dist/*
 
 # Benchmarks (bench/README.md): `make bench`, or `make bench BENCH_ARGS=--smoke` for the CI size.
 bench: install

@@ -35,6 +35,15 @@ VERSION = "2.0.28.post1"
 BASENAME = f"masa_durable_rules-{VERSION}"
 SUMMARY = ("durable-rules 2.0.28 for Python 3.13 and newer (PyEval_CallObject renamed "
            "PyObject_CallObject), built by Masa from durable-rules' own sdist")
+DESCRIPTION = f"""# masa-durable-rules
+
+[durable-rules](https://github.com/jruizgit/rules) 2.0.28 (MIT, by Jesus Ruiz), unchanged but
+for one call: its C extension's `PyEval_CallObject`, which Python 3.13 removed, is
+`PyObject_CallObject`, the same function under its current name. Built by Masa's
+`engine/build.py` from durable-rules' own sdist (SHA-256 {UPSTREAM_SHA256}) for Masa on
+Python 3.13 and newer. It installs the same `durable` package as durable-rules: install one of
+the two, not both.
+"""
 # Every C source that named the removed function, and nothing else, changes.
 RENAMES = {b"PyEval_CallObject(": b"PyObject_CallObject("}
 PYPROJECT = b"""[build-system]
@@ -70,12 +79,29 @@ def patched(name: str, data: bytes) -> bytes:
         data = data.replace(b"version = '2.0.28'", f"version = {VERSION!r}".encode())
         data = data.replace(b"description = 'for real time analytics (a Python Rules Engine)'",
                             f"description = {SUMMARY!r}".encode())
+        data = data.replace(b"long_description=long_description,",
+                            f"long_description={DESCRIPTION!r}, long_description_content_type='text/markdown',".encode())
     elif name == "PKG-INFO":
-        lines = data.decode().splitlines(keepends=True)
-        fields = {"Name:": NAME, "Version:": VERSION, "Summary:": SUMMARY}
-        data = "".join(next((f"{key} {value}\n" for key, value in fields.items() if line.startswith(key + " ")), line)
-                       for line in lines).encode()
+        data = PKG_INFO.encode()
     return data
+
+
+PKG_INFO = f"""Metadata-Version: 2.1
+Name: {NAME}
+Version: {VERSION}
+Summary: {SUMMARY}
+Home-page: https://github.com/jruizgit/rules
+Author: Jesus Ruiz
+Author-email: jr3791@live.com
+License: MIT
+Classifier: License :: OSI Approved :: MIT License
+Classifier: Programming Language :: C
+Classifier: Programming Language :: Python :: 3.13
+Classifier: Programming Language :: Python :: 3.14
+Description-Content-Type: text/markdown
+License-File: LICENSE
+
+{DESCRIPTION}"""
 
 
 def build_sdist(upstream: Path, outdir: Path) -> Path:

@@ -20,7 +20,9 @@ def test_the_distribution_is_renamed_in_setup_and_metadata():
     info = b"Metadata-Version: 1.0\nName: durable_rules\nVersion: 2.0.28\nSummary: for real time analytics\n"
     patched = build.patched("PKG-INFO", info).decode()
     assert "Name: masa-durable-rules\n" in patched and "Version: 2.0.28.post1\n" in patched
-    assert "durable_rules\n" not in patched
+    assert "Name: durable_rules" not in patched and build.UPSTREAM_SHA256 in patched
+    setup = build.patched("setup.py", b"    long_description=long_description,\n").decode()
+    assert "long_description_content_type='text/markdown'" in setup and "PyObject_CallObject" in setup
 
 
 def test_masa_depends_on_the_version_this_script_builds():
