@@ -13,6 +13,7 @@ class MasaConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import checks as masa_checks
+        from . import conf
         from . import engine_check, migration_history
         from . import eventstore, tasks
         from .admin.permissions import ensure_groups
@@ -22,6 +23,7 @@ class MasaConfig(AppConfig):
         post_migrate.connect(ensure_groups, sender=self, dispatch_uid="masa.ensure_groups")
         checks.register(masa_checks.first_run, "masa")
         checks.register(engine_check.engine_loads, "masa")
+        checks.register(conf.check_settings, "masa")
         checks.register(migration_history.history_problem, checks.Tags.database)
         eventstore.events_stored.connect(tasks.enqueue_evaluation, dispatch_uid="masa.evaluate_stored_events")
         inbound.inbound_stored.connect(tasks.read_now_if_eager, dispatch_uid="masa.read_stored_deliveries")

@@ -84,7 +84,7 @@ def read_now_if_eager(inbound_ids: list[int], **kwargs) -> None:
 @shared_task(name="masa.sweep_outbox")
 def sweep_outbox() -> int:
     """Evaluate events that were stored but never reached a worker (the broker was down)."""
-    cutoff = timezone.now() - timedelta(seconds=conf.get("OUTBOX_GRACE_SECONDS"))
+    cutoff = timezone.now() - timedelta(seconds=conf.seconds("OUTBOX_GRACE"))
     ids = list(
         StoreEvent.objects.filter(status=StoreEvent.Status.RECEIVED, received_at__lt=cutoff)
         .order_by("received_at").values_list("pk", flat=True)[:1000]

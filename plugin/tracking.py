@@ -41,7 +41,7 @@ def token(delivery_key: str, kind: str, url: str = "") -> str:
 def read(value: str, kind: str) -> dict:
     """The token's payload; raises ``signing.BadSignature`` if forged, altered, expired
     (``signing.SignatureExpired``) or of another kind."""
-    payload = signing.loads(value, salt=SALT, max_age=conf.get("TRACKING_LINK_MAX_AGE"))
+    payload = signing.loads(value, salt=SALT, max_age=conf.seconds("TRACKING_LINK_MAX_AGE"))
     if not isinstance(payload, dict) or payload.get("k") != kind:
         raise signing.BadSignature("token of another kind")
     return payload

@@ -1,28 +1,57 @@
 """A minimal Wagtail site with Masa installed the way a shop would install it.
 
-Database: SQLite by default (the demo); set MASA_DB=postgres to use PostgreSQL through the
-usual PG* variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE).
-Celery: CELERY_BROKER_URL (Redis in production); without it tasks run in-process.
+Everything a deployment sets comes from the environment; docs/settings.md, "The example site's
+environment", lists every variable (a test keeps that table and this file together). Without any,
+it is the demo: SQLite, in-process tasks, e-mail printed to the console.
 """
 import os
 from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from celery.schedules import crontab  # noqa: F401  (documented alternative to the intervals below)
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _env_list(name: str) -> list[str]:
+    """A comma-separated environment variable as a list (blank items dropped)."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _database_from_url(url: str) -> dict:
+    """DATABASES["default"] from postgres://user:password@host:port/name?sslmode=require or
+    sqlite:///path/to/db.sqlite3."""
+    parts = urlsplit(url)
+    if parts.scheme in ("postgres", "postgresql"):
+        return {"ENGINE": "django.db.backends.postgresql", "HOST": parts.hostname or "", "PORT": str(parts.port or ""),
+                "USER": unquote(parts.username or ""), "PASSWORD": unquote(parts.password or ""),
+                "NAME": unquote(parts.path.lstrip("/")), "OPTIONS": dict(parse_qsl(parts.query))}
+    if parts.scheme == "sqlite":
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path) or str(BASE_DIR / "db.sqlite3")}
+    raise ImproperlyConfigured(f"DATABASE_URL must start with postgres:// or sqlite:///, not {parts.scheme!r}://")
+
 
 # No key is written here: one in a public repository lets anyone forge Masa's links (and, without
 # MASA["TOKEN_ENCRYPTION_KEYS"], read stored Saleor tokens). scripts/demo.sh makes one for the demo
 # (example/.demo/secret_key) and turns DEBUG on; a real site sets both itself.
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured(
         "Set DJANGO_SECRET_KEY to a random value of 50 characters or more, e.g. "
         "python -c 'from django.core.management.utils import get_random_secret_key as k; print(k())'")
-DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver").split(",")
+DEBUG = _env_flag("DJANGO_DEBUG")
+ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS") or ["localhost", "127.0.0.1", "testserver"]
+CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# Behind a proxy that ends HTTPS: the header it sets to "https" (e.g. HTTP_X_FORWARDED_PROTO). Only
+# when that proxy overwrites the header a client sends, or anyone can claim HTTPS.
+if os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (os.environ["DJANGO_SECURE_PROXY_SSL_HEADER"], "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
 
 INSTALLED_APPS = [
     "masa",
@@ -79,9 +108,9 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "example_site.wsgi.application"
 
-if os.environ.get("MASA_DB", "sqlite") == "postgres":
-    # Wagtail's search index on PostgreSQL (checked by Wagtail 7.4 LTS) needs the postgres contrib app.
-    INSTALLED_APPS.append("django.contrib.postgres")
+# MASA_DB=postgres: PostgreSQL through the PG* variables (tests, CI); else DATABASE_URL when set;
+# else SQLite (the demo).
+if os.environ.get("MASA_DB") == "postgres":
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
@@ -92,6 +121,8 @@ if os.environ.get("MASA_DB", "sqlite") == "postgres":
             "NAME": os.environ.get("PGDATABASE", "masa"),
         }
     }
+elif os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": _database_from_url(os.environ["DATABASE_URL"])}
 else:
     DATABASES = {
         "default": {
@@ -100,6 +131,9 @@ else:
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Wagtail's search index on PostgreSQL (checked by Wagtail 7.4 LTS) needs the postgres contrib app.
+    INSTALLED_APPS.append("django.contrib.postgres")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "en-us"
@@ -111,15 +145,34 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "static")
 MEDIA_URL = "/media/"
-MEDIA_ROOT = BASE_DIR / "media"
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
+
+LOG_LEVEL = os.environ.get("DJANGO_LOG_LEVEL", "WARNING").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler", "level": LOG_LEVEL}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+}
 
 WAGTAIL_SITE_NAME = "Masa example shop"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = "shop@example.com"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "shop@example.com")
+# SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_flag("EMAIL_USE_TLS")
+# An ESP through Anymail (EMAIL_BACKEND=anymail.backends.mailgun.EmailBackend…): each ANYMAIL_<NAME>
+# variable is ANYMAIL["<NAME>"], e.g. ANYMAIL_MAILGUN_API_KEY, ANYMAIL_WEBHOOK_SECRET.
+ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")}
+if ANYMAIL:
+    INSTALLED_APPS.append("anymail")
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -145,6 +198,10 @@ MASA = {
             "app_token": os.environ.get("MASA_SALEOR_APP_TOKEN", ""),
         }
     ],
-    # Fernet keys for stored app tokens, comma-separated, the newest first (plugin/conf.py).
-    "TOKEN_ENCRYPTION_KEYS": [key for key in os.environ.get("MASA_TOKEN_ENCRYPTION_KEYS", "").split(",") if key],
+    "SALEOR_APP_API_URLS": _env_list("MASA_SALEOR_APP_API_URLS"),
+    "TOKEN_ENCRYPTION_KEYS": _env_list("MASA_TOKEN_ENCRYPTION_KEYS"),
+    "METRICS_TOKEN": os.environ.get("MASA_METRICS_TOKEN") or None,
+    "CLIENT_IP_HEADER": os.environ.get("MASA_CLIENT_IP_HEADER") or None,
+    "TRUSTED_PROXIES": int(os.environ["MASA_TRUSTED_PROXIES"]) if os.environ.get("MASA_TRUSTED_PROXIES") else None,
+    "WORKER": os.environ.get("MASA_WORKER") or None,
 }

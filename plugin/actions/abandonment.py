@@ -13,7 +13,6 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .. import conf
 from ..models import Customer, RulePack, ScheduledAction, StoreEvent
-from ..durations import parse_duration
 from . import schedule
 
 KIND = "confirm_abandonment"
@@ -31,7 +30,7 @@ def per() -> str:
 
 
 def quiet_period() -> timedelta:
-    period = parse_duration(conf.get("CART_ABANDONED_AFTER"))
+    period = timedelta(seconds=conf.seconds("CART_ABANDONED_AFTER"))
     if period < MINIMUM_QUIET:
         raise ImproperlyConfigured(
             f"MASA['CART_ABANDONED_AFTER'] is {period}; a cart is not abandoned after minutes (15m at least)"

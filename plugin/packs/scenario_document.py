@@ -14,7 +14,6 @@ from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo
 
 from .. import conf
-from ..durations import parse_duration
 from ..rules.parameters import shown
 from . import scenario_format as S
 
@@ -220,12 +219,9 @@ def _setting_problem(name: str, value) -> str | None:
         return None if value is None or (_text(value) and "@" in value) else f"must be an e-mail address, not {shown(value)}"
     if name == "CART_ABANDONMENT_PER":
         return None if value in (None, "customer", "checkout") else f"must be customer or checkout, not {shown(value)}"
-    if name == "CART_ABANDONED_AFTER":
-        try:
-            parse_duration(value)
-        except (ValueError, OverflowError, TypeError):
-            return f"must be a duration (1h, 30m), not {shown(value)}"
-        return None
+    if name in conf.DURATIONS:
+        return None if conf.duration_problem(name, value) is None else \
+            f"must be a duration (1h, 30m), not {shown(value)}"
     if isinstance(default, bool):
         return None if isinstance(value, bool) else f"must be true or false, not {shown(value)}"
     if isinstance(default, (int, float)):

@@ -67,7 +67,7 @@ def _fetch(store: Store) -> dict:
     if remembered:
         raise KeysUnavailable(f"{remembered} (not retried for up to {FAILURE_COOLDOWN_SECONDS} s)")
     try:
-        with httpx.Client(transport=transport, timeout=conf.get("JWKS_FETCH_TIMEOUT")) as client:
+        with httpx.Client(transport=transport, timeout=conf.seconds("JWKS_FETCH_TIMEOUT")) as client:
             response = client.get(store.jwks_url)
         response.raise_for_status()
         jwks = response.json()
@@ -104,11 +104,11 @@ def key_for(store: Store, kid: str) -> PyJWK | None:
     jwks = cache.get(_cache_key(store))
     if jwks is None:
         jwks = _fetch(store)
-        cache.set(_cache_key(store), jwks, conf.get("JWKS_CACHE_SECONDS"))
+        cache.set(_cache_key(store), jwks, conf.seconds("JWKS_CACHE"))
     key = _keys_from(jwks).get(kid)
     if key is None and cache.add(f"{_cache_key(store)}:refreshed", 1, REFRESH_COOLDOWN_SECONDS):
         log.info("Unknown key id %s for %s: refreshing its JWKS", kid, store.domain)
         jwks = _fetch(store)
-        cache.set(_cache_key(store), jwks, conf.get("JWKS_CACHE_SECONDS"))
+        cache.set(_cache_key(store), jwks, conf.seconds("JWKS_CACHE"))
         key = _keys_from(jwks).get(kid)
     return key

@@ -66,7 +66,7 @@ def _check_signed_event(event_type: str, payload) -> None:
     if signed_event != event_type:
         raise Rejection(400, "event_mismatch",
                         f"Saleor-Event {event_type[:64]!r} does not match the signed body's __typename {typename[:64]!r}")
-    max_age = conf.get("WEBHOOK_MAX_AGE")
+    max_age = conf.seconds("WEBHOOK_MAX_AGE")
     if max_age is None:
         return
     try:
@@ -77,7 +77,7 @@ def _check_signed_event(event_type: str, payload) -> None:
         raise Rejection(400, "missing_issued_at", "issuedAt has no time zone")
     now = timezone.now()
     if issued_at < now - timedelta(seconds=max_age):
-        raise Rejection(400, "too_old", f"issued at {issued_at.isoformat()}, more than {max_age} s ago "
+        raise Rejection(400, "too_old", f"issued at {issued_at.isoformat()}, more than {max_age:g} s ago "
                                         f"(MASA['WEBHOOK_MAX_AGE'])")
     if issued_at > now + FUTURE_TOLERANCE:
         raise Rejection(400, "issued_in_future", f"issued at {issued_at.isoformat()}, in the future")

@@ -110,7 +110,7 @@ def test_a_worker_killed_during_the_provider_call_sends_once_after_recovery(hold
     action.refresh_from_db()
     assert action.status == "claimed" and not Delivery.objects.get().sent_at
     assert scheduling.sweep(now=timezone.now() + timedelta(seconds=60)) == {}
-    recovered = scheduling.sweep(now=timezone.now() + timedelta(seconds=conf.get("CLAIM_LEASE_SECONDS") + 1))
+    recovered = scheduling.sweep(now=timezone.now() + timedelta(seconds=conf.seconds("CLAIM_LEASE") + 1))
 
     assert recovered == {"done": 1}
     delivery = Delivery.objects.get()

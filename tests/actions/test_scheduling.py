@@ -59,7 +59,7 @@ def test_a_delivery_already_sent_is_not_sent_again(client, signing_store, refill
 
 @pytest.mark.django_db
 def test_transient_failures_retry_with_backoff_then_dead_letter(client, signing_store, refill_rule, email_channel, monkeypatch, settings):
-    settings.MASA = {**settings.MASA, "SEND_MAX_ATTEMPTS": 3, "SEND_RETRY_BASE_SECONDS": 60}
+    settings.MASA = {**settings.MASA, "SEND_MAX_ATTEMPTS": 3, "SEND_RETRY_BASE": "1m"}
 
     def refuse(self, message):
         raise TransientChannelError("421 try again later")

@@ -105,7 +105,7 @@ def test_a_failing_channel_opens_its_circuit_defers_sends_and_closes_after_a_goo
         client, signing_store, provider, settings):
     from masa.models import MessageTemplate
 
-    settings.MASA = {**settings.MASA, "CIRCUIT_FAILURES": 3, "CIRCUIT_OPEN_SECONDS": 600}
+    settings.MASA = {**settings.MASA, "CIRCUIT_FAILURES": 3, "CIRCUIT_OPEN_FOR": "10m"}
     now = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
     MessageTemplate.objects.create(key="hello-sms", body="Hello")
     Rule.objects.create(rule_id="hello-sms", title="Hello by SMS", definition={

@@ -53,7 +53,7 @@ def test_events_stranded_by_a_dead_broker_are_evaluated_by_the_outbox_sweep(refi
         raise ConnectionError("redis is down")
 
     monkeypatch.setattr(tasks.evaluate_events, "delay", broker_down)
-    settings.MASA = {**settings.MASA, "OUTBOX_GRACE_SECONDS": 0}
+    settings.MASA = {**settings.MASA, "OUTBOX_GRACE": 0}
     place_order()
     assert StoreEvent.objects.filter(status="received").count() == 3
 

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from masa import tracking
+from masa import conf, tracking
 from masa.actions import due as scheduling
 from masa.channels import PermanentChannelError, backend_for, safety
 from masa.channels.base import OutgoingMessage
@@ -149,9 +149,10 @@ def test_a_delivery_older_than_the_max_age_is_refused(client, signing_store, set
 
 def test_the_default_max_age_outlasts_saleors_retries():
     from masa.conf import DEFAULTS
+    from masa.durations import seconds
 
     saleor_retry_schedule = sum(10 * 2 ** attempt for attempt in range(5))  # retry_backoff=10, max_retries=5
-    assert DEFAULTS["WEBHOOK_MAX_AGE"] > 100 * saleor_retry_schedule
+    assert seconds(DEFAULTS["WEBHOOK_MAX_AGE"]) > 100 * saleor_retry_schedule
 
 
 def test_a_missing_api_url_is_refused(client, key_server):
@@ -529,7 +530,7 @@ def test_tokens_say_nothing_about_customer_or_order_and_expire(settings, monkeyp
     readable = (zlib.decompress(data) if value.startswith(".") else data).decode()
     assert "4711" not in readable and "T3JkZXI6OTk5" not in readable and "customer" not in readable
     assert tracking.read(value, "view")["h"] == tracking.public_id(key)
-    later = time.time() + settings.MASA.get("TRACKING_LINK_MAX_AGE", 400 * 24 * 3600) + 60
+    later = time.time() + conf.seconds("TRACKING_LINK_MAX_AGE") + 60
     monkeypatch.setattr(signing.time, "time", lambda: later)
     with pytest.raises(signing.SignatureExpired):
         tracking.read(value, "view")

@@ -18,15 +18,24 @@ from ...packs.simulate import simulate
 from ...packs import signing
 
 
+# Parameter types whose value is a text: ``--set`` keeps it as written, commas and all.
+TEXT_TYPES = {"string", "category", "product"}
+
+
 def _value(text: str, spec: dict | None = None):
-    """A ``--set`` value: JSON (``3``, ``true``, ``["a", "b"]``, ``{"pads-60": "60d"}``), else the
-    text; for a ``list`` parameter, text is also read comma-separated (``walkers,wheelchairs``)."""
+    """A ``--set`` value, read by the parameter's type: a list takes JSON (``["a", "b"]``) or a
+    comma list (``walkers, wheelchairs``); a text stays as written (``Hello, there``, ``42``; a JSON
+    string is unquoted); anything else, or an unknown parameter, is JSON (``3``, ``true``,
+    ``{"pads-60": "60d"}``), else the text."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError:
         value = text
-    if (spec or {}).get("type") == "list" and not isinstance(value, list):
-        value = [item.strip() for item in str(text).split(",") if item.strip()]
+    kind = spec.get("type", "string") if spec is not None else None
+    if kind in TEXT_TYPES:
+        return value if isinstance(value, str) else text
+    if kind == "list" and not isinstance(value, list):
+        value = [item.strip() for item in (value if isinstance(value, str) else text).split(",") if item.strip()]
     return value
 
 
@@ -68,8 +77,8 @@ class Command(BaseCommand):
         do_import = sub.add_parser("import", help="install a pack (atomic): a file, or the name of a shipped pack")
         do_import.add_argument("file", help=f"a pack.yaml, or one of: {', '.join(shipped_packs())}")
         do_import.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                               help="a parameter value for this shop: JSON (3, true, [\"a\", \"b\"], "
-                                    "{\"pads-60\": \"60d\"}) or text; a list also comma-separated: a,b")
+                               help="a parameter value for this shop: a list as a,b or JSON ([\"a\", \"b\"]); "
+                                    "a text as written; anything else JSON (3, true, {\"pads-60\": \"60d\"})")
         export = sub.add_parser("export", help="write an installed pack as YAML")
         export.add_argument("pack_id")
         export.add_argument("-o", "--output")
