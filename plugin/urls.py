@@ -1,6 +1,8 @@
 from django.urls import path
 
 from .feedback import views as tracking_views
+from .health import health_view
+from .metrics import metrics_view
 from .signals import saleor_app
 from .signals.saleor_webhook import saleor_webhook
 from .signals.sms_webhook import sms_webhook
@@ -12,6 +14,8 @@ urlpatterns = [
     path("webhooks/saleor/", saleor_webhook, name="saleor-webhook"),
     path("webhooks/whatsapp/<int:channel_id>/", whatsapp_webhook, name="whatsapp-webhook"),
     path("webhooks/sms/<int:channel_id>/", sms_webhook, name="sms-webhook"),
+    path("health/", health_view, name="health"),
+    path("metrics/", metrics_view, name="metrics"),
     path("saleor/manifest/", saleor_app.manifest, name="saleor-manifest"),
     path("saleor/register/", saleor_app.register, name="saleor-register"),
     path("t/o/<str:token>.gif", tracking_views.opened, name="opened"),

@@ -13,11 +13,12 @@ SHARED = {"masa", "masa.conf", "masa.models", "masa.events", "masa.eventstore", 
           "masa.rendering", "masa.template_sandbox", "masa.tracking", "masa.ratelimit", "masa.rehearsal",
           "masa.timezones", "masa.money", "masa.sql", "masa.assignment", "masa.stores", "masa.consent", "masa.privacy", "masa.values",
           "masa.bidi", "masa.message_versions", "masa.approved_templates",
-          "masa.preference", "masa.whatsapp_cloud"}
+          "masa.preference", "masa.whatsapp_cloud", "masa.metrics"}
 STAGES = ["masa.signals", "masa.rules", "masa.actions", "masa.delivery", "masa.channels|masa.saleor",
           "masa.feedback", "masa.reports"]
 TOOLS = ("masa.admin", "masa.packs", "masa.jobs", "masa.management", "masa.templatetags", "masa.tasks", "masa.urls",
-         "masa.wagtail_hooks", "masa.apps", "masa.worker", "masa.checks")
+         "masa.wagtail_hooks", "masa.apps", "masa.worker", "masa.checks", "masa.health", "masa.engine_check",
+         "masa.migration_history")
 
 
 def modules() -> dict[str, Path]:

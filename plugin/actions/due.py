@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from .. import conf
+from .. import conf, metrics
 from ..models import ScheduledAction
 from . import abandonment
 from .outcome import DEFERRED, DONE, FAILED, RETRY, SKIPPED, Outcome
@@ -29,7 +29,7 @@ def claim_due(now=None, limit: int | None = None) -> list[int]:
     """Claim up to ``limit`` due actions (and stale claims) for this worker; return their ids."""
     now = now or timezone.now()
     limit = limit or conf.get("SWEEP_BATCH_SIZE")
-    stale = now - timedelta(seconds=conf.get("CLAIM_LEASE_SECONDS"))
+    stale = now - timedelta(seconds=conf.seconds("CLAIM_LEASE"))
     with transaction.atomic():
         due = list(
             ScheduledAction.objects.select_for_update(skip_locked=True)
@@ -65,12 +65,21 @@ def dispatch(action_id: int, now=None) -> str:
     if action.status != Status.CLAIMED:
         return "skipped"
     marketing_if_broadcast(action)
-    reason = failed_guard(action)
-    if action.kind == abandonment.KIND:
-        reason = reason or abandonment.confirmation_failure(action)
+    reason, code = failed_guard(action), "guard"
+    if action.rule is not None and not action.rule.enabled:
+        code = "rule_off"
+    if action.kind == abandonment.KIND and not reason:
+        reason, code = abandonment.confirmation_failure(action), "cart_not_abandoned"
     if reason:
-        return finish(action, Status.CANCELLED, now, cancel_reason=reason)
-    return record(action, PERFORMERS[action.kind](action, now), now)
+        return _counted(action, finish(action, Status.CANCELLED, now, cancel_reason=reason), code)
+    outcome = PERFORMERS[action.kind](action, now)
+    return _counted(action, record(action, outcome, now), "skipped" if outcome.status == SKIPPED else "")
+
+
+def _counted(action: ScheduledAction, status: str, cancel_code: str) -> str:
+    """Count what became of a due action (``masa_actions_total``; a cancellation by its code)."""
+    metrics.action_finished(action.kind, str(status), cancel_code if status == Status.CANCELLED else "")
+    return status
 
 
 def record(action: ScheduledAction, outcome: Outcome, now) -> str:
@@ -105,7 +114,7 @@ def defer(action: ScheduledAction, until, reason: str) -> str:
 
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff with full jitter: base · 2^(attempts-1), randomized down to half."""
-    ceiling = conf.get("SEND_RETRY_BASE_SECONDS") * 2 ** max(attempts - 1, 0)
+    ceiling = conf.seconds("SEND_RETRY_BASE") * 2 ** max(attempts - 1, 0)
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
 

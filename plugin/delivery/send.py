@@ -3,7 +3,7 @@ the channel's health and circuit breaker, and ``message_sent`` once it went.
 
 Transient failures (network, timeouts, 429, 5xx) are retried by the action stage with backoff;
 after ``SEND_MAX_ATTEMPTS`` the Delivery is ``dead``. A channel failing ``CIRCUIT_FAILURES``
-times in a row opens its circuit for ``CIRCUIT_OPEN_SECONDS``: due sends wait, then one probes it.
+times in a row opens its circuit for ``CIRCUIT_OPEN_FOR``: due sends wait, then one probes it.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.db.models import F
 
-from .. import conf, rehearsal, tracking, whatsapp_cloud
+from .. import conf, metrics, rehearsal, tracking, whatsapp_cloud
 from ..channels import OutgoingMessage, PermanentChannelError, SendResult, TransientChannelError
 from ..eventstore import record_message_event
 from ..models import Channel, Delivery, DeliveryAttempt, ScheduledAction
@@ -35,16 +35,20 @@ class Report:
 
 def deliver(action: ScheduledAction, route: Route, now) -> Report:
     """Prepare the action's Delivery (once) and send it through the route's channel unless it was
-    sent already. The caller has checked the channel's circuit (``Route.circuit_open_until``)."""
+    sent already. The caller has checked the channel's circuit (``Route.circuit_open_until``).
+    Every outcome but "sent before" is counted (``masa_sends_total``)."""
     try:
         delivery = prepare_delivery(action, route, now)
     except (TemplateError, saleor_actions.ActionRefused) as error:
-        return Report(False, str(error))
+        report = Report(False, str(error))
     except saleor_actions.ActionUnavailable as error:
-        return Report(False, str(error), transient=True)
-    if delivery.status in Delivery.SENT_STATUSES:
-        return Report(True)
-    return _send(action, delivery, route, now)
+        report = Report(False, str(error), transient=True)
+    else:
+        if delivery.status in Delivery.SENT_STATUSES:
+            return Report(True)
+        report = _send(action, delivery, route, now)
+    metrics.send_reported(route.channel.kind, report.sent, report.transient)
+    return report
 
 
 def _send(action: ScheduledAction, delivery: Delivery, route: Route, now) -> Report:
@@ -91,4 +95,4 @@ def _channel_failed(channel: Channel, now, error: str) -> None:
     Channel.objects.filter(pk=channel.pk).update(
         last_error_at=now, last_error=error, consecutive_failures=F("consecutive_failures") + 1)
     Channel.objects.filter(pk=channel.pk, consecutive_failures__gte=conf.get("CIRCUIT_FAILURES")).update(
-        circuit_open_until=now + timedelta(seconds=conf.get("CIRCUIT_OPEN_SECONDS")))
+        circuit_open_until=now + timedelta(seconds=conf.seconds("CIRCUIT_OPEN_FOR")))

@@ -19,7 +19,7 @@ from functools import cached_property
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from .. import consent
+from .. import consent, metrics
 from ..models import Customer, Rule, RuleFiring, RulePack, ScheduledAction, StoreEvent
 from ..actions import abandonment, awaiting, guards, opt_in, reversal, schedule
 from ..events import PURCHASES, REVERSALS, RULE_EFFECT
@@ -304,14 +304,18 @@ def evaluate_events(event_ids: list[int]) -> list[str]:
     delivery is evaluated again one event at a time, each in its own savepoint, so an event whose
     evaluation fails (an engine error, or any crash on odd data) is rolled back alone and marked
     failed with the error. A lost database connection is raised for the task to be retried.
+    Timed and counted (``masa_evaluation_seconds``, ``masa_events_evaluated_total``).
     """
-    try:
-        return _evaluate(event_ids, one_at_a_time=False)
-    except (OperationalError, InterfaceError):
-        raise
-    except Exception:  # noqa: BLE001 — find the event that fails, alone
-        log.info("Events %s failed evaluated together; evaluating them one at a time", event_ids)
-        return _evaluate(event_ids, one_at_a_time=True)
+    with metrics.timed_evaluation() as counted:
+        try:
+            statuses = _evaluate(event_ids, one_at_a_time=False)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception:  # noqa: BLE001 — find the event that fails, alone
+            log.info("Events %s failed evaluated together; evaluating them one at a time", event_ids)
+            statuses = _evaluate(event_ids, one_at_a_time=True)
+        counted.extend(statuses)
+    return statuses
 
 
 def _evaluate(event_ids: list[int], one_at_a_time: bool) -> list[str]:

@@ -16,6 +16,7 @@ from typing import NamedTuple
 from django.db import connection
 from django.utils import timezone
 
+from .. import metrics
 from ..models import InboundDelivery
 from ..sql import insert_shape, timestamp
 
@@ -34,6 +35,7 @@ def store(*, event_type: str, domain: str, dedupe_key: str, headers: dict, body:
             source, event_type, domain, RECEIVED, dedupe_key, json.dumps(headers), body, remote_addr,
             timestamp(timezone.now()))]))
         row = cursor.fetchone()
+    metrics.webhook_received(source, stored=row is not None)
     return row[0] if row else None
 
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .. import conf
+from .. import conf, metrics
 from ..models import InboundDelivery
 from ..ratelimit import client_address
 
@@ -51,6 +51,7 @@ def record_rejection(request, code: str, detail: str, status: int, *, source: st
                      event: str | None = None, domain: str | None = None) -> InboundDelivery:
     """Store (or count again) one refused request: bounded, no body. ``event`` and ``domain``: what
     the endpoint knows it was for (a WhatsApp channel); by default Saleor's headers, as sent."""
+    metrics.webhook_refused(source, code)
     event = (header(request, "Saleor-Event") if event is None else event)[:64]
     domain = (header(request, "Saleor-Domain") if domain is None else domain)[:255]
     address = _ip(client_address(request))
