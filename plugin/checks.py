@@ -1,7 +1,13 @@
 """The first-run check: what a new site still lacks for journeys to run (``manage.py check`` and
-the Journeys panel on the Wagtail home page say the same)."""
+the Journeys panel on the Wagtail home page say the same).
+
+What is missing (a store, a channel, a worker, PUBLIC_URL) is said where it helps — ``manage.py
+check`` and the panel — and not by the other commands Django runs the checks for (``migrate``,
+``runserver``, ``masa_worker`` …): a worker starting would otherwise warn that no worker runs.
+The settings errors are raised wherever Django runs the checks."""
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 
 from django.conf import settings
@@ -120,9 +126,27 @@ def settings_errors() -> list[checks.Error]:
 
 def first_run(app_configs=None, **kwargs):
     """``manage.py check``: the settings errors, and what is missing as warnings (a published or
-    weak SECRET_KEY is an error of ``check --deploy``, below, and of the Journeys panel)."""
+    weak SECRET_KEY is an error of ``check --deploy``, below, and of the Journeys panel). Other
+    management commands get the errors only."""
+    if another_command_is_running():
+        return settings_errors()
     return [*settings_errors(), *(checks.Warning(message, hint=hint, id=check_id)
                                   for check_id, message, hint in missing() if not check_id.startswith("masa.E"))]
+
+
+def another_command_is_running() -> bool:
+    """Whether the checks run for a management command other than ``check`` (Django runs them
+    before most commands): the nearest command object up the call stack says which."""
+    from django.core.management.base import BaseCommand
+    from django.core.management.commands.check import Command as Check
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        command = frame.f_locals.get("self")
+        if isinstance(command, BaseCommand):
+            return not isinstance(command, Check)
+        frame = frame.f_back
+    return False
 
 
 @checks.register("masa", deploy=True)

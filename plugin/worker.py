@@ -8,6 +8,14 @@ A round reads the webhooks intake stored, evaluates the stored events still wait
 the work without waiting on each other, each customer's events in order), then performs the
 due actions; ``run`` repeats rounds, sleeping ``poll`` seconds only when a round
 found nothing to do, so a new webhook is evaluated within about a second.
+
+Stopping (SIGTERM from systemd or ``docker stop``, or Ctrl-C): the first signal lets the step in
+hand finish — the read or evaluation transaction commits, the send in progress is recorded — and
+hands back the actions this round claimed but did not start (pending again, for any worker);
+then the worker exits 0. A second signal stops it at once: the open transaction rolls back (its
+webhooks and events wait for the next worker), the claimed actions not started are handed back,
+and a send cut short stays claimed until its lease ends, then goes again with the same
+idempotency key (docs/reliability.md).
 """
 from __future__ import annotations
 
@@ -21,8 +29,8 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from . import conf
-from .actions.due import sweep
-from .models import WorkerHeartbeat
+from .actions.due import claim_due, dispatch
+from .models import ScheduledAction, WorkerHeartbeat
 from .rules.broadcast import fan_out_due
 from .signals.inbound import read
 from .rules.evaluate import evaluate_events
@@ -52,15 +60,44 @@ class Round:
         return f"evaluated {self.evaluated} events; {done}"
 
 
+class StoppedAtOnce(BaseException):
+    """A second SIGTERM / SIGINT while stopping: leave now. A BaseException, so that no
+    ``except Exception`` on the way keeps the worker going; open transactions roll back."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class StopOnSignal:
+    """The signal handler of ``run``: the first SIGTERM / SIGINT asks the worker to stop after the
+    step in hand, a second one raises ``StoppedAtOnce``. It only sets a flag (no lock: it runs
+    between any two bytecodes of the main thread)."""
+
+    def __init__(self):
+        self.asked = False
+
+    def __call__(self, signum, frame) -> None:
+        if self.asked:
+            raise StoppedAtOnce(signum)
+        self.asked = True
+        log.info("masa_worker: %s received, stopping after the step in hand (send it again to stop at once)",
+                 signal.Signals(signum).name)
+
+
 def beat(name: str) -> None:
     WorkerHeartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
 
 
-def evaluate_waiting(limit: int) -> int:
-    """Evaluate waiting events, ``EVALUATION_BATCH`` at a time, of customers this worker claims;
-    returns how many (at most about ``limit``)."""
+def never() -> bool:
+    return False
+
+
+def evaluate_waiting(limit: int, stopped=never) -> int:
+    """Evaluate waiting events, ``EVALUATION_BATCH`` at a time, of customers this worker claims,
+    until ``stopped()``; returns how many (at most about ``limit``)."""
     batch, evaluated = max(1, conf.get("EVALUATION_BATCH")), 0
-    while evaluated < limit:
+    while evaluated < limit and not stopped():
         with transaction.atomic():
             event_ids = claim_waiting_events(batch)
             if event_ids:
@@ -69,6 +106,38 @@ def evaluate_waiting(limit: int) -> int:
             break
         evaluated += len(event_ids)
     return evaluated
+
+
+def send_due(now=None, limit: int | None = None, stopped=never) -> dict:
+    """Claim the due actions and perform them one by one (as ``actions.due.sweep``) until
+    ``stopped()``; the claimed ones not yet started are handed back, pending, for any worker."""
+    counts: dict[str, int] = {}
+    claimed = claim_due(now, limit)
+    for done, action_id in enumerate(claimed):
+        if stopped():
+            release(claimed[done:])
+            break
+        try:
+            outcome = str(dispatch(action_id, now=now))
+        except StoppedAtOnce:
+            release_if_possible(claimed[done + 1:])  # the one cut short waits for its lease
+            raise
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def release(action_ids: list[int]) -> int:
+    """Hand claimed actions back (pending, unclaimed) so that the next worker performs them at once."""
+    return ScheduledAction.objects.filter(pk__in=action_ids, status=ScheduledAction.Status.CLAIMED).update(
+        status=ScheduledAction.Status.PENDING, claimed_at=None)
+
+
+def release_if_possible(action_ids: list[int]) -> None:
+    """``release`` while stopping at once: the connection may have been cut mid-query."""
+    try:
+        release(action_ids)
+    except Exception:  # noqa: BLE001 - they are claimed again after their lease
+        log.warning("masa_worker: %d claimed actions wait for their lease", len(action_ids), exc_info=True)
 
 
 def check_subscriptions() -> int:
@@ -82,35 +151,48 @@ def check_subscriptions() -> int:
         return 0
 
 
-def run_once(now=None, limit: int | None = None) -> Round:
+def run_once(now=None, limit: int | None = None, stopped=never) -> Round:
+    """One round; it ends after the step in hand once ``stopped()`` says so."""
     limit = limit or conf.get("SWEEP_BATCH_SIZE")
     done = Round()
     done.reached = fan_out_due()
-    while read(limit):
+    while not stopped() and read(limit):
         done.read = True
-    done.evaluated = evaluate_waiting(limit)
-    done.actions = {str(status): count for status, count in sweep(now=now, limit=limit).items()}
-    done.subscriptions = check_subscriptions()
+    done.evaluated = evaluate_waiting(limit, stopped)
+    if not stopped():
+        done.actions = {str(status): count for status, count in send_due(now, limit, stopped).items()}
+    if not stopped():
+        done.subscriptions = check_subscriptions()
     beat(EMBEDDED)
     return done
 
 
 def run(poll: float = 0.5, rounds: int | None = None, report=None, stop: threading.Event | None = None) -> None:
-    """Rounds until SIGTERM / SIGINT (or ``rounds`` of them, or ``stop`` is set)."""
-    stopping = []
+    """Rounds until SIGTERM / SIGINT (or ``rounds`` of them, or ``stop`` is set); see the module's
+    docstring for what the signals do. A second signal raises ``StoppedAtOnce``."""
+    handler, replaced = StopOnSignal(), {}
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *args: stopping.append(True))
-    count = 0
-    while not stopping and (rounds is None or count < rounds) and not (stop and stop.is_set()):
-        close_old_connections()
-        try:
-            done = run_once()
-        except Exception:  # noqa: BLE001 - a failed round is logged and tried again; the worker lives
-            log.exception("A masa_worker round failed")
-            done = Round()
-        if report and not done.idle:
-            report(done)
-        count += 1
-        if done.idle and not stopping:
-            time.sleep(poll)
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # a shell's background job ignores Ctrl-C
+                replaced[signum] = signal.signal(signum, handler)
+
+    def stopped() -> bool:
+        return handler.asked or (stop is not None and stop.is_set())
+
+    try:
+        count = 0
+        while not stopped() and (rounds is None or count < rounds):
+            close_old_connections()
+            try:
+                done = run_once(stopped=stopped)
+            except Exception:  # noqa: BLE001 - a failed round is logged and tried again; the worker lives
+                log.exception("A masa_worker round failed")
+                done = Round()
+            if report and not done.idle:
+                report(done)
+            count += 1
+            if done.idle and not stopped():
+                time.sleep(poll)
+    finally:
+        for signum, previous in replaced.items():
+            signal.signal(signum, previous)

@@ -13,13 +13,26 @@ mkdir -p .demo
 [ -s .demo/secret_key ] || $PY -c "import secrets; print(secrets.token_urlsafe(50))" >.demo/secret_key
 export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-$(cat .demo/secret_key)}" DJANGO_DEBUG="${DJANGO_DEBUG:-1}"
 
+# Ctrl-C (or SIGTERM) stops the site and the worker (which finishes the step in hand) and ends the
+# demo with status 0. Background jobs of a script ignore Ctrl-C: they are stopped here, with SIGTERM.
+server="" worker=""
+stop() {
+  trap - INT TERM
+  kill -TERM $server $worker 2>/dev/null || true
+  wait $server $worker 2>/dev/null || true
+  echo; echo "Masa demo stopped."
+  exit 0
+}
+trap stop INT TERM
+trap 'kill $server $worker 2>/dev/null || true' EXIT
+
 $PY manage.py migrate --noinput -v0
 $PY manage.py seed_demo
 $PY manage.py runserver "127.0.0.1:$PORT" --noreload >.demo/server.log 2>&1 &
 server=$!
-$PY manage.py masa_sweep --loop 5 >.demo/sweeper.log 2>&1 &
-sweeper=$!
-trap 'kill $server $sweeper 2>/dev/null || true' EXIT
+# The worker a site runs without a broker (docs/deploy.md): it sends what falls due, within a second.
+$PY manage.py masa_worker >.demo/worker.log 2>&1 &
+worker=$!
 
 for _ in $(seq 60); do
   $PY -c "import httpx,sys; httpx.get('http://127.0.0.1:$PORT/admin/login/')" 2>/dev/null && break
@@ -34,14 +47,21 @@ cat <<INFO
 Masa demo is running.
   Wagtail admin:   http://127.0.0.1:$PORT/admin/   login: admin / masa-demo (or editor / viewer, same password)
   Webhook URL:     http://127.0.0.1:$PORT/masa/webhooks/saleor/
-  Sent emails:     example/.demo/sweeper.log (the thank-you notes go out within seconds)
+  Sent emails:     example/.demo/worker.log (the thank-you notes go out within seconds)
 INFO
 
 if [ -n "${MASA_DEMO_ONCE:-}" ]; then
-  for _ in $(seq 40); do grep -q "Thank you" .demo/sweeper.log && break; sleep 3; done
-  grep -A3 "Subject: Thank you" .demo/sweeper.log | head -8
-  grep -q "Thank you" .demo/sweeper.log
+  for _ in $(seq 40); do grep -q "Thank you" .demo/worker.log && break; sleep 3; done
+  grep -A3 "Subject: Thank you" .demo/worker.log | head -8
+  grep -q "Thank you" .demo/worker.log
   exit 0
 fi
 echo "Press Ctrl-C to stop."
-wait $server
+# On a terminal, job control makes the wait below a foreground job of its own: the terminal's
+# Ctrl-C reaches it and this script only, not `make` (which would end with 130 whatever the script
+# did). An interrupted job abandons the command it is in, so these stay top-level commands.
+[ -t 0 ] && set -m
+tail --pid="$server" -f /dev/null || true
+kill -0 "$server" 2>/dev/null && stop
+echo "The site stopped by itself: see example/.demo/server.log." >&2
+exit 1

@@ -5,7 +5,7 @@
 # set up, import a pack; then scripts/fresh_site_check.py installs the app through the manifest
 # flow against a fake Saleor at the httpx edge, posts real Saleor 3.23 deliveries, runs
 # `masa_worker --once` (the README starts it for good) and checks the email that went out; last,
-# with the site served, docs/deploy.md's health and metrics commands.
+# with the site served, docs/deploy.md's health and metrics commands and its upgrade.
 # Usage: scripts/fresh_site.sh [PYTHON]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -53,4 +53,6 @@ for _ in $(seq 60); do
   sleep 0.5
 done
 deploy_block health | run_lines
+ln -s "$ROOT/dist" dist   # docs/deploy.md's upgrade runs where the new release's dist/ is
+deploy_block upgrade | run_lines
 echo "fresh site on $(python -V): OK"

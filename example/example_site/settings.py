@@ -23,11 +23,35 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "0").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _env_int(name: str, default: int | None) -> int | None:
+    """A whole-number environment variable; unset or blank: ``default``."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {text[:20]!r}") from None
+
+
+def _cut_short(parts) -> bool:
+    """Whether an unencoded / # or ? in a password ended a database URL's address early."""
+    try:
+        parts.port
+    except ValueError:
+        return True
+    return bool(parts.fragment) or ("@" not in parts.netloc and "@" in parts.path + parts.query)
+
+
 def _database_from_url(url: str) -> dict:
     """DATABASES["default"] from postgres://user:password@host:port/name?sslmode=require or
-    sqlite:///path/to/db.sqlite3."""
-    parts = urlsplit(url)
+    sqlite:///path/to/db.sqlite3. An error never shows the URL: it holds the password."""
+    parts = urlsplit(url.strip())
     if parts.scheme in ("postgres", "postgresql"):
+        if _cut_short(parts):
+            raise ImproperlyConfigured(
+                "DATABASE_URL cannot be read: percent-encode the user name and password "
+                "(@ as %40, : as %3A, / as %2F, # as %23, ? as %3F, % as %25)")
         return {"ENGINE": "django.db.backends.postgresql", "HOST": parts.hostname or "", "PORT": str(parts.port or ""),
                 "USER": unquote(parts.username or ""), "PASSWORD": unquote(parts.password or ""),
                 "NAME": unquote(parts.path.lstrip("/")), "OPTIONS": dict(parse_qsl(parts.query))}
@@ -164,7 +188,7 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "shop@example.com")
 # SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend).
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_PORT = _env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _env_flag("EMAIL_USE_TLS")
@@ -190,6 +214,7 @@ MASA = {
     # The address customers reach this site at: Masa's links (view in browser, survey answers,
     # unsubscribe, tracking) are made from it; without it a template that writes one is refused.
     "PUBLIC_URL": os.environ.get("MASA_PUBLIC_URL", ""),
+    # MASA_SALEOR_DOMAIN="" configures no store here: stores install Masa from their dashboard.
     "SALEOR_STORES": [
         {
             "domain": os.environ.get("MASA_SALEOR_DOMAIN", "127.0.0.1:8000"),
@@ -197,11 +222,11 @@ MASA = {
             # The app's token (vouchers, metadata); a store installed from its dashboard keeps its own.
             "app_token": os.environ.get("MASA_SALEOR_APP_TOKEN", ""),
         }
-    ],
+    ] if os.environ.get("MASA_SALEOR_DOMAIN", "127.0.0.1:8000") else [],
     "SALEOR_APP_API_URLS": _env_list("MASA_SALEOR_APP_API_URLS"),
     "TOKEN_ENCRYPTION_KEYS": _env_list("MASA_TOKEN_ENCRYPTION_KEYS"),
     "METRICS_TOKEN": os.environ.get("MASA_METRICS_TOKEN") or None,
     "CLIENT_IP_HEADER": os.environ.get("MASA_CLIENT_IP_HEADER") or None,
-    "TRUSTED_PROXIES": int(os.environ["MASA_TRUSTED_PROXIES"]) if os.environ.get("MASA_TRUSTED_PROXIES") else None,
+    "TRUSTED_PROXIES": _env_int("MASA_TRUSTED_PROXIES", None),
     "WORKER": os.environ.get("MASA_WORKER") or None,
 }

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -10,3 +11,5 @@ urlpatterns = [
     path(".well-known/jwks.json", jwks, name="demo-store-jwks"),
     path("", include(wagtail_urls)),
 ]
+if "anymail" in settings.INSTALLED_APPS:  # the ESP's tracking webhooks (docs/deploy.md, "Email through an ESP")
+    urlpatterns.insert(-1, path("anymail/", include("anymail.urls")))

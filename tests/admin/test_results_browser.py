@@ -30,7 +30,7 @@ def deliver(live_server, signer, event, payload):
 
 
 def a_month_of_orders(live_server, signer):
-    """Eight customers order; the demo's sweeper sends each one version of the split; three of them
+    """Eight customers order; the demo's worker sends each one version of the split; three of them
     order again."""
     for number in range(8):
         user_id, email = f"VXNlcjo{number + 100}", f"c{number}@example.com"

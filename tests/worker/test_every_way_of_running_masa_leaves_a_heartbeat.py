@@ -1,5 +1,5 @@
-"""Every way the README and the demo run Masa — ``masa_worker``, ``masa_sweep`` (once or with
-``--loop``, the demo's sweeper) and Celery beat's ``masa.sweep_due_actions`` — leaves a heartbeat,
+"""Every way the README and the demo run Masa — ``masa_worker`` (the demo's worker), ``masa_sweep``
+(once or with ``--loop``) and Celery beat's ``masa.sweep_due_actions`` — leaves a heartbeat,
 and the Journeys panel and ``manage.py check`` read it: no "No worker has run" while one runs."""
 from datetime import timedelta
 
@@ -40,7 +40,7 @@ def test_masa_sweep_once_leaves_a_heartbeat_the_panel_reads(client):
     assert "Last worker round: masa_sweep, less than a minute ago." in shown
 
 
-def test_the_demos_sweeper_masa_sweep_loop_leaves_a_heartbeat_every_round(monkeypatch):
+def test_masa_sweep_loop_leaves_a_heartbeat_every_round(monkeypatch):
     from masa.management.commands import masa_sweep
 
     rounds = []

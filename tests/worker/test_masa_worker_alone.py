@@ -65,7 +65,7 @@ def test_the_worker_picks_up_a_new_delivery_within_a_second(client, signing_stor
 def test_a_failing_round_is_logged_and_the_worker_goes_on(monkeypatch, caplog):
     calls = []
 
-    def flaky(now=None, limit=None):
+    def flaky(now=None, limit=None, stopped=None):
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("database hiccup")
