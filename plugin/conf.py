@@ -5,6 +5,7 @@ seconds) and read with ``seconds(name)``."""
 from __future__ import annotations
 
 import difflib
+import re
 import warnings
 
 from django.conf import settings
@@ -67,6 +68,9 @@ RENAMED = {
     "SEND_RETRY_BASE_SECONDS": "SEND_RETRY_BASE",
     "CIRCUIT_OPEN_SECONDS": "CIRCUIT_OPEN_FOR",
 }
+HEALTH_LIMIT_NAMES = tuple(DEFAULTS["HEALTH_LIMITS"])
+METRICS_TOKEN_SHORTEST = 16  # a shorter bearer token can be guessed by whoever can reach /masa/metrics/
+BEARER_TOKEN = re.compile(r"[A-Za-z0-9._~+/-]+=*")  # what an Authorization header carries as is (RFC 6750)
 _warned: set[str] = set()
 
 
@@ -116,6 +120,54 @@ def _not_a_duration(where: str, value) -> str | None:
     return None
 
 
+def metrics_token() -> str | None:
+    """``MASA["METRICS_TOKEN"]`` as ``/masa/metrics/`` compares it: without the whitespace around it
+    (an environment file's newline); None while it is unset, blank or not a text (masa.E011)."""
+    token = get("METRICS_TOKEN")
+    return (token.strip() or None) if isinstance(token, str) else None
+
+
+def _metrics_token_checks() -> list[checks.CheckMessage]:
+    """A token that is not a text (masa.E011), or blank or short (masa.W012); never its value."""
+    token = get("METRICS_TOKEN")
+    if token is None:
+        return []
+    if not isinstance(token, str):
+        return [checks.Error(f"MASA['METRICS_TOKEN'] is a {type(token).__name__}, not a text: /masa/metrics/ "
+                             "answers 404 until it is one.", hint="Set it to a long random text, e.g. "
+                             "python -c \"import secrets; print(secrets.token_urlsafe(32))\".", id="masa.E011")]
+    token, hint = token.strip(), "Use python -c \"import secrets; print(secrets.token_urlsafe(32))\"."
+    if not token:
+        return [checks.Warning("MASA['METRICS_TOKEN'] is blank: /masa/metrics/ answers 404.", hint=hint, id="masa.W012")]
+    if len(token) < METRICS_TOKEN_SHORTEST:
+        return [checks.Warning(f"MASA['METRICS_TOKEN'] is shorter than {METRICS_TOKEN_SHORTEST} characters: anyone who "
+                               "can reach /masa/metrics/ may guess it.", hint=hint, id="masa.W012")]
+    if not BEARER_TOKEN.fullmatch(token):
+        return [checks.Warning("MASA['METRICS_TOKEN'] has characters a bearer token cannot carry (only letters, "
+                               "digits and - . _ ~ + / =): Prometheus's requests may never match it.", hint=hint,
+                               id="masa.W012")]
+    return []
+
+
+def _health_limits_checks(limits) -> tuple[list[str], list[checks.CheckMessage]]:
+    """What is wrong with ``MASA["HEALTH_LIMITS"]``: the problems (masa.E010) and the names that are
+    no limit (masa.W011). None keeps the defaults."""
+    if limits is None:
+        return [], []
+    if not isinstance(limits, dict):
+        return [f"MASA['HEALTH_LIMITS'] is a {type(limits).__name__}, not a dict of durations "
+                f"(e.g. {{'worker_seen': '5m'}})"], []
+    problems = [_not_a_duration(f"MASA['HEALTH_LIMITS'][{key!r}]", value) for key, value in limits.items()]
+    unknown = []
+    for name in sorted(str(key) for key in limits if key not in HEALTH_LIMIT_NAMES):
+        close = difflib.get_close_matches(name, HEALTH_LIMIT_NAMES, n=1, cutoff=0.6)
+        unknown.append(checks.Warning(
+            f"MASA['HEALTH_LIMITS'][{name[:80]!r}] is not a health limit: it does nothing.",
+            hint=f"Did you mean {close[0]}?" if close else f"The limits are {', '.join(HEALTH_LIMIT_NAMES)}.",
+            id="masa.W011"))
+    return problems, unknown
+
+
 def _old_name(name: str, configured: dict) -> str | None:
     return next((old for old, new in RENAMED.items() if new == name and old in configured), None)
 
@@ -136,16 +188,17 @@ def _warn_renamed(old: str, value) -> None:
 
 def check_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """``manage.py check``: durations that are not durations (masa.E010), earlier names
-    (masa.W010) and names Masa does not know, with the close ones (masa.W011)."""
+    (masa.W010), names Masa does not know, with the close ones (masa.W011), and a metrics token
+    that is not a text (masa.E011) or is blank or short (masa.W012)."""
     configured = _configured()
     sources = (name if name in configured else _old_name(name, configured)
                for name in sorted(DURATIONS - {"CART_ABANDONED_AFTER"}))  # masa.E001 checks that one
     problems = [duration_problem(source, configured[source]) for source in sources if source is not None]
-    limits = get("HEALTH_LIMITS")
-    problems += [_not_a_duration(f"MASA['HEALTH_LIMITS'][{key!r}]", value)
-                 for key, value in (limits.items() if isinstance(limits, dict) else [])]
+    limit_problems, found = _health_limits_checks(get("HEALTH_LIMITS"))
+    problems += limit_problems
     hint = f"A duration is a number of seconds or a text: {durations.SETTING_EXAMPLES}."
-    found = [checks.Error(problem, hint=hint, id="masa.E010") for problem in problems if problem]
+    found = [*(checks.Error(problem, hint=hint, id="masa.E010") for problem in problems if problem), *found,
+             *_metrics_token_checks()]
     for old, new in RENAMED.items():
         if old in configured:
             ignored = f" It is ignored: MASA['{new}'] is set." if new in configured else ""

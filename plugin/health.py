@@ -28,8 +28,11 @@ LIMITS = ("worker_seen", "oldest_unread_webhook", "oldest_overdue_action")
 
 def limits() -> dict[str, float]:
     """Each limit in seconds (a site's own setting may name only some); raises ValueError on a
-    value that is not a duration, naming the limit."""
-    given = {**conf.DEFAULTS["HEALTH_LIMITS"], **(conf.get("HEALTH_LIMITS") or {})}
+    setting that is not a dict or a value that is not a duration, naming the limit (never its value)."""
+    configured = conf.get("HEALTH_LIMITS")
+    if configured is not None and not isinstance(configured, dict):
+        raise ValueError("MASA['HEALTH_LIMITS'] is not a dict of durations")
+    given = {**conf.DEFAULTS["HEALTH_LIMITS"], **(configured or {})}
     found = {}
     for name in LIMITS:
         try:

@@ -15,9 +15,12 @@ start: each writes its counters there and the endpoint adds them up (``MultiProc
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import math
 import os
+import re
+import threading
 import time
 from contextlib import contextmanager
 
@@ -40,6 +43,14 @@ except ImportError:  # the "metrics" extra is not installed: count nothing
 INSTALL = 'Metrics need the prometheus-client package: pip install "masa[metrics]".'
 CAP = 10_000  # backlog counts stop here (a count reads at most CAP + 1 index entries)
 CHANNELS_SHOWN = 200
+# A label value is a short code (``bad_signature``, ``email``); anything else counts as OTHER, and
+# so does every value after the first LABEL_VALUES_KEPT of one label in a process: a counter's
+# series stay few whatever a caller hands it (a code made from input, a kind a pack invents).
+LABEL_VALUE = re.compile(r"[a-z][a-z0-9_.-]{0,47}")
+LABEL_VALUES_KEPT = 64
+OTHER = "other"
+_kept: dict[str, set[str]] = {}
+_keeping = threading.Lock()
 
 
 class _Uncounted:
@@ -84,23 +95,41 @@ EVALUATION_SECONDS = _metric(
     "one transaction) took", buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 
 
+def bounded(label: str, value) -> str:
+    """``value`` as the label ``label`` may show it: a short code, one of at most LABEL_VALUES_KEPT
+    per label in this process; else OTHER."""
+    value = str(value)
+    kept = _kept.setdefault(label, set())
+    if value in kept:
+        return value
+    if not LABEL_VALUE.fullmatch(value):
+        return OTHER
+    with _keeping:
+        if len(kept) >= LABEL_VALUES_KEPT:
+            return OTHER
+        kept.add(value)
+    return value
+
+
 def webhook_received(source: str, stored: bool) -> None:
-    WEBHOOKS_RECEIVED.labels(source=source, outcome="stored" if stored else "duplicate").inc()
+    WEBHOOKS_RECEIVED.labels(source=bounded("source", source), outcome="stored" if stored else "duplicate").inc()
 
 
 def webhook_refused(source: str, reason: str) -> None:
-    WEBHOOKS_REFUSED.labels(source=source, reason=reason).inc()
+    WEBHOOKS_REFUSED.labels(source=bounded("source", source), reason=bounded("refused_reason", reason)).inc()
 
 
 def send_reported(channel_kind: str, sent: bool, transient: bool) -> None:
-    SENDS.labels(channel_kind=channel_kind, outcome="sent" if sent else "retry" if transient else "failed").inc()
+    SENDS.labels(channel_kind=bounded("channel_kind", channel_kind),
+                 outcome="sent" if sent else "retry" if transient else "failed").inc()
 
 
 def action_finished(action_kind: str, status: str, cancel_reason: str = "") -> None:
     """``cancel_reason``: a short code for a cancelled action (never the sentence it carries)."""
-    ACTIONS.labels(action_kind=action_kind, status=status).inc()
+    action_kind = bounded("action_kind", action_kind)
+    ACTIONS.labels(action_kind=action_kind, status=bounded("action_status", status)).inc()
     if cancel_reason:
-        ACTIONS_CANCELLED.labels(action_kind=action_kind, reason=cancel_reason).inc()
+        ACTIONS_CANCELLED.labels(action_kind=action_kind, reason=bounded("cancel_reason", cancel_reason)).inc()
 
 
 @contextmanager
@@ -112,7 +141,7 @@ def timed_evaluation():
     finally:
         EVALUATION_SECONDS.observe(time.perf_counter() - started)
         for status in statuses:
-            EVENTS_EVALUATED.labels(status=str(status)).inc()
+            EVENTS_EVALUATED.labels(status=bounded("event_status", status)).inc()
 
 
 def _age(moment, now) -> float:
@@ -183,25 +212,28 @@ class _ThisProcess:
 
 
 def _authorized(request, token: str) -> bool:
+    """Whether the request bears ``token``; the digests are compared, so the time taken says
+    nothing of the token's length or of how much of it a guess got right."""
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+    digest = hashlib.sha256(given.strip().encode("utf-8", "surrogateescape")).digest()
+    return scheme.lower() == "bearer" and hmac.compare_digest(digest, hashlib.sha256(token.encode()).digest())
 
 
 @csrf_exempt  # it takes no POST: a POST is answered 405, not a CSRF page
 @never_cache
 @require_safe
 def metrics_view(request):
-    """``/masa/metrics/``: 404 unless ``MASA["METRICS_TOKEN"]`` is set; 401 without the bearer
-    token, 403 with a wrong one; 501 without prometheus_client."""
-    token = conf.get("METRICS_TOKEN")
-    if not token:
+    """``/masa/metrics/``: 404 unless ``MASA["METRICS_TOKEN"]`` is set to a text (``conf.metrics_token``);
+    401 without the bearer token, 403 with a wrong one; 501 without prometheus_client."""
+    token = conf.metrics_token()
+    if token is None:
         raise Http404
     if not request.headers.get("Authorization"):
         response = HttpResponse("Send Authorization: Bearer <MASA['METRICS_TOKEN']>.\n", status=401,
                                 content_type="text/plain; charset=utf-8")
         response["WWW-Authenticate"] = 'Bearer realm="masa-metrics"'
         return response
-    if not _authorized(request, str(token)):
+    if not _authorized(request, token):
         return HttpResponse("Wrong token.\n", status=403, content_type="text/plain; charset=utf-8")
     if prometheus_client is None:
         return HttpResponse(INSTALL + "\n", status=501, content_type="text/plain; charset=utf-8")

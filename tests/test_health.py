@@ -150,3 +150,37 @@ def test_the_backlog_checks_read_their_partial_indexes():
     unread, overdue = queries.captured_queries[1]["sql"], queries.captured_queries[2]["sql"]  # values inlined
     assert "masa_inbound_received" in _plan(unread, None)
     assert "masa_action_due" in _plan(overdue, None)
+
+
+@pytest.mark.parametrize("limits, reason", [
+    ("5m", "MASA['HEALTH_LIMITS'] is not a dict of durations"),
+    ([("worker_seen", "5m")], "MASA['HEALTH_LIMITS'] is not a dict of durations"),
+    ({"worker_seen": True}, "MASA['HEALTH_LIMITS']['worker_seen'] is not a duration"),
+    ({"oldest_unread_webhook": "-5m"}, "MASA['HEALTH_LIMITS']['oldest_unread_webhook'] is not a duration"),
+    ({"oldest_overdue_action": "1e9d"}, "MASA['HEALTH_LIMITS']['oldest_overdue_action'] is not a duration"),
+    ({"worker_seen": {}}, "MASA['HEALTH_LIMITS']['worker_seen'] is not a duration"),
+    ({"worker_seen": float("inf")}, "MASA['HEALTH_LIMITS']['worker_seen'] is not a duration"),
+])
+def test_limits_of_the_wrong_shape_are_a_503_naming_the_setting_never_a_500(settings, limits, reason):
+    worker_seen()
+    settings.MASA = {**settings.MASA, "HEALTH_LIMITS": limits}
+    response = stranger().get(URL)
+    assert response.status_code == 503
+    assert response.json() == {"status": "failing", "failing": ["settings"],
+                               "checks": {"settings": {"ok": False, "reason": reason}}}
+
+
+def test_limits_set_to_none_keep_the_defaults(settings):
+    worker_seen()
+    settings.MASA = {**settings.MASA, "HEALTH_LIMITS": None}
+    response = stranger().get(URL)
+    assert response.status_code == 200 and response.json()["checks"]["worker"]["limit_seconds"] == 120
+
+
+@pytest.mark.parametrize("header", ["Bearer " + "x" * 8000, "Basic \u00e9\u00e9", "\x00\x01", "Bearer"])
+def test_odd_headers_and_a_query_string_change_nothing(header):
+    worker_seen()
+    response = stranger().get(URL + "?format=xml&checks=all", HTTP_AUTHORIZATION=header, HTTP_ACCEPT="text/html",
+                              HTTP_X_FORWARDED_FOR="1.2.3.4", HTTP_COOKIE="sessionid=forged")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert "no-store" in response["Cache-Control"] and "Set-Cookie" not in response.headers

@@ -322,3 +322,89 @@ def test_masa_worker_without_prometheus_client_says_what_to_install(monkeypatch)
     monkeypatch.setattr(metrics, "prometheus_client", None)
     with pytest.raises(CommandError, match=r'pip install "masa\[metrics\]"'):
         call_command("masa_worker", "--once", "--metrics-port", str(free_port()))
+
+
+# What a stranger and a careless setting can do
+
+@pytest.mark.parametrize("setting", ["", "   ", "\n", 12345678901234567890, ["a-long-random-token-in-a-list"],
+                                     b"a-long-random-token-as-bytes"])
+def test_a_blank_token_or_one_that_is_no_text_serves_nothing(settings, setting):
+    settings.MASA = {**settings.MASA, "METRICS_TOKEN": setting}
+    client = Client()
+    for header in ("Bearer ", "Bearer   ", f"Bearer {setting}", f"Bearer {setting!s}".strip(), "Bearer ['a-long-random-"
+                   "token-in-a-list']", "Bearer b'a-long-random-token-as-bytes'"):
+        assert client.get(URL, HTTP_AUTHORIZATION=header).status_code == 404, header
+
+
+def test_a_token_read_from_a_file_with_its_newline_still_matches(settings):
+    settings.MASA = {**settings.MASA, "METRICS_TOKEN": f"  {TOKEN}\n"}
+    assert Client().get(URL, HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 200
+    assert Client().get(URL, HTTP_AUTHORIZATION=f"Bearer   {TOKEN}  ").status_code == 200
+
+
+@pytest.mark.parametrize("header", ["Bearer " + "x" * 60_000, "Bearer \u00e9\u00e8\u4e2d", "Bearer \udcff", "\x00",
+                                    "Bearer\t" + TOKEN, "bearer", "Token " + TOKEN, "Bearer " + TOKEN + " " + TOKEN])
+def test_odd_authorization_headers_are_refused_before_any_query(token, header):
+    with CaptureQueriesContext(connection) as queries:
+        response = Client().get(URL, HTTP_AUTHORIZATION=header)
+    assert response.status_code == 403 and response.content == b"Wrong token.\n"
+    assert len(queries) == 0 and "no-store" in response["Cache-Control"]
+
+
+def test_the_token_is_compared_as_equal_length_digests(token, monkeypatch):
+    compared = []
+    real = metrics.hmac.compare_digest
+    monkeypatch.setattr(metrics.hmac, "compare_digest", lambda a, b: compared.append((len(a), len(b))) or real(a, b))
+    for guess in ("p", TOKEN[:10], TOKEN + "x" * 500):
+        Client().get(URL, HTTP_AUTHORIZATION=f"Bearer {guess}")
+    assert compared == [(32, 32)] * 3
+
+
+def test_label_values_are_short_codes_and_at_most_so_many_per_label(monkeypatch):
+    monkeypatch.setattr(metrics, "_kept", {})
+    assert metrics.bounded("reason", "bad_signature") == "bad_signature"
+    for odd in ("Bad Signature", 'a"b', "x\ny", "ראשון", "a" * 49, "", "1abc", "{x}"):
+        assert metrics.bounded("reason", odd) == metrics.OTHER, odd
+    kept = [metrics.bounded("reason", f"code_{number}") for number in range(200)]
+    assert len(set(kept) - {metrics.OTHER}) == metrics.LABEL_VALUES_KEPT - 1  # bad_signature took one
+    assert metrics.bounded("reason", "bad_signature") == "bad_signature"  # one kept stays itself
+    assert metrics.bounded("source", "saleor") == "saleor"  # each label has its own values
+
+
+def refused_series() -> dict[tuple[str, str], float]:
+    return {(sample.labels["source"], sample.labels["reason"]): sample.value for family in REGISTRY.collect()
+            if family.name == "masa_webhooks_refused" for sample in family.samples
+            if sample.name == "masa_webhooks_refused_total"}
+
+
+def test_a_stranger_sending_varied_bad_webhooks_adds_no_label_value_of_their_own(client, settings):
+    from masa.admin.attention import ADVICE
+
+    settings.MASA = {**settings.MASA, "RATE_LIMITS": {**settings.MASA["RATE_LIMITS"], "webhook_rejected": "100000/m"}}
+    before = refused_series()
+    for number in range(12):
+        odd = f'evil-{number}-"\n{{}}'
+        address = f"203.0.113.{number + 1}"
+        post_webhook(client, f'{{"x": {number}'.encode(), {
+            "Saleor-Event": f"order_{odd}", "Saleor-Domain": f"{odd}.example", "Saleor-Api-Url": f"http://{odd}/",
+            "Saleor-Signature": odd, "Content-Type": "application/json"})
+        client.post(f"/masa/webhooks/whatsapp/{900 + number}/", data=odd, content_type="application/json",
+                    REMOTE_ADDR=address)
+        client.post(f"/masa/webhooks/sms/{900 + number}/?token={odd}", data={"Body": odd}, REMOTE_ADDR=address)
+    after = refused_series()
+    counted_now = {labels for labels, value in after.items() if value > before.get(labels, 0)}
+    assert sum(after.values()) - sum(before.values()) == 36
+    assert {source for source, _ in counted_now} == {"saleor", "whatsapp", "sms"}
+    assert {reason for _, reason in counted_now} <= set(ADVICE) | {metrics.OTHER}
+    assert not [labels for labels in after if "evil" in "".join(labels)]
+
+
+def test_channel_names_with_quotes_and_new_lines_are_escaped_and_shown_for_200_channels_at_most(token):
+    Channel.objects.create(name='Mail "main"\\\nline two', kind="email")
+    for number in range(metrics.CHANNELS_SHOWN + 5):
+        Channel.objects.create(name=f"c{number}", kind="sms")
+    _, response = scrape()
+    circuits = [sample for family in text_string_to_metric_families(response.content.decode())
+                if family.name == "masa_channel_circuit_open" for sample in family.samples]
+    assert len(circuits) == metrics.CHANNELS_SHOWN
+    assert circuits[0].labels == {"channel": 'Mail "main"\\\nline two', "kind": "email"}

@@ -232,7 +232,63 @@ def test_check_names_bad_durations_earlier_names_and_unknown_settings(settings, 
 
 
 def test_the_test_sites_settings_pass_the_check():
-    assert [m for m in conf.check_settings() if m.id in ("masa.E010", "masa.W010", "masa.W011")] == []
+    assert [m for m in conf.check_settings()
+            if m.id in ("masa.E010", "masa.W010", "masa.W011", "masa.E011", "masa.W012")] == []
+
+
+@pytest.mark.parametrize("limits, problem", [
+    ("5m", "MASA['HEALTH_LIMITS'] is a str, not a dict of durations"),
+    ([("worker_seen", "5m")], "MASA['HEALTH_LIMITS'] is a list, not a dict of durations"),
+    ({"worker_seen": True}, "MASA['HEALTH_LIMITS']['worker_seen']: True is not a duration"),
+    ({"worker_seen": "-5m"}, "MASA['HEALTH_LIMITS']['worker_seen']: '-5m' is not a duration"),
+    ({"worker_seen": "1e9d"}, "MASA['HEALTH_LIMITS']['worker_seen']: '1e9d' is not a duration"),
+    ({"worker_seen": {}}, "MASA['HEALTH_LIMITS']['worker_seen']: {} is not a duration"),
+    ({"worker_seen": 1e12}, "MASA['HEALTH_LIMITS']['worker_seen']: 1000000000000.0 is longer than a century"),
+])
+def test_health_limits_of_the_wrong_shape_are_a_check_error_naming_the_limit(settings, limits, problem):
+    settings.MASA = {**settings.MASA, "HEALTH_LIMITS": limits}
+    errors = by_id(conf.check_settings())["masa.E010"]
+    assert len(errors) == 1 and errors[0].startswith(problem)
+
+
+def test_a_health_limit_name_that_is_no_limit_is_a_warning_with_the_close_one(settings):
+    settings.MASA = {**settings.MASA, "HEALTH_LIMITS": {"worker_sen": "5m", "anything": "1m", "worker_seen": "5m"}}
+    found = by_id(conf.check_settings())
+    assert sorted(found["masa.W011"]) == [
+        "MASA['HEALTH_LIMITS']['anything'] is not a health limit: it does nothing. The limits are worker_seen, "
+        "oldest_unread_webhook, oldest_overdue_action.",
+        "MASA['HEALTH_LIMITS']['worker_sen'] is not a health limit: it does nothing. Did you mean worker_seen?"]
+    assert "masa.E010" not in found
+
+
+def test_health_limits_none_keep_the_defaults_without_a_check_message(settings):
+    settings.MASA = {**settings.MASA, "HEALTH_LIMITS": None}
+    assert [m for m in conf.check_settings() if "HEALTH_LIMITS" in m.msg] == []
+
+
+@pytest.mark.parametrize("token, check_id", [
+    (12345678901234567890, "masa.E011"), (["a-long-random-token-in-a-list"], "masa.E011"),
+    (b"a-long-random-token-as-bytes", "masa.E011"), ("", "masa.W012"), ("   \n", "masa.W012"),
+    ("tiny-9", "masa.W012"), ("  fifteen-chars  ", "masa.W012"), ("a-long-random-token with spaces", "masa.W012"),
+    ("a-long-random-token-pässwörd", "masa.W012"),
+])
+def test_a_metrics_token_that_is_no_text_or_blank_or_short_is_said_without_its_value(settings, token, check_id):
+    settings.MASA = {**settings.MASA, "METRICS_TOKEN": token}
+    found = [m for m in conf.check_settings() if m.id in ("masa.E011", "masa.W012")]
+    assert [m.id for m in found] == [check_id]
+    shown = f"{found[0].msg} {found[0].hint}"
+    assert "MASA['METRICS_TOKEN']" in shown
+    for secret in ("a-long-random-token", "tiny-9", "fifteen-chars", "1234567890", "spaces", "pässwörd"):
+        assert secret not in shown
+
+
+@pytest.mark.parametrize("token, read", [
+    (None, None), ("", None), (" \n", None), (42, None), (b"token-as-bytes-0123", None),
+    ("a-long-random-token\n", "a-long-random-token"), (" a-long-random-token ", "a-long-random-token"),
+])
+def test_the_metrics_token_is_read_without_the_whitespace_around_it_and_only_as_a_text(settings, token, read):
+    settings.MASA = {**settings.MASA, "METRICS_TOKEN": token}
+    assert conf.metrics_token() == read
 
 
 def test_the_retry_backoff_is_read_in_words(settings):
@@ -262,3 +318,34 @@ def test_a_tracking_link_expires_after_a_max_age_in_words(settings, monkeypatch)
     monkeypatch.setattr(signing.time, "time", lambda: now + 86400 + 60)
     with pytest.raises(signing.SignatureExpired):
         tracking.read(value, "view")
+
+
+@pytest.mark.parametrize("url", [
+    "postgres://masa:pa#ss@db:5432/masa", "postgres://masa:12#45@db:5432/masa", "postgres://masa:se/cret@db:5432/masa",
+    "postgres://masa:1?secret@db:5432/masa", "postgres://masa:secret@db:54x2/masa",
+])
+def test_a_database_url_cut_short_by_its_password_is_refused_without_showing_it(monkeypatch, url):
+    with pytest.raises(ImproperlyConfigured) as refused:
+        example_settings(monkeypatch, DATABASE_URL=url)
+    assert str(refused.value) == ("DATABASE_URL cannot be read: percent-encode the user name and password "
+                                  "(@ as %40, : as %3A, / as %2F, # as %23, ? as %3F, % as %25)")
+    assert refused.value.__cause__ is None and refused.value.__context__ is None
+
+
+def test_a_database_url_with_every_special_character_encoded_is_read(monkeypatch):
+    site = example_settings(monkeypatch, DATABASE_URL=" postgres://ma%40sa:p%40%3A%2F%23%3F%25w@db:5432/shop%2Dx \n")
+    database = site["DATABASES"]["default"]
+    assert (database["USER"], database["PASSWORD"], database["HOST"], database["NAME"]) == \
+        ("ma@sa", "p@:/#?%w", "db", "shop-x")
+
+
+def test_an_empty_database_url_is_the_demo_on_sqlite(monkeypatch):
+    site = example_settings(monkeypatch, DATABASE_URL="")
+    assert site["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+
+@pytest.mark.parametrize("name", ["EMAIL_PORT", "MASA_TRUSTED_PROXIES"])
+def test_a_number_variable_that_is_no_number_is_refused_naming_it(monkeypatch, name):
+    with pytest.raises(ImproperlyConfigured, match=f"{name} must be a whole number, not 'two'"):
+        example_settings(monkeypatch, **{name: "two"})
+    assert example_settings(monkeypatch, **{name: " "})["MASA"]["TRUSTED_PROXIES"] is None

@@ -1,6 +1,7 @@
 """Rule packs from the command line: validate, test, import, export, upgrade, simulate; an agency's
 signed releases: keygen, sign, verify."""
 import json
+import math
 from pathlib import Path
 
 import yaml
@@ -26,17 +27,31 @@ def _value(text: str, spec: dict | None = None):
     """A ``--set`` value, read by the parameter's type: a list takes JSON (``["a", "b"]``) or a
     comma list (``walkers, wheelchairs``); a text stays as written (``Hello, there``, ``42``; a JSON
     string is unquoted); anything else, or an unknown parameter, is JSON (``3``, ``true``,
-    ``{"pads-60": "60d"}``), else the text."""
+    ``{"pads-60": "60d"}``), else the text. JSON's ``NaN``, ``Infinity`` and numbers too large for
+    a float (``1e400``) are no JSON here: the database could not store them."""
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
+        value = json.loads(text, parse_constant=_not_a_number, parse_float=_finite)
+    except ValueError:  # json.JSONDecodeError, or a number that is not finite
         value = text
     kind = spec.get("type", "string") if spec is not None else None
     if kind in TEXT_TYPES:
         return value if isinstance(value, str) else text
+    if kind == "list" and value is text and text.lstrip().startswith("["):
+        raise CommandError(f"{text[:60]!r} is not a JSON list: write [\"a\", \"b\"] or a,b")
     if kind == "list" and not isinstance(value, list):
         value = [item.strip() for item in (value if isinstance(value, str) else text).split(",") if item.strip()]
     return value
+
+
+def _not_a_number(text: str):
+    raise ValueError(f"{text} is not a number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is too large")
+    return number
 
 
 def _pack(file: str):
@@ -162,7 +177,9 @@ class Command(BaseCommand):
     def do_import(self, file, set, **options):
         pack, values = _pack(file), {}
         for item in set:
-            name, _, text = item.partition("=")
+            name, equals, text = item.partition("=")
+            if not equals or not name.strip():
+                raise CommandError(f"--set {item[:60]!r}: write NAME=VALUE (e.g. --set offer_percent=15)")
             values[name] = _value(text, pack.parameters.get(name))
         for warning in import_warnings(pack):  # worth knowing, never a refusal
             self.stdout.write(f"warning: {warning}".replace("\u2068", "").replace("\u2069", ""))
