@@ -84,6 +84,18 @@ ADVICE = {
                                    gettext_lazy("Install again from the Saleor dashboard.")),
     "install_invalid_json": (gettext_lazy("An install request that is not JSON."),
                              gettext_lazy("Not sent by Saleor. Nothing to do.")),
+    "install_not_this_app": (gettext_lazy("An install with a token of another app of the store."),
+                             gettext_lazy("Install Masa from the Saleor dashboard with Masa's manifest address; a "
+                                          "token of another app is never taken.")),
+    "install_domain_taken": (gettext_lazy("An install from a store whose address another store here already has."),
+                             gettext_lazy("Two stores cannot share an address: remove the other one (Saleor stores, or "
+                                          "MASA['SALEOR_STORES']) if it is the same shop, then install again.")),
+    "install_already_installed": (
+        gettext_lazy("An install of Masa as a second app in a store where it is already installed."),
+        gettext_lazy("Remove the older Masa app in the Saleor dashboard (Apps), then install again.")),
+    "install_store_unavailable": (gettext_lazy("An install the store could not be asked about."),
+                                  gettext_lazy("The store was unreachable from Masa: install again from the Saleor "
+                                               "dashboard in a few minutes.")),
     # signals.whatsapp_webhook.Refusal
     "whatsapp_bad_signature": (
         gettext_lazy("A WhatsApp delivery whose signature does not match the channel's app secret."),

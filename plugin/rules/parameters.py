@@ -5,6 +5,8 @@ A rule value that is exactly ``"$name"`` is replaced by the parameter's value, k
 """
 from __future__ import annotations
 
+import math
+
 import re
 
 from .compiler import RuleDefinitionError
@@ -36,6 +38,11 @@ class ParameterError(ValueError):
     pass
 
 
+def _finite(value) -> bool:
+    """Not NaN or infinite (YAML's ``.nan``, ``.inf``): JSON, and so the database, cannot store them."""
+    return not isinstance(value, float) or math.isfinite(value)
+
+
 def check_value(name: str, spec: dict, value):
     """Return ``value`` if it fits the parameter's type; raise ParameterError naming the problem."""
     kind = spec.get("type", "string")
@@ -43,12 +50,12 @@ def check_value(name: str, spec: dict, value):
         return _check_map(name, spec, value)
     ok = {
         "integer": isinstance(value, int) and not isinstance(value, bool),
-        "number": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "number": isinstance(value, (int, float)) and not isinstance(value, bool) and _finite(value),
         "string": isinstance(value, str),
         "category": isinstance(value, str),
         "product": isinstance(value, str),
         "boolean": isinstance(value, bool),
-        "list": isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value),
+        "list": isinstance(value, list) and all(isinstance(v, (str, int, float)) and _finite(v) for v in value),
         "duration": isinstance(value, (str, int)),
     }[kind]
     if ok and kind == "duration":

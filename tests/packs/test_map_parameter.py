@@ -131,3 +131,15 @@ def test_the_values_page_refuses_a_product_on_two_lines(client):
     answer = client.post(url, {"holdout_percent": "0", "refill_periods": "pads-30: 30d\r\n pads-30 : 60d"}).content.decode()
     assert "Line 2:" in answer and "is already on an earlier line" in answer
     assert RulePack.objects.get().parameter_values.get("refill_periods") in (None, {"product-absorbent-0": "60d"})
+
+
+@pytest.mark.parametrize("spec, value", [
+    ({"type": "number"}, float("nan")),
+    ({"type": "number"}, float("inf")),
+    ({"type": "list"}, ["walkers", float("-inf")]),
+    ({"type": "map", "keys": "product", "values": "number"}, {"pads-60": float("nan")}),
+])
+def test_a_pack_value_the_database_cannot_store_is_refused_in_words(spec, value):
+    """YAML's .nan and .inf are numbers to Python but not to JSON (nor to the database)."""
+    with pytest.raises(ParameterError, match="must be"):
+        check_value("dose", spec, value)
