@@ -3,16 +3,13 @@ work: the batch in hand commits, the claimed actions it did not start go back to
 exits 0 at once; the next worker does the rest — every event evaluated once, every message sent
 once. A second signal stops it at once: the actions not started are handed back too, and the send
 it cut short goes once, after its lease."""
-import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +19,8 @@ from django.utils import timezone
 from masa import conf, worker
 from masa.models import (Channel, Customer, Delivery, MessageTemplate, Rule, RuleFiring, ScheduledAction,
                          StoreEvent)
+
+from .loopback_sms import LoopbackSmsProvider
 
 ROOT = Path(__file__).resolve().parents[1]
 CUSTOMERS, EVENTS_EACH = 150, 4
@@ -108,44 +107,6 @@ def test_sigterm_while_evaluating_commits_the_batch_exits_0_and_the_rest_is_eval
     assert Delivery.objects.filter(status="sent").count() == total
 
 
-class SlowProvider:
-    """An SMS provider on loopback answering 200 after ``delay`` seconds; ``hold`` keeps every
-    request until ``release`` is set. It delivers once per Idempotency-Key, as providers that honour it do."""
-
-    def __init__(self, delay: float = 0.01, hold: bool = False):
-        self.requests, self.release, self.arrived = [], threading.Event(), threading.Event()
-        provider = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers["Content-Length"]))
-                provider.requests.append(self.headers["Idempotency-Key"])
-                provider.arrived.set()
-                if hold:
-                    provider.release.wait(30)
-                time.sleep(delay)
-                answer = json.dumps({"id": f"sms-{len(provider.requests)}"}).encode()
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(answer)))
-                    self.end_headers()
-                    self.wfile.write(answer)
-                except BrokenPipeError:
-                    pass  # the worker stopped at once (the test of the second signal)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/send"
-
-    def stop(self):
-        self.release.set()
-        self.server.shutdown()
-
-
 def due_texts(url: str, count: int) -> list[ScheduledAction]:
     Channel.objects.create(name="SMS", kind="sms", config={"provider": "http", "url": url})
     MessageTemplate.objects.create(key="hello", body="Hi {{ customer.first_name }}")
@@ -167,7 +128,7 @@ def loopback_channels(settings):
 
 
 def test_sigterm_while_sending_finishes_the_send_in_hand_and_hands_back_the_rest(loopback_channels):
-    provider = SlowProvider(delay=0.02)
+    provider = LoopbackSmsProvider(delay=0.02)
     try:
         count = 120
         due_texts(provider.url, count)
@@ -191,11 +152,11 @@ def test_sigterm_while_sending_finishes_the_send_in_hand_and_hands_back_the_rest
 
 
 def test_a_second_sigterm_stops_at_once_and_nothing_is_lost_or_sent_twice(loopback_channels):
-    provider = SlowProvider(hold=True)
+    provider = LoopbackSmsProvider(hold="all")
     try:
         action, *waiting = due_texts(provider.url, 3)
         process = start_worker()
-        wait_until(provider.arrived.is_set, 60, "the send", process)
+        wait_until(provider.first_arrived.is_set, 60, "the send", process)
         process.send_signal(signal.SIGTERM)
         time.sleep(0.3)
         assert process.poll() is None, "the first SIGTERM waits for the send in hand"

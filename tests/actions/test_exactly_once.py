@@ -5,9 +5,7 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from masa.models import Channel, Customer, Delivery, InboundDelivery, MessageTem
 
 from ..helpers import STORE_API_URL, STORE_DOMAIN, at_once, post_webhook
 from ..helpers import customer_payload, order_payload
+from ..loopback_sms import LoopbackSmsProvider
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,45 +42,9 @@ def _signed(signer, event, payload):
     return body, signer.headers(event, body, STORE_DOMAIN, STORE_API_URL)
 
 
-class HoldingProvider:
-    """An SMS provider on loopback that holds the first request until released, then answers
-    every request 200; it delivers once per Idempotency-Key, as providers that honour it do."""
-
-    def __init__(self):
-        self.requests, self.delivered = [], {}
-        self.first_arrived, self.release = threading.Event(), threading.Event()
-        provider = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                provider.requests.append(self.headers["Idempotency-Key"])
-                if len(provider.requests) == 1:
-                    provider.first_arrived.set()
-                    provider.release.wait(30)
-                provider.delivered.setdefault(self.headers["Idempotency-Key"], json.loads(body))
-                answer = json.dumps({"id": f"sms-{len(provider.requests)}"}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/send"
-
-    def stop(self):
-        self.release.set()
-        self.server.shutdown()
-
-
 @pytest.fixture
 def holding_provider():
-    provider = HoldingProvider()
+    provider = LoopbackSmsProvider(hold="first")
     yield provider
     provider.stop()
 
