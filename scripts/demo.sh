@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../example"
 PY=../.venv/bin/python
 PORT=${PORT:-8000}
 export MASA_SALEOR_DOMAIN="127.0.0.1:$PORT" MASA_SALEOR_API_URL="http://127.0.0.1:$PORT/graphql/"
-export WAGTAILADMIN_BASE_URL="http://127.0.0.1:$PORT" MASA_PUBLIC_URL="http://127.0.0.1:$PORT"
+export WAGTAILADMIN_BASE_URL="http://127.0.0.1:$PORT" MASA_PUBLIC_URL="http://127.0.0.1:$PORT" MASA_DEMO_STORE=1
 mkdir -p .demo
 # The example site has no key of its own (none is published): the demo makes one, once, and runs with DEBUG on.
 [ -s .demo/secret_key ] || $PY -c "import secrets; print(secrets.token_urlsafe(50))" >.demo/secret_key

@@ -113,6 +113,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "example_site.urls"
+# scripts/demo.sh: this site also plays the demo's Saleor store and serves its signing key.
+DEMO_STORE = os.environ.get("MASA_DEMO_STORE", "") == "1"
 
 TEMPLATES = [
     {
