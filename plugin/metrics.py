@@ -85,8 +85,9 @@ ACTIONS = _metric(
     "Counter", "masa_actions", "Due actions performed, by action kind and what became of them (done, cancelled, "
     "deferred, retry, failed)", ["action_kind", "status"])
 ACTIONS_CANCELLED = _metric(
-    "Counter", "masa_actions_cancelled", "Due actions cancelled instead of performed, by action kind and reason "
-    "(rule_off, guard, cart_not_abandoned, skipped)", ["action_kind", "reason"])
+    "Counter", "masa_actions_cancelled", "Due actions cancelled instead of performed, by action kind, the channel "
+    "a send names and reason (rule_off, marketing_consent, marketing_paused, a guard's name, "
+    "cart_not_abandoned, skipped)", ["action_kind", "channel", "reason"])
 EVENTS_EVALUATED = _metric(
     "Counter", "masa_events_evaluated", "Stored events handed to evaluation, by the status it left them "
     "in (processed, ignored, failed)", ["status"])
@@ -124,12 +125,14 @@ def send_reported(channel_kind: str, sent: bool, transient: bool) -> None:
                  outcome="sent" if sent else "retry" if transient else "failed").inc()
 
 
-def action_finished(action_kind: str, status: str, cancel_reason: str = "") -> None:
-    """``cancel_reason``: a short code for a cancelled action (never the sentence it carries)."""
+def action_finished(action_kind: str, status: str, cancel_reason: str = "", channel: str = "") -> None:
+    """``cancel_reason``: a short code for a cancelled action (never the sentence it carries);
+    ``channel``: what a send's step names (a channel's name or kind, or ``preferred``)."""
     action_kind = bounded("action_kind", action_kind)
     ACTIONS.labels(action_kind=action_kind, status=bounded("action_status", status)).inc()
     if cancel_reason:
-        ACTIONS_CANCELLED.labels(action_kind=action_kind, reason=bounded("cancel_reason", cancel_reason)).inc()
+        ACTIONS_CANCELLED.labels(action_kind=action_kind, channel=bounded("channel", channel) if channel else "",
+                                 reason=bounded("cancel_reason", cancel_reason)).inc()
 
 
 @contextmanager

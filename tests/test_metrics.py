@@ -188,7 +188,7 @@ def test_a_stored_webhook_and_its_duplicate_are_counted_apart(client, signing_st
 def test_sends_and_cancellations_are_counted_by_kind_and_code(email_channel, refill_rule):
     sent = counted("masa_sends_total", channel_kind="email", outcome="sent")
     done = counted("masa_actions_total", action_kind="send", status="done")
-    rule_off = counted("masa_actions_cancelled_total", action_kind="send", reason="rule_off")
+    rule_off = counted("masa_actions_cancelled_total", action_kind="send", channel="email", reason="rule_off")
     params = {"channel": "email", "template": "refill-absorbent", "class": "transactional"}
     assert dispatch(action("sent", status=ScheduledAction.Status.CLAIMED, params=params).pk) == "done"
     refill_rule.enabled = False
@@ -197,18 +197,32 @@ def test_sends_and_cancellations_are_counted_by_kind_and_code(email_channel, ref
     assert dispatch(off.pk) == "cancelled"
     assert counted("masa_sends_total", channel_kind="email", outcome="sent") == sent + 1
     assert counted("masa_actions_total", action_kind="send", status="done") == done + 1
-    assert counted("masa_actions_cancelled_total", action_kind="send", reason="rule_off") == rule_off + 1
+    assert counted("masa_actions_cancelled_total", action_kind="send", channel="email", reason="rule_off") == rule_off + 1
 
 
 def test_a_send_the_customer_has_no_address_for_is_counted_skipped(email_channel):
-    skipped = counted("masa_actions_cancelled_total", action_kind="send", reason="skipped")
+    skipped = counted("masa_actions_cancelled_total", action_kind="send", channel="email", reason="skipped")
     Customer.objects.create(email="", first_name="Noa")
     no_address = ScheduledAction.objects.create(
         idempotency_key="k-none", customer=Customer.objects.get(first_name="Noa"), event=event("n"), step=1,
         kind="send", params={"channel": "email", "template": "x", "class": "transactional"}, due_at=timezone.now(),
         status=ScheduledAction.Status.CLAIMED, claimed_at=timezone.now())
     assert dispatch(no_address.pk) == "cancelled"
-    assert counted("masa_actions_cancelled_total", action_kind="send", reason="skipped") == skipped + 1
+    assert counted("masa_actions_cancelled_total", action_kind="send", channel="email", reason="skipped") == skipped + 1
+
+
+def test_a_marketing_send_without_consent_is_counted_by_its_channel_and_the_guard(email_channel):
+    """Skips per channel and reason: which channel a shop loses sends on, and why."""
+    Channel.objects.create(name="Shop SMS", kind="sms", config={"provider": "http", "url": "https://sms.example.com/"})
+    Customer.objects.create(email="noa@example.com", first_name="Noa", phone="+972500000009")
+    before = counted("masa_actions_cancelled_total", action_kind="send", channel="shop-sms", reason="marketing_consent")
+    unconsented = ScheduledAction.objects.create(
+        idempotency_key="k-sms", customer=Customer.objects.get(first_name="Noa"), event=event("s"), step=1,
+        kind="send", params={"channel": "Shop SMS", "template": "x", "class": "marketing"}, due_at=timezone.now(),
+        status=ScheduledAction.Status.CLAIMED, claimed_at=timezone.now())
+    assert dispatch(unconsented.pk) == "cancelled"
+    assert counted("masa_actions_cancelled_total", action_kind="send", channel="shop-sms",
+                   reason="marketing_consent") == before + 1
 
 
 def test_an_evaluation_is_timed_and_its_events_counted():

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from .. import conf, metrics
 from ..models import ScheduledAction
@@ -65,9 +66,8 @@ def dispatch(action_id: int, now=None) -> str:
     if action.status != Status.CLAIMED:
         return "skipped"
     marketing_if_broadcast(action)
-    reason, code = failed_guard(action), "guard"
-    if action.rule is not None and not action.rule.enabled:
-        code = "rule_off"
+    reason = failed_guard(action)
+    code = reason.code if reason else ""
     if action.kind == abandonment.KIND and not reason:
         reason, code = abandonment.confirmation_failure(action), "cart_not_abandoned"
     if reason:
@@ -77,8 +77,10 @@ def dispatch(action_id: int, now=None) -> str:
 
 
 def _counted(action: ScheduledAction, status: str, cancel_code: str) -> str:
-    """Count what became of a due action (``masa_actions_total``; a cancellation by its code)."""
-    metrics.action_finished(action.kind, str(status), cancel_code if status == Status.CANCELLED else "")
+    """Count what became of a due action (``masa_actions_total``; a cancellation by its code and,
+    for a send, the channel its step names)."""
+    channel = slugify(str(action.params.get("channel") or ""))[:48] if action.kind == "send" else ""
+    metrics.action_finished(action.kind, str(status), cancel_code if status == Status.CANCELLED else "", channel)
     return status
 
 

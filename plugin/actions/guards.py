@@ -212,18 +212,33 @@ def marketing_if_broadcast(action: ScheduledAction) -> None:
         ScheduledAction.objects.filter(pk=action.pk).update(params=action.params)
 
 
-def failed_guard(action: ScheduledAction, marketing: bool = True) -> str | None:
+class GuardFailure(str):
+    """The reason in words, with ``code``: which guard failed (a guard's name, ``rule_off``,
+    ``marketing_consent`` or ``marketing_paused``), for counting without the sentence."""
+
+    code: str
+
+    def __new__(cls, reason: str, code: str):
+        failure = super().__new__(cls, reason)
+        failure.code = code
+        return failure
+
+
+def failed_guard(action: ScheduledAction, marketing: bool = True) -> GuardFailure | None:
     """Why the action must not run now, or None. ``marketing=False``: only the rule and its checks
     (what a purchase may void); consent and pauses are then left to when it falls due."""
     if action.rule is not None and not action.rule.enabled:
-        return f"rule {action.rule.rule_id!r} was turned off"
+        return GuardFailure(f"rule {action.rule.rule_id!r} was turned off", "rule_off")
     if marketing and action.is_marketing_send:
-        reason = _marketing_consent(action, None) or _marketing_paused(action)
+        reason = _marketing_consent(action, None)
         if reason:
-            return reason
+            return GuardFailure(reason, "marketing_consent")
+        reason = _marketing_paused(action)
+        if reason:
+            return GuardFailure(reason, "marketing_paused")
     for guard in action.guard:
         for name, argument in guard.items():
             reason = (GUARDS.get(name) or INTERNAL[name]).check(action, argument)
             if reason:
-                return reason
+                return GuardFailure(reason, name)
     return None
