@@ -70,7 +70,8 @@ def numbers(value, path=()):
 
 def side_by_side(ref_figures: dict, now_figures: dict) -> list[str]:
     def figures(result):
-        return {key: value for key, value in result.items() if key not in ("machine", "taken_at", "smoke")}
+        return {key: value for key, value in result.items()
+                if key not in ("machine", "taken_at", "smoke", "headline", "checked")}  # headline: figures repeated
 
     ref = dict(numbers(figures(ref_figures)))
     lines = []

@@ -19,7 +19,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .common import percentiles, report, reset_tables, setup_django
+from .common import Checks, percentiles, report, reset_tables, setup_django
 
 TARGET_E2E = 1000
 
@@ -199,7 +199,21 @@ def install_pack() -> None:
     import_pack(load_pack_file(PACK))
 
 
-def end_to_end(customers: int, orders: int, runs: int, batch: int = 1) -> tuple[list[str], dict]:
+def check_evaluated(checks: Checks, events: int) -> dict:
+    """The ``events`` handed to evaluation are the events stored, each evaluated, none failed, and
+    the pack's rules fired on them: what was done, by the rows it left."""
+    from masa.models import RuleFiring, StoreEvent
+
+    done = {"stored": StoreEvent.objects.count(), "evaluated": StoreEvent.objects.filter(status="processed").count(),
+            "failed": StoreEvent.objects.filter(status="failed").count(), "firings": RuleFiring.objects.count()}
+    checks.equal("events stored", done["stored"], events, some=True)
+    checks.equal("evaluated", done["evaluated"], events)
+    checks.none("failed", done["failed"])
+    checks.some("rule firings", done["firings"])
+    return done
+
+
+def end_to_end(customers: int, orders: int, runs: int, checks: Checks, batch: int = 1) -> tuple[list[str], dict]:
     """``batch`` deliveries per transaction, as masa_worker takes them (``EVALUATION_BATCH``)."""
     from masa.rules.evaluate import evaluate_events
 
@@ -215,6 +229,8 @@ def end_to_end(customers: int, orders: int, runs: int, batch: int = 1) -> tuple[
             latencies.append((time.perf_counter() - t) * 1000)
         events = sum(len(ids) for ids in deliveries)
         rates.append(events / (time.perf_counter() - started))
+        checks.group(f"{batch} per transaction, run {run + 1}")
+        check_evaluated(checks, events)
     rate = statistics.median(rates)
     p = percentiles(latencies)
     unit = "delivery" if batch == 1 else f"batch of {batch} deliveries"
@@ -233,11 +249,19 @@ def main(argv=None):
     sizes = dict(events=300, customers=50, orders=60, runs=1) if args.smoke else \
         dict(events=5000, customers=2000, orders=1500, runs=3)
     engine_lines, engine_figures = engine_alone([10, 100, 1000], sizes["events"])
-    e2e_lines, e2e_figures = end_to_end(sizes["customers"], sizes["orders"], sizes["runs"])
-    batched_lines, batched_figures = end_to_end(sizes["customers"], sizes["orders"], sizes["runs"], batch=10)
+    checks = Checks()
+    checks.group("engine alone")
+    for count, figures in engine_figures.items():
+        checks.some(f"firings at {count.removeprefix('rules_')} rules (same in all three)", figures["firings"])
+    e2e_lines, e2e_figures = end_to_end(sizes["customers"], sizes["orders"], sizes["runs"], checks)
+    batched_lines, batched_figures = end_to_end(sizes["customers"], sizes["orders"], sizes["runs"], checks, batch=10)
     report("evaluate", engine_lines + e2e_lines + batched_lines,
            {"smoke": args.smoke, "engine_alone": engine_figures, "end_to_end": e2e_figures,
-            "end_to_end_batched": batched_figures})
+            "end_to_end_batched": batched_figures}, checks,
+           headline={"events_per_s_one_delivery": e2e_figures["events_per_s"],
+                     "events_per_s_10_deliveries": batched_figures["events_per_s"],
+                     **{f"engine_events_per_s_{count}": figures["engine_events_per_s"]
+                        for count, figures in engine_figures.items()}})
 
 
 if __name__ == "__main__":

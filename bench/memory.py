@@ -20,8 +20,8 @@ import random
 import time
 from datetime import datetime, timezone
 
-from .common import report, reset_tables, rss_mib, setup_django
-from .evaluate import CATEGORIES, PACK, install_pack, store_orders
+from .common import Checks, report, reset_tables, rss_mib, setup_django
+from .evaluate import CATEGORIES, PACK, check_evaluated, install_pack, store_orders
 
 FLAT_MIB = 10
 
@@ -118,10 +118,17 @@ def main(argv=None):
         f"growth after warm-up {worker['growth_after_warmup_mib']} MiB",
         f"flat (growth ≤ {FLAT_MIB} MiB after warm-up): {flat}",
     ]
+    checks = Checks()
+    checks.group("engine")
+    checks.equal("evaluations", engine["evaluations"], args.evaluations)
+    checks.some("firings", engine["firings"])
+    checks.group("worker path")
+    check_evaluated(checks, worker["evaluations"])
+    checks.true(f"flat (growth ≤ {FLAT_MIB} MiB after warm-up)", flat)
     report("memory", lines, {"smoke": args.smoke, "engine": engine, "worker": worker, "flat": flat,
-                             "flat_threshold_mib": FLAT_MIB})
-    if not flat:
-        raise SystemExit("worker memory grew")
+                             "flat_threshold_mib": FLAT_MIB}, checks,
+           headline={"engine_evaluations_per_s": engine["evaluations_per_s"],
+                     "worker_rss_mib": worker["rss_mib"][-1][1]})
 
 
 if __name__ == "__main__":
