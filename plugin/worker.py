@@ -29,8 +29,8 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from . import conf
-from .actions.due import claim_due, dispatch
-from .models import ScheduledAction, WorkerHeartbeat
+from .actions.due import never, sweep
+from .models import WorkerHeartbeat
 from .rules.broadcast import fan_out_due
 from .signals.inbound import read
 from .rules.evaluate import evaluate_events
@@ -89,10 +89,6 @@ def beat(name: str) -> None:
     WorkerHeartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
 
 
-def never() -> bool:
-    return False
-
-
 def evaluate_waiting(limit: int, stopped=never) -> int:
     """Evaluate waiting events, ``EVALUATION_BATCH`` at a time, of customers this worker claims,
     until ``stopped()``; returns how many (at most about ``limit``)."""
@@ -106,38 +102,6 @@ def evaluate_waiting(limit: int, stopped=never) -> int:
             break
         evaluated += len(event_ids)
     return evaluated
-
-
-def send_due(now=None, limit: int | None = None, stopped=never) -> dict:
-    """Claim the due actions and perform them one by one (as ``actions.due.sweep``) until
-    ``stopped()``; the claimed ones not yet started are handed back, pending, for any worker."""
-    counts: dict[str, int] = {}
-    claimed = claim_due(now, limit)
-    for done, action_id in enumerate(claimed):
-        if stopped():
-            release(claimed[done:])
-            break
-        try:
-            outcome = str(dispatch(action_id, now=now))
-        except StoppedAtOnce:
-            release_if_possible(claimed[done + 1:])  # the one cut short waits for its lease
-            raise
-        counts[outcome] = counts.get(outcome, 0) + 1
-    return counts
-
-
-def release(action_ids: list[int]) -> int:
-    """Hand claimed actions back (pending, unclaimed) so that the next worker performs them at once."""
-    return ScheduledAction.objects.filter(pk__in=action_ids, status=ScheduledAction.Status.CLAIMED).update(
-        status=ScheduledAction.Status.PENDING, claimed_at=None)
-
-
-def release_if_possible(action_ids: list[int]) -> None:
-    """``release`` while stopping at once: the connection may have been cut mid-query."""
-    try:
-        release(action_ids)
-    except Exception:  # noqa: BLE001 - they are claimed again after their lease
-        log.warning("masa_worker: %d claimed actions wait for their lease", len(action_ids), exc_info=True)
 
 
 def check_subscriptions() -> int:
@@ -160,7 +124,7 @@ def run_once(now=None, limit: int | None = None, stopped=never) -> Round:
         done.read = True
     done.evaluated = evaluate_waiting(limit, stopped)
     if not stopped():
-        done.actions = {str(status): count for status, count in send_due(now, limit, stopped).items()}
+        done.actions = {str(status): count for status, count in sweep(now, limit, stopped).items()}
     if not stopped():
         done.subscriptions = check_subscriptions()
     beat(EMBEDDED)

@@ -17,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from masa import conf, worker
+from masa.actions.due import sweep
 from masa.models import (Channel, Customer, Delivery, MessageTemplate, Rule, RuleFiring, ScheduledAction,
                          StoreEvent)
 
@@ -169,9 +170,9 @@ def test_a_second_sigterm_stops_at_once_and_nothing_is_lost_or_sent_twice(loopba
         assert action.status == "claimed" and not Delivery.objects.filter(status="sent").exists()
         assert {each.status for each in ScheduledAction.objects.filter(pk__in=[w.pk for w in waiting])} == {"pending"}
 
-        assert worker.send_due() == {"done": 2}, "the actions not started go at once"
+        assert sweep() == {"done": 2}, "the actions not started go at once"
         after_the_lease = timezone.now() + timedelta(seconds=conf.seconds("CLAIM_LEASE") + 1)
-        assert worker.send_due(now=after_the_lease) == {"done": 1}
+        assert sweep(now=after_the_lease) == {"done": 1}
         cut_short = Delivery.objects.get(action=action)
         assert provider.requests.count(provider.requests[0]) == 2 and len(provider.requests) == 4, \
             "the cut send went again with the same Idempotency-Key: the provider delivers it once"

@@ -50,13 +50,42 @@ def claim_due(now=None, limit: int | None = None) -> list[int]:
     return due
 
 
-def sweep(now=None, limit: int | None = None) -> dict:
-    """Claim and dispatch every due action; returns counts by outcome."""
+def never() -> bool:
+    return False
+
+
+def sweep(now=None, limit: int | None = None, stopped=never) -> dict:
+    """Claim the due actions and dispatch them one by one; returns counts by outcome. Once
+    ``stopped()`` says so (a worker asked to stop), the claimed ones not yet started are handed
+    back, pending, for any worker; so are they when a dispatch is interrupted (a BaseException:
+    the worker stopping at once), while the one cut short waits for its lease."""
     counts: dict[str, int] = {}
-    for action_id in claim_due(now, limit):
-        outcome = str(dispatch(action_id, now=now))
+    claimed = claim_due(now, limit)
+    for done, action_id in enumerate(claimed):
+        if stopped():
+            release(claimed[done:])
+            break
+        try:
+            outcome = str(dispatch(action_id, now=now))
+        except BaseException:
+            release_if_possible(claimed[done + 1:])
+            raise
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
+
+
+def release(action_ids: list[int]) -> int:
+    """Hand claimed actions back (pending, unclaimed) so that the next worker performs them at once."""
+    return ScheduledAction.objects.filter(pk__in=action_ids, status=Status.CLAIMED).update(
+        status=Status.PENDING, claimed_at=None)
+
+
+def release_if_possible(action_ids: list[int]) -> None:
+    """``release`` while a dispatch is being interrupted: the connection may have been cut mid-query."""
+    try:
+        release(action_ids)
+    except Exception:  # noqa: BLE001 - they are claimed again after their lease
+        log.warning("%d claimed actions wait for their lease", len(action_ids), exc_info=True)
 
 
 def dispatch(action_id: int, now=None) -> str:
