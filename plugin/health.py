@@ -11,7 +11,6 @@ import logging
 from datetime import timedelta
 
 from django.db import DatabaseError
-from django.db.models import Max
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -57,7 +56,7 @@ def checks(now=None) -> dict[str, dict]:
     webhook is the first stored (by id, as the worker reads them: the partial index's order)."""
     now = now or timezone.now()
     limit = limits()
-    seen = WorkerHeartbeat.objects.aggregate(seen=Max("seen_at"))["seen"]
+    seen = WorkerHeartbeat.last_seen()
     unread = (InboundDelivery.objects.filter(status=InboundDelivery.Status.RECEIVED)
               .order_by("pk").values_list("received_at", flat=True).first())
     overdue = (ScheduledAction.objects.filter(status=ScheduledAction.Status.PENDING,

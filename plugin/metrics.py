@@ -24,7 +24,7 @@ import threading
 import time
 from contextlib import contextmanager
 
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Min
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -186,7 +186,7 @@ class Backlog:
                 "name", "kind", "circuit_open_until")[:CHANNELS_SHOWN]:
             circuits.add_metric([name, kind], 1.0 if until is not None and until > now else 0.0)
         yield circuits
-        seen = WorkerHeartbeat.objects.aggregate(seen=Max("seen_at"))["seen"]
+        seen = WorkerHeartbeat.last_seen()
         yield _gauge("masa_worker_last_seen_seconds", "Seconds since any worker (masa_worker, masa_sweep, Celery's "
                      "sweep) last finished a round (+Inf: never)", _age(seen, now) if seen else math.inf)
 

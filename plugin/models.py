@@ -563,6 +563,11 @@ class WorkerHeartbeat(models.Model):
     def __str__(self):
         return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
 
+    @classmethod
+    def last_seen(cls):
+        """When any worker last finished a round (None: never); what health and metrics report."""
+        return cls.objects.aggregate(seen=models.Max("seen_at"))["seen"]
+
 
 class Broadcast(models.Model):
     """"To everyone in the rule's segment, now or at a date": a rule triggered by ``broadcast``,
