@@ -1,7 +1,8 @@
 """End to end at a steady rate: signed Saleor orders → gunicorn → PostgreSQL → the worker reads
 them → evaluation → ScheduledAction committed, with the senior-care pack installed. The worker is
-one ``masa_worker`` (batches, no broker) or, with ``--worker celery``, ``masa_sweep`` reading and
-a Celery task per delivery (Redis as broker).
+one ``masa_worker`` (batches, no broker) or, with ``--worker celery``, two Celery worker processes
+and Celery beat as a site deploys them (Redis as broker): intake wakes the reading task, reading
+wakes the evaluating task, which claims customers as ``masa_worker`` does.
 
 An open-loop client sends orders at a fixed rate whatever the answers; each delivery's latency is
 from the moment it was sent to the moment the last of its events (order_placed, category_bought,
@@ -9,7 +10,7 @@ product_bought) was evaluated and committed (``StoreEvent.processed_at``, same c
 
     python -m bench.e2e                 # 200, 40 and 20 deliveries/s, 20 s each
     python -m bench.e2e --rates 40 --seconds 60
-    python -m bench.e2e --worker celery # Celery (a task per delivery) instead of one masa_worker
+    python -m bench.e2e --worker celery # Celery worker and beat instead of one masa_worker
     python -m bench.e2e --smoke         # seconds, for CI
 """
 from __future__ import annotations
@@ -17,13 +18,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import asyncio
+import tempfile
 import time
 import uuid
 
 import httpx
 
 from .common import ROOT, Checks, percentiles, report, reset_tables, setup_django
-from .site import WEBHOOK_PATH, celery_worker, gunicorn, masa_worker, reader, signed_orders
+from .site import WEBHOOK_PATH, celery_beat, celery_worker, gunicorn, masa_worker, signed_orders
 
 TARGET_P99_MS = 1000
 
@@ -87,12 +89,12 @@ def _latencies(sent: dict) -> tuple[list[float], int]:
 
 def evaluating(jwks: dict, worker: str):
     """What reads and evaluates: ``embedded`` — one ``masa_worker`` (batches of deliveries per
-    transaction, no broker); ``celery`` — ``masa_sweep --loop`` reading, a Celery task per delivery."""
+    transaction, no broker); ``celery`` — a Celery worker of two processes and Celery beat."""
     if worker == "embedded":
         return masa_worker(jwks)
     stack = contextlib.ExitStack()
     stack.enter_context(celery_worker(jwks, concurrency=2))
-    stack.enter_context(reader(jwks))
+    stack.enter_context(celery_beat(jwks, stack.enter_context(tempfile.TemporaryDirectory())))
     return stack
 
 
@@ -143,7 +145,7 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--drain", type=float, default=600, help="longest wait for the backlog to drain")
     parser.add_argument("--worker", choices=("embedded", "celery"), default="embedded",
-                        help="embedded: one masa_worker, batched (default); celery: a task per delivery")
+                        help="embedded: one masa_worker (default); celery: a Celery worker of two processes and beat")
     args = parser.parse_args(argv)
     if args.smoke:
         args.rates, args.seconds, args.drain = "10", 3, 120

@@ -19,6 +19,10 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
 DATABASES["default"]["CONN_MAX_AGE"] = 60  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+# bench.scaleout's Celery path: evaluation on a queue of its own, so its workers do nothing else
+# (the sweep its tasks wake goes to the default queue, which nobody consumes there).
+if os.environ.get("MASA_BENCH_EVALUATION_QUEUE"):
+    CELERY_TASK_ROUTES = {"masa.evaluate_waiting": {"queue": os.environ["MASA_BENCH_EVALUATION_QUEUE"]}}
 MASA = {
     "SALEOR_STORES": [{
         "domain": "bench.saleor.local",
@@ -29,4 +33,6 @@ MASA = {
     "WORKER": os.environ.get("MASA_BENCH_WORKER") or None,
     # The load generator is one client address: the benchmarks measure intake, not the limiter.
     "RATE_LIMITS": {},
+    # The soak kills a Celery worker mid-send: its claimed actions go again after this (a site: 10m).
+    "CLAIM_LEASE": os.environ.get("MASA_BENCH_CLAIM_LEASE", "10m"),
 }

@@ -1,5 +1,5 @@
-"""The example site under production-like processes for the HTTP benchmarks: gunicorn, a Celery
-worker, and realistic signed Saleor order deliveries to post to it."""
+"""The example site under production-like processes for the HTTP benchmarks: gunicorn, Celery
+workers and beat or ``masa_worker``, and realistic signed Saleor order deliveries to post to it."""
 from __future__ import annotations
 
 import contextlib
@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -75,10 +76,20 @@ def _running(command: list[str], cwd, env: dict, stdout, stderr):
             process.kill()
 
 
-def celery_worker(jwks: dict, concurrency: int, output=None, **env: str):
-    """A Celery worker of the example site consuming the bench broker (its output to ``output``)."""
+def celery_worker(jwks: dict, concurrency: int, output=None, queues: str = "", **env: str):
+    """A Celery worker of the example site consuming the bench broker (its output to ``output``),
+    from ``queues`` (comma-separated) when given, else the default queue."""
     command = [sys.executable, "-m", "celery", "--quiet", "-A", "example_site", "worker", "--loglevel", "warning",
-               "--concurrency", str(concurrency), "--without-heartbeat", "--without-gossip", "--without-mingle"]
+               "--concurrency", str(concurrency), "--without-heartbeat", "--without-gossip", "--without-mingle",
+               *(["--queues", queues] if queues else [])]
+    return _running(command, ROOT / "example", process_env(jwks, **env), output, output)
+
+
+def celery_beat(jwks: dict, schedule_dir, output=None, **env: str):
+    """Celery beat with the example site's schedule (the safety net: reading every second, the sweep,
+    the outbox); its schedule file in ``schedule_dir``."""
+    command = [sys.executable, "-m", "celery", "--quiet", "-A", "example_site", "beat", "--loglevel", "warning",
+               "--schedule", str(Path(schedule_dir) / "beat-schedule")]
     return _running(command, ROOT / "example", process_env(jwks, **env), output, output)
 
 

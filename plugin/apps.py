@@ -26,7 +26,7 @@ class MasaConfig(AppConfig):
         checks.register(conf.check_settings, "masa")
         checks.register(migration_history.history_problem, checks.Tags.database)
         eventstore.events_stored.connect(tasks.enqueue_evaluation, dispatch_uid="masa.evaluate_stored_events")
-        inbound.inbound_stored.connect(tasks.read_now_if_eager, dispatch_uid="masa.read_stored_deliveries")
+        inbound.inbound_stored.connect(tasks.read_stored, dispatch_uid="masa.read_stored_deliveries")
 
         try:
             from anymail.signals import tracking

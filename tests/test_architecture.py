@@ -18,7 +18,7 @@ STAGES = ["masa.signals", "masa.rules", "masa.actions", "masa.delivery", "masa.c
           "masa.feedback", "masa.reports"]
 TOOLS = ("masa.admin", "masa.packs", "masa.jobs", "masa.management", "masa.templatetags", "masa.tasks", "masa.urls",
          "masa.wagtail_hooks", "masa.apps", "masa.worker", "masa.checks", "masa.health", "masa.engine_check",
-         "masa.migration_history")
+         "masa.migration_history", "masa.wakeups")
 
 
 def modules() -> dict[str, Path]:
