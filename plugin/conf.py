@@ -186,10 +186,29 @@ def _warn_renamed(old: str, value) -> None:
         warnings.warn(_renamed_advice(old, value), DeprecationWarning, stacklevel=3)
 
 
+PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache")
+
+
+def _celery_cache_checks() -> list[checks.CheckMessage]:
+    """masa.W013: Celery through a broker with a cache each process keeps to itself — every stored
+    delivery then publishes its own task (``wakeups``), and rate limits count per process."""
+    celery = getattr(settings, "CELERY_BROKER_URL", "") and not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False)
+    backend = getattr(settings, "CACHES", {}).get("default", {}).get("BACKEND", PROCESS_CACHES[0])
+    if not celery or get("WORKER") == "embedded" or backend not in PROCESS_CACHES:
+        return []
+    return [checks.Warning(
+        "Celery has a broker but the cache is each process's own: every stored delivery publishes a task of its "
+        "own, and rate limits count per process.",
+        hint="Give the site a shared cache: CACHES = {'default': {'BACKEND': "
+             "'django.core.cache.backends.redis.RedisCache', 'LOCATION': 'redis://…/1'}} (docs/deploy.md).",
+        id="masa.W013")]
+
+
 def check_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """``manage.py check``: durations that are not durations (masa.E010), earlier names
     (masa.W010), names Masa does not know, with the close ones (masa.W011), and a metrics token
-    that is not a text (masa.E011) or is blank or short (masa.W012)."""
+    that is not a text (masa.E011) or is blank or short (masa.W012), Celery without a shared cache
+    (masa.W013)."""
     configured = _configured()
     sources = (name if name in configured else _old_name(name, configured)
                for name in sorted(DURATIONS - {"CART_ABANDONED_AFTER"}))  # masa.E001 checks that one
@@ -198,7 +217,7 @@ def check_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     problems += limit_problems
     hint = f"A duration is a number of seconds or a text: {durations.SETTING_EXAMPLES}."
     found = [*(checks.Error(problem, hint=hint, id="masa.E010") for problem in problems if problem), *found,
-             *_metrics_token_checks()]
+             *_metrics_token_checks(), *_celery_cache_checks()]
     for old, new in RENAMED.items():
         if old in configured:
             ignored = f" It is ignored: MASA['{new}'] is set." if new in configured else ""

@@ -349,3 +349,21 @@ def test_a_number_variable_that_is_no_number_is_refused_naming_it(monkeypatch, n
     with pytest.raises(ImproperlyConfigured, match=f"{name} must be a whole number, not 'two'"):
         example_settings(monkeypatch, **{name: "two"})
     assert example_settings(monkeypatch, **{name: " "})["MASA"]["TRUSTED_PROXIES"] is None
+
+
+@pytest.mark.parametrize("backend, warned", [
+    ("django.core.cache.backends.locmem.LocMemCache", True), ("django.core.cache.backends.dummy.DummyCache", True),
+    ("django.core.cache.backends.redis.RedisCache", False),
+])
+def test_celery_through_a_broker_with_a_cache_of_each_process_is_warned(settings, backend, warned):
+    settings.CELERY_BROKER_URL, settings.CELERY_TASK_ALWAYS_EAGER = "redis://127.0.0.1:6379/9", False
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": "redis://127.0.0.1:6379/9"}}
+    assert [m.id for m in conf.check_settings() if m.id == "masa.W013"] == (["masa.W013"] if warned else [])
+    settings.MASA = {**settings.MASA, "WORKER": "embedded"}  # masa_worker evaluates: Celery wakes nothing
+    assert [m for m in conf.check_settings() if m.id == "masa.W013"] == []
+
+
+def test_celery_running_in_process_needs_no_shared_cache(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert [m for m in conf.check_settings() if m.id == "masa.W013"] == []

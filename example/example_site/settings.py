@@ -200,6 +200,10 @@ ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.it
 if ANYMAIL:
     INSTALLED_APPS.append("anymail")
 
+# One cache for every process (rate limits per client, Celery's wake-ups counted once): Redis.
+if os.environ.get("CACHE_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}}
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_ACKS_LATE = True
