@@ -140,3 +140,16 @@ def test_a_signed_webhook_is_read_and_evaluated_by_celery_with_no_beat(client, s
                       and not StoreEvent.objects.filter(status="received").exists())
     assert set(StoreEvent.objects.values_list("status", flat=True)) == {"processed"}
     assert ScheduledAction.objects.count() == 1
+
+
+@pytest.mark.worker
+@pytest.mark.django_db
+def test_a_task_woken_for_nothing_costs_one_statement_and_wakes_nothing(broker):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as statements:
+        assert tasks.evaluate_waiting() == 0
+    sql = [q["sql"] for q in statements.captured_queries if "SAVEPOINT" not in q["sql"]]  # the test's transaction
+    assert len(sql) == 1 and "masa_storeevent" in sql[0], sql
+    assert published(broker) == []
