@@ -80,8 +80,12 @@ def sweep_due_actions() -> dict:
 
 @shared_task(name="masa.fan_out_broadcasts")
 def fan_out_broadcasts() -> int:
-    """Reach the next customers of every broadcast in progress (``rules.broadcast``)."""
-    return broadcast.fan_out_due()
+    """Reach the next customers of every broadcast in progress (``rules.broadcast``); their sends
+    are due now, so customers reached wake the sweep."""
+    reached = broadcast.fan_out_due()
+    if reached:
+        _wake(sweep_due_actions)
+    return reached
 
 
 @shared_task(name="masa.check_pack_subscriptions")

@@ -153,3 +153,15 @@ def test_a_task_woken_for_nothing_costs_one_statement_and_wakes_nothing(broker):
     sql = [q["sql"] for q in statements.captured_queries if "SAVEPOINT" not in q["sql"]]  # the test's transaction
     assert len(sql) == 1 and "masa_storeevent" in sql[0], sql
     assert published(broker) == []
+
+
+@pytest.mark.worker
+@pytest.mark.django_db
+def test_a_broadcast_reaching_customers_wakes_the_sweep_and_one_reaching_none_does_not(broker, monkeypatch):
+    from masa.rules import broadcast
+
+    monkeypatch.setattr(broadcast, "fan_out_due", lambda: 0)
+    assert tasks.fan_out_broadcasts() == 0 and published(broker) == []
+    monkeypatch.setattr(broadcast, "fan_out_due", lambda: 120)
+    assert tasks.fan_out_broadcasts() == 120
+    assert published(broker) == ["masa.sweep_due_actions"]
