@@ -186,19 +186,21 @@ def _warn_renamed(old: str, value) -> None:
         warnings.warn(_renamed_advice(old, value), DeprecationWarning, stacklevel=3)
 
 
-PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache")
+PROCESS_CACHES = ("django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache",
+                  "django.core.cache.backends.filebased.FileBasedCache")  # a process's or one machine's own
 
 
 def _celery_cache_checks() -> list[checks.CheckMessage]:
-    """masa.W013: Celery through a broker with a cache each process keeps to itself — every stored
-    delivery then publishes its own task (``wakeups``), and rate limits count per process."""
+    """masa.W013: Celery through a broker with a cache each process (or machine) keeps to itself —
+    a wake-up's flag is then not seen where the task runs (``wakeups``), and rate limits count per
+    process."""
     celery = getattr(settings, "CELERY_BROKER_URL", "") and not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False)
     backend = getattr(settings, "CACHES", {}).get("default", {}).get("BACKEND", PROCESS_CACHES[0])
     if not celery or get("WORKER") == "embedded" or backend not in PROCESS_CACHES:
         return []
     return [checks.Warning(
-        "Celery has a broker but the cache is each process's own: every stored delivery publishes a task of its "
-        "own, and rate limits count per process.",
+        "Celery has a broker but the cache is each process's (or machine's) own: Celery's wake-ups are not "
+        "counted once, and rate limits count per process.",
         hint="Give the site a shared cache: CACHES = {'default': {'BACKEND': "
              "'django.core.cache.backends.redis.RedisCache', 'LOCATION': 'redis://…/1'}} (docs/deploy.md).",
         id="masa.W013")]

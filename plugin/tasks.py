@@ -9,7 +9,9 @@ share the work without waiting on each other, each customer's events in order), 
 ``masa.sweep_due_actions`` sends what is due (``actions.due.sweep``). Nothing is published per
 delivery: a receiver wakes a task unless one is queued and has not started (``wakeups``), a task
 that finds a full batch wakes another so that idle workers join in, and one that has evaluated
-events wakes the sweep. Beat's schedule is the safety net (a wake-up lost with the broker).
+events wakes the sweep. Beat's schedule is the safety net: ``masa.evaluate_waiting`` every 5 s
+finds what a wake-up lost with its task (a worker killed, the broker down, a customer another
+transaction held) left waiting.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(name="masa.evaluate_waiting", autoretry_for=(OperationalError, InterfaceError),
-             retry_backoff=True, max_retries=10)
+             retry_backoff=True, max_retries=10, acks_late=True)
 def evaluate_waiting() -> int:
     """Evaluate waiting events of customers this task claims, up to ``SWEEP_BATCH_SIZE`` of them;
     a full first batch wakes another task (more wait: an idle worker joins in), a full run wakes
@@ -130,14 +132,23 @@ def read_stored(inbound_ids: list[int], **kwargs) -> None:
         _wake(read_inbound)
 
 
+OUTBOX_LIMIT = 1000
+
+
 @shared_task(name="masa.sweep_outbox")
 def sweep_outbox() -> int:
     """Evaluate events still waiting ``OUTBOX_GRACE`` after they were stored (their wake-up was
-    lost with the broker), through the same claim as every evaluation; beat runs it every minute."""
+    lost with the broker), through the same claim as every evaluation; beat runs it every minute.
+    A full run hands the rest on to ``masa.evaluate_waiting``; evaluated events wake the sweep."""
     cutoff = timezone.now() - timedelta(seconds=conf.seconds("OUTBOX_GRACE"))
     if not StoreEvent.objects.filter(status=StoreEvent.Status.RECEIVED, received_at__lt=cutoff).exists():
         return 0
-    return evaluate_claimed(1000)
+    evaluated = evaluate_claimed(OUTBOX_LIMIT)
+    if evaluated >= OUTBOX_LIMIT:
+        _wake(evaluate_waiting)
+    if evaluated:
+        _wake(sweep_due_actions)
+    return evaluated
 
 
 def uses_celery() -> bool:

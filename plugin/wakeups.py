@@ -10,19 +10,24 @@ left waiting for a task that already looked.
 
 The flag lasts ``FLAG_SECONDS``, so a task lost with the broker holds nothing back for longer; a
 queued task that waits longer than that (every worker busy) lets one more be published, which
-finds little to do. A cache each process keeps to itself (locmem, dummy) cannot tell what another
-process queued: with it, and when the cache is down, every wake publishes.
+finds little to do. A broker that refuses is asked once (no retries: a webhook's answer must not
+wait on it) and the flag is kept, so it is asked again only after ``FLAG_SECONDS``; beat's
+schedule covers the gap. A cache each process keeps to itself (locmem, dummy) cannot tell what
+another process queued: with it, and when the cache is down, every wake publishes. The flag's key
+names the site's database, so two sites sharing one Redis database do not silence each other.
 """
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 
 log = logging.getLogger(__name__)
 FLAG_SECONDS = 2
+EXPIRES_SECONDS = 300  # a wake-up nobody consumed for this long is dropped by the worker that finds it
 
 
 def _shared_cache():
@@ -31,27 +36,21 @@ def _shared_cache():
 
 
 def _flag(task) -> str:
-    return f"masa:queued:{task.name}"
+    database = settings.DATABASES["default"]
+    return f"masa:queued:{database.get('HOST', '')}/{database['NAME']}:{task.name}"
 
 
 def wake(task) -> bool:
     """Publish ``task`` (no arguments) unless one is queued and has not started; True when
-    published. A broker that refuses raises, with the flag taken back."""
+    published. A broker that refuses raises at once, the flag kept until it ends."""
     cache = _shared_cache()
-    flagged = False
     if cache is not None:
         try:
             if not cache.add(_flag(task), 1, timeout=FLAG_SECONDS):
                 return False
-            flagged = True
         except Exception:  # noqa: BLE001 - a cache that is down must not stop the wake-up
             log.debug("The cache did not answer; publishing %s", task.name, exc_info=True)
-    try:
-        task.apply_async()
-    except Exception:
-        if flagged:
-            started(task)
-        raise
+    task.apply_async(retry=False, expires=EXPIRES_SECONDS)
     return True
 
 

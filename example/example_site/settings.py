@@ -208,9 +208,11 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 1000
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a woken task goes to a process that is free, not one busy sending
 CELERY_BEAT_SCHEDULE = {
     "masa-sweep-due-actions": {"task": "masa.sweep_due_actions", "schedule": 30.0},
     "masa-read-inbound": {"task": "masa.read_inbound", "schedule": 1.0},
+    "masa-evaluate-waiting": {"task": "masa.evaluate_waiting", "schedule": 5.0},  # a wake-up lost with its task
     "masa-sweep-outbox": {"task": "masa.sweep_outbox", "schedule": 60.0},
     "masa-fan-out-broadcasts": {"task": "masa.fan_out_broadcasts", "schedule": 5.0},
     "masa-check-pack-subscriptions": {"task": "masa.check_pack_subscriptions", "schedule": 3600.0},  # each daily

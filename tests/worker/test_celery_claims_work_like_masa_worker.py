@@ -74,16 +74,20 @@ def test_without_a_shared_cache_every_batch_publishes(broker, settings):
 
 @pytest.mark.worker
 @pytest.mark.django_db
-def test_a_broker_that_refuses_takes_its_flag_back_so_the_next_batch_tries_again(broker, monkeypatch):
-    real = tasks.evaluate_waiting.apply_async
+def test_a_broker_that_refuses_is_asked_once_without_retries_until_the_flag_ends(broker, monkeypatch):
+    real, asked = tasks.evaluate_waiting.apply_async, []
 
     def refused(*args, **kwargs):
+        asked.append(kwargs)
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(tasks.evaluate_waiting, "apply_async", refused)
-    tasks.enqueue_evaluation([1])  # logged; the outbox sweep is the safety net
+    for batch in range(20):
+        tasks.enqueue_evaluation([batch])  # logged; beat's schedule is the safety net
+    assert len(asked) == 1 and asked[0]["retry"] is False  # a webhook's answer never waits on the broker
     monkeypatch.setattr(tasks.evaluate_waiting, "apply_async", real)
-    tasks.enqueue_evaluation([2])
+    wakeups.started(tasks.evaluate_waiting)  # stands for the flag's end (FLAG_SECONDS)
+    tasks.enqueue_evaluation([21])
     assert published(broker) == ["masa.evaluate_waiting"]
 
 
