@@ -21,7 +21,8 @@ from pathlib import Path
 
 from .common import Checks, percentiles, report, reset_tables, setup_django
 
-TARGET_E2E = 1000
+TARGET_E2E = 1000       # one delivery per transaction (issue 34)
+TARGET_BATCHED = 1500   # ten deliveries per transaction, as masa_worker takes them
 
 
 def synthetic_conditions(count: int) -> dict:
@@ -232,12 +233,13 @@ def end_to_end(customers: int, orders: int, runs: int, checks: Checks, batch: in
         checks.group(f"{batch} per transaction, run {run + 1}")
         check_evaluated(checks, events)
     rate = statistics.median(rates)
+    target = TARGET_E2E if batch == 1 else TARGET_BATCHED
     p = percentiles(latencies)
     unit = "delivery" if batch == 1 else f"batch of {batch} deliveries"
     line = (f"senior-care pack, PostgreSQL facts, {batch} deliver{'y' if batch == 1 else 'ies'} per transaction: "
-            f"{rate:,.0f} events/s per worker (median of {runs} runs; target ≥ {TARGET_E2E:,}); per {unit} of "
+            f"{rate:,.0f} events/s per worker (median of {runs} runs; target ≥ {target:,}); per {unit} of "
             f"{events / len(deliveries) * batch:.1f} events p50 {p['p50']:.2f} ms, p99 {p['p99']:.2f} ms")
-    return [line], {"events_per_s": round(rate), "runs": [round(r) for r in rates], "target": TARGET_E2E,
+    return [line], {"events_per_s": round(rate), "runs": [round(r) for r in rates], "target": target,
                     "delivery_latency_ms": {k: round(v, 3) for k, v in p.items()}, "events_per_run": events}
 
 

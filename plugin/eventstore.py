@@ -80,7 +80,8 @@ def resolve_customer(identity: Identity) -> Customer | None:
 
 
 def store_events(
-    source: str, events: list[NormalizedEvent], inbound: InboundDelivery | None = None, store: str | None = None
+    source: str, events: list[NormalizedEvent], inbound: InboundDelivery | None = None, store: str | None = None,
+    known: dict[Identity, Customer] | None = None,
 ) -> list[StoreEvent]:
     """Store the events that are new; schedule their evaluation, in order, for after commit.
 
@@ -88,12 +89,13 @@ def store_events(
     event already stored (same source and source id) is skipped without a savepoint or an error.
     ``store``: the store a webhook was verified for; its events name that store's customers and
     their source ids are the store's own (``shop.example.com/order_placed:…``), so two stores'
-    ``User:1`` or ``customer_created:User:1`` never meet.
+    ``User:1`` or ``customer_created:User:1`` never meet. ``known``: stored customers the caller has
+    read already, by ``Identity.of`` (a batch of sends' ``message_sent``), not looked up again.
     """
     if store is not None:
         events = [replace(event, identity=replace(event.identity, store=store_key(store)),
                           source_id=f"{store_key(store)}/{event.source_id}") for event in events]
-    customers: dict[Identity, Customer | None] = {}
+    customers: dict[Identity, Customer | None] = dict(known or {}) if store is None else {}
     for event in events:  # before the block: a DeletedCustomer leaves the caller's transaction usable
         if event.identity not in customers:
             customers[event.identity] = resolve_customer(event.identity)

@@ -1,7 +1,7 @@
 """What one transaction of evaluation knows and writes: the delivery's customers' pending actions
 and the ``once`` scopes their rules already fired in, each listed once at the start; the firings,
-planned actions, customers and events' statuses written once at the end (SQL: ``rules.store``;
-the planned actions through the action stage's one writer, ``actions.schedule.write``).
+planned actions, cancellations of listed actions, customers and events' statuses written once at
+the end (SQL: ``rules.store``; the actions through the action stage's one writer, ``actions.schedule``).
 
 The customers are locked for the whole transaction, so what was listed stays true except where
 this evaluation changes it, and it keeps the lists up to date itself: a planned action joins its
@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from django.db import connection
 from django.utils import timezone
 
 from ..actions import schedule
 from ..models import Customer, OrderChange, Rule, RuleFiring, ScheduledAction, StoreEvent
+from ..sql import pipelined
 from . import store
 
 
@@ -66,17 +68,20 @@ class Batch:
     firings: list[RuleFiring] = field(default_factory=list)
     actions: list[ScheduledAction] = field(default_factory=list)
     changes: list[OrderChange] = field(default_factory=list)  # what an order's firings changed (``takeback``)
+    _cancels: list[tuple] = field(default_factory=list)  # (action pk, reason, at, voided by), written with the rest
     _pending: dict[int, list[PendingAction]] = field(default_factory=dict)
     _fired: set[tuple[int, str]] = field(default_factory=set)
 
     def prepare(self, customers: dict[int, Customer], once_scopes: dict[int, set[str]]) -> None:
-        """List these customers' pending actions, and which of these (rule pk → scope keys) fired."""
-        self._load_pending(customers)
+        """List these customers' pending actions, and which of these (rule pk → scope keys) fired
+        (both asked together)."""
         keys = set().union(*once_scopes.values()) if once_scopes else set()
-        self._fired |= store.fired_scopes(set(once_scopes), keys)
+        rows, fired = store.pending_and_fired(set(customers), set(once_scopes), keys)
+        self._fired |= fired
+        self._load_pending(customers, rows)
 
-    def _load_pending(self, customers: dict[int, Customer]) -> None:
-        rows = store.pending_actions(set(customers))
+    def _load_pending(self, customers: dict[int, Customer], rows: list[store.PendingRow] | None = None) -> None:
+        rows = store.pending_actions(set(customers)) if rows is None else rows
         missing = {row.rule_id for row in rows if row.rule_id is not None and row.rule_id not in self.rules}
         rules = {**Rule.objects.in_bulk(missing), **self.rules} if missing else self.rules
         for pk in customers:
@@ -137,21 +142,36 @@ class Batch:
             item.planned.status = ScheduledAction.Status.CANCELLED
             item.planned.cancel_reason, item.planned.completed_at, item.planned.voided_by = reason, at, cause
         else:
-            schedule.cancel(ScheduledAction.objects.filter(pk=item.pk), reason, at, voided_by=cause.pk)
+            self._cancels.append((item.pk, reason, at, cause.pk))
         self._pending[item.customer.pk].remove(item)
+
+    def _write_cancels(self) -> None:
+        """The listed actions cancelled so far, in one UPDATE (each with its reason, time and cause)."""
+        cancels, self._cancels = self._cancels, []
+        if len(cancels) > 1 and connection.vendor == "postgresql":
+            pks = [pk for pk, *_ in cancels]
+            reasons, times, causes = (store.by_row(pks, [cancel[position] for cancel in cancels], field)
+                                      for position, field in ((1, "cancel_reason"), (2, "completed_at"), (3, "voided_by")))
+            schedule.cancel(ScheduledAction.objects.filter(pk__in=store.listed(pks)), reasons, times, voided_by=causes)
+            return
+        for pk, reason, at, cause in cancels:
+            schedule.cancel(ScheduledAction.objects.filter(pk=pk), reason, at, voided_by=cause)
 
     def customer_changed(self, customer: Customer, fields) -> None:
         self.customers.setdefault(customer.pk, (customer, set()))[1].update(fields)
 
-    def write_planned(self) -> None:
-        """Write the firings and planned actions so far; planned actions on the lists get their ids."""
+    def write_planned(self, last: bool = False) -> None:
+        """Write the firings and planned actions so far; planned actions on the lists get their ids.
+        ``last``: the order changes are left for ``flush`` to write with the rest."""
+        self._write_cancels()
         store.insert_firings(self.firings)
         for row in self.actions:
             if row.firing is not None:
                 row.firing_id = row.firing.pk
         schedule.write(self.actions)
-        if self.changes:
-            OrderChange.objects.bulk_create(self.changes)
+        if not last:
+            store.insert_order_changes(self.changes)
+            self.changes = []
         for pending in self._pending.values():
             for item in list(pending):
                 if item.planned is None:
@@ -160,12 +180,13 @@ class Batch:
                     pending.remove(item)
                     continue
                 item.pk, item.planned = item.planned.pk, None
-        self.firings, self.actions, self.changes = [], [], []
+        self.firings, self.actions = [], []
 
     def flush(self) -> None:
-        self.write_planned()
-        for customer, fields in self.customers.values():
-            if fields:
-                customer.save(update_fields=[*sorted(fields), "updated_at"])
-        store.mark_evaluated(self.outcomes, timezone.now())
+        self.write_planned(last=True)
+        with pipelined():  # written together with the order changes: nothing more is read
+            store.insert_order_changes(self.changes)
+            store.update_customers(list(self.customers.values()))
+            store.mark_evaluated(self.outcomes, timezone.now())
+        self.changes = []
         self.customers, self.outcomes = {}, {}

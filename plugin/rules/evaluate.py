@@ -97,15 +97,12 @@ def compile_stored_rule(rule: Rule, pack: tuple[dict, dict]) -> CompiledRule:
 def active_rules() -> ActiveRules:
     """The enabled rules, compiled; a rule whose definition does not compile is skipped and logged.
 
-    Two narrow queries fingerprint the enabled rules and the packs' parameters; the compiled set is
-    rebuilt only when that fingerprint changes (a rule saved, toggled, added, removed, re-parametrized).
+    One read fingerprints the enabled rules and the packs' parameters (``store.rules_fingerprint``);
+    the compiled set is rebuilt only when that fingerprint changes (a rule saved, toggled, added,
+    removed, re-parametrized).
     """
     global _active
-    live = Rule.objects.filter(enabled=True, live=True)
-    rule_rows = tuple(live.order_by("pk").values_list("pk", "version", "updated_at"))
-    pack_rows = tuple(RulePack.objects.order_by("pk").values_list("pack_id", "parameters", "parameter_values",
-                                                                   "segments"))
-    fingerprint = (rule_rows, json.dumps(pack_rows, sort_keys=True, default=str))
+    fingerprint = store.rules_fingerprint()
     with _cache_lock:
         if _active is not None and _active[0] == fingerprint:
             return _active[1]
@@ -321,10 +318,10 @@ def evaluate_events(event_ids: list[int]) -> list[str]:
 def _evaluate(event_ids: list[int], one_at_a_time: bool) -> list[str]:
     statuses: dict[int, str] = {}
     with transaction.atomic():
-        events = list(StoreEvent.objects.select_for_update().filter(pk__in=event_ids).order_by("pk"))
+        events = store.lock_events(set(event_ids))
         waiting = [event for event in events if event.status == StoreEvent.Status.RECEIVED]
-        statuses.update({event.pk: event.status for event in events if event not in waiting})
-        customers = _lock_customers({event.customer_id for event in waiting} - {None})
+        statuses.update({event.pk: event.status for event in events if event.status != StoreEvent.Status.RECEIVED})
+        customers = store.lock_customers({event.customer_id for event in waiting} - {None})
         active = None
         try:
             active = active_rules() if waiting else None
@@ -350,7 +347,7 @@ def _evaluate(event_ids: list[int], one_at_a_time: bool) -> list[str]:
                 if not isinstance(error, EngineError):
                     log.exception("Evaluation of event %s crashed", event.pk)
                     error = EngineError(f"{type(error).__name__}: {error}")
-                customers.update(_lock_customers({event.customer_id} - {None}))
+                customers.update(store.lock_customers({event.customer_id} - {None}))
                 batch = _prepared(active, waiting[position + 1:], customers)
                 store.mark_evaluated({event.pk: (StoreEvent.Status.FAILED, str(error))}, timezone.now())
                 log.error("Evaluation of event %s failed: %s", event.pk, error)
@@ -374,12 +371,6 @@ def _fail_all(events: list[StoreEvent], error: Exception, statuses: dict[int, st
     StoreEvent.objects.filter(pk__in=[event.pk for event in events]).update(
         status=StoreEvent.Status.FAILED, error=str(error)[:2000], processed_at=timezone.now())
     statuses.update({event.pk: StoreEvent.Status.FAILED for event in events})
-
-
-def _lock_customers(ids: set[int]) -> dict[int, Customer]:
-    if not ids:
-        return {}
-    return {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
 
 
 def _evaluate_locked(event: StoreEvent, active: ActiveRules, customers: dict[int, Customer], batch: Batch) -> str:
