@@ -318,6 +318,7 @@ def evaluate_events(event_ids: list[int]) -> list[str]:
 def _evaluate(event_ids: list[int], one_at_a_time: bool) -> list[str]:
     statuses: dict[int, str] = {}
     with transaction.atomic():
+        store.commit_without_waiting_for_the_disk()
         events = store.lock_events(set(event_ids))
         waiting = [event for event in events if event.status == StoreEvent.Status.RECEIVED]
         statuses.update({event.pk: event.status for event in events if event.status != StoreEvent.Status.RECEIVED})

@@ -77,6 +77,19 @@ def claim_waiting_events(limit: int) -> list[int]:
     return []
 
 
+def commit_without_waiting_for_the_disk() -> None:
+    """This transaction's COMMIT returns before its WAL reaches the disk (PostgreSQL's
+    ``synchronous_commit = off``, for this transaction only). Safe for an evaluation and only for
+    it: its input, the stored events, was committed durably at intake; its writes are derived from
+    them and touch nothing outside the database. A crash within the next ~0.6 s (3 × wal_writer_delay)
+    can lose the evaluation's writes, and then the events are still waiting and are evaluated again
+    — and every later durable commit (a send's Delivery row) flushes the WAL before it, so nothing is
+    ever sent on an evaluation that is then lost."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def lock_events(ids) -> list[StoreEvent]:
     """These events, locked (``FOR UPDATE``), in primary-key order: one fixed text on PostgreSQL."""
     if not ids:

@@ -96,3 +96,25 @@ def test_the_rules_fingerprint_is_one_read_that_sees_every_change_in_the_same_tr
     after_toggle = store.rules_fingerprint()
     Rule.objects.filter(pk=rule.pk).update(enabled=True)
     assert len({before, after_pack, after_toggle, store.rules_fingerprint()}) == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_evaluation_commits_without_waiting_for_the_disk_and_nothing_else_does(refill_rule, settings):
+    """Only the evaluation's transaction sets synchronous_commit off (its writes are derived from
+    durably stored events); the session keeps the server's setting for sends and intake."""
+    from masa import signals
+    from masa.rules.evaluate import evaluate_events
+
+    def synchronous_commit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    settings.MASA = {**settings.MASA, "WORKER": "embedded"}  # stored, left for the worker
+    signals.order_placed.send(sender=None, order_id=990, customer_id="c990", email="c990@example.com",
+                              lines=[{"product_id": "p", "quantity": 1, "total": 5.0, "category": "absorbent"}])
+    with CaptureQueriesContext(connection) as statements:
+        evaluate_events(list(StoreEvent.objects.values_list("pk", flat=True)))
+    assert "SET LOCAL synchronous_commit TO OFF" in [q["sql"] for q in statements.captured_queries]
+    assert set(StoreEvent.objects.values_list("status", flat=True)) == {"processed"}
+    assert synchronous_commit() == "on"
