@@ -13,7 +13,7 @@ import time
 
 from .common import ROOT, read_result, result_problems
 
-BENCHMARKS = ["intake", "evaluate", "scaleout", "e2e", "sweep", "journey", "memory"]
+BENCHMARKS = ["intake", "evaluate", "scaleout", "e2e", "sweep", "broadcast", "journey", "memory"]
 
 
 def check(name: str, since: float = 0.0) -> list[str]:

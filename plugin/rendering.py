@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.template import Context, Engine, TemplateSyntaxError
@@ -34,6 +35,14 @@ class _SandboxEngine(Engine):
 
 _text_engine = _SandboxEngine(autoescape=False, string_if_invalid="", libraries={}, loaders=[])
 _html_engine = _SandboxEngine(autoescape=True, string_if_invalid="", libraries={}, loaders=[])
+
+
+@lru_cache(maxsize=512)
+def _compiled(source: str, as_html: bool) -> BoundedTemplate:
+    """A text compiled once per process, for every message that renders it (a batch of sends, a
+    broadcast): a compiled template keeps no state between renders. A text that does not parse is
+    not kept (it raises each time)."""
+    return (_html_engine if as_html else _text_engine).from_string(source)
 
 # Markup that would run in a reader's browser: refused in every part of a template.
 _ACTIVE_MARKUP = [
@@ -171,11 +180,10 @@ def render_text(source: str, context: dict, *, as_html: bool, budget: RenderBudg
     word, ``fill_unknown_name``); raises TemplateSyntaxError or RenderLimitExceeded."""
     if not source:
         return ""
-    engine = _html_engine if as_html else _text_engine
     budget = budget or RenderBudget()
     ctx = Context({**plain_context(context), BUDGET: budget}, autoescape=as_html)
     with budget.active():
-        output = fill_unknown_name(str.__str__(engine.from_string(source).render(ctx)), locale)
+        output = fill_unknown_name(str.__str__(_compiled(source, as_html).render(ctx)), locale)
     budget.check()  # a bound passed where an expression swallowed the error still fails the render
     if len(output) > MAX_RENDER_CHARS:
         raise RenderLimitExceeded(f"the message is longer than {MAX_RENDER_CHARS} characters")
@@ -184,6 +192,7 @@ def render_text(source: str, context: dict, *, as_html: bool, budget: RenderBudg
 
 def render(template: MessageTemplate, context: dict) -> RenderedMessage:
     budget = RenderBudget()
+    context = plain_context(context)  # once for the three parts (already plain, it is not walked again)
     try:
         return RenderedMessage(
             subject=render_text(template.subject, context, as_html=False, budget=budget, locale=template.locale).strip(),

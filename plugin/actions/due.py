@@ -4,6 +4,14 @@ Claiming uses ``SELECT … FOR UPDATE SKIP LOCKED`` so sweeps running at once ne
 row; a claim older than the lease (a worker died) is taken again. What an action does is its
 kind's performer (``perform.PERFORMERS``); this module decides its status: done, cancelled (a
 guard failed), deferred (caps, quiet hours, an open circuit), retried with backoff, or failed.
+
+A sweep works in batches (``BATCH``): the actions with their rules, customers and events read in
+one query, the channels once, and each batch in rounds that hold at most one action per customer
+(what one sends, the next one's caps and checks see). In a round every action's guards are checked
+on its own, as strictly as one by one (the marketing messages its customers already got, which
+the caps count, read once for the round: ``dosage.RecentSends``); its messages go together (``delivery.deliver_all``: stored
+together, sent through one connection, recorded together), and what became of its actions is
+written together, one UPDATE per distinct outcome.
 """
 from __future__ import annotations
 
@@ -12,18 +20,21 @@ import random
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
 from .. import conf, metrics
 from ..models import ScheduledAction
-from . import abandonment
+from ..delivery import Routes, deliver_all
+from . import abandonment, dosage
 from .outcome import DEFERRED, DONE, FAILED, RETRY, SKIPPED, Outcome
-from .guards import failed_guard, marketing_if_broadcast
-from .perform import PERFORMERS
+from .guards import GuardFailure, failed_guard, marketing_if_broadcast
+from .perform import MESSAGE_KINDS, PERFORMERS, check_message, delivered
 
 log = logging.getLogger(__name__)
 Status = ScheduledAction.Status
+BATCH = 100  # due actions read, checked and sent together
 
 
 def claim_due(now=None, limit: int | None = None) -> list[int]:
@@ -55,22 +66,25 @@ def never() -> bool:
 
 
 def sweep(now=None, limit: int | None = None, stopped=never) -> dict:
-    """Claim the due actions and dispatch them one by one; returns counts by outcome. Once
-    ``stopped()`` says so (a worker asked to stop), the claimed ones not yet started are handed
-    back, pending, for any worker; so are they when a dispatch is interrupted (a BaseException:
-    the worker stopping at once), while the one cut short waits for its lease."""
+    """Claim the due actions and dispatch them, batch by batch; returns counts by outcome. Once
+    ``stopped()`` says so (a worker asked to stop; asked between sends), the claimed ones not yet
+    started are handed back, pending, for any worker; so are they when a dispatch is interrupted (a
+    BaseException: the worker stopping at once), while a send cut short waits for its lease."""
     counts: dict[str, int] = {}
     claimed = claim_due(now, limit)
-    for done, action_id in enumerate(claimed):
-        if stopped():
-            release(claimed[done:])
-            break
-        try:
-            outcome = str(dispatch(action_id, now=now))
-        except BaseException:
-            release_if_possible(claimed[done + 1:])
-            raise
-        counts[outcome] = counts.get(outcome, 0) + 1
+    started: set[int] = set()  # performed, sent, or decided: never handed back
+    try:
+        for first in range(0, len(claimed), BATCH):
+            if stopped():
+                break
+            for status in dispatch_batch(claimed[first:first + BATCH], now, stopped, started).values():
+                counts[status] = counts.get(status, 0) + 1
+    except BaseException:
+        release_if_possible([pk for pk in claimed if pk not in started])
+        raise
+    left = [pk for pk in claimed if pk not in started]
+    if left:
+        release(left)
     return counts
 
 
@@ -90,19 +104,111 @@ def release_if_possible(action_ids: list[int]) -> None:
 
 def dispatch(action_id: int, now=None) -> str:
     """Perform one claimed action; returns what became of it (done, cancelled, deferred, retry, failed)."""
+    return dispatch_batch([action_id], now)[action_id]
+
+
+def dispatch_batch(action_ids: list[int], now=None, stopped=never, started: set[int] | None = None) -> dict[int, str]:
+    """Perform these claimed actions; returns what became of each one that was started (one not
+    claimed any more: "skipped"). Those left out were not started (``stopped()`` said so before
+    them): they are the caller's to hand back. ``started`` collects the ids
+    performed, sent or decided."""
     now = now or timezone.now()
-    action = ScheduledAction.objects.select_related("rule", "customer", "event").get(pk=action_id)
-    if action.status != Status.CLAIMED:
-        return "skipped"
-    marketing_if_broadcast(action)
-    reason = failed_guard(action)
-    code = reason.code if reason else ""
-    if action.kind == abandonment.KIND and not reason:
-        reason, code = abandonment.confirmation_failure(action), "cart_not_abandoned"
-    if reason:
-        return _counted(action, finish(action, Status.CANCELLED, now, cancel_reason=reason), code)
-    outcome = PERFORMERS[action.kind](action, now)
-    return _counted(action, record(action, outcome, now), "skipped" if outcome.status == SKIPPED else "")
+    started = set() if started is None else started
+    loaded = {action.pk: action for action in
+              ScheduledAction.objects.select_related("rule", "customer", "event").filter(pk__in=action_ids)}
+    rules: dict[int, object] = {}
+    for action in loaded.values():  # one row per rule: what is read of it (its pack) is read once
+        if action.rule_id is not None:
+            action.rule = rules.setdefault(action.rule_id, action.rule)
+    routes = Routes() if any(action.kind in MESSAGE_KINDS for action in loaded.values()) else None
+    statuses: dict[int, str] = {}
+    for round_ in _rounds([loaded[pk] for pk in action_ids if pk in loaded]):
+        if stopped():
+            break
+        statuses.update(_dispatch_round(round_, now, stopped, started, routes))
+    return statuses
+
+
+def _rounds(actions: list[ScheduledAction]) -> list[list[ScheduledAction]]:
+    """The actions in order, in rounds holding at most one action per customer."""
+    rounds: list[list[ScheduledAction]] = []
+    taken: list[set[int]] = []
+    for action in actions:
+        at = next((n for n, customers in enumerate(taken) if action.customer_id not in customers), len(rounds))
+        if at == len(rounds):
+            rounds.append([])
+            taken.append(set())
+        rounds[at].append(action)
+        taken[at].add(action.customer_id)
+    return rounds
+
+
+def _dispatch_round(actions: list[ScheduledAction], now, stopped, started: set[int], routes) -> dict[int, str]:
+    statuses: dict[int, str] = {}
+    writes = _Writes()
+    sends = []
+    recent = dosage.RecentSends([action.customer_id for action in actions if action.kind in MESSAGE_KINDS], now)
+    for action in actions:
+        if action.status != Status.CLAIMED:
+            started.add(action.pk)
+            statuses[action.pk] = "skipped"
+            continue
+        marketing_if_broadcast(action)
+        reason = failed_guard(action, kind_of=routes.kind_of if routes is not None else None)
+        code = reason.code if reason else ""
+        if action.kind == abandonment.KIND and not reason:
+            reason, code = abandonment.confirmation_failure(action), "cart_not_abandoned"
+        if reason:
+            writes.add(action, *_cancelled(now, reason), code)
+            continue
+        if action.kind in MESSAGE_KINDS:
+            checked = check_message(action, now, routes, recent)
+            if not isinstance(checked, Outcome):
+                sends.append((action, checked))
+                continue
+            outcome = checked
+        else:
+            if stopped():
+                continue
+            started.add(action.pk)
+            outcome = PERFORMERS[action.kind](action, now)
+        writes.add(action, *record(action, outcome, now), "skipped" if outcome.status == SKIPPED else "")
+    reports = deliver_all(sends, now, stopped, started) if sends else {}
+    for action, _ in sends:
+        if action.pk in reports:
+            writes.add(action, *record(action, delivered(reports[action.pk]), now), "")
+        elif not stopped():  # its channel's circuit opened in this batch: checked again, it waits
+            checked = check_message(action, now, routes, recent)
+            if isinstance(checked, Outcome):
+                writes.add(action, *record(action, checked, now), "skipped" if checked.status == SKIPPED else "")
+    started.update(writes.actions)
+    statuses.update(writes.write())
+    return statuses
+
+
+class _Writes:
+    """What became of a round's actions, written in one transaction: one UPDATE per distinct set of
+    fields (the sends done together are one), each action counted (``masa_actions_total``)."""
+
+    def __init__(self):
+        self.actions: dict[int, tuple[ScheduledAction, str, dict, str]] = {}
+
+    def add(self, action: ScheduledAction, status: str, fields: dict, cancel_code: str) -> None:
+        self.actions[action.pk] = (action, status, fields, cancel_code)
+
+    def write(self) -> dict[int, str]:
+        groups: dict[tuple, list[int]] = {}
+        for pk, (_, _, fields, _) in self.actions.items():
+            groups.setdefault(tuple((name, repr(value)) for name, value in fields.items()), []).append(pk)
+        if groups:
+            with transaction.atomic():
+                for pks in groups.values():
+                    ScheduledAction.objects.filter(pk__in=pks).update(**self.actions[pks[0]][2])
+        return {pk: _counted(action, status, code) for pk, (action, status, _, code) in self.actions.items()}
+
+
+def _cancelled(now, reason: GuardFailure | str) -> tuple[str, dict]:
+    return Status.CANCELLED, {"status": Status.CANCELLED, "completed_at": now, "cancel_reason": str(reason)}
 
 
 def _counted(action: ScheduledAction, status: str, cancel_code: str) -> str:
@@ -110,37 +216,33 @@ def _counted(action: ScheduledAction, status: str, cancel_code: str) -> str:
     for a send, the channel its step names)."""
     channel = slugify(str(action.params.get("channel") or ""))[:48] if action.kind == "send" else ""
     metrics.action_finished(action.kind, str(status), cancel_code if status == Status.CANCELLED else "", channel)
-    return status
+    return str(status)
 
 
-def record(action: ScheduledAction, outcome: Outcome, now) -> str:
-    """Write what a performer reported onto the action."""
-    attempts = {"attempts": action.attempts + 1} if outcome.tried else {}
+def record(action: ScheduledAction, outcome: Outcome, now) -> tuple[str, dict]:
+    """What a performer reported, as the action's status and the fields to write onto it."""
+    attempts = {"attempts": F("attempts") + 1} if outcome.tried else {}
     if outcome.status == DONE:
         note = {"outcome": outcome.note} if outcome.note else {}
-        return finish(action, Status.DONE, outcome.at or now, **attempts, **note)
+        return finish(Status.DONE, outcome.at or now, **attempts, **note)
     if outcome.status == FAILED:
-        return finish(action, Status.FAILED, now, last_error=outcome.error, **attempts)
+        return finish(Status.FAILED, now, last_error=outcome.error, **attempts)
     if outcome.status == DEFERRED:
-        return defer(action, outcome.until, outcome.error)
+        return defer(outcome.until, outcome.error)
     if outcome.status == RETRY:
         return reschedule_or_fail(action, now, outcome.error)
     if outcome.status == SKIPPED:
-        return finish(action, Status.CANCELLED, now, cancel_reason=outcome.error)
+        return finish(Status.CANCELLED, now, cancel_reason=outcome.error)
     raise ValueError(f"unknown outcome {outcome.status!r}")
 
 
-def finish(action: ScheduledAction, status: str, now, **fields) -> str:
-    ScheduledAction.objects.filter(pk=action.pk).update(status=status, completed_at=now, **fields)
-    return status
+def finish(status: str, now, **fields) -> tuple[str, dict]:
+    return status, {"status": status, "completed_at": now, **fields}
 
 
-def defer(action: ScheduledAction, until, reason: str) -> str:
-    ScheduledAction.objects.filter(pk=action.pk).update(
-        status=Status.PENDING, claimed_at=None, due_at=until,
-        outcome=f"deferred to {until:%Y-%m-%d %H:%M %Z}: {reason}",
-    )
-    return "deferred"
+def defer(until, reason: str) -> tuple[str, dict]:
+    return "deferred", {"status": Status.PENDING, "claimed_at": None, "due_at": until,
+                        "outcome": f"deferred to {until:%Y-%m-%d %H:%M %Z}: {reason}"}
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -149,13 +251,10 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
 
-def reschedule_or_fail(action: ScheduledAction, now, error: str) -> str:
+def reschedule_or_fail(action: ScheduledAction, now, error: str) -> tuple[str, dict]:
     """Try the action again after a backoff, or fail it once SEND_MAX_ATTEMPTS is reached."""
     attempts = action.attempts + 1
     if attempts >= conf.get("SEND_MAX_ATTEMPTS"):
-        return finish(action, Status.FAILED, now, attempts=attempts, last_error=f"gave up after {attempts} attempts: {error}")
-    ScheduledAction.objects.filter(pk=action.pk).update(
-        status=Status.PENDING, attempts=attempts, last_error=error, claimed_at=None,
-        due_at=now + retry_delay(attempts),
-    )
-    return "retry"
+        return finish(Status.FAILED, now, attempts=attempts, last_error=f"gave up after {attempts} attempts: {error}")
+    return "retry", {"status": Status.PENDING, "attempts": attempts, "last_error": error, "claimed_at": None,
+                     "due_at": now + retry_delay(attempts)}

@@ -72,8 +72,9 @@ def _marketing_consent(action: ScheduledAction, argument) -> str | None:
     else:
         names = listify(params.get("channels") or []) if preferred else [params.get("channel") or "email"]
     memo = getattr(action, "_consent_kinds", None)  # looked up once per action, however many checks ask
+    kind_of = getattr(action, "_kind_of", None) or consent.channel_kind  # a batch's: from the channels it read
     kinds = memo[1] if memo and memo[0] == names else \
-        list(dict.fromkeys(consent.kind_for_channel(consent.channel_kind(str(name))) for name in names))
+        list(dict.fromkeys(consent.kind_for_channel(kind_of(str(name))) for name in names))
     action._consent_kinds = (names, kinds)
     if any(consent.given(action.customer, kind) for kind in kinds):
         return None
@@ -224,9 +225,13 @@ class GuardFailure(str):
         return failure
 
 
-def failed_guard(action: ScheduledAction, marketing: bool = True) -> GuardFailure | None:
+def failed_guard(action: ScheduledAction, marketing: bool = True,
+                 kind_of: Callable[[str], str] | None = None) -> GuardFailure | None:
     """Why the action must not run now, or None. ``marketing=False``: only the rule and its checks
-    (what a purchase may void); consent and pauses are then left to when it falls due."""
+    (what a purchase may void); consent and pauses are then left to when it falls due. ``kind_of``:
+    ``consent.channel_kind`` answered from the channels a batch of sends read (the same answer)."""
+    if kind_of is not None:
+        action._kind_of = kind_of
     if action.rule is not None and not action.rule.enabled:
         return GuardFailure(f"rule {action.rule.rule_id!r} was turned off", "rule_off")
     if marketing and action.is_marketing_send:

@@ -28,8 +28,18 @@ def holdout_of(action: ScheduledAction) -> tuple[str, int] | None:
         return None
     if rule.holdout_percent:
         return f"rule:{rule.rule_id}", rule.holdout_percent
-    percent = RulePack.objects.filter(pack_id=rule.pack).values_list("holdout_percent", flat=True).first()
+    percent = pack_of(rule).get("holdout_percent")
     return (f"pack:{rule.pack}", percent) if percent else None
+
+
+def pack_of(rule) -> dict:
+    """The dosage and holdout of the rule's pack ({} without one), read once per loaded rule row:
+    the sends of a batch share their rule's row, so its pack is read once per batch."""
+    if not rule.pack:
+        return {}
+    if getattr(rule, "_pack_settings", None) is None:
+        rule._pack_settings = RulePack.objects.filter(pack_id=rule.pack).values("dosage", "holdout_percent").first() or {}
+    return rule._pack_settings
 
 
 def held_out(action: ScheduledAction) -> bool:

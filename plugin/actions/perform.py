@@ -16,7 +16,7 @@ from typing import Callable
 
 from .. import conf, preference, rehearsal
 from ..channels import backends
-from ..delivery import deliver, route
+from ..delivery import Report, Route, Routes, deliver, route
 from ..eventstore import store_events
 from ..events import REVERSALS, RULE_EFFECT, Identity, NormalizedEvent
 from ..models import Channel, ScheduledAction
@@ -39,20 +39,34 @@ def performs(*kinds: str) -> Callable[[Performer], Performer]:
     return register
 
 
-@performs("send", "notify_staff")
+MESSAGE_KINDS = ("send", "notify_staff")
+
+
+@performs(*MESSAGE_KINDS)
 def perform_message(action: ScheduledAction, now) -> Outcome:
     """``send`` and ``notify_staff``: a channel (resolved once, handed on to delivery; for
     ``channel: preferred`` first chosen from the customer's history), caps and quiet hours, then
-    delivery; what it reports becomes the action's outcome."""
+    delivery; what it reports becomes the action's outcome. (A sweep sends its batch with
+    ``check_message`` and ``delivery.deliver_all``: the same checks, per action.)"""
+    checked = check_message(action, now)
+    return checked if isinstance(checked, Outcome) else delivered(deliver(action, checked, now))
+
+
+def check_message(action: ScheduledAction, now, routes: Routes | None = None,
+                  recent: dosage.RecentSends | None = None) -> Outcome | Route:
+    """Everything a message action passes before it is delivered, in order: the staff to notify,
+    the channel (``routes``: the channels a batch read), the address, the channel's circuit, caps
+    (``recent``: the marketing messages its round's customers got, read once) and quiet hours, the
+    holdout. Returns the route to deliver through, or the outcome instead."""
     if action.kind == "notify_staff" and not conf.get("STAFF_EMAILS"):
         return Outcome(FAILED, "MASA['STAFF_EMAILS'] names nobody to notify")
     name = action.params.get("channel", "email")
     if name == preference.PREFERRED:
-        choice = preferred_channel(action, now)
+        choice = preferred_channel(action, now, routes)
         if not choice.get("chosen"):
             return Outcome(SKIPPED, preference.skipped_reason(choice, action.params.get("channels") or []))
         name = choice["chosen"]
-    through = route(name)
+    through = routes.route(name) if routes is not None else route(name)
     if through is None:
         return Outcome(FAILED, f"no enabled channel named or of kind {name!r}")
     channel = through.channel
@@ -64,25 +78,30 @@ def perform_message(action: ScheduledAction, now) -> Outcome:
     until = through.circuit_open_until(now)
     if until is not None:
         return Outcome(DEFERRED, through.failing(), until=until)
-    deferral = dosage.defer_until(action, channel, now)
+    deferral = dosage.defer_until(action, channel, now, recent)
     if deferral is not None:
         return Outcome(DEFERRED, deferral[1], until=deferral[0])
     if holdout.held_out(action):
         ScheduledAction.objects.filter(pk=action.pk).update(held_out=True)
         return Outcome(DONE, note=f"held out: would have sent it through {channel.name}", at=now)
-    report = deliver(action, through, now)
+    return through
+
+
+def delivered(report: Report) -> Outcome:
+    """What delivery reported, as the action's outcome."""
     if report.sent:
         return Outcome(DONE, tried=report.tried)
     return Outcome(RETRY if report.transient else FAILED, report.error, tried=report.tried)
 
 
-def preferred_channel(action: ScheduledAction, now) -> dict:
+def preferred_channel(action: ScheduledAction, now, routes: Routes | None = None) -> dict:
     """A ``channel: preferred`` send's channel, chosen once (``preference.choose``) and stored on the
     action before anything is sent, so a retry or a deferred send keeps the first choice — while that
     channel is still enabled: one turned off in between is chosen again among those that can carry
     it now. (One whose consent was withdrawn in between is not: the consent guard skips the send.)"""
     chosen = (action.channel_choice or {}).get("chosen")
-    if chosen and Channel.objects.filter(name=chosen, enabled=True).exists():
+    if chosen and (any(channel.name == chosen for channel in routes.channels) if routes is not None
+                   else Channel.objects.filter(name=chosen, enabled=True).exists()):
         return action.channel_choice
     choice = preference.choose(
         action.customer, action.params.get("channels") or [], action.is_marketing_send, now,

@@ -78,6 +78,13 @@ class ChannelBackend(ABC):
     def __init__(self, channel: Channel):
         self.channel = channel
 
+    def open(self) -> None:
+        """Get ready to send several messages (a kind that holds a connection opens it here and keeps
+        it until ``close``); by default nothing: each ``send`` stands alone."""
+
+    def close(self) -> None:
+        """Let go of what ``open`` holds."""
+
     def test_message(self, to: str, text: str, subject: str = "", html_body: str = "") -> OutgoingMessage:
         """What a test send through this channel is (a kind that cannot start with free text says otherwise)."""
         return OutgoingMessage(to=to, subject=subject, body=text, html_body=html_body)

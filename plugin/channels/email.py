@@ -85,7 +85,27 @@ class EmailChannel(ChannelBackend):
         allowed = set(allowed_email_backends())
         return tuple(p for p in cls.providers if not p.marks["backend"] or p.marks["backend"] in allowed)
 
-    def send(self, message: OutgoingMessage) -> SendResult:
+    def __init__(self, channel):
+        super().__init__(channel)
+        self._connection = None  # the backend's connection, kept open between sends once opened
+
+    def open(self) -> None:
+        """Keep one connection to the email backend open for the sends that follow (``close``)."""
+        try:
+            self._connection = self._connect()
+            self._connection.open()
+        except (PermanentChannelError, TransientChannelError, smtplib.SMTPException, OSError):
+            self._connection = None  # each send then connects and reports what fails
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except (smtplib.SMTPException, OSError):
+                pass
+
+    def _connect(self):
         config = self.channel.config or {}
         try:
             check_email(config, self.channel.secrets or {}, resolve=True)
@@ -93,8 +113,12 @@ class EmailChannel(ChannelBackend):
             raise PermanentChannelError(f"refused email backend: {error}") from error
         except OSError as error:
             raise TransientChannelError(str(error)) from error
-        connection = get_connection(backend=config.get("backend") or None, fail_silently=False,
-                                    **(self.channel.secrets or {}))
+        return get_connection(backend=config.get("backend") or None, fail_silently=False,
+                              **(self.channel.secrets or {}))
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        config = self.channel.config or {}
+        connection = self._connection or self._connect()
         from_email = config.get("from_email") or conf.get("DEFAULT_FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
         domain = from_email.rsplit("@", 1)[-1]
         message_id = f"<masa.{message.stable_id}@{domain}>" if message.key else make_msgid(domain=domain)
@@ -111,6 +135,8 @@ class EmailChannel(ChannelBackend):
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
             raise PermanentChannelError(str(error)) from error
         except (smtplib.SMTPException, socket.error, TimeoutError) as error:
+            if connection is self._connection:
+                self.close()  # the next send connects anew
             raise TransientChannelError(str(error)) from error
         if not sent:
             raise TransientChannelError("the email backend accepted no message")

@@ -5,10 +5,15 @@ Maps what came back to the two failures the scheduler understands: network error
 What a provider answered is kept short (status, reason, the first ANSWER_EXCERPT characters):
 it is stored on the delivery and the channel and shown to every admin user. Every request goes
 through the address guard of ``safety`` (public addresses only, checked at connect time).
+
+Requests go through one pooled client per process (``client()``): a provider's connection, its TLS
+handshake and the client's SSL context are made once and reused by the sends that follow.
 """
 from __future__ import annotations
 
+import os
 import re
+import threading
 
 import httpx
 
@@ -19,10 +24,23 @@ TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 ANSWER_EXCERPT = 200
 # The network edge: tests put an ``httpx.MockTransport`` here; None is the guarded real network.
 _transport: httpx.BaseTransport | None = None
+_pool: dict[tuple, httpx.Client] = {}
+_pooling = threading.Lock()
 
 
 def client() -> httpx.Client:
-    return httpx.Client(timeout=TIMEOUT, transport=_transport or guarded_transport(), follow_redirects=False)
+    """This process's pooled client for the current network edge (a forked process, or a test that
+    puts another transport in place, gets its own); httpx clients are safe to share between threads."""
+    key = (os.getpid(), id(_transport))
+    pooled = _pool.get(key)
+    if pooled is None or pooled.is_closed:
+        with _pooling:
+            pooled = _pool.get(key)
+            if pooled is None or pooled.is_closed:
+                _pool.clear()  # another process's or another edge's: never used again from here
+                pooled = _pool[key] = httpx.Client(timeout=TIMEOUT, transport=_transport or guarded_transport(),
+                                                   follow_redirects=False)
+    return pooled
 
 
 def answer_summary(response: httpx.Response) -> str:
@@ -37,8 +55,7 @@ def exchange(request: httpx.Request) -> httpx.Response:
     its provider's error answers maps them itself), or raise the channel error a failure to connect is."""
     try:
         check_url(str(request.url), resolve=False)
-        with client() as http:
-            return http.send(request)
+        return client().send(request)
     except UnsafeDestination as error:
         raise PermanentChannelError(f"refused destination: {error}") from error
     except httpx.TransportError as error:

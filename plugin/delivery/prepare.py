@@ -1,12 +1,17 @@
 """A due message action → its Delivery: the channel (a ``Route``, resolved once per send), the
 recipient, the rendered text with its tracked links, stored once per idempotency key before any
-channel is called."""
+channel is called.
+
+A batch of sends reads what they share once (``Prepared``: their templates and the Deliveries
+their keys already have) and stores its new Deliveries in one INSERT (``store``)."""
 from __future__ import annotations
 
-from .. import approved_templates, conf, rehearsal, tracking
+from django.db import transaction
+
+from .. import approved_templates, conf, message_versions, rehearsal, tracking
 from ..models import Channel, Delivery, MessageTemplate, ScheduledAction
-from ..rendering import (LINK_TAGS, MissingLink, TemplateError, find_template, links_or_missing, merge_context, render,
-                         render_text)
+from ..rendering import (LINK_TAGS, MissingLink, TemplateError, TemplateMissing, find_template, links_or_missing,
+                         merge_context, render, render_text)
 from ..saleor import actions as saleor_actions
 from .route import Route
 
@@ -47,18 +52,45 @@ def _provider_template(template: MessageTemplate, route: Route, context: dict) -
     return {"name": spec["name"], "language": language, "parameters": parameters}
 
 
-def prepare_delivery(action: ScheduledAction, route: Route, now) -> Delivery:
+class Prepared:
+    """What a batch of sends reads once: the message templates their steps name (every version of
+    each, ``message_versions.pick`` choosing per customer) and the Deliveries their keys have."""
+
+    def __init__(self, actions: list[ScheduledAction]):
+        keys = {str(action.params.get("template", "")) for action in actions}
+        self._rows: dict[str, list[MessageTemplate]] = {key: [] for key in keys}
+        for row in MessageTemplate.objects.filter(key__in=keys):
+            self._rows[row.key].append(row)
+        self._picked: dict[tuple, MessageTemplate | None] = {}
+        self.deliveries = {delivery.idempotency_key: delivery for delivery in
+                           Delivery.objects.filter(idempotency_key__in=[action.idempotency_key for action in actions])}
+
+    def template(self, key: str, locale: str, channel_kind: str) -> MessageTemplate:
+        """``rendering.find_template`` from the rows read."""
+        if (key, locale, channel_kind) not in self._picked:
+            self._picked[key, locale, channel_kind] = message_versions.pick(self._rows.get(key, []), locale, channel_kind)
+        template = self._picked[key, locale, channel_kind]
+        if template is None:
+            raise TemplateMissing(f"no message template {key!r}")
+        return template
+
+
+def prepare_delivery(action: ScheduledAction, route: Route, now, prepared: Prepared | None = None) -> Delivery:
     """The action's Delivery, made now if it does not exist yet — or made again, while unsent, when
     the route's channel is no longer the one it was made for (a ``preferred`` send chosen again after
     its channel was turned off): its address and text are that channel's. Raises
     rendering.TemplateError, saleor.actions.ActionRefused / ActionUnavailable (a voucher could not be
-    issued)."""
-    delivery = Delivery.objects.filter(idempotency_key=action.idempotency_key).first()
+    issued). With ``prepared`` (a batch): a new Delivery is returned unsaved, for ``store``."""
+    if prepared is None:
+        delivery = Delivery.objects.filter(idempotency_key=action.idempotency_key).first()
+    else:
+        delivery = prepared.deliveries.get(action.idempotency_key)
     if delivery is not None and (delivery.channel_id == route.channel.pk
                                  or delivery.status in Delivery.SENT_STATUSES):
         return delivery
     customer = action.customer
-    template = find_template(action.params["template"], customer.locale, route.channel.kind)
+    template = prepared.template(action.params["template"], customer.locale, route.channel.kind) if prepared \
+        else find_template(action.params["template"], customer.locale, route.channel.kind)
     context = merge_context(customer, action.event)
     staff = action.kind == "notify_staff"
     # A staff alert is about the customer, not read by them: nothing in it may record an open, a
@@ -93,5 +125,28 @@ def prepare_delivery(action: ScheduledAction, route: Route, now) -> Delivery:
         Delivery.objects.filter(pk=delivery.pk).update(**fields, error="")
         delivery.refresh_from_db()
         return delivery
+    if prepared is not None:
+        return Delivery(idempotency_key=key, public_id=tracking.public_id(key), **fields)
     delivery, _ = Delivery.objects.get_or_create(idempotency_key=key, defaults=fields)
     return delivery
+
+
+def store(deliveries: list[Delivery]) -> dict[str, Delivery]:
+    """Store the new (unsaved) Deliveries of a batch in one INSERT; a key another worker stored
+    first keeps that row (as ``get_or_create``). Returns each key's stored Delivery."""
+    new = {delivery.idempotency_key: delivery for delivery in deliveries if delivery.pk is None}
+    stored = {delivery.idempotency_key: delivery for delivery in deliveries if delivery.pk is not None}
+    if new:
+        with transaction.atomic():
+            Delivery.objects.bulk_create(new.values(), ignore_conflicts=True)
+            rows = Delivery.objects.filter(idempotency_key__in=list(new)).values_list(
+                "idempotency_key", "pk", "public_id", "status", "channel_id")
+            for key, pk, public, status, channel_id in rows:
+                ours = new[key]
+                if (public, status, channel_id) == (ours.public_id, Delivery.Status.PENDING, ours.channel_id):
+                    ours.pk = pk
+                    ours._state.adding, ours._state.db = False, Delivery.objects.db
+                    stored[key] = ours
+                else:  # another worker's, stored first
+                    stored[key] = Delivery.objects.get(pk=pk)
+    return stored

@@ -55,8 +55,9 @@ def fan_out(broadcast: Broadcast, batch: int = BATCH, now: datetime | None = Non
         needs = _consent_needed(broadcast.rule)
         reached = [c for c in customers if (c.store_id or c.email)
                    and (not needs or any(any(consent.given(c, kind) for kind in kinds) for kinds in needs))]
-        if reached:
-            store_events("admin", [_event(broadcast, customer, now) for customer in reached])
+        if reached:  # the customers are in hand: their events need no lookup of who they are
+            store_events("admin", [_event(broadcast, customer, now) for customer in reached],
+                         known={Identity.of(customer): customer for customer in reached})
         broadcast.customers_done += len(customers)
         broadcast.customers_skipped += len(customers) - len(reached)
         if customers:
