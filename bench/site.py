@@ -97,7 +97,8 @@ def masa_worker(jwks: dict, poll: float = 0.1, output=None, **env: str):
     """``masa_worker`` without a broker (``MASA_BENCH_WORKER=embedded``): reads stored webhooks and
     evaluates waiting events in batches of ``EVALUATION_BATCH``, as a site without Celery runs it."""
     command = [sys.executable, "example/manage.py", "masa_worker", "--poll", str(poll)]
-    return _running(command, ROOT, process_env(jwks, MASA_BENCH_WORKER="embedded", **env), subprocess.DEVNULL, output)
+    return _running(command, ROOT, process_env(jwks, **{**env, "MASA_BENCH_WORKER": "embedded"}), subprocess.DEVNULL,
+                    output)
 
 
 def reader(jwks: dict, every: float = 0.2, output=None, **env: str):

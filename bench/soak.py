@@ -11,7 +11,11 @@ is the safety net for wake-ups lost with Redis. A send cut short by the SIGKILL 
 after ``CLAIM_LEASE``, 30 s here. The processes' own output (the connection errors while Redis is
 down, among others) goes to ``bench/results/soak-processes.log``.
 
+With ``--worker embedded`` the same faults meet two ``masa_worker`` processes instead (one is
+SIGKILLed and restarted; Redis, then only the site's cache, is killed the same way).
+
     python -m bench.soak                      # 40 deliveries/s (~200 store events/s) for 10 minutes
+    python -m bench.soak --worker embedded --rate 40 --seconds 120
     python -m bench.soak --rate 50 --seconds 120
     python -m bench.soak --smoke              # 20 s at 20/s, for CI
 """
@@ -31,7 +35,7 @@ import uuid
 import httpx
 
 from .common import RESULTS, Checks, report, reset_tables, setup_django
-from .site import WEBHOOK_PATH, celery_beat, celery_worker, free_port, gunicorn, signed_orders
+from .site import WEBHOOK_PATH, celery_beat, celery_worker, free_port, gunicorn, masa_worker, signed_orders
 
 
 PROCESS_LOG = RESULTS / "soak-processes.log"
@@ -215,7 +219,7 @@ def _figures(tally: dict) -> dict:
     }
 
 
-def run(rate: float, seconds: float, drain_s: float) -> dict:
+def run(rate: float, seconds: float, drain_s: float, path: str = "celery") -> dict:
     from masa.signals.saleor_signing import SaleorSigner
 
     from .e2e import _install_pack
@@ -231,10 +235,16 @@ def run(rate: float, seconds: float, drain_s: float) -> dict:
     RESULTS.mkdir(exist_ok=True)
     with private_redis() as redis_server, open(PROCESS_LOG, "w") as output:
         broker = f"redis://127.0.0.1:{redis_server.port}/0"
-        options = {"CELERY_BROKER_URL": broker, "MASA_BENCH_CLAIM_LEASE": "30s", "output": output}
+        options = {"CELERY_BROKER_URL": broker, "MASA_BENCH_CLAIM_LEASE": "30s", "output": output,
+                   **({"MASA_BENCH_WORKER": "embedded"} if path == "embedded" else {})}
         with gunicorn(signer.jwks, workers=2, threads=8, **options) as url, tempfile.TemporaryDirectory() as beat_dir, \
-                celery_beat(signer.jwks, beat_dir, **options):
-            worker = Supervised(lambda: celery_worker(signer.jwks, concurrency=2, **options), faults)
+                (celery_beat(signer.jwks, beat_dir, **options) if path == "celery" else contextlib.nullcontext()):
+            if path == "celery":
+                worker = Supervised(lambda: celery_worker(signer.jwks, concurrency=2, **options), faults)
+            else:  # two masa_worker processes, as masa-worker@1 and @2; the one killed is restarted
+                spare = masa_worker(signer.jwks, **options)
+                spare.__enter__()
+                worker = Supervised(lambda: masa_worker(signer.jwks, **options), faults)
 
             def inject():
                 time.sleep(seconds * 0.4)
@@ -254,8 +264,10 @@ def run(rate: float, seconds: float, drain_s: float) -> dict:
             injector.join()
             evaluated_seconds, drain_seconds = _drain(drain_s)
             worker.stop()
+            if path == "embedded":
+                spare.__exit__(None, None, None)
     figures = _figures(tally)
-    figures.update(rate=rate, seconds=seconds, send_seconds=round(send_seconds, 1),
+    figures.update(path=path, rate=rate, seconds=seconds, send_seconds=round(send_seconds, 1),
                    evaluated_seconds=round(evaluated_seconds, 1), drain_seconds=round(drain_seconds, 1), faults=faults)
     return figures
 
@@ -291,14 +303,16 @@ def main(argv=None):
     parser.add_argument("--rate", type=float, default=40, help="deliveries per second (about 5 store events each)")
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--drain", type=float, default=3600, help="longest wait for the backlog to drain")
+    parser.add_argument("--worker", choices=("celery", "embedded"), default="celery",
+                        help="celery: a worker of two processes and beat (default); embedded: two masa_worker processes")
     args = parser.parse_args(argv)
     if args.smoke:
         args.rate, args.seconds, args.drain = 20, 20, 300
     setup_django("masa_soak")
-    figures = run(args.rate, args.seconds, args.drain)
+    figures = run(args.rate, args.seconds, args.drain, args.worker)
     checks = check(figures)
     report("soak", [
-        f"{figures['rate']:.0f} deliveries/s for {figures['seconds']:.0f} s with faults: " + "; ".join(figures["faults"]),
+        f"{figures['path']}: {figures['rate']:.0f} deliveries/s for {figures['seconds']:.0f} s with faults: " + "; ".join(figures["faults"]),
         f"  deliveries sent {figures['sent']}  accepted {figures['accepted']}  duplicate {figures['duplicate']}  "
         f"refused {figures['refused']}  lost {figures['lost']}  stored {figures['deliveries_stored']}",
         f"  failed attempts {figures['errors']} ({', '.join(f'{k}: {n}' for k, n in sorted(figures['failure_kinds'].items())) or 'none'}), "
