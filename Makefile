@@ -37,7 +37,8 @@ bench: install
 	bash scripts/services.sh
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-# Soak with faults (bench/soak.py): 10 minutes at 200 deliveries/s, or `make soak SOAK_ARGS=--smoke`.
+# Soak with faults (bench/soak.py): 10 minutes at 40 deliveries/s (~200 store events/s) on Celery, or `make soak SOAK_ARGS=--smoke`
+# (SOAK_ARGS="--worker embedded": on two masa_worker processes).
 soak: install
 	bash scripts/services.sh
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
