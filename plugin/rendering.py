@@ -37,12 +37,24 @@ _text_engine = _SandboxEngine(autoescape=False, string_if_invalid="", libraries=
 _html_engine = _SandboxEngine(autoescape=True, string_if_invalid="", libraries={}, loaders=[])
 
 
-@lru_cache(maxsize=512)
+CACHED_TEXT_LIMIT = 64 * 1024  # longer texts are compiled each time: the cache stays small
+
+
 def _compiled(source: str, as_html: bool) -> BoundedTemplate:
     """A text compiled once per process, for every message that renders it (a batch of sends, a
     broadcast): a compiled template keeps no state between renders. A text that does not parse is
-    not kept (it raises each time)."""
+    not kept (it raises each time), nor is one longer than ``CACHED_TEXT_LIMIT`` (512 texts of
+    at most 64 KiB each)."""
+    if len(source) > CACHED_TEXT_LIMIT:
+        return _compile(source, as_html)
+    return _compiled_and_kept(source, as_html)
+
+
+def _compile(source: str, as_html: bool) -> BoundedTemplate:
     return (_html_engine if as_html else _text_engine).from_string(source)
+
+
+_compiled_and_kept = lru_cache(maxsize=512)(_compile)
 
 # Markup that would run in a reader's browser: refused in every part of a template.
 _ACTIVE_MARKUP = [

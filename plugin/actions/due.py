@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from datetime import timedelta
 
 from django.db import transaction
@@ -34,7 +35,8 @@ from .perform import MESSAGE_KINDS, PERFORMERS, check_message, delivered
 
 log = logging.getLogger(__name__)
 Status = ScheduledAction.Status
-BATCH = 100  # due actions read, checked and sent together
+BATCH = 100  # due actions claimed and dispatched together
+ROUND_SECONDS = 1.0  # a round stops starting sends after this; the rest are read and checked again
 
 
 def claim_due(now=None, limit: int | None = None) -> list[int]:
@@ -112,21 +114,35 @@ def dispatch_batch(action_ids: list[int], now=None, stopped=never, started: set[
     claimed any more: "skipped"). Those left out were not started (``stopped()`` said so before
     them): they are the caller's to hand back. ``started`` collects the ids
     performed, sent or decided."""
-    now = now or timezone.now()
     started = set() if started is None else started
+    statuses: dict[int, str] = {}
+    waiting = list(action_ids)
+    while waiting and not stopped():
+        loaded = _load(waiting)
+        for pk in waiting:
+            if pk not in loaded:  # gone since the claim (its customer erased): nothing to do
+                started.add(pk)
+                statuses[pk] = "skipped"
+        rounds = _rounds([loaded[pk] for pk in waiting if pk in loaded])
+        if not rounds:
+            break
+        routes = Routes() if any(action.kind in MESSAGE_KINDS for action in rounds[0]) else None
+        statuses.update(_dispatch_round(rounds[0], now or timezone.now(), stopped, started, routes,
+                                        deadline=time.monotonic() + ROUND_SECONDS))
+        waiting = [pk for pk in waiting if pk not in statuses]
+    return statuses
+
+
+def _load(action_ids: list[int]) -> dict[int, ScheduledAction]:
+    """The actions with their rules, customers and events as they are now (each round reads them
+    again: a consent withdrawn, a rule or channel turned off during the last round is seen)."""
     loaded = {action.pk: action for action in
               ScheduledAction.objects.select_related("rule", "customer", "event").filter(pk__in=action_ids)}
     rules: dict[int, object] = {}
     for action in loaded.values():  # one row per rule: what is read of it (its pack) is read once
         if action.rule_id is not None:
             action.rule = rules.setdefault(action.rule_id, action.rule)
-    routes = Routes() if any(action.kind in MESSAGE_KINDS for action in loaded.values()) else None
-    statuses: dict[int, str] = {}
-    for round_ in _rounds([loaded[pk] for pk in action_ids if pk in loaded]):
-        if stopped():
-            break
-        statuses.update(_dispatch_round(round_, now, stopped, started, routes))
-    return statuses
+    return loaded
 
 
 def _rounds(actions: list[ScheduledAction]) -> list[list[ScheduledAction]]:
@@ -143,7 +159,11 @@ def _rounds(actions: list[ScheduledAction]) -> list[list[ScheduledAction]]:
     return rounds
 
 
-def _dispatch_round(actions: list[ScheduledAction], now, stopped, started: set[int], routes) -> dict[int, str]:
+def _dispatch_round(actions: list[ScheduledAction], now, stopped, started: set[int], routes,
+                    deadline: float | None = None) -> dict[int, str]:
+    """One round: each action's guards, then its work; the sends last, together, until ``deadline``
+    (those not started by then are left out, to be read and checked again). What became of the
+    actions that are not sends is written before any message goes."""
     statuses: dict[int, str] = {}
     writes = _Writes()
     sends = []
@@ -173,17 +193,24 @@ def _dispatch_round(actions: list[ScheduledAction], now, stopped, started: set[i
             started.add(action.pk)
             outcome = PERFORMERS[action.kind](action, now)
         writes.add(action, *record(action, outcome, now), "skipped" if outcome.status == SKIPPED else "")
-    reports = deliver_all(sends, now, stopped, started) if sends else {}
+    started.update(writes.actions)
+    statuses.update(writes.write())
+    writes = _Writes()
+    reports = deliver_all(sends, now, stopped, started, deadline) if sends else {}
     for action, _ in sends:
         if action.pk in reports:
             writes.add(action, *record(action, delivered(reports[action.pk]), now), "")
-        elif not stopped():  # its channel's circuit opened in this batch: checked again, it waits
+        elif not stopped() and not _past(deadline):  # its channel's circuit opened in this round: it waits
             checked = check_message(action, now, routes, recent)
             if isinstance(checked, Outcome):
                 writes.add(action, *record(action, checked, now), "skipped" if checked.status == SKIPPED else "")
     started.update(writes.actions)
     statuses.update(writes.write())
     return statuses
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
 
 
 class _Writes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
@@ -28,6 +29,11 @@ _pool: dict[tuple, httpx.Client] = {}
 _pooling = threading.Lock()
 
 
+def _no_cookies() -> CookieJar:
+    """A jar that keeps nothing: the shared client must not collect what endpoints set."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+
+
 def client() -> httpx.Client:
     """This process's pooled client for the current network edge (a forked process, or a test that
     puts another transport in place, gets its own); httpx clients are safe to share between threads."""
@@ -39,7 +45,7 @@ def client() -> httpx.Client:
             if pooled is None or pooled.is_closed:
                 _pool.clear()  # another process's or another edge's: never used again from here
                 pooled = _pool[key] = httpx.Client(timeout=TIMEOUT, transport=_transport or guarded_transport(),
-                                                   follow_redirects=False)
+                                                   follow_redirects=False, cookies=_no_cookies())
     return pooled
 
 

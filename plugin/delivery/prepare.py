@@ -6,7 +6,7 @@ A batch of sends reads what they share once (``Prepared``: their templates and t
 their keys already have) and stores its new Deliveries in one INSERT (``store``)."""
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from .. import approved_templates, conf, message_versions, rehearsal, tracking
 from ..models import Channel, Delivery, MessageTemplate, ScheduledAction
@@ -136,6 +136,24 @@ def store(deliveries: list[Delivery]) -> dict[str, Delivery]:
     first keeps that row (as ``get_or_create``). Returns each key's stored Delivery."""
     new = {delivery.idempotency_key: delivery for delivery in deliveries if delivery.pk is None}
     stored = {delivery.idempotency_key: delivery for delivery in deliveries if delivery.pk is not None}
+    try:
+        return _store(new, dict(stored))
+    except IntegrityError:  # a customer erased since the batch was read: each alone, theirs left out
+        for key, delivery in new.items():
+            try:
+                _store({key: _unsaved(delivery)}, stored)
+            except IntegrityError:
+                _unsaved(delivery)
+        return stored
+
+
+def _unsaved(delivery: Delivery) -> Delivery:
+    """A Delivery whose INSERT was rolled back, as it was before."""
+    delivery.pk, delivery._state.adding, delivery._state.db = None, True, None
+    return delivery
+
+
+def _store(new: dict[str, Delivery], stored: dict[str, Delivery]) -> dict[str, Delivery]:
     if new:
         with transaction.atomic():
             Delivery.objects.bulk_create(new.values(), ignore_conflicts=True)

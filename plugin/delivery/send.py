@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Callable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from .. import conf, metrics, rehearsal, tracking, whatsapp_cloud
@@ -56,12 +56,13 @@ def deliver(action: ScheduledAction, route: Route, now) -> Report:
 
 
 def deliver_all(sends: list[tuple[ScheduledAction, Route]], now, stopped: Callable[[], bool] = never,
-                started: set[int] | None = None) -> dict[int, Report]:
+                started: set[int] | None = None, deadline: float | None = None) -> dict[int, Report]:
     """``deliver`` for a batch (at most one message per customer: what one sends, the next one's
     checks must see); returns a Report per action id, none for the actions not started (``stopped()``
     said so before their send, or their channel's circuit opened in this batch: ``Route.channel``
-    shows it). ``started``: the ids of the actions whose channel was called are added to it before
-    the call."""
+    shows it, or ``deadline`` (a ``time.monotonic()``) passed after the first send: they are read and
+    checked again). ``started``: the ids of the actions whose channel was called are added to it
+    before the call."""
     reports: dict[int, Report] = {}
     deliveries: dict[int, Delivery] = {}
     prepared = Prepared([action for action, _ in sends])
@@ -76,12 +77,14 @@ def deliver_all(sends: list[tuple[ScheduledAction, Route]], now, stopped: Callab
     round_ = _Round(now)
     try:
         for action, route in sends:
-            delivery = deliveries.get(action.pk) and stored[deliveries[action.pk].idempotency_key]
+            delivery = deliveries.get(action.pk) and stored.get(deliveries[action.pk].idempotency_key)
             if delivery is None:
                 continue
             if delivery.status in Delivery.SENT_STATUSES:
                 reports[action.pk] = Report(True)
                 continue
+            if round_.attempts and deadline is not None and time.monotonic() >= deadline:
+                break
             if route.circuit_open_until(round_.now) is not None or stopped():
                 continue
             if started is not None:
@@ -163,9 +166,28 @@ class _Round:
         self.senders.clear()
 
     def write(self) -> None:
-        """Everything the sends came to, in one transaction."""
+        """Everything the sends came to, in one transaction. If a Delivery went meanwhile (its
+        customer erased), what the others came to is written without it: a message sent is never
+        left recorded as unsent because of another customer's rows."""
         if not (self.attempts or self.health):
             return
+        try:
+            self._write()
+        except IntegrityError:
+            gone = {delivery.pk for delivery in self._deliveries()} - set(
+                Delivery.objects.filter(pk__in=[delivery.pk for delivery in self._deliveries()])
+                .values_list("pk", flat=True))
+            self.attempts = [attempt for attempt in self.attempts if attempt.delivery_id not in gone]
+            self.sent = [delivery for delivery in self.sent if delivery.pk not in gone]
+            self.failed = [failed for failed in self.failed if failed[0].pk not in gone]
+            self.events = [event for event in self.events if event[1].pk not in gone]
+            self._write()
+        self.attempts, self.sent, self.failed, self.events, self.health = [], [], [], [], {}
+
+    def _deliveries(self) -> list[Delivery]:
+        return [attempt.delivery for attempt in self.attempts]
+
+    def _write(self) -> None:
         with transaction.atomic():
             DeliveryAttempt.objects.bulk_create(self.attempts)
             mark_sent(self.sent, self.now)
@@ -174,7 +196,6 @@ class _Round:
             self._message_sent()
             for channel, health in self.health.items():
                 health.write(channel, self.now)
-        self.attempts, self.sent, self.failed, self.events, self.health = [], [], [], [], {}
 
     def write_if_possible(self) -> None:
         """``write`` while the batch is being interrupted: a send it records then goes no second time
