@@ -5,13 +5,14 @@ row; a claim older than the lease (a worker died) is taken again. What an action
 kind's performer (``perform.PERFORMERS``); this module decides its status: done, cancelled (a
 guard failed), deferred (caps, quiet hours, an open circuit), retried with backoff, or failed.
 
-A sweep works in batches (``BATCH``): the actions with their rules, customers and events read in
-one query, the channels once, and each batch in rounds that hold at most one action per customer
-(what one sends, the next one's caps and checks see). In a round every action's guards are checked
-on its own, as strictly as one by one (the marketing messages its customers already got, which
-the caps count, read once for the round: ``dosage.RecentSends``); its messages go together (``delivery.deliver_all``: stored
-together, sent through one connection, recorded together), and what became of its actions is
-written together, one UPDATE per distinct outcome.
+A sweep works in batches (``BATCH``), each in rounds that hold at most one action per customer
+(what one sends, the next one's caps and checks see). Each round reads its actions with their
+rules, customers and events, and the channels, in one go, checks every action's guards on its own
+(the marketing messages its customers already got, which the caps count, read once for the round:
+``dosage.RecentSends``), records what is not a send, then sends its messages together
+(``delivery.deliver_all``: stored together, sent through one connection, recorded together) until
+``ROUND_SECONDS`` have passed; the sends not started by then are read and checked again in the next
+round, so a change made while a round is sending is honoured within about a second.
 """
 from __future__ import annotations
 
