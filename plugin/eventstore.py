@@ -25,7 +25,8 @@ from .models import Customer, DeletedStoreCustomer, Delivery, InboundDelivery, S
 from .sql import insert_shape, timestamp
 from .stores import store_key
 
-__all__ = ["Identity", "NormalizedEvent", "events_stored", "record_message_event", "resolve_customer", "store_events"]
+__all__ = ["Identity", "NormalizedEvent", "events_stored", "message_event", "record_message_event", "resolve_customer",
+           "store_events"]
 
 log = logging.getLogger(__name__)
 
@@ -118,14 +119,19 @@ def record_message_event(delivery: Delivery, name: str, source_id: str, at=None,
     unsubscribed, survey_answered, list_joined) once per ``source_id`` for the delivery's
     customer, with the message's rule, template and channel kind (an unsubscribe withdraws that
     kind's consent only); ``inbound``: the stored webhook that said so."""
-    customer = delivery.customer
     rule = delivery.action.rule.rule_id if delivery.action and delivery.action.rule else ""
     kind = delivery.channel.kind if delivery.channel_id else ""
-    store_events("masa", [NormalizedEvent(
-        name, source_id, at or timezone.now(), Identity.of(customer),
-        {"delivery": delivery.idempotency_key, "template": delivery.template_key, "rule": rule, "channel": kind,
-         **data},
-    )], inbound=inbound)
+    store_events("masa", [message_event(delivery, name, source_id, at or timezone.now(), delivery.customer, rule, kind,
+                                        **data)], inbound=inbound)
+
+
+def message_event(delivery: Delivery, name: str, source_id: str, at, customer: Customer, rule: str, channel_kind: str,
+                  **data) -> NormalizedEvent:
+    """The event ``record_message_event`` stores, for a caller that has the customer, the rule's id
+    and the channel's kind in hand (a batch of sends stores theirs in one call)."""
+    return NormalizedEvent(name, source_id, at, Identity.of(customer),
+                           {"delivery": delivery.idempotency_key, "template": delivery.template_key, "rule": rule,
+                            "channel": channel_kind, **data})
 
 
 def _insert_new(rows: list[StoreEvent]) -> list[StoreEvent]:

@@ -180,7 +180,12 @@ def find_template(key: str, locale: str = "", channel_kind: str = "") -> Message
     """The text a send over a channel of ``channel_kind`` takes for ``locale`` (``he``, ``en-us``): the
     message's version for that kind when it has one, else its main version (``message_versions``),
     each by locale, else language (``en``), else its default text. "" asks for the main version."""
-    template = message_versions.pick(MessageTemplate.objects.filter(key=key), locale, channel_kind)
+    return pick_template(MessageTemplate.objects.filter(key=key), key, locale, channel_kind)
+
+
+def pick_template(rows, key: str, locale: str = "", channel_kind: str = "") -> MessageTemplate:
+    """``find_template`` among rows already read (a batch of sends reads each message's once)."""
+    template = message_versions.pick(rows, locale, channel_kind)
     if template is None:
         raise TemplateMissing(f"no message template {key!r}")
     return template

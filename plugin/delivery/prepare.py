@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from .. import approved_templates, conf, message_versions, rehearsal, tracking
+from .. import approved_templates, conf, rehearsal, tracking
 from ..models import Channel, Delivery, MessageTemplate, ScheduledAction
-from ..rendering import (LINK_TAGS, MissingLink, TemplateError, TemplateMissing, find_template, links_or_missing,
-                         merge_context, render, render_text)
+from ..rendering import (LINK_TAGS, MissingLink, TemplateError, find_template, links_or_missing, merge_context,
+                         pick_template, render, render_text)
 from ..saleor import actions as saleor_actions
 from .route import Route
 
@@ -68,11 +68,8 @@ class Prepared:
     def template(self, key: str, locale: str, channel_kind: str) -> MessageTemplate:
         """``rendering.find_template`` from the rows read."""
         if (key, locale, channel_kind) not in self._picked:
-            self._picked[key, locale, channel_kind] = message_versions.pick(self._rows.get(key, []), locale, channel_kind)
-        template = self._picked[key, locale, channel_kind]
-        if template is None:
-            raise TemplateMissing(f"no message template {key!r}")
-        return template
+            self._picked[key, locale, channel_kind] = pick_template(self._rows.get(key, []), key, locale, channel_kind)
+        return self._picked[key, locale, channel_kind]
 
 
 def prepare_delivery(action: ScheduledAction, route: Route, now, prepared: Prepared | None = None) -> Delivery:

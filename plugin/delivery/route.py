@@ -39,9 +39,7 @@ class Route:
 
 def route(name: str) -> Route | None:
     """The enabled channel with this name, else the first enabled channel of this kind."""
-    enabled = Channel.objects.filter(enabled=True)
-    channel = enabled.filter(name=name).first() or enabled.filter(kind=name).order_by("pk").first()
-    return Route(channel) if channel is not None else None
+    return Routes().route(name)
 
 
 class Routes:

@@ -25,7 +25,7 @@ from django.db.models import F
 
 from .. import conf, metrics, rehearsal, tracking, whatsapp_cloud
 from ..channels import ChannelBackend, OutgoingMessage, PermanentChannelError, SendResult, TransientChannelError
-from ..eventstore import Identity, NormalizedEvent, store_events
+from ..eventstore import Identity, message_event, store_events
 from ..models import Channel, Delivery, DeliveryAttempt, ScheduledAction
 from ..rendering import TemplateError
 from ..saleor import actions as saleor_actions
@@ -206,18 +206,14 @@ class _Round:
             pass
 
     def _message_sent(self) -> None:
-        """``message_sent`` of each send (``eventstore.record_message_event``'s), stored in one call."""
+        """``message_sent`` of each send (``eventstore.message_event``), stored in one call."""
         if not self.events:
             return
-        events, known = [], {}
-        for action, delivery, route in self.events:
-            identity = Identity.of(action.customer)
-            known[identity] = action.customer
-            events.append(NormalizedEvent(
-                "message_sent", f"message_sent:{delivery.idempotency_key}", self.now, identity,
-                {"delivery": delivery.idempotency_key, "template": delivery.template_key,
-                 "rule": action.rule.rule_id if action.rule else "", "channel": route.channel.kind,
-                 "class": action.params.get("class", "marketing")}))
+        events = [message_event(delivery, "message_sent", f"message_sent:{delivery.idempotency_key}", self.now,
+                                action.customer, action.rule.rule_id if action.rule else "", route.channel.kind,
+                                **{"class": action.params.get("class", "marketing")})
+                  for action, delivery, route in self.events]
+        known = {Identity.of(action.customer): action.customer for action, _, _ in self.events}
         store_events("masa", events, known=known)
 
 
